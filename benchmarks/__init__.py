@@ -1,0 +1,1 @@
+"""dronesim.benchmarks: measurements of dronesim beside its peers."""

@@ -1,0 +1,199 @@
+"""Rasterization benchmark: build a 2000 x 2000 x 6 airspace with 200 zones and 5,000 buildings.
+
+Measures, in the same run:
+
+- ``airspace``: the whole `maps.Airspace` construction (conservative buffers, the
+  touched-cell rasterization of buildings and zones, layer assignment, temporary masks);
+  target under 5 s.
+- ``touched``: our conservative 2D rasterization alone on the pre-buffered shapes, beside
+  the peer ``rasterio.features.rasterize(all_touched=True)`` (GDAL, C++) on the same shapes,
+  with the ratio and how many touched cells GDAL's ``all_touched`` misses (it tests the
+  cells a scanline crosses, not exact square/polygon contact).
+
+Run ``python -m benchmarks.rasterize [--repeats N] [--json OUT]`` or
+``dronesim bench raster``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.affinity
+
+from maps import Airspace, Buildings, NoFlyZone
+from maps.features import conservative_buffer
+from maps.raster import touched_cells
+
+LAYERS_M = (20.0, 40.0, 60.0, 75.0, 90.0, 105.0)
+
+
+def build_workload(
+    seed: int = 0, *, cells: int = 2000, cell_size_m: float = 5.0, zones: int = 200, buildings: int = 5000
+) -> dict[str, Any]:
+    """Random buildings and zones over a ``cells`` x ``cells`` grid (sizes in metres).
+
+    Zones mix discs, concave stars, thin corridors and rotated rectangles, a tenth of them
+    temporary and a third with a floor above ground; buildings are rectangles and L-shapes
+    of 8-60 m with log-normal heights.
+    """
+    rng = np.random.default_rng(seed)
+    extent = cells * cell_size_m
+    footprints = []
+    for _ in range(buildings):
+        x, y = rng.uniform(0, extent - 60, 2)
+        w, h = rng.uniform(8, 60, 2)
+        box = shapely.box(x, y, x + w, y + h)
+        if rng.random() < 0.3:
+            box = box.difference(shapely.box(x + w / 2, y + h / 2, x + w + 1, y + h + 1))
+        footprints.append(box)
+    heights = np.clip(rng.lognormal(math.log(15), 0.7, buildings), 3, 300)
+    zone_list = []
+    for index in range(zones):
+        centre = rng.uniform(0.05 * extent, 0.95 * extent, 2)
+        size = rng.uniform(30, 400)
+        kind = index % 4
+        if kind == 0:
+            geometry = shapely.Point(centre).buffer(size)
+        elif kind == 1:
+            angles = np.linspace(0, 2 * np.pi, 14, endpoint=False)
+            radii = np.where(np.arange(14) % 2 == 0, size, size / 3)
+            geometry = shapely.Polygon(centre + np.c_[radii * np.cos(angles), radii * np.sin(angles)])
+        elif kind == 2:
+            end = centre + rng.normal(0, size * 2, 2)
+            geometry = shapely.LineString([centre, end]).buffer(rng.uniform(2, 10), cap_style="flat")
+        else:
+            geometry = shapely.affinity.rotate(
+                shapely.box(*(centre - size / 2), *(centre + size / 2)), float(rng.uniform(0, 90))
+            )
+        temporary = index % 10 == 0
+        zone_list.append(
+            NoFlyZone(
+                f"zone-{index}",
+                geometry,
+                floor_m=60.0 if index % 3 == 0 else 0.0,
+                buffer_m=float(rng.uniform(0, 30)),
+                active_from_s=600.0 if temporary else None,
+                active_until_s=1800.0 if temporary else None,
+            )
+        )
+    return {
+        "cells": cells,
+        "cell_size_m": cell_size_m,
+        "buildings": Buildings(footprints, heights),
+        "zones": tuple(zone_list),
+    }
+
+
+def build_airspace(workload: dict[str, Any]) -> Airspace:
+    """The benchmark's airspace (what the target times)."""
+    return Airspace(
+        origin_m=(0.0, 0.0),
+        cell_size_m=workload["cell_size_m"],
+        nx=workload["cells"],
+        ny=workload["cells"],
+        layers_m=LAYERS_M,
+        buildings=workload["buildings"],
+        zones=workload["zones"],
+    )
+
+
+def _timed(function, repeats: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+def run(repeats: int = 3, seed: int = 0) -> dict[str, Any]:
+    """Run the benchmark; returns the figures (seconds are medians over ``repeats``)."""
+    workload = build_workload(seed)
+    cells = workload["cells"]
+    cell = workload["cell_size_m"]
+    airspace_times, airspace = _timed(lambda: build_airspace(workload), repeats)
+
+    shapes = np.concatenate(
+        [
+            conservative_buffer(workload["buildings"].footprints, airspace.horizontal_clearance_m),
+            np.array([zone.keep_out for zone in workload["zones"]], dtype=object),
+        ]
+    )
+
+    def ours() -> np.ndarray:
+        mask = np.zeros((cells, cells), dtype=bool)
+        _, rows, cols = touched_cells(shapes, (0.0, 0.0), cell, cells, cells)
+        mask[rows, cols] = True
+        return mask
+
+    ours_times, our_mask = _timed(ours, repeats)
+    result: dict[str, Any] = {
+        "grid": [len(LAYERS_M), cells, cells],
+        "cell_size_m": cell,
+        "zones": len(workload["zones"]),
+        "buildings": len(workload["buildings"]),
+        "airspace_seconds": statistics.median(airspace_times),
+        "airspace_target_seconds": 5.0,
+        "touched_seconds": statistics.median(ours_times),
+        "touched_cells": int(our_mask.sum()),
+        "blocked_share": [float(share) for share in airspace.blocked.reshape(len(LAYERS_M), -1).mean(axis=1)],
+    }
+    try:
+        from rasterio import features, transform
+    except ImportError:
+        result["peer"] = None
+        result["peer_notice"] = "rasterio not installed (pip install 'dronesim[bench]'): peer skipped"
+        return result
+    # rasterio rows run south from the top edge; flip to our northward rows.
+    affine = transform.from_origin(0.0, cells * cell, cell, cell)
+
+    def peer() -> np.ndarray:
+        raster = features.rasterize(
+            ((geometry, 1) for geometry in shapes), out_shape=(cells, cells), transform=affine,
+            all_touched=True, dtype="uint8",
+        )
+        return raster[::-1].astype(bool)
+
+    peer_times, peer_mask = _timed(peer, repeats)
+    result.update(
+        {
+            "peer": "rasterio.features.rasterize(all_touched=True)",
+            "peer_seconds": statistics.median(peer_times),
+            "ratio_ours_to_peer": statistics.median(ours_times) / statistics.median(peer_times),
+            "peer_cells_missed": int((our_mask & ~peer_mask).sum()),
+            "peer_cells_extra": int((peer_mask & ~our_mask).sum()),
+        }
+    )
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Human-readable summary of `run`'s figures."""
+    nz, ny, nx = result["grid"]
+    lines = [
+        f"rasterization: {nx} x {ny} x {nz} grid ({result['cell_size_m']:g} m cells), "
+        f"{result['zones']} zones, {result['buildings']} buildings",
+        f"  Airspace build (all of it)     {result['airspace_seconds']:7.2f} s   (target < {result['airspace_target_seconds']:g} s)",
+        f"  touched cells, ours (exact)    {result['touched_seconds']:7.2f} s   {result['touched_cells']:,} cells",
+    ]
+    if result.get("peer"):
+        lines.append(
+            f"  touched cells, rasterio/GDAL   {result['peer_seconds']:7.2f} s   "
+            f"missed {result['peer_cells_missed']:,} touched cells, {result['peer_cells_extra']:,} extra"
+        )
+        lines.append(f"  ratio ours / rasterio          {result['ratio_ours_to_peer']:7.2f}")
+    else:
+        lines.append(f"  {result['peer_notice']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from sim.cli import main
+
+    sys.exit(main(["bench", "raster", *sys.argv[1:]]))

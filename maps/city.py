@@ -1,0 +1,461 @@
+"""A city as vector data, and a seeded procedural city generator.
+
+A `City` is what a GeoJSON file holds: buildings, no-fly zones, depots, base stations,
+demand hotspots and parks in the local metric frame. `City.to_airspace` rasterizes it at
+a chosen cell size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.affinity
+from shapely.geometry import Polygon
+
+from maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace
+from maps.features import (
+    BaseStation,
+    Buildings,
+    Depot,
+    Hotspot,
+    NoFlyZone,
+    check_area_geometry,
+    unique_names,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class City:
+    """A city's vector description in the local metric frame (x east, y north, metres).
+
+    Parameters
+    ----------
+    name : str
+        Human-readable name.
+    bounds_m : (float, float, float, float)
+        ``(xmin, ymin, xmax, ymax)`` of the area to simulate, metres.
+    buildings : Buildings
+        Footprints and roof heights.
+    zones : tuple of NoFlyZone
+        Permanent and temporary restrictions.
+    depots : tuple of Depot
+        Sites with charging pads.
+    base_stations : tuple of BaseStation
+        Radio sites.
+    hotspots : tuple of Hotspot
+        Centres of delivery demand.
+    parks : tuple of shapely.Polygon
+        Green areas (no buildings, low ground risk); drawn by viz.
+    origin_lonlat : (float, float), optional
+        WGS84 ``(lon, lat)`` in degrees of the frame's (0, 0).
+    """
+
+    name: str
+    bounds_m: tuple[float, float, float, float]
+    buildings: Buildings = field(default_factory=Buildings.empty)
+    zones: tuple[NoFlyZone, ...] = ()
+    depots: tuple[Depot, ...] = ()
+    base_stations: tuple[BaseStation, ...] = ()
+    hotspots: tuple[Hotspot, ...] = ()
+    parks: tuple[Polygon, ...] = ()
+    origin_lonlat: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            bounds = tuple(float(v) for v in self.bounds_m)
+        except (TypeError, ValueError):
+            raise ValueError(f"city {self.name!r}: bounds_m must be 4 numbers, got {self.bounds_m!r}") from None
+        if len(bounds) != 4 or not all(map(math.isfinite, bounds)) or not (
+            bounds[2] > bounds[0] and bounds[3] > bounds[1]
+        ):
+            raise ValueError(
+                f"city {self.name!r}: bounds_m must be finite (xmin, ymin, xmax, ymax) with max > min, "
+                f"got {self.bounds_m!r}"
+            )
+        object.__setattr__(self, "bounds_m", bounds)
+        for name in ("zones", "depots", "base_stations", "hotspots"):
+            items = tuple(getattr(self, name))
+            unique_names(f"city {self.name!r}: {name}", items)
+            object.__setattr__(self, name, items)
+        parks = tuple(self.parks)
+        for index, park in enumerate(parks):
+            check_area_geometry(f"park {index}", park)
+        object.__setattr__(self, "parks", parks)
+
+    def to_airspace(
+        self,
+        cell_size_m: float = 10.0,
+        *,
+        layers_m: tuple[float, ...] = DEFAULT_LAYERS_M,
+        ceiling_m: float = DEFAULT_CEILING_M,
+        horizontal_clearance_m: float = 5.0,
+        vertical_clearance_m: float = 10.0,
+        **kwargs: Any,
+    ) -> Airspace:
+        """Rasterize the city onto a grid covering `bounds_m`.
+
+        Parameters
+        ----------
+        cell_size_m : float
+            Side of a grid cell in metres.
+        layers_m, ceiling_m, horizontal_clearance_m, vertical_clearance_m
+            See `Airspace`.
+        **kwargs
+            Other `Airspace` fields (``cost``, ``obstacles``).
+        """
+        if not (isinstance(cell_size_m, (int, float)) and math.isfinite(cell_size_m) and cell_size_m > 0):
+            raise ValueError(f"cell_size_m must be > 0, got {cell_size_m!r}")
+        xmin, ymin, xmax, ymax = self.bounds_m
+        nx = max(1, math.ceil((xmax - xmin) / cell_size_m - 1e-9))
+        ny = max(1, math.ceil((ymax - ymin) / cell_size_m - 1e-9))
+        return Airspace(
+            origin_m=(xmin, ymin),
+            cell_size_m=cell_size_m,
+            nx=nx,
+            ny=ny,
+            layers_m=layers_m,
+            ceiling_m=ceiling_m,
+            buildings=self.buildings,
+            zones=self.zones,
+            depots=self.depots,
+            base_stations=self.base_stations,
+            horizontal_clearance_m=horizontal_clearance_m,
+            vertical_clearance_m=vertical_clearance_m,
+            origin_lonlat=self.origin_lonlat,
+            **kwargs,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Plain-data description of the vector content."""
+        heights = self.buildings.heights_m
+        xmin, ymin, xmax, ymax = self.bounds_m
+        return {
+            "name": self.name,
+            "size_m": [xmax - xmin, ymax - ymin],
+            "buildings": len(self.buildings),
+            "building_height_m": (
+                {
+                    "min": float(heights.min()),
+                    "p50": float(np.median(heights)),
+                    "p90": float(np.quantile(heights, 0.9)),
+                    "max": float(heights.max()),
+                }
+                if heights.size
+                else None
+            ),
+            "zones": len(self.zones),
+            "temporary_zones": sum(zone.is_temporary for zone in self.zones),
+            "depots": len(self.depots),
+            "pads": sum(depot.pads for depot in self.depots),
+            "base_stations": len(self.base_stations),
+            "hotspots": len(self.hotspots),
+            "parks": len(self.parks),
+        }
+
+
+# --------------------------------------------------------------------------- generator
+
+def generate_city(
+    seed: int = 0,
+    *,
+    width_m: float = 3000.0,
+    height_m: float = 3000.0,
+    block_m: float = 110.0,
+    street_m: float = 20.0,
+    park_share: float = 0.07,
+    tower_share: float = 0.05,
+    depots: int = 3,
+    pads_per_depot: int = 6,
+    temporary_window_s: tuple[float, float] = (3600.0, 5400.0),
+    station_spacing_m: float = 1200.0,
+    station_range_m: float = 1500.0,
+    airport: bool = True,
+    name: str | None = None,
+    origin_lonlat: tuple[float, float] | None = None,
+) -> City:
+    """Generate a deterministic procedural city.
+
+    A street grid of square blocks; most blocks are split into 2-3 x 2-3 lots, each with a
+    building (a rectangle, sometimes an L-shape or a courtyard block). Heights follow a
+    low-rise-heavy mix: houses of 6-18 m in the outskirts, 15-45 m mid-rise around the
+    centre, and towers of 60-250 m (above the cruise layers) concentrated downtown.
+    Some blocks are parks. One airport (large, full height), a government site and a
+    hospital helipad are permanent zones; an event zone is temporary. Depots sit in
+    cleared blocks spread over the city; base stations on a jittered grid; commercial
+    demand hotspots downtown and residential ones in the outskirts.
+
+    Same arguments, same city, bit for bit (one ``numpy.random.Generator`` seeded from
+    ``seed``, drawn in a fixed order).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+    width_m, height_m : float
+        Size of the city in metres (frame from (0, 0) to (width, height)).
+    block_m, street_m : float
+        Side of a block and width of a street, metres.
+    park_share, tower_share : float
+        Share of blocks that are parks; share of lots with a tower near downtown.
+    depots, pads_per_depot : int
+        Number of depots and charging pads at each.
+    temporary_window_s : (float, float)
+        Active window of the event zone, seconds.
+    station_spacing_m, station_range_m : float
+        Base-station grid spacing and radio range, metres.
+    airport : bool
+        Whether to place the airport zone.
+    name : str, optional
+        City name (default ``"generated-<seed>"``).
+    origin_lonlat : (float, float), optional
+        Geographic anchor of the frame, for GeoJSON export.
+    """
+    for label, value in (("width_m", width_m), ("height_m", height_m), ("block_m", block_m)):
+        if not value > 0:
+            raise ValueError(f"{label} must be > 0, got {value!r}")
+    if street_m < 0:
+        raise ValueError(f"street_m must be >= 0, got {street_m!r}")
+    if width_m < 2 * (block_m + street_m) or height_m < 2 * (block_m + street_m):
+        raise ValueError(f"the city must hold at least 2 x 2 blocks of {block_m + street_m:g} m")
+    if depots < 1:
+        raise ValueError(f"depots must be >= 1, got {depots!r}")
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    pitch = block_m + street_m
+    cols = int(width_m // pitch)
+    rows = int(height_m // pitch)
+    # Centre the block grid so the leftover margin is split evenly.
+    offset_x = (width_m - cols * pitch + street_m) / 2
+    offset_y = (height_m - rows * pitch + street_m) / 2
+    block_x0 = offset_x + np.arange(cols) * pitch
+    block_y0 = offset_y + np.arange(rows) * pitch
+    downtown = np.array([width_m, height_m]) * rng.uniform(0.4, 0.6, size=2)
+    half_diagonal = 0.5 * math.hypot(width_m, height_m)
+
+    zones: list[NoFlyZone] = []
+    reserved: list[Polygon] = []
+    if airport:
+        airport_zone = _airport_zone(rng, width_m, height_m)
+        zones.append(airport_zone)
+        reserved.append(airport_zone.keep_out)
+
+    def block_box(c: int, r: int) -> Polygon:
+        return shapely.box(block_x0[c], block_y0[r], block_x0[c] + block_m, block_y0[r] + block_m)
+
+    def block_distance(c: int, r: int) -> float:
+        centre = np.array([block_x0[c], block_y0[r]]) + block_m / 2
+        return float(np.hypot(*(centre - downtown)) / half_diagonal)
+
+    free_blocks = [
+        (c, r)
+        for r in range(rows)
+        for c in range(cols)
+        if not any(block_box(c, r).intersects(area) for area in reserved)
+    ]
+    by_distance = sorted(free_blocks, key=lambda cr: (block_distance(*cr), cr))
+
+    # Depots: the free blocks nearest to targets spread on a ring around downtown.
+    depot_blocks: list[tuple[int, int]] = []
+    ring = 0.28 * min(width_m, height_m)
+    phase = rng.uniform(0, 2 * math.pi)
+    for index in range(depots):
+        if index == 0 and depots > 2:
+            target = downtown
+        else:
+            angle = phase + 2 * math.pi * index / depots
+            target = downtown + ring * np.array([math.cos(angle), math.sin(angle)])
+        candidates = [cr for cr in free_blocks if cr not in depot_blocks]
+        if not candidates:
+            raise ValueError(f"no free block left for depot {index}")
+        centres = np.array([[block_x0[c] + block_m / 2, block_y0[r] + block_m / 2] for c, r in candidates])
+        depot_blocks.append(candidates[int(np.argmin(np.hypot(*(centres - target).T)))])
+    depot_list = tuple(
+        Depot(f"depot-{index + 1}", block_x0[c] + block_m / 2, block_y0[r] + block_m / 2, pads_per_depot)
+        for index, (c, r) in enumerate(depot_blocks)
+    )
+    taken = set(depot_blocks)
+
+    # Special sites in blocks near downtown that are not depots.
+    near = [cr for cr in by_distance if cr not in taken]
+    government_block = near[int(rng.integers(2, min(8, len(near))))]
+    taken.add(government_block)
+    gc, gr = government_block
+    gx, gy = block_x0[gc], block_y0[gr]
+    zones.append(
+        NoFlyZone(
+            "government-site",
+            shapely.box(gx + 10, gy + 10, gx + block_m - 10, gy + block_m - 10),
+            buffer_m=20.0,
+            kind="government",
+        )
+    )
+    near = [cr for cr in by_distance if cr not in taken]
+    hospital_block = near[int(rng.integers(len(near) // 4, len(near) // 2))]
+    taken.add(hospital_block)
+    hc, hr = hospital_block
+    zones.append(
+        NoFlyZone(
+            "hospital-helipad",
+            shapely.Point(block_x0[hc] + block_m / 2, block_y0[hr] + block_m / 2).buffer(40.0, quad_segs=16),
+            ceiling_m=DEFAULT_CEILING_M,
+            buffer_m=15.0,
+            kind="helipad",
+        )
+    )
+    event_radius = min(220.0, 0.08 * min(width_m, height_m))
+    depot_xy = np.array([[d.x_m, d.y_m] for d in depot_list])
+
+    def clear_of_depots(cr: tuple[int, int]) -> bool:
+        centre = np.array([block_x0[cr[0]], block_y0[cr[1]]]) + block_m / 2
+        return bool(np.hypot(*(depot_xy - centre).T).min() > event_radius + block_m + 40)
+
+    near = [cr for cr in by_distance if cr not in taken and clear_of_depots(cr)] or [
+        cr for cr in by_distance if cr not in taken
+    ]
+    event_block = near[int(rng.integers(len(near) // 8, max(len(near) // 3, len(near) // 8 + 1)))]
+    ec, er = event_block
+    event_centre = shapely.Point(block_x0[ec] + block_m / 2, block_y0[er] + block_m / 2)
+    zones.append(
+        NoFlyZone(
+            "event-stadium",
+            event_centre.buffer(event_radius, quad_segs=16),
+            buffer_m=20.0,
+            kind="event",
+            active_from_s=float(temporary_window_s[0]),
+            active_until_s=float(temporary_window_s[1]),
+        )
+    )
+    taken.add(event_block)
+
+    footprints: list[Polygon] = []
+    heights: list[float] = []
+    parks: list[Polygon] = []
+    for c, r in free_blocks:
+        if (c, r) in depot_blocks:
+            continue
+        distance = block_distance(c, r)
+        box = block_box(c, r)
+        if (c, r) == event_block:
+            parks.append(box)  # the stadium grounds
+            continue
+        if (c, r) != government_block and (c, r) != hospital_block:
+            if rng.random() < park_share * (0.5 + distance):
+                parks.append(box)
+                continue
+        lots_x = int(rng.integers(2, 4))
+        lots_y = int(rng.integers(2, 4))
+        lot_w = block_m / lots_x
+        lot_h = block_m / lots_y
+        for lot in range(lots_x * lots_y):
+            lx = block_x0[c] + (lot % lots_x) * lot_w
+            ly = block_y0[r] + (lot // lots_x) * lot_h
+            setback = rng.uniform(2.0, 6.0)
+            footprint = _lot_building(rng, lx + setback, ly + setback, lx + lot_w - setback, ly + lot_h - setback)
+            footprints.append(footprint)
+            heights.append(_building_height(rng, distance, tower_share))
+
+    # Hotspots: commercial near downtown, residential in the outskirts.
+    hotspots: list[Hotspot] = []
+    for index in range(int(rng.integers(2, 4))):
+        centre = downtown + rng.normal(0, 0.08 * min(width_m, height_m), size=2)
+        hotspots.append(
+            Hotspot(
+                f"commercial-{index + 1}",
+                float(np.clip(centre[0], 0, width_m)),
+                float(np.clip(centre[1], 0, height_m)),
+                radius_m=float(rng.uniform(150, 300)),
+                weight=float(rng.uniform(1.5, 3.0)),
+                category="commercial",
+            )
+        )
+    residential = [cr for cr in by_distance[len(by_distance) // 3 :] if cr not in taken]
+    chosen = rng.choice(len(residential), size=min(len(residential), int(rng.integers(4, 8))), replace=False)
+    for index, pick in enumerate(sorted(int(p) for p in chosen)):
+        c, r = residential[pick]
+        hotspots.append(
+            Hotspot(
+                f"residential-{index + 1}",
+                block_x0[c] + block_m / 2,
+                block_y0[r] + block_m / 2,
+                radius_m=float(rng.uniform(250, 450)),
+                weight=float(rng.uniform(0.8, 1.5)),
+                category="residential",
+            )
+        )
+
+    stations: list[BaseStation] = []
+    for sy in np.arange(station_spacing_m / 2, height_m, station_spacing_m):
+        for sx in np.arange(station_spacing_m / 2, width_m, station_spacing_m):
+            jitter = rng.uniform(-0.15, 0.15, size=2) * station_spacing_m
+            stations.append(
+                BaseStation(
+                    f"station-{len(stations) + 1}",
+                    float(np.clip(sx + jitter[0], 0, width_m)),
+                    float(np.clip(sy + jitter[1], 0, height_m)),
+                    station_range_m,
+                )
+            )
+
+    return City(
+        name=name or f"generated-{seed}",
+        bounds_m=(0.0, 0.0, float(width_m), float(height_m)),
+        buildings=Buildings(footprints, np.array(heights)),
+        zones=tuple(zones),
+        depots=depot_list,
+        base_stations=tuple(stations),
+        hotspots=tuple(hotspots),
+        parks=tuple(parks),
+        origin_lonlat=origin_lonlat,
+    )
+
+
+def _airport_zone(rng: np.random.Generator, width_m: float, height_m: float) -> NoFlyZone:
+    """A runway-shaped zone straddling one edge of the city, tilted a little."""
+    length = 0.35 * width_m
+    depth = 0.14 * height_m
+    edge = int(rng.integers(4))
+    along = rng.uniform(0.15, 0.5)
+    if edge in (0, 1):  # south, north
+        x0 = along * width_m
+        y0 = -0.3 * depth if edge == 0 else height_m - 0.7 * depth
+        footprint = shapely.box(x0, y0, x0 + length, y0 + depth)
+    else:  # west, east
+        y0 = along * height_m
+        x0 = -0.3 * depth if edge == 2 else width_m - 0.7 * depth
+        footprint = shapely.box(x0, y0, x0 + depth, y0 + 0.35 * height_m)
+    footprint = shapely.affinity.rotate(footprint, float(rng.uniform(-8, 8)), origin="centroid")
+    return NoFlyZone("airport", footprint, buffer_m=50.0, kind="airport")
+
+
+def _lot_building(rng: np.random.Generator, x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """A footprint filling a lot: a rectangle, an L-shape (concave) or a courtyard block (a hole)."""
+    shape = rng.random()
+    box = shapely.box(x0, y0, x1, y1)
+    w, h = x1 - x0, y1 - y0
+    if shape < 0.25:
+        # Built vertex by vertex: a boolean difference leaves float slivers along the cut.
+        cut = np.array([w * rng.uniform(0.3, 0.6), h * rng.uniform(0.3, 0.6)])
+        corner = int(rng.integers(4))
+        corners = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        here = corners[corner]
+        step_next = np.sign(corners[(corner + 1) % 4] - here) * cut
+        step_prev = np.sign(corners[(corner - 1) % 4] - here) * cut
+        ring = [here + step_next, *(corners[(corner + k) % 4] for k in (1, 2, 3)), here + step_prev,
+                here + step_next + step_prev]
+        return Polygon(ring)
+    if shape < 0.32 and min(w, h) > 30:
+        ring = min(w, h) * rng.uniform(0.2, 0.3)
+        return Polygon(box.exterior.coords, [shapely.box(x0 + ring, y0 + ring, x1 - ring, y1 - ring).exterior.coords])
+    return box
+
+
+def _building_height(rng: np.random.Generator, distance: float, tower_share: float) -> float:
+    """Roof height in metres: towers downtown, mid-rise around it, low-rise beyond."""
+    if rng.random() < tower_share * 4 * math.exp(-5 * distance):
+        return float(np.clip(rng.lognormal(math.log(110), 0.35), 60, 250))
+    if distance < 0.35 and rng.random() < 0.7:
+        return float(rng.uniform(15, 45))
+    return float(np.clip(rng.lognormal(math.log(10), 0.3), 6, 18))

@@ -1,0 +1,241 @@
+"""The ``dronesim`` command line.
+
+Bad input (a missing file, a malformed map, an invalid value) prints one line on stderr,
+``dronesim: error: <what, where>``, and exits with status 2. Anything else escaping is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class CommandError(Exception):
+    """Bad input found by a command; printed on one line, exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.handler(args) or 0)
+    except (CommandError, ValueError, OSError) as error:
+        message = str(error).replace("\n", " ")
+        if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
+            message = f"{error.filename}: {message}"
+        print(f"dronesim: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dronesim", description="Simulate drone delivery fleets in low-altitude city airspace."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    map_parser = commands.add_parser("map", help="generate and inspect city maps")
+    map_commands = map_parser.add_subparsers(title="map commands", metavar="MAP_COMMAND")
+    map_parser.set_defaults(handler=lambda args: _usage(map_parser))
+
+    generate = map_commands.add_parser("generate", help="generate a procedural city")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    generate.add_argument("--out", type=Path, help="write the city as GeoJSON (lon/lat) to this file")
+    generate.add_argument("--width-m", type=float, default=3000.0, help="city width in metres")
+    generate.add_argument("--height-m", type=float, default=3000.0, help="city height in metres")
+    generate.add_argument("--depots", type=int, default=3, help="number of depots")
+    generate.add_argument(
+        "--origin", type=_lonlat, default=None, metavar="LON,LAT",
+        help="geographic anchor of the frame in degrees (default 0,0 when writing GeoJSON)",
+    )
+    generate.add_argument("--cell-size", type=float, default=10.0, help="cell size in metres for the summary")
+    generate.add_argument("--json", action="store_true", help="print the summary as JSON")
+    generate.set_defaults(handler=_map_generate)
+
+    info = map_commands.add_parser("info", help="describe a map file (.geojson, .map, .3dmap)")
+    info.add_argument("file", type=Path)
+    info.add_argument("--cell-size", type=float, default=10.0, help="cell size in metres for GeoJSON maps")
+    info.add_argument("--json", action="store_true", help="print the summary as JSON")
+    info.set_defaults(handler=_map_info)
+
+    bench_parser = commands.add_parser("bench", help="measure dronesim beside its peers")
+    bench_commands = bench_parser.add_subparsers(title="benchmarks", metavar="BENCHMARK")
+    bench_parser.set_defaults(handler=lambda args: _usage(bench_parser))
+    raster = bench_commands.add_parser("raster", help="rasterize a 2000 x 2000 x 6 airspace (200 zones, 5,000 buildings)")
+    raster.add_argument("--repeats", type=int, default=3, help="repetitions; the median is reported")
+    raster.add_argument("--seed", type=int, default=0)
+    raster.add_argument("--json", type=Path, help="write the figures as JSON")
+    raster.set_defaults(handler=_bench_raster)
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _lonlat(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LON,LAT in degrees, got {text!r}") from None
+    if not (-180 <= lon <= 180 and -89.9 <= lat <= 89.9):
+        raise argparse.ArgumentTypeError(f"LON,LAT out of range: {text!r}")
+    return lon, lat
+
+
+# ----------------------------------------------------------------------------- map
+
+def _map_generate(args: argparse.Namespace) -> int:
+    from maps import generate_city
+
+    if not (math.isfinite(args.cell_size) and args.cell_size > 0):
+        raise CommandError(f"--cell-size: must be > 0, got {args.cell_size}")
+    city = generate_city(
+        args.seed,
+        width_m=args.width_m,
+        height_m=args.height_m,
+        depots=args.depots,
+        origin_lonlat=args.origin,
+    )
+    if args.out is not None:
+        from maps.geojson import write_geojson
+
+        write_geojson(city, args.out, origin_lonlat=args.origin or (0.0, 0.0))
+    airspace = city.to_airspace(args.cell_size)
+    summary = {"city": city.summary(), "airspace": airspace.summary()}
+    if args.out is not None:
+        summary["written"] = str(args.out)
+    _print_summary(summary, args.json)
+    return 0
+
+
+def _map_info(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    name = path.name.lower()
+    if name.endswith(".3dmap"):
+        from maps import Airspace
+        from maps.movingai import read_3dmap
+
+        airspace = Airspace.from_grid(read_3dmap(path).blocked)
+        summary = {"file": str(path), "format": "MovingAI voxel", "airspace": airspace.summary()}
+    elif name.endswith(".map"):
+        from maps import Airspace
+        from maps.movingai import read_map
+
+        airspace = Airspace.from_grid(read_map(path).blocked)
+        summary = {"file": str(path), "format": "MovingAI 2D", "airspace": airspace.summary()}
+    elif name.endswith((".geojson", ".json")):
+        from maps.geojson import read_geojson
+
+        if not (math.isfinite(args.cell_size) and args.cell_size > 0):
+            raise CommandError(f"--cell-size: must be > 0, got {args.cell_size}")
+        city = read_geojson(path)
+        summary = {
+            "file": str(path),
+            "format": "GeoJSON",
+            "city": city.summary(),
+            "airspace": city.to_airspace(args.cell_size).summary(),
+        }
+    else:
+        raise CommandError(f"{path}: unknown map format (expected .geojson, .json, .map or .3dmap)")
+    _print_summary(summary, args.json)
+    return 0
+
+
+def _bench_raster(args: argparse.Namespace) -> int:
+    from benchmarks import rasterize
+
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
+    result = rasterize.run(args.repeats, args.seed)
+    print(rasterize.format_table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_json_safe(summary), indent=2))
+        return
+    lines: list[str] = []
+    if "file" in summary:
+        lines.append(f"{summary['format']} map {summary['file']}")
+    city = summary.get("city")
+    if city:
+        lines.append(f"city        {city['name']}, {city['size_m'][0]:.0f} x {city['size_m'][1]:.0f} m")
+        heights = city["building_height_m"]
+        if heights:
+            lines.append(
+                f"buildings   {city['buildings']} (height median {heights['p50']:.0f} m, "
+                f"p90 {heights['p90']:.0f} m, max {heights['max']:.0f} m)"
+            )
+        else:
+            lines.append("buildings   0")
+        lines.append(
+            f"features    {city['depots']} depots ({city['pads']} pads), {city['base_stations']} base stations, "
+            f"{city['hotspots']} demand hotspots, {city['parks']} parks"
+        )
+    air = summary["airspace"]
+    nz, ny, nx = air["shape"]
+    lines.append(
+        f"grid        {nx} x {ny} cells of {air['cell_size_m']:g} m x {nz} layers = {air['cells']:,} cells"
+    )
+    shares = air["blocked_share"]
+    if len(shares) > 12:
+        lines.append(
+            f"layers      {len(shares)} layers of {air['cell_size_m']:g} m, blocked {100 * min(shares):.1f} % "
+            f"to {100 * max(shares):.1f} % per layer (mean {100 * sum(shares) / len(shares):.1f} %)"
+        )
+    else:
+        lines.append("layers      altitude  blocked")
+        for altitude, share in zip(air["layers_m"], shares):
+            lines.append(f"            {altitude:7.1f} m  {100 * share:5.1f} %")
+    if air["zones"]:
+        lines.append("zones       name                 kind        band (m)        buffer  active (s)")
+        for zone in air["zones"]:
+            ceiling = "inf" if zone["ceiling_m"] == math.inf else f"{zone['ceiling_m']:g}"
+            band = f"{zone['floor_m']:g}-{ceiling}"
+            if zone["active_from_s"] is None and zone["active_until_s"] is None:
+                window = "permanent"
+            else:
+                start = "-inf" if zone["active_from_s"] is None else f"{zone['active_from_s']:g}"
+                end = "inf" if zone["active_until_s"] is None else f"{zone['active_until_s']:g}"
+                window = f"[{start}, {end})"
+            lines.append(
+                f"            {zone['name'][:20]:20s} {zone['kind']:11s} {band:15s} {zone['buffer_m']:5g}  {window}"
+            )
+    else:
+        lines.append("zones       none")
+    for depot in air["depots"]:
+        lines.append(f"depot       {depot['name']} at ({depot['x_m']:.0f}, {depot['y_m']:.0f}) m, {depot['pads']} pads")
+    if "written" in summary:
+        lines.append(f"written     {summary['written']}")
+    print("\n".join(lines))
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""dronesim.viz: pygame drawing of simulation snapshots."""
