@@ -1,1 +1,41 @@
-"""dronesim.planners: route planning and fleet scheduling (numba kernels and their Python API). Knows `maps`."""
+"""dronesim.planners: route planning over the airspace grid. Knows `maps`.
+
+Kernels (numba, arrays in and out) live in ``_grid_kernels``; this package's API wraps
+them: prepare a `PlanningGrid` once per airspace and time, then plan with a planner from
+the registry (``"astar"``, ``"theta"``, ``"networkx"``, ...) or your own.
+"""
+
+from planners.grid import DistanceField, PlanningGrid, SearchResult
+from planners.path import FlightPath, PlanStatus
+from planners.registry import (
+    PLANNERS,
+    GridAStar,
+    LazyThetaStar,
+    NetworkXReference,
+    Planner,
+    PlannerRegistry,
+    get_planner,
+    plan_cells,
+    plan_many,
+    plan_route,
+    register,
+)
+
+__all__ = [
+    "PLANNERS",
+    "DistanceField",
+    "FlightPath",
+    "GridAStar",
+    "LazyThetaStar",
+    "NetworkXReference",
+    "PlanStatus",
+    "Planner",
+    "PlannerRegistry",
+    "PlanningGrid",
+    "SearchResult",
+    "get_planner",
+    "plan_cells",
+    "plan_many",
+    "plan_route",
+    "register",
+]

@@ -1,0 +1,1290 @@
+"""Numba kernels for grid search: A*, Dijkstra distance fields, line of sight, Lazy Theta*,
+path smoothing and parallel batches.
+
+Everything here takes and returns arrays and scalars only. The grid arrives *padded*: one
+blocked cell on every side of every axis that has moves (so neighbours never need bounds
+checks) and flattened to 1D, node ``n = (k * PY + j) * PX + i`` in padded coordinates. The
+Python side (`planners.grid.PlanningGrid`) builds these arrays once per airspace and time.
+
+Step cost of a move from cell ``u`` to neighbour ``v`` (the exact rules)::
+
+    length_m(u, v) * (cost[u] + cost[v]) / 2 + climb_penalty_per_m * |z_v - z_u|
+
+which is also the exact line integral of the piecewise-constant cost field along the
+segment between the two centres (half of it lies in each cell), so any-angle segments use
+the same definition (`line_of_sight`). `astar2d` can also follow pyastar2d's rules: every move
+costs the weight of the cell entered (diagonals too) and corners may be cut.
+
+Status codes (returned, never raised): `FOUND`, `UNREACHABLE`, `LIMIT`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import prange, types
+from numba.extending import intrinsic
+
+from planners._jit import kernel, parallel_kernel
+
+FOUND = 0
+UNREACHABLE = 1
+LIMIT = 2
+
+H_OCTILE_2D = 0  # one layer: octile distance
+H_OCTILE_3D = 1  # cubic cells (layers one cell apart): 3D octile distance
+H_LAYERED = 2  # any layer spacing: sqrt(horizontal octile^2 + vertical^2)
+H_CHEBYSHEV = 3  # pyastar2d rules: diagonal steps cost like straight ones
+H_ZERO = 4  # Dijkstra
+
+SQRT2 = math.sqrt(2.0)
+SQRT2_MINUS_1 = SQRT2 - 1.0
+SQRT3_MINUS_SQRT2 = math.sqrt(3.0) - math.sqrt(2.0)
+_TIE_EPS = 1e-9
+_INITIAL_HEAP = 1024
+
+
+# ----------------------------------------------------------------------------- queues
+# Two priority queues of (key, node), both keyed by f alone:
+#
+# - a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990) for searches whose popped keys
+#   never decrease (A* with a consistent heuristic, Dijkstra). Keys are non-negative
+#   float64, whose bit patterns order like the numbers, so the classic integer radix heap
+#   applies to their uint64 bits: 65 buckets by the highest bit in which a key differs
+#   from the last popped key; push is O(1), pop amortised O(log C). Entries live in a pool
+#   of linked lists (``pn`` node, ``pk`` key bits, ``pnext`` link; ``head`` per bucket).
+#   Equal keys pop last-in first-out, which breaks f-ties towards the newest (deepest)
+#   node, the tie-breaking that saves expansions on open maps.
+# - a binary heap (``hk`` keys, ``hn`` nodes) for the others (weighted A*, Lazy Theta*).
+
+@intrinsic
+def _leading_zeros(typingctx, value):
+    """Count of leading zero bits of a uint64 (LLVM ctlz), value > 0."""
+    signature = types.int64(types.uint64)
+
+    def codegen(context, builder, sig, args):
+        return builder.ctlz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return signature, codegen
+
+
+@intrinsic
+def _float_bits(typingctx, value):
+    """The IEEE-754 bits of a float64 as a uint64 (monotone for non-negative values)."""
+    signature = types.uint64(types.float64)
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return signature, codegen
+
+
+@kernel
+def _radix_new():
+    return (
+        np.full(65, -1, np.int32),
+        np.empty(_INITIAL_HEAP, np.int32),
+        np.empty(_INITIAL_HEAP, np.uint64),
+        np.empty(_INITIAL_HEAP, np.int32),
+    )
+
+
+@kernel
+def _radix_reserve(pn, pk, pnext, used, extra):
+    """The pool arrays, doubled as often as needed to hold ``used + extra`` entries."""
+    capacity = pn.shape[0]
+    if used + extra <= capacity:
+        return pn, pk, pnext
+    while capacity < used + extra:
+        capacity *= 2
+    new_n = np.empty(capacity, np.int32)
+    new_k = np.empty(capacity, np.uint64)
+    new_next = np.empty(capacity, np.int32)
+    new_n[:used] = pn[:used]
+    new_k[:used] = pk[:used]
+    new_next[:used] = pnext[:used]
+    return new_n, new_k, new_next
+
+
+@kernel
+def _radix_push(head, pn, pk, pnext, used, last, key, node):
+    """Add ``node`` with key ``key`` (float64 >= the last popped key); returns ``used + 1``."""
+    bits = _float_bits(key)
+    if bits < last:
+        bits = last  # rounding may put a key an ulp below the last popped one
+    difference = bits ^ last
+    bucket = 0 if difference == 0 else 64 - _leading_zeros(difference)
+    pn[used] = node
+    pk[used] = bits
+    pnext[used] = head[bucket]
+    head[bucket] = used
+    return used + 1
+
+
+@kernel
+def _radix_pop(head, pk, pnext, last):
+    """Take an entry with the smallest key (the queue must not be empty).
+
+    Returns ``(entry, last)``: the pool index and the new last key bits.
+    """
+    if head[0] < 0:
+        bucket = 1
+        while head[bucket] < 0:
+            bucket += 1
+        entry = head[bucket]
+        smallest = pk[entry]
+        entry = pnext[entry]
+        while entry >= 0:
+            if pk[entry] < smallest:
+                smallest = pk[entry]
+            entry = pnext[entry]
+        last = smallest
+        entry = head[bucket]
+        head[bucket] = -1
+        while entry >= 0:
+            following = pnext[entry]
+            difference = pk[entry] ^ last
+            target = 0 if difference == 0 else 64 - _leading_zeros(difference)
+            pnext[entry] = head[target]
+            head[target] = entry
+            entry = following
+    entry = head[0]
+    head[0] = pnext[entry]
+    return entry, last
+
+
+@kernel
+def _heap_new():
+    return np.empty(_INITIAL_HEAP, np.float64), np.empty(_INITIAL_HEAP, np.int32)
+
+
+@kernel
+def _heap_push(hk, hn, size, key, node):
+    pos = size
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        parent_key = hk[parent]
+        if parent_key <= key:
+            break
+        hk[pos] = parent_key
+        hn[pos] = hn[parent]
+        pos = parent
+    hk[pos] = key
+    hn[pos] = node
+    return size + 1
+
+
+@kernel
+def _heap_pop(hk, hn, size):
+    """Remove the root; returns the new size. The caller reads the root (hn[0]) first."""
+    size -= 1
+    if size == 0:
+        return 0
+    key = hk[size]
+    node = hn[size]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        child_key = hk[child]
+        right = child + 1
+        if right < size and hk[right] < child_key:
+            child = right
+            child_key = hk[right]
+        if key <= child_key:
+            break
+        hk[pos] = child_key
+        hn[pos] = hn[child]
+        pos = child
+    hk[pos] = key
+    hn[pos] = node
+    return size
+
+
+@kernel
+def _heap_reserve(hk, hn, size, extra):
+    """The heap arrays, doubled as often as needed to hold ``size + extra`` entries."""
+    capacity = hn.shape[0]
+    if size + extra <= capacity:
+        return hk, hn
+    while capacity < size + extra:
+        capacity *= 2
+    new_k = np.empty(capacity, np.float64)
+    new_n = np.empty(capacity, np.int32)
+    new_k[:size] = hk[:size]
+    new_n[:size] = hn[:size]
+    return new_k, new_n
+
+
+# ----------------------------------------------------------------------------- heuristic
+
+@kernel
+def _heuristic(hmode, di, dj, dk, zu, zg, cell_size, penalty, hmin):
+    """Lower bound on the cost between two cells ``(di, dj, dk)`` apart (absolute, cells)."""
+    if hmode == H_ZERO:
+        return 0.0
+    big = di if di > dj else dj
+    small = dj if di > dj else di
+    if hmode == H_CHEBYSHEV:
+        return big * hmin
+    if hmode == H_OCTILE_2D:
+        return (big + SQRT2_MINUS_1 * small) * cell_size * hmin
+    vertical = abs(zg - zu)
+    if hmode == H_OCTILE_3D:
+        # Sort the three offsets: d1 <= d2 <= d3.
+        d3 = big
+        d2 = small
+        d1 = dk
+        if d1 > d2:
+            d1, d2 = d2, d1
+        if d2 > d3:
+            d2, d3 = d3, d2
+        if d1 > d2:
+            d1, d2 = d2, d1
+        return (SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3) * cell_size * hmin + penalty * vertical
+    horizontal = (big + SQRT2_MINUS_1 * small) * cell_size
+    return math.sqrt(horizontal * horizontal + vertical * vertical) * hmin + penalty * vertical
+
+
+# ----------------------------------------------------------------------------- A*
+# Work arrays are reused across queries without clearing: ``state[n]`` is ``2 * generation``
+# while n is open in this query and ``2 * generation + 1`` once closed; any other value
+# means untouched, so ``g`` and ``parent`` are only read where ``state`` says so.
+
+_ASTAR_DOC = """
+    Parameters
+    ----------
+    blocked : uint8[:]
+        Padded, flattened occupancy (1 = blocked; the padding is blocked).
+    cost : float32[:]
+        Padded, flattened cost multipliers (>= ``hmin``).
+    alt : float64[:]
+        Altitude in metres of each padded layer index.
+    px, py : int
+        Padded row length and rows per layer.
+    move_offset, move_dk, move_dj, move_di : int arrays
+        The move set (flat offset and per-axis steps).
+    check_start, check_offset : arrays
+        For move ``m``, ``check_offset[check_start[m]:check_start[m + 1]]`` are the flat
+        offsets of the other cells of its bounding box, which must be free (no corner
+        cutting).
+    step_length, step_climb : float64[:, :]
+        ``[m, k]``: length in metres of move ``m`` from padded layer ``k``, and its climb
+        penalty.
+    hmode : int
+        ``H_*`` heuristic code.
+    cell_size, penalty, hmin, weight : float
+        Cell size (m), climb penalty per metre, smallest cost multiplier, and the
+        heuristic weight w >= 1 (w > 1: bounded-suboptimal, cost <= w * optimum).
+    start, goal, max_expansions : int
+    g, parent, state : arrays of the padded size
+        Work arrays (see above).
+    generation : int
+        This query's stamp (1 <= generation < 2**30), distinct from every earlier one on
+        these work arrays.
+    path : int32[:]
+        Receives the path (start first) when found.
+
+    Returns
+    -------
+    status, cost, expansions, path_length
+"""
+
+
+@kernel
+def astar(
+    blocked, cost, alt, px, py,
+    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    hmode, cell_size, penalty, hmin, weight,
+    start, goal, max_expansions,
+    g, parent, state, generation, path,
+):
+    """Grid A* over any layered grid with the exact rules (no corner cutting)."""
+    plane = px * py
+    gi = goal % px
+    gj = (goal // px) % py
+    gk = goal // plane
+    zg = alt[gk]
+    n_moves = move_offset.shape[0]
+    opened = 2 * generation
+    closed = opened + 1
+    radix = weight == 1.0  # popped keys only stay monotone without inflation
+    head, pn, pk, pnext = _radix_new()
+    used = 0
+    last = np.uint64(0)
+    hk, hn = _heap_new()
+    size = 0
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    if radix:
+        used = _radix_push(head, pn, pk, pnext, used, last, 0.0, start)
+    else:
+        size = _heap_push(hk, hn, size, 0.0, start)
+    queued = 1
+    expansions = 0
+    while queued > 0:
+        if radix:
+            entry, last = _radix_pop(head, pk, pnext, last)
+            n = pn[entry]
+        else:
+            n = hn[0]
+            size = _heap_pop(hk, hn, size)
+        queued -= 1
+        if state[n] == closed:
+            continue  # a stale duplicate: the first pop of a node carries its best g
+        gn = g[n]
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _trace(parent, start, goal, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if radix:
+            if used + n_moves > pn.shape[0]:
+                pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, n_moves)
+        elif size + n_moves > hn.shape[0]:
+            hk, hn = _heap_reserve(hk, hn, size, n_moves)
+        i = n % px
+        j = (n // px) % py
+        k = n // plane
+        cost_n = np.float64(cost[n])
+        for m in range(n_moves):
+            v = n + move_offset[m]
+            sv = state[v]
+            if blocked[v] != 0 or sv == closed:
+                continue
+            clear = True
+            for c in range(check_start[m], check_start[m + 1]):
+                if blocked[n + check_offset[c]] != 0:
+                    clear = False
+                    break
+            if not clear:
+                continue
+            candidate = gn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            if sv != opened or candidate < g[v]:
+                state[v] = opened
+                g[v] = candidate
+                parent[v] = n
+                vk = k + move_dk[m]
+                h = _heuristic(
+                    hmode, abs(i + move_di[m] - gi), abs(j + move_dj[m] - gj), abs(vk - gk),
+                    alt[vk], zg, cell_size, penalty, hmin,
+                )
+                if radix:
+                    used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
+                else:
+                    size = _heap_push(hk, hn, size, candidate + weight * h, v)
+                queued += 1
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+astar.__doc__ += _ASTAR_DOC
+
+
+@kernel
+def astar2d(
+    blocked, cost, px, uniform, pyastar2d_rules, cell_size, hmin, weight,
+    start, goal, max_expansions,
+    g, parent, state, generation, path,
+):
+    """Grid A* specialised for one layer: the eight moves inline, no move tables.
+
+    ``uniform`` skips the cost lookups (every multiplier equals ``hmin``).
+    ``pyastar2d_rules`` switches to pyastar2d's rules: every move costs the multiplier of
+    the cell entered (diagonals too, in grid units), corners may be cut, Chebyshev
+    heuristic. Other arguments and the return value as in `astar`.
+    """
+    gi = goal % px
+    gj = goal // px
+    opened = 2 * generation
+    closed = opened + 1
+    radix = weight == 1.0
+    head, pn, pk, pnext = _radix_new()
+    used = 0
+    last = np.uint64(0)
+    hk, hn = _heap_new()
+    size = 0
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    if radix:
+        used = _radix_push(head, pn, pk, pnext, used, last, 0.0, start)
+    else:
+        size = _heap_push(hk, hn, size, 0.0, start)
+    queued = 1
+    expansions = 0
+    straight = cell_size * hmin if uniform else cell_size
+    diagonal = straight * SQRT2
+    scale = cell_size * hmin
+    while queued > 0:
+        if radix:
+            entry, last = _radix_pop(head, pk, pnext, last)
+            n = pn[entry]
+        else:
+            n = hn[0]
+            size = _heap_pop(hk, hn, size)
+        queued -= 1
+        if state[n] == closed:
+            continue
+        gn = g[n]
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _trace(parent, start, goal, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if radix:
+            if used + 8 > pn.shape[0]:
+                pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
+        elif size + 8 > hn.shape[0]:
+            hk, hn = _heap_reserve(hk, hn, size, 8)
+        j = n // px
+        i = n - j * px
+        free_e = blocked[n + 1] == 0
+        free_w = blocked[n - 1] == 0
+        free_n = blocked[n + px] == 0
+        free_s = blocked[n - px] == 0
+        cost_n = np.float64(cost[n])
+        for m in range(8):
+            if m == 0:
+                v = n + 1
+                di, dj, ok = 1, 0, free_e
+            elif m == 1:
+                v = n - 1
+                di, dj, ok = -1, 0, free_w
+            elif m == 2:
+                v = n + px
+                di, dj, ok = 0, 1, free_n
+            elif m == 3:
+                v = n - px
+                di, dj, ok = 0, -1, free_s
+            elif m == 4:
+                v = n + px + 1
+                di, dj, ok = 1, 1, blocked[v] == 0 and (pyastar2d_rules or (free_e and free_n))
+            elif m == 5:
+                v = n + px - 1
+                di, dj, ok = -1, 1, blocked[v] == 0 and (pyastar2d_rules or (free_w and free_n))
+            elif m == 6:
+                v = n - px + 1
+                di, dj, ok = 1, -1, blocked[v] == 0 and (pyastar2d_rules or (free_e and free_s))
+            else:
+                v = n - px - 1
+                di, dj, ok = -1, -1, blocked[v] == 0 and (pyastar2d_rules or (free_w and free_s))
+            if not ok:
+                continue
+            sv = state[v]
+            if sv == closed:
+                continue
+            if pyastar2d_rules:
+                step = np.float64(cost[v])
+            elif uniform:
+                step = straight if m < 4 else diagonal
+            else:
+                step = (straight if m < 4 else diagonal) * 0.5 * (cost_n + np.float64(cost[v]))
+            candidate = gn + step
+            if sv != opened or candidate < g[v]:
+                state[v] = opened
+                g[v] = candidate
+                parent[v] = n
+                dx = abs(i + di - gi)
+                dy = abs(j + dj - gj)
+                if pyastar2d_rules:
+                    h = (dx if dx > dy else dy) * hmin
+                elif dx > dy:
+                    h = (dx + SQRT2_MINUS_1 * dy) * scale
+                else:
+                    h = (dy + SQRT2_MINUS_1 * dx) * scale
+                if radix:
+                    used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
+                else:
+                    size = _heap_push(hk, hn, size, candidate + weight * h, v)
+                queued += 1
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+@kernel
+def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+    """`astar2d` for one uniform-cost layer (every multiplier ``hmin``), weight 1: the case
+    of most benchmark maps, with nothing but the moves left in the inner loop.
+    """
+    gi = goal % px
+    gj = goal // px
+    opened = 2 * generation
+    closed = opened + 1
+    head, pn, pk, pnext = _radix_new()
+    last = np.uint64(0)
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
+    queued = 1
+    expansions = 0
+    straight = cell_size * hmin
+    diagonal = straight * SQRT2
+    while queued > 0:
+        entry, last = _radix_pop(head, pk, pnext, last)
+        n = pn[entry]
+        queued -= 1
+        if state[n] == closed:
+            continue
+        gn = g[n]
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _trace(parent, start, goal, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if used + 8 > pn.shape[0]:
+            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
+        j = n // px
+        i = n - j * px
+        free_e = blocked[n + 1] == 0
+        free_w = blocked[n - 1] == 0
+        free_n = blocked[n + px] == 0
+        free_s = blocked[n - px] == 0
+        for m in range(8):
+            if m == 0:
+                v, di, dj, ok = n + 1, 1, 0, free_e
+            elif m == 1:
+                v, di, dj, ok = n - 1, -1, 0, free_w
+            elif m == 2:
+                v, di, dj, ok = n + px, 0, 1, free_n
+            elif m == 3:
+                v, di, dj, ok = n - px, 0, -1, free_s
+            elif m == 4:
+                v, di, dj, ok = n + px + 1, 1, 1, free_e and free_n
+            elif m == 5:
+                v, di, dj, ok = n + px - 1, -1, 1, free_w and free_n
+            elif m == 6:
+                v, di, dj, ok = n - px + 1, 1, -1, free_e and free_s
+            else:
+                v, di, dj, ok = n - px - 1, -1, -1, free_w and free_s
+            if not ok or blocked[v] != 0:
+                continue
+            sv = state[v]
+            if sv == closed:
+                continue
+            candidate = gn + (straight if m < 4 else diagonal)
+            if sv != opened or candidate < g[v]:
+                state[v] = opened
+                g[v] = candidate
+                parent[v] = n
+                dx = abs(i + di - gi)
+                dy = abs(j + dj - gj)
+                if dx > dy:
+                    h = (dx + SQRT2_MINUS_1 * dy) * straight
+                else:
+                    h = (dy + SQRT2_MINUS_1 * dx) * straight
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
+                queued += 1
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+@kernel
+def astar2d_pyastar(blocked, cost, px, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+    """pyastar2d's rules on one layer, for like-for-like benchmarks: a move (diagonals too)
+    costs the multiplier of the cell entered, corners may be cut, Chebyshev heuristic.
+    Costs are in grid units. Arguments and return value as in `astar2d`.
+    """
+    gi = goal % px
+    gj = goal // px
+    opened = 2 * generation
+    closed = opened + 1
+    head, pn, pk, pnext = _radix_new()
+    last = np.uint64(0)
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
+    queued = 1
+    expansions = 0
+    while queued > 0:
+        entry, last = _radix_pop(head, pk, pnext, last)
+        n = pn[entry]
+        queued -= 1
+        if state[n] == closed:
+            continue
+        gn = g[n]
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _trace(parent, start, goal, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if used + 8 > pn.shape[0]:
+            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
+        j = n // px
+        i = n - j * px
+        for m in range(8):
+            if m == 0:
+                v, di, dj = n + 1, 1, 0
+            elif m == 1:
+                v, di, dj = n - 1, -1, 0
+            elif m == 2:
+                v, di, dj = n + px, 0, 1
+            elif m == 3:
+                v, di, dj = n - px, 0, -1
+            elif m == 4:
+                v, di, dj = n + px + 1, 1, 1
+            elif m == 5:
+                v, di, dj = n + px - 1, -1, 1
+            elif m == 6:
+                v, di, dj = n - px + 1, 1, -1
+            else:
+                v, di, dj = n - px - 1, -1, -1
+            if blocked[v] != 0:
+                continue
+            sv = state[v]
+            if sv == closed:
+                continue
+            candidate = gn + np.float64(cost[v])
+            if sv != opened or candidate < g[v]:
+                state[v] = opened
+                g[v] = candidate
+                parent[v] = n
+                dx = abs(i + di - gi)
+                dy = abs(j + dj - gj)
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate + (dx if dx > dy else dy) * hmin, v)
+                queued += 1
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+@kernel
+def _trace(parent, start, goal, path):
+    """Write the parent chain from start to goal into ``path``; returns its length."""
+    length = 1
+    n = goal
+    while n != start:
+        n = parent[n]
+        length += 1
+    n = goal
+    for index in range(length - 1, -1, -1):
+        path[index] = n
+        n = parent[n]
+    return length
+
+
+# ----------------------------------------------------------------------------- JPS
+# Jump Point Search for one uniform-cost layer without corner cutting (Harabor & Grastien,
+# "Improving Jump Point Search", ICAPS 2014): straight jumps stop at forced neighbours,
+# diagonal jumps stop where a straight sub-jump finds something, and only the canonical
+# successors of a jump point are generated. Costs are identical to A*'s.
+
+@kernel
+def _jump_straight(blocked, n, step, side, goal):
+    """Jump from n along ``step`` (+-1 or +-px); ``side`` is the perpendicular offset."""
+    while True:
+        n += step
+        if blocked[n] != 0:
+            return -1
+        if n == goal:
+            return n
+        # A side cell that opens up behind a wall can only be reached well through here.
+        if (blocked[n + side] == 0 and blocked[n - step + side] != 0) or (
+            blocked[n - side] == 0 and blocked[n - step - side] != 0
+        ):
+            return n
+
+
+@kernel
+def _jump_diagonal(blocked, n, sx, sy, px, goal):
+    """Jump from n along the diagonal (sx, sy); returns the jump point and its steps."""
+    steps = 0
+    while True:
+        if blocked[n + sx] != 0 or blocked[n + sy * px] != 0:
+            return -1, 0  # no corner cutting
+        n += sx + sy * px
+        steps += 1
+        if blocked[n] != 0:
+            return -1, 0
+        if n == goal:
+            return n, steps
+        if _jump_straight(blocked, n, sx, px, goal) >= 0 or _jump_straight(blocked, n, sy * px, 1, goal) >= 0:
+            return n, steps
+
+
+@kernel
+def jps2d(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+    """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
+
+    Same arguments as `astar2d` (minus the rule switches) and the same optimal costs;
+    ``expansions`` counts jump points expanded. ``path`` receives the full cell path
+    (jump points joined by their straight or diagonal runs).
+    """
+    gi = goal % px
+    gj = goal // px
+    opened = 2 * generation
+    closed = opened + 1
+    head, pn, pk, pnext = _radix_new()
+    last = np.uint64(0)
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
+    queued = 1
+    expansions = 0
+    unit = cell_size * hmin
+    while queued > 0:
+        entry, last = _radix_pop(head, pk, pnext, last)
+        n = pn[entry]
+        queued -= 1
+        if state[n] == closed:
+            continue
+        gn = g[n]
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _fill_jumps(parent, start, goal, px, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if used + 8 > pn.shape[0]:
+            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
+        j = n // px
+        i = n - j * px
+        p = parent[n]
+        pj = p // px
+        dx = np.sign(i - (p - pj * px))
+        dy = np.sign(j - pj)
+        for d in range(8):
+            if d == 0:
+                sx, sy = 1, 0
+            elif d == 1:
+                sx, sy = -1, 0
+            elif d == 2:
+                sx, sy = 0, 1
+            elif d == 3:
+                sx, sy = 0, -1
+            elif d == 4:
+                sx, sy = 1, 1
+            elif d == 5:
+                sx, sy = -1, 1
+            elif d == 6:
+                sx, sy = 1, -1
+            else:
+                sx, sy = -1, -1
+            if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
+                continue
+            if sx != 0 and sy != 0:
+                jp, steps = _jump_diagonal(blocked, n, sx, sy, px, goal)
+                length = steps * SQRT2
+            else:
+                step = sx + sy * px
+                jp = _jump_straight(blocked, n, step, px if sy == 0 else 1, goal)
+                length = abs((jp - n) // step) if jp >= 0 else 0
+            if jp < 0:
+                continue
+            sv = state[jp]
+            if sv == closed:
+                continue
+            candidate = gn + length * unit
+            if sv != opened or candidate < g[jp]:
+                state[jp] = opened
+                g[jp] = candidate
+                parent[jp] = n
+                jj = jp // px
+                ddx = abs(jp - jj * px - gi)
+                ddy = abs(jj - gj)
+                if ddx > ddy:
+                    h = (ddx + SQRT2_MINUS_1 * ddy) * unit
+                else:
+                    h = (ddy + SQRT2_MINUS_1 * ddx) * unit
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, jp)
+                queued += 1
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+@kernel
+def _canonical(blocked, n, px, dx, dy, sx, sy):
+    """Whether direction (sx, sy) is a natural or forced successor after arriving along (dx, dy)."""
+    if dx != 0 and dy != 0:
+        # Diagonal arrival: continue diagonally or along either component.
+        if sx == dx and sy == dy:
+            return blocked[n + dx] == 0 and blocked[n + dy * px] == 0
+        return (sx == dx and sy == 0) or (sx == 0 and sy == dy)
+    if dy == 0:
+        # Horizontal arrival: ahead, the diagonals ahead, and the sides (forced when open).
+        if sx == dx and sy == 0:
+            return True
+        if sx == 0:
+            return True
+        if sx == dx:
+            return blocked[n + dx] == 0 and blocked[n + sy * px] == 0
+        return False
+    if sy == dy and sx == 0:
+        return True
+    if sy == 0:
+        return True
+    if sy == dy:
+        return blocked[n + dy * px] == 0 and blocked[n + sx] == 0
+    return False
+
+
+@kernel
+def _fill_jumps(parent, start, goal, px, path):
+    """Expand the jump-point chain into every cell along it; returns the path length."""
+    length = 1
+    n = goal
+    while n != start:
+        p = parent[n]
+        pj = p // px
+        nj = n // px
+        length += max(abs((n - nj * px) - (p - pj * px)), abs(nj - pj))
+        n = p
+    index = length - 1
+    n = goal
+    while n != start:
+        p = parent[n]
+        pj = p // px
+        nj = n // px
+        sx = np.sign((p - pj * px) - (n - nj * px))
+        sy = np.sign(pj - nj)
+        while n != p:
+            path[index] = n
+            index -= 1
+            n += sx + sy * px
+    path[0] = start
+    return length
+
+
+# ----------------------------------------------------------------------------- batch
+
+@parallel_kernel
+def astar_batch(
+    blocked, cost, alt, px, py,
+    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    method, hmode, cell_size, penalty, hmin, weight,
+    starts, goals, max_expansions,
+    g, parent, state, generations, scratch, path_buffer,
+    status, costs, expansions, owner, offset, lengths,
+):
+    """Many (start, goal) queries spread over threads; ``method`` picks the kernel
+    (`METHOD_ASTAR`, `METHOD_ASTAR2D`, `METHOD_ASTAR2D_UNIFORM`, `METHOD_PYASTAR2D`,
+    `METHOD_JPS`).
+
+    Thread ``t`` takes queries ``t, t + T, t + 2T, ...`` with its own work arrays (row
+    ``t`` of ``g``, ``parent``, ``state``, ``scratch``; its own ``generations[t]``), so no
+    two threads write the same slot, and writes each path into its own row of
+    ``path_buffer``. A path that does not fit gets ``lengths[q] = -1`` (the caller replans
+    it alone). Results equal planning the queries one by one.
+    """
+    threads = g.shape[0]
+    n_queries = starts.shape[0]
+    capacity = path_buffer.shape[1]
+    for t in prange(threads):
+        used = 0
+        q = t
+        while q < n_queries:
+            generations[t] += 1
+            s, c, e, length = run_method(
+                blocked, cost, alt, px, py,
+                move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+                method, hmode, cell_size, penalty, hmin, weight,
+                starts[q], goals[q], max_expansions,
+                g[t], parent[t], state[t], generations[t], scratch[t],
+            )
+            status[q] = s
+            costs[q] = c
+            expansions[q] = e
+            owner[q] = t
+            if used + length <= capacity:
+                path_buffer[t, used : used + length] = scratch[t, :length]
+                offset[q] = used
+                lengths[q] = length
+                used += length
+            else:
+                offset[q] = 0
+                lengths[q] = -1
+            q += threads
+
+
+METHOD_ASTAR = 0
+METHOD_ASTAR2D = 1
+METHOD_ASTAR2D_UNIFORM = 2
+METHOD_PYASTAR2D = 3
+METHOD_JPS = 4
+
+
+@kernel
+def run_method(
+    blocked, cost, alt, px, py,
+    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    method, hmode, cell_size, penalty, hmin, weight,
+    start, goal, max_expansions,
+    g, parent, state, generation, path,
+):
+    """One query with the kernel ``method`` names (see `astar_batch`)."""
+    if method == METHOD_JPS:
+        return jps2d(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+    if method == METHOD_ASTAR:
+        return astar(
+            blocked, cost, alt, px, py,
+            move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+            hmode, cell_size, penalty, hmin, weight,
+            start, goal, max_expansions, g, parent, state, generation, path,
+        )
+    if method == METHOD_ASTAR2D_UNIFORM and weight == 1.0:
+        return astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+    if method == METHOD_PYASTAR2D and weight == 1.0:
+        return astar2d_pyastar(blocked, cost, px, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+    return astar2d(
+        blocked, cost, px, method == METHOD_ASTAR2D_UNIFORM, method == METHOD_PYASTAR2D, cell_size, hmin, weight,
+        start, goal, max_expansions, g, parent, state, generation, path,
+    )
+
+
+# ----------------------------------------------------------------------------- Dijkstra
+
+@kernel
+def dijkstra_field(
+    blocked, cost, alt, px, py,
+    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    source, distance, parent,
+):
+    """Cheapest cost from ``source`` to every reachable cell (exact rules).
+
+    ``distance`` (float64) and ``parent`` (int32) are filled for the whole padded grid:
+    ``inf`` and -1 where unreachable. Returns the number of cells settled. Step costs are
+    symmetric, so the same field gives routes to and from the source.
+    """
+    distance[:] = np.inf
+    parent[:] = -1
+    plane = px * py
+    n_moves = move_offset.shape[0]
+    head, pn, pk, pnext = _radix_new()
+    last = np.uint64(0)
+    settled = np.zeros(distance.shape[0], np.uint8)
+    distance[source] = 0.0
+    parent[source] = source
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, source)
+    queued = 1
+    count = 0
+    while queued > 0:
+        entry, last = _radix_pop(head, pk, pnext, last)
+        n = pn[entry]
+        queued -= 1
+        if settled[n] != 0:
+            continue
+        settled[n] = 1
+        count += 1
+        if used + n_moves > pn.shape[0]:
+            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, n_moves)
+        dn = distance[n]
+        k = n // plane
+        cost_n = np.float64(cost[n])
+        for m in range(n_moves):
+            v = n + move_offset[m]
+            if blocked[v] != 0 or settled[v] != 0:
+                continue
+            clear = True
+            for c in range(check_start[m], check_start[m + 1]):
+                if blocked[n + check_offset[c]] != 0:
+                    clear = False
+                    break
+            if not clear:
+                continue
+            candidate = dn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            if candidate < distance[v]:
+                distance[v] = candidate
+                parent[v] = n
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate, v)
+                queued += 1
+    return count
+
+
+@kernel
+def trace_field(parent, cell, path):
+    """Route from the field's source to ``cell`` read off ``parent``; returns its length (0: unreachable)."""
+    if parent[cell] < 0:
+        return 0
+    length = 1
+    n = cell
+    while parent[n] != n:
+        n = parent[n]
+        length += 1
+    n = cell
+    for index in range(length - 1, -1, -1):
+        path[index] = n
+        n = parent[n]
+    return length
+
+
+# ----------------------------------------------------------------------------- line of sight
+
+@kernel
+def line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, a, b):
+    """Whether the segment between the centres of cells ``a`` and ``b`` stays clear, and its cost.
+
+    Conservative: the segment is clear only if no point of it lies in any part (closed
+    square or box) of a blocked cell, and where it climbs through a layer's band from
+    below, the cell under it is free too (see the comment in the loop). The traversal visits every cell whose box the
+    segment crosses; where it passes exactly through an edge or a corner shared by
+    several cells (parameters equal within 1e-9), all of those cells must be free too.
+    Layers may be unevenly spaced: ``edges[k]``, ``edges[k + 1]`` bound padded layer
+    ``k``'s altitude band (metres).
+
+    Returns
+    -------
+    clear : bool
+    cost : float
+        Line integral of the cost multipliers along the segment times its length in
+        metres, plus the climb penalty (``inf`` when not clear).
+    """
+    plane = px * py
+    ai = a % px
+    aj = (a // px) % py
+    ak = a // plane
+    bi = b % px
+    bj = (b // px) % py
+    bk = b // plane
+    di = bi - ai
+    dj = bj - aj
+    z0 = alt[ak]
+    z1 = alt[bk]
+    dz = z1 - z0
+    steps_i = abs(di)
+    steps_j = abs(dj)
+    steps_k = abs(bk - ak)
+    si = 1 if di > 0 else -1
+    sj = 1 if dj > 0 else -1
+    sk = 1 if bk > ak else -1
+    # Parameter t in [0, 1] along the segment where it crosses the next boundary per axis.
+    ti = 0.5 / steps_i if steps_i > 0 else np.inf
+    tj = 0.5 / steps_j if steps_j > 0 else np.inf
+    if steps_k > 0:
+        tk = ((edges[ak + 1] if sk > 0 else edges[ak]) - z0) / dz
+    else:
+        tk = np.inf
+    di_t = 1.0 / steps_i if steps_i > 0 else np.inf
+    dj_t = 1.0 / steps_j if steps_j > 0 else np.inf
+    i = ai
+    j = aj
+    k = ak
+    done_i = 0
+    done_j = 0
+    done_k = 0
+    t_prev = 0.0
+    integral = 0.0
+    lowest = min(ak, bk)
+    while True:
+        n = (k * py + j) * px + i
+        if blocked[n] != 0:
+            return False, np.inf
+        # A free cell promises clearance at its layer's altitude and above (a building
+        # blocks the layers at or below its roof plus clearance). A segment coming up
+        # from a lower layer also crosses the lower part of this cell's band, which only
+        # the cell below being free makes safe.
+        if k > lowest and blocked[n - plane] != 0:
+            return False, np.inf
+        t_next = min(ti, tj, tk, 1.0)
+        integral += (t_next - t_prev) * np.float64(cost[n])
+        if done_i == steps_i and done_j == steps_j and done_k == steps_k:
+            break
+        t_prev = t_next
+        step_i = ti - t_next <= _TIE_EPS
+        step_j = tj - t_next <= _TIE_EPS
+        step_k = tk - t_next <= _TIE_EPS
+        if (step_i + step_j + step_k) >= 2:
+            # Through an edge or corner: every cell sharing it must be free.
+            oi = si if step_i else 0
+            oj = sj if step_j else 0
+            ok = sk if step_k else 0
+            for ci in range(2):
+                for cj in range(2):
+                    for ck in range(2):
+                        if ci * oi == 0 and ci == 1:
+                            continue
+                        if cj * oj == 0 and cj == 1:
+                            continue
+                        if ck * ok == 0 and ck == 1:
+                            continue
+                        side = ((k + ck * ok) * py + (j + cj * oj)) * px + (i + ci * oi)
+                        if blocked[side] != 0:
+                            return False, np.inf
+        if step_i:
+            i += si
+            done_i += 1
+            ti = ti + di_t if done_i < steps_i else np.inf
+        if step_j:
+            j += sj
+            done_j += 1
+            tj = tj + dj_t if done_j < steps_j else np.inf
+        if step_k:
+            k += sk
+            done_k += 1
+            if done_k < steps_k:
+                tk = ((edges[k + 1] if sk > 0 else edges[k]) - z0) / dz
+            else:
+                tk = np.inf
+    horizontal = cell_size * math.sqrt(float(di * di + dj * dj))
+    length = math.sqrt(horizontal * horizontal + dz * dz)
+    return True, length * integral + penalty * abs(dz)
+
+
+@kernel
+def _euclid(alt, px, py, cell_size, penalty, hmin, a, b):
+    """Cost of the a-b segment if its cells all had the cheapest multiplier (a lower bound)."""
+    plane = px * py
+    di = (b % px) - (a % px)
+    dj = ((b // px) % py) - ((a // px) % py)
+    dz = alt[b // plane] - alt[a // plane]
+    horizontal = cell_size * math.sqrt(float(di * di + dj * dj))
+    return math.sqrt(horizontal * horizontal + dz * dz) * hmin + penalty * abs(dz)
+
+
+# ----------------------------------------------------------------------------- Lazy Theta*
+
+@kernel
+def lazy_theta(
+    blocked, cost, alt, edges, px, py,
+    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    hmode, cell_size, penalty, hmin,
+    start, goal, max_expansions,
+    g, parent, state, generation, path,
+):
+    """Lazy Theta* (Nash, Koenig & Tovey, AAAI 2010): any-angle paths on the grid.
+
+    A neighbour is first linked optimistically to its parent's parent at the lower-bound
+    cost; when it is expanded its link is checked with `line_of_sight` (which also gives
+    the true line-integral cost) and, if blocked or dearer, replaced by the best expanded
+    grid neighbour. Work arrays as in `astar`. Returns ``(status, cost, expansions,
+    n_vertices)``; ``path`` receives the any-angle vertices, start first.
+    """
+    plane = px * py
+    gi = goal % px
+    gj = (goal // px) % py
+    gk = goal // plane
+    zg = alt[gk]
+    n_moves = move_offset.shape[0]
+    opened = 2 * generation
+    closed = opened + 1
+    hk, hn = _heap_new()
+    state[start] = opened
+    g[start] = 0.0
+    parent[start] = start
+    size = _heap_push(hk, hn, 0, 0.0, start)
+    expansions = 0
+    while size > 0:
+        n = hn[0]
+        size = _heap_pop(hk, hn, size)
+        if state[n] == closed:
+            continue
+        gn = g[n]
+        i = n % px
+        j = (n // px) % py
+        k = n // plane
+        p = parent[n]
+        if p != n:
+            clear, line_cost = line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, p, n)
+            best = g[p] + line_cost if clear else np.inf
+            if not clear or best > gn:
+                best_parent = p
+                for m in range(n_moves):
+                    v = n - move_offset[m]  # v reaches n by move m
+                    if state[v] != closed:
+                        continue
+                    ok = True
+                    for c in range(check_start[m], check_start[m + 1]):
+                        if blocked[v + check_offset[c]] != 0:
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                    vk = k - move_dk[m]
+                    through = g[v] + step_length[m, vk] * 0.5 * (np.float64(cost[v]) + np.float64(cost[n])) + step_climb[m, vk]
+                    if through < best:
+                        best = through
+                        best_parent = v
+                parent[n] = best_parent
+                g[n] = best
+                gn = best
+        state[n] = closed
+        if n == goal:
+            return FOUND, gn, expansions, _trace(parent, start, goal, path)
+        if expansions >= max_expansions:
+            return LIMIT, np.inf, expansions, 0
+        expansions += 1
+        if size + n_moves > hn.shape[0]:
+            hk, hn = _heap_reserve(hk, hn, size, n_moves)
+        p = parent[n]
+        gp = g[p]
+        for m in range(n_moves):
+            v = n + move_offset[m]
+            sv = state[v]
+            if blocked[v] != 0 or sv == closed:
+                continue
+            clear = True
+            for c in range(check_start[m], check_start[m + 1]):
+                if blocked[n + check_offset[c]] != 0:
+                    clear = False
+                    break
+            if not clear:
+                continue
+            candidate = gp + _euclid(alt, px, py, cell_size, penalty, hmin, p, v)
+            if sv != opened or candidate < g[v]:
+                state[v] = opened
+                g[v] = candidate
+                parent[v] = p
+                vk = k + move_dk[m]
+                h = _heuristic(
+                    hmode, abs(i + move_di[m] - gi), abs(j + move_dj[m] - gj), abs(vk - gk),
+                    alt[vk], zg, cell_size, penalty, hmin,
+                )
+                size = _heap_push(hk, hn, size, candidate + h, v)
+    return UNREACHABLE, np.inf, expansions, 0
+
+
+# ----------------------------------------------------------------------------- smoothing
+
+@kernel
+def string_pull(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices, n_vertices, out):
+    """Greedy string pulling of a vertex chain (e.g. an A* path).
+
+    From each kept vertex, skip ahead to the farthest later vertex it sees (conservative
+    `line_of_sight`) whose direct segment costs no more than the chain between them.
+    Returns ``(n_kept, cost)``; ``out`` receives the kept vertices.
+    """
+    if n_vertices <= 2:
+        total = 0.0
+        for index in range(n_vertices):
+            out[index] = vertices[index]
+        if n_vertices == 2:
+            total = line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[0], vertices[1])[1]
+        return n_vertices, total
+    # Cost of the chain up to each vertex, for the no-dearer test.
+    chain = np.zeros(n_vertices, np.float64)
+    for index in range(1, n_vertices):
+        chain[index] = chain[index - 1] + line_of_sight(
+            blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[index - 1], vertices[index]
+        )[1]
+    kept = 1
+    out[0] = vertices[0]
+    anchor = 0
+    total = 0.0
+    anchor_cost = 0.0
+    index = 1
+    while index < n_vertices:
+        last_cost = chain[index] - chain[anchor]
+        last = index
+        probe = index + 1
+        while probe < n_vertices:
+            clear, direct = line_of_sight(
+                blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[anchor], vertices[probe]
+            )
+            if not clear or direct > chain[probe] - chain[anchor] + 1e-9:
+                break
+            last = probe
+            last_cost = direct
+            probe += 1
+        if last == index:
+            last_cost = chain[index] - chain[anchor]
+        out[kept] = vertices[last]
+        kept += 1
+        total = anchor_cost + last_cost
+        anchor_cost = total
+        anchor = last
+        index = last + 1
+    return kept, total

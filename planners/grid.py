@@ -1,0 +1,605 @@
+"""`PlanningGrid`: an airspace prepared for the grid kernels at one moment.
+
+It pads and flattens the airspace's blocked and cost arrays, precomputes the move set
+and step-cost tables, and owns the reusable work arrays, so that each query costs what it
+explores. Build one per airspace and time (temporary zones change the blocked cells) and
+reuse it for every query; it is cheap to keep and not thread-safe (one per thread).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from maps import Airspace
+from maps.features import conservative_buffer
+from planners import _grid_kernels as K
+
+Cell = tuple[int, int, int]
+ISOLATED_OBSTACLE_LIMIT = 0.1
+_GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a kernel search returned.
+
+    Attributes
+    ----------
+    status : int
+        `FOUND`, `UNREACHABLE` or `LIMIT` (see `planners.PlanStatus`).
+    cost : float
+        Path cost (metres weighted by cost multipliers, plus climb penalties); ``inf``
+        unless found.
+    expansions : int
+        Nodes expanded.
+    cells : numpy.ndarray of int64, shape (n, 3)
+        ``(k, j, i)`` of the path's vertices, start first (empty unless found).
+    """
+
+    status: int
+    cost: float
+    expansions: int
+    cells: np.ndarray
+
+
+class PlanningGrid:
+    """An `Airspace` prepared for grid search at time ``t_s``.
+
+    Parameters
+    ----------
+    airspace : Airspace
+        The airspace (its cost multipliers apply).
+    t_s : float, optional
+        Simulation time in seconds: temporary zones active then are blocked. ``None``
+        plans against permanent restrictions only.
+    climb_penalty_per_m : float
+        Extra cost per metre of altitude change, up or down (>= 0): climbing costs
+        energy and time that the horizontal length does not show.
+    threads : int, optional
+        Work-array sets for `astar_many` (default: numba's thread count).
+    """
+
+    def __init__(
+        self,
+        airspace: Airspace,
+        *,
+        t_s: float | None = None,
+        climb_penalty_per_m: float = 0.0,
+        threads: int | None = None,
+    ) -> None:
+        if not (isinstance(climb_penalty_per_m, (int, float)) and math.isfinite(climb_penalty_per_m) and climb_penalty_per_m >= 0):
+            raise ValueError(f"climb_penalty_per_m must be a finite number >= 0, got {climb_penalty_per_m!r}")
+        self.airspace = airspace
+        self.t_s = t_s
+        self.climb_penalty_per_m = float(climb_penalty_per_m)
+        self.blocked = airspace.blocked if t_s is None else airspace.blocked_at(t_s)
+        nz, ny, nx = airspace.shape
+        self.shape = (nz, ny, nx)
+        self.three_d = nz > 1
+        pad_z = 1 if self.three_d else 0
+        self._pad_z = pad_z
+        pz, py, px = nz + 2 * pad_z, ny + 2, nx + 2
+        self._pshape = (pz, py, px)
+        self.px, self.py = px, py
+        blocked = np.ones(self._pshape, dtype=np.uint8)
+        blocked[pad_z : pad_z + nz, 1:-1, 1:-1] = self.blocked
+        self._blocked = blocked.reshape(-1)
+        cost = np.ones(self._pshape, dtype=np.float32)
+        cost[pad_z : pad_z + nz, 1:-1, 1:-1] = airspace.cost
+        self._cost = cost.reshape(-1)
+        self.hmin = float(airspace.cost.min())
+        self.uniform_cost = bool(airspace.cost.max() == self.hmin)
+
+        layers = np.asarray(airspace.layers_m, dtype=np.float64)
+        bands = airspace.layer_bands_m
+        edges = np.concatenate([bands[:, 0], bands[-1:, 1]])
+        if self.three_d:
+            self._alt = np.concatenate([[layers[0]], layers, [layers[-1]]])
+            self._edges = np.concatenate([[edges[0] - 1.0], edges, [edges[-1] + 1.0]])
+        else:
+            self._alt = layers.copy()
+            self._edges = edges.copy()
+        cell = airspace.cell_size_m
+        spacing = np.diff(layers)
+        if not self.three_d:
+            self.hmode = K.H_OCTILE_2D
+        elif np.allclose(spacing, cell, rtol=1e-12, atol=0):
+            self.hmode = K.H_OCTILE_3D
+        else:
+            self.hmode = K.H_LAYERED
+        self._moves = _move_tables(self.three_d, px, py, self._alt, cell, self.climb_penalty_per_m)
+        self._threads = threads
+        self._work: dict[str, np.ndarray] | None = None
+        self._isolated_share: float | None = None
+
+    # ------------------------------------------------------------------ cells
+    @property
+    def cell_size_m(self) -> float:
+        return self.airspace.cell_size_m
+
+    def node(self, cell: Cell) -> int:
+        """Padded flat index of an in-bounds cell ``(k, j, i)``."""
+        k, j, i = cell
+        return int(((k + self._pad_z) * self.py + (j + 1)) * self.px + (i + 1))
+
+    def nodes(self, cells: np.ndarray) -> np.ndarray:
+        """Padded flat indices (int32) of an ``(n, 3)`` array of cells."""
+        cells = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+        return (((cells[:, 0] + self._pad_z) * self.py + (cells[:, 1] + 1)) * self.px + (cells[:, 2] + 1)).astype(np.int32)
+
+    def cells_of(self, nodes: np.ndarray) -> np.ndarray:
+        """``(n, 3)`` cells ``(k, j, i)`` of padded flat indices."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        plane = self.px * self.py
+        return np.stack(
+            [nodes // plane - self._pad_z, (nodes // self.px) % self.py - 1, nodes % self.px - 1], axis=1
+        )
+
+    def check_cell(self, cell, role: str = "cell") -> Cell:
+        """Validate a cell for planning; returns it as a tuple of ints.
+
+        Raises
+        ------
+        ValueError
+            Outside the grid, or blocked (saying by which zone, building or obstacle).
+        """
+        try:
+            k, j, i = (int(v) for v in cell)
+        except (TypeError, ValueError):
+            raise ValueError(f"{role}: expected a cell (k, j, i), got {cell!r}") from None
+        nz, ny, nx = self.shape
+        if not (0 <= k < nz and 0 <= j < ny and 0 <= i < nx):
+            raise ValueError(f"{role} cell {(k, j, i)} lies outside the grid of shape {self.shape}")
+        if self.blocked[k, j, i]:
+            raise ValueError(f"{role} cell {(k, j, i)} is blocked: {self.blocked_reason((k, j, i))}")
+        return (k, j, i)
+
+    def blocked_reason(self, cell: Cell) -> str:
+        """Why a cell is blocked, in words (zones and buildings that touch it)."""
+        airspace = self.airspace
+        k, j, i = cell
+        x0, y0 = airspace.origin_m
+        size = airspace.cell_size_m
+        box = shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+        low, high = airspace.layer_bands_m[k]
+        reasons = [
+            f"no-fly zone {zone.name!r}"
+            for zone in airspace.zones
+            if (self.t_s is None and not zone.is_temporary or self.t_s is not None and zone.active_at(self.t_s))
+            and zone.overlaps_band(low, high)
+            and zone.keep_out.intersects(box)
+        ]
+        buildings = airspace.buildings
+        if len(buildings):
+            for index in buildings.tree.query(box.buffer(airspace.horizontal_clearance_m * 1.01)):
+                top = buildings.heights_m[index] + airspace.vertical_clearance_m
+                if airspace.layers_m[k] <= top and conservative_buffer(
+                    buildings.footprints[index], airspace.horizontal_clearance_m
+                ).intersects(box):
+                    reasons.append(f"building {int(index)} ({buildings.heights_m[index]:.0f} m tall)")
+        if airspace.obstacles is not None and airspace.obstacles[k, j, i]:
+            reasons.append("an obstacle of the grid map")
+        return ", ".join(reasons) if reasons else "blocked cell"
+
+    def world_to_cell(self, point_m, role: str = "point") -> Cell:
+        """The free cell holding a world point ``(x, y, z)`` in metres (z: altitude).
+
+        Raises
+        ------
+        ValueError
+            Non-finite coordinates, outside the map or the layers, or in a blocked cell.
+        """
+        try:
+            x, y, z = (float(v) for v in point_m)
+        except (TypeError, ValueError):
+            raise ValueError(f"{role}: expected (x, y, z) in metres, got {point_m!r}") from None
+        if not all(math.isfinite(v) for v in (x, y, z)):
+            raise ValueError(f"{role} ({x}, {y}, {z}) m: coordinates must be finite")
+        k, j, i = (int(v) for v in self.airspace.cell_of(x, y, z))
+        if j < 0 or i < 0:
+            raise ValueError(f"{role} ({x:.1f}, {y:.1f}) m lies outside the map {self.airspace.bounds_m}")
+        if k < 0:
+            raise ValueError(f"{role} altitude {z:.1f} m lies outside [0, {self.airspace.ceiling_m:g}] m")
+        if self.blocked[k, j, i]:
+            raise ValueError(f"{role} ({x:.1f}, {y:.1f}, {z:.1f}) m is in a blocked cell: {self.blocked_reason((k, j, i))}")
+        return (k, j, i)
+
+    # ------------------------------------------------------------------ work arrays
+    def _work_arrays(self, threads: int) -> dict[str, np.ndarray]:
+        if self._work is None or self._work["g"].shape[0] < threads:
+            size = self._blocked.shape[0]
+            self._work = {
+                "g": np.empty((threads, size), np.float64),
+                "parent": np.empty((threads, size), np.int32),
+                "state": np.zeros((threads, size), np.int32),
+                "scratch": np.empty((threads, size), np.int32),
+                "generations": np.zeros(threads, np.int32),
+            }
+        work = self._work
+        if work["generations"].max() >= _GENERATION_LIMIT:
+            work["state"][:] = 0
+            work["generations"][:] = 0
+        return work
+
+    def _next_generation(self) -> tuple[dict[str, np.ndarray], int]:
+        work = self._work_arrays(1)
+        work["generations"][0] += 1
+        return work, int(work["generations"][0])
+
+    def _grid_args(self):
+        return (self._blocked, self._cost, self._alt, self.px, self.py)
+
+    def _move_args(self):
+        m = self._moves
+        return (m.offset, m.dk, m.dj, m.di, m.check_start, m.check_offset, m.length, m.climb)
+
+    # ------------------------------------------------------------------ searches
+    @property
+    def jps_applicable(self) -> bool:
+        """Whether jump-point pruning gives exact A* costs here (one uniform-cost layer)."""
+        return not self.three_d and self.uniform_cost
+
+    @property
+    def jps_preferred(self) -> bool:
+        """Whether the automatic choice (``prune=None``) uses jump-point search.
+
+        JPS pays when obstacles form walls, so that jumps run far. Where obstacles are
+        scattered single cells (more than `ISOLATED_OBSTACLE_LIMIT` of the blocked cells
+        have no blocked neighbour, as on random maps) jumps stop every few cells and
+        cost more than the expansions they save, so plain A* is used. The choice depends
+        on the map only, so the same query always returns the same path.
+        """
+        if not self.jps_applicable:
+            return False
+        if self._isolated_share is None:
+            blocked = self.blocked[0].astype(bool)
+            padded = np.pad(blocked, 1)
+            neighbours = sum(
+                padded[1 + dy : padded.shape[0] - 1 + dy, 1 + dx : padded.shape[1] - 1 + dx]
+                for dy in (-1, 0, 1)
+                for dx in (-1, 0, 1)
+                if (dy, dx) != (0, 0)
+            )
+            total = int(blocked.sum())
+            self._isolated_share = float((blocked & (neighbours == 0)).sum() / total) if total else 0.0
+        return self._isolated_share <= ISOLATED_OBSTACLE_LIMIT
+
+    def _method(self, rules: str, prune: bool | None, weight: float) -> int:
+        if rules == "pyastar2d":
+            if self.three_d or self.climb_penalty_per_m:
+                raise ValueError("rules='pyastar2d' is defined for single-layer grids without climb penalty")
+            return K.METHOD_PYASTAR2D
+        if rules != "exact":
+            raise ValueError(f"rules must be 'exact' or 'pyastar2d', got {rules!r}")
+        if prune and not self.jps_applicable:
+            raise ValueError("jump point search needs a single layer with uniform cost multipliers")
+        if prune or (prune is None and weight == 1.0 and self.jps_preferred):
+            return K.METHOD_JPS
+        if self.three_d:
+            return K.METHOD_ASTAR
+        return K.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else K.METHOD_ASTAR2D
+
+    def astar(
+        self,
+        start: Cell,
+        goal: Cell,
+        *,
+        weight: float = 1.0,
+        max_expansions: int | None = None,
+        rules: str = "exact",
+        prune: bool | None = None,
+    ) -> SearchResult:
+        """Grid A* between two free cells.
+
+        Parameters
+        ----------
+        start, goal : (k, j, i)
+            Free cells.
+        weight : float
+            Heuristic weight w >= 1; the cost found is at most w times the optimum.
+        max_expansions : int, optional
+            Give up (status `LIMIT`) after expanding this many nodes.
+        rules : {"exact", "pyastar2d"}
+            ``"exact"``: no corner cutting, step cost = length x mean multiplier + climb
+            penalty. ``"pyastar2d"``: pyastar2d's rules (every move costs the cost
+            multiplier of the cell entered, diagonals too; corners may be cut), for
+            like-for-like benchmarks.
+        prune : bool, optional
+            Jump-point pruning: ``None`` uses it wherever it is exact (one uniform-cost
+            layer, ``weight == 1``), ``False`` never, ``True`` always (error where it is
+            not exact). Costs are the same either way; expansions count jump points.
+        """
+        weight, limit = self._search_options(weight, max_expansions)
+        method = self._method(rules, prune, weight)
+        start_node = self.node(self.check_cell(start, "start"))
+        goal_node = self.node(self.check_cell(goal, "goal"))
+        work, generation = self._next_generation()
+        status, cost, expansions, length = K.run_method(
+            *self._grid_args(), *self._move_args(),
+            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+            start_node, goal_node, limit,
+            work["g"][0], work["parent"][0], work["state"][0], generation, work["scratch"][0],
+        )
+        return SearchResult(int(status), float(cost), int(expansions), self.cells_of(work["scratch"][0, :length]))
+
+    @staticmethod
+    def _search_options(weight, max_expansions) -> tuple[float, int]:
+        if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 1):
+            raise ValueError(f"weight must be a number >= 1, got {weight!r}")
+        if max_expansions is None:
+            return float(weight), np.iinfo(np.int64).max
+        if isinstance(max_expansions, (int, np.integer)) and max_expansions >= 0:
+            return float(weight), int(max_expansions)
+        raise ValueError(f"max_expansions must be an integer >= 0, got {max_expansions!r}")
+
+    def astar_many(
+        self,
+        starts,
+        goals,
+        *,
+        weight: float = 1.0,
+        max_expansions: int | None = None,
+        rules: str = "exact",
+        prune: bool | None = None,
+        threads: int | None = None,
+    ) -> list[SearchResult]:
+        """A* over many (start, goal) pairs in parallel; same results as one by one.
+
+        Parameters
+        ----------
+        starts, goals : array_like, shape (n, 3)
+            Free cells.
+        threads : int, optional
+            Threads (and work-array sets) to use; default numba's thread count.
+        Other parameters as in `astar`.
+        """
+        import numba
+
+        weight, limit = self._search_options(weight, max_expansions)
+        method = self._method(rules, prune, weight)
+        starts = np.asarray(starts, dtype=np.int64).reshape(-1, 3)
+        goals = np.asarray(goals, dtype=np.int64).reshape(-1, 3)
+        if starts.shape != goals.shape:
+            raise ValueError(f"starts and goals must have the same shape, got {starts.shape} and {goals.shape}")
+        for role, cells in (("start", starts), ("goal", goals)):
+            for index, cell in enumerate(cells):
+                self.check_cell(cell, f"{role} {index}")
+        n = starts.shape[0]
+        if n == 0:
+            return []
+        threads = int(threads or self._threads or numba.get_num_threads())
+        threads = max(1, min(threads, n))
+        work = self._work_arrays(threads)
+        nz, ny, nx = self.shape
+        per_thread = -(-n // threads)
+        capacity = min(max(4 * (nx + ny + nz) * per_thread, 4096), per_thread * self._blocked.shape[0])
+        buffer = np.empty((threads, capacity), np.int32)
+        status = np.empty(n, np.int64)
+        costs = np.empty(n, np.float64)
+        expansions = np.empty(n, np.int64)
+        owner = np.empty(n, np.int64)
+        offset = np.empty(n, np.int64)
+        lengths = np.empty(n, np.int64)
+        K.astar_batch(
+            *self._grid_args(), *self._move_args(),
+            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+            self.nodes(starts), self.nodes(goals), limit,
+            work["g"][:threads], work["parent"][:threads], work["state"][:threads],
+            work["generations"][:threads], work["scratch"][:threads], buffer,
+            status, costs, expansions, owner, offset, lengths,
+        )
+        results = []
+        for q in range(n):
+            if lengths[q] < 0:  # did not fit in its thread's buffer: replan alone
+                results.append(
+                    self.astar(tuple(starts[q]), tuple(goals[q]), weight=weight, max_expansions=max_expansions,
+                               rules=rules, prune=prune)
+                )
+                continue
+            nodes = buffer[owner[q], offset[q] : offset[q] + lengths[q]]
+            results.append(SearchResult(int(status[q]), float(costs[q]), int(expansions[q]), self.cells_of(nodes)))
+        return results
+
+    def theta(self, start: Cell, goal: Cell, *, max_expansions: int | None = None, smooth: bool = True) -> SearchResult:
+        """Lazy Theta* any-angle search, optionally string-pulled afterwards.
+
+        Costs are line integrals of the cost multipliers along each segment (metres) plus
+        the climb penalty; the line-of-sight test is conservative (no part of a blocked
+        cell is touched).
+        """
+        _, limit = self._search_options(1.0, max_expansions)
+        start_node = self.node(self.check_cell(start, "start"))
+        goal_node = self.node(self.check_cell(goal, "goal"))
+        work, generation = self._next_generation()
+        status, cost, expansions, length = K.lazy_theta(
+            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, *self._move_args(),
+            self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin,
+            start_node, goal_node, limit,
+            work["g"][0], work["parent"][0], work["state"][0], generation, work["scratch"][0],
+        )
+        nodes = work["scratch"][0, :length].copy()
+        if status == K.FOUND and smooth and length > 2:
+            nodes, cost = self._pull(nodes)
+        return SearchResult(int(status), float(cost), int(expansions), self.cells_of(nodes))
+
+    def smooth(self, cells) -> tuple[np.ndarray, float]:
+        """String-pull a cell path (e.g. from `astar`) with the conservative line of sight.
+
+        Returns the kept vertices ``(n, 3)`` and the smoothed path's cost; a shortcut is
+        taken only where it is clear and costs no more than the stretch it replaces.
+        """
+        nodes, cost = self._pull(self.nodes(cells))
+        return self.cells_of(nodes), cost
+
+    def _pull(self, nodes: np.ndarray) -> tuple[np.ndarray, float]:
+        out = np.empty(nodes.shape[0], np.int32)
+        kept, cost = K.string_pull(
+            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, self.cell_size_m,
+            self.climb_penalty_per_m, nodes.astype(np.int32), nodes.shape[0], out,
+        )
+        return out[:kept], float(cost)
+
+    def line_of_sight(self, a: Cell, b: Cell) -> tuple[bool, float]:
+        """Conservative line of sight between two cell centres, and the segment's cost."""
+        clear, cost = K.line_of_sight(
+            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, self.cell_size_m,
+            self.climb_penalty_per_m, self.node(a), self.node(b),
+        )
+        return bool(clear), float(cost)
+
+    def distance_field(self, source: Cell) -> DistanceField:
+        """Dijkstra from one cell (e.g. a depot's) over the whole grid, in one call."""
+        source_node = self.node(self.check_cell(source, "source"))
+        size = self._blocked.shape[0]
+        distance = np.empty(size, np.float64)
+        parent = np.empty(size, np.int32)
+        K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
+        return DistanceField(self, tuple(int(v) for v in source), distance, parent)
+
+    def step_graph(self):
+        """The grid as a networkx graph with the kernels' step costs (the test reference).
+
+        Nodes are cells ``(k, j, i)``; an edge joins two free cells a move apart whose
+        bounding box is free, weighted like `astar` (exact rules).
+        """
+        import networkx as nx
+
+        graph = nx.Graph()
+        free = np.argwhere(self.blocked == 0)
+        graph.add_nodes_from(map(tuple, free.tolist()))
+        nz, ny, nx_ = self.shape
+        layers = np.asarray(self.airspace.layers_m)
+        cost = self.airspace.cost
+        size = self.cell_size_m
+        blocked = self.blocked
+        for dk, dj, di in _MOVES_3D if self.three_d else _MOVES_2D:
+            if (dk, dj, di) < (0, 0, 0):
+                continue  # undirected: each pair once
+            k, j, i = free[:, 0], free[:, 1], free[:, 2]
+            vk, vj, vi = k + dk, j + dj, i + di
+            inside = (vk >= 0) & (vk < nz) & (vj >= 0) & (vj < ny) & (vi >= 0) & (vi < nx_)
+            k, j, i, vk, vj, vi = (a[inside] for a in (k, j, i, vk, vj, vi))
+            ok = blocked[vk, vj, vi] == 0
+            for ek, ej, ei in _box_cells(dk, dj, di):
+                ok &= blocked[k + ek, j + ej, i + ei] == 0
+            k, j, i, vk, vj, vi = (a[ok] for a in (k, j, i, vk, vj, vi))
+            dz = layers[vk] - layers[k]
+            length = np.sqrt((di * di + dj * dj) * size * size + dz * dz)
+            weight = length * 0.5 * (cost[k, j, i].astype(np.float64) + cost[vk, vj, vi]) + self.climb_penalty_per_m * np.abs(dz)
+            graph.add_weighted_edges_from(
+                zip(zip(k.tolist(), j.tolist(), i.tolist()), zip(vk.tolist(), vj.tolist(), vi.tolist()), weight.tolist())
+            )
+        return graph
+
+
+class DistanceField:
+    """Cheapest costs from one source cell to every cell, and the routes behind them.
+
+    Attributes
+    ----------
+    source : (k, j, i)
+    grid : PlanningGrid
+    """
+
+    def __init__(self, grid: PlanningGrid, source: Cell, distance: np.ndarray, parent: np.ndarray) -> None:
+        self.grid = grid
+        self.source = source
+        self._distance = distance
+        self._parent = parent
+        self._scratch = np.empty(grid._blocked.shape[0], np.int32)
+
+    @property
+    def distance(self) -> np.ndarray:
+        """``(nz, ny, nx)`` cost from the source (``inf`` where unreachable)."""
+        pz, py, px = self.grid._pshape
+        pad = self.grid._pad_z
+        nz = self.grid.shape[0]
+        return self._distance.reshape(pz, py, px)[pad : pad + nz, 1:-1, 1:-1]
+
+    def cost_to(self, cell: Cell) -> float:
+        """Cost from the source to ``cell`` (``inf`` when unreachable)."""
+        return float(self._distance[self.grid.node(cell)])
+
+    def route_to(self, cell: Cell) -> np.ndarray:
+        """Cells ``(n, 3)`` from the source to ``cell``, read off the field in O(path length).
+
+        Empty when unreachable. Reverse it for the route back to the source (step costs
+        are symmetric).
+        """
+        length = K.trace_field(self._parent, self.grid.node(cell), self._scratch)
+        return self.grid.cells_of(self._scratch[:length])
+
+
+@dataclass(frozen=True)
+class _MoveTables:
+    offset: np.ndarray
+    dk: np.ndarray
+    dj: np.ndarray
+    di: np.ndarray
+    check_start: np.ndarray
+    check_offset: np.ndarray
+    length: np.ndarray
+    climb: np.ndarray
+
+
+def _all_moves(three_d: bool) -> list[Cell]:
+    return [
+        (dk, dj, di)
+        for dk in ((-1, 0, 1) if three_d else (0,))
+        for dj in (-1, 0, 1)
+        for di in (-1, 0, 1)
+        if (dk, dj, di) != (0, 0, 0)
+    ]
+
+
+_MOVES_2D = _all_moves(False)
+_MOVES_3D = _all_moves(True)
+
+
+def _box_cells(dk: int, dj: int, di: int) -> list[Cell]:
+    """Cells of a move's bounding box other than its two ends (they must be free)."""
+    return [
+        (ek, ej, ei)
+        for ek in {0, dk}
+        for ej in {0, dj}
+        for ei in {0, di}
+        if (ek, ej, ei) != (0, 0, 0) and (ek, ej, ei) != (dk, dj, di)
+    ]
+
+
+def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: float, penalty: float) -> _MoveTables:
+    moves = _MOVES_3D if three_d else _MOVES_2D
+    # Straight moves first, then diagonals: the order only decides which of equally good
+    # parents is kept, but a fixed order keeps results reproducible.
+    moves = sorted(moves, key=lambda m: (sum(map(abs, m)), m))
+    plane = px * py
+    offset = np.array([dk * plane + dj * px + di for dk, dj, di in moves], dtype=np.int64)
+    checks: list[int] = []
+    check_start = [0]
+    for dk, dj, di in moves:
+        checks.extend(ek * plane + ej * px + ei for ek, ej, ei in sorted(_box_cells(dk, dj, di)))
+        check_start.append(len(checks))
+    nk = alt.shape[0]
+    length = np.zeros((len(moves), nk))
+    climb = np.zeros((len(moves), nk))
+    for m, (dk, dj, di) in enumerate(moves):
+        for k in range(nk):
+            if 0 <= k + dk < nk:
+                dz = alt[k + dk] - alt[k]
+                length[m, k] = math.sqrt((di * di + dj * dj) * cell_size * cell_size + dz * dz)
+                climb[m, k] = penalty * abs(dz)
+    as_int = np.array(moves, dtype=np.int64).reshape(-1, 3)
+    return _MoveTables(
+        offset=offset,
+        dk=as_int[:, 0].copy(),
+        dj=as_int[:, 1].copy(),
+        di=as_int[:, 2].copy(),
+        check_start=np.array(check_start, dtype=np.int32),
+        check_offset=np.array(checks, dtype=np.int64),
+        length=length,
+        climb=climb,
+    )

@@ -1,0 +1,277 @@
+"""Planners by name: the protocol a planner implements, the built-in ones, and the registry
+that scenarios, benchmarks and users' plug-ins share.
+
+A planner is any object with a ``name`` and a ``plan(grid, start, goal)`` method that
+returns a `FlightPath`; ``plan_many`` is optional (a loop is used otherwise). Register
+your own with ``planners.register(MyPlanner())``, or name it ``module:attribute`` wherever a
+planner name is accepted (``dronesim bench planners --planner mypkg.mod:MyPlanner``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from planners.grid import Cell, PlanningGrid, SearchResult
+from planners.path import FlightPath, PlanStatus
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """What the registry, the simulator and the benchmarks need from a planner."""
+
+    name: str
+
+    def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        """Route between two free cells of ``grid`` (their centres); never raises for an
+        unreachable goal (return a path with that status instead)."""
+        ...
+
+
+@dataclass
+class GridAStar:
+    """A* on the grid (the numba kernels).
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    weight : float
+        Heuristic weight (1: optimal; w > 1: at most w times the optimum, faster).
+    prune : bool or None
+        Jump-point search: None = wherever it is exact and pays (see
+        `PlanningGrid.jps_preferred`), True = always (single uniform-cost layer only),
+        False = never.
+    rules : str
+        ``"exact"`` or ``"pyastar2d"`` (see `PlanningGrid.astar`).
+    smooth : bool
+        String-pull the result into an any-angle path (never dearer).
+    max_expansions : int, optional
+        Expansion limit per query.
+    """
+
+    name: str = "astar"
+    weight: float = 1.0
+    prune: bool | None = None
+    rules: str = "exact"
+    smooth: bool = False
+    max_expansions: int | None = None
+    description: str = "exact grid A* (jump-point search where it is exact and pays)"
+
+    @property
+    def respects_airspace(self) -> bool:
+        """Whether its paths keep out of every blocked cell (corner cutting does not)."""
+        return self.rules == "exact"
+
+    def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        result = grid.astar(
+            start, goal, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
+        )
+        return self._path(grid, result)
+
+    def plan_many(self, grid: PlanningGrid, starts, goals) -> list[FlightPath]:
+        results = grid.astar_many(
+            starts, goals, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
+        )
+        return [self._path(grid, result) for result in results]
+
+    def _path(self, grid: PlanningGrid, result: SearchResult) -> FlightPath:
+        if result.status != PlanStatus.FOUND:
+            return FlightPath.not_found(self.name, result.status, result.expansions)
+        cells, cost = result.cells, result.cost
+        if self.smooth:
+            cells, cost = grid.smooth(cells)
+        return FlightPath.from_cells(grid.airspace, cells, planner=self.name, cost=cost, expansions=result.expansions)
+
+
+@dataclass
+class LazyThetaStar:
+    """Any-angle paths: Lazy Theta* with conservative line of sight, then string pulling."""
+
+    name: str = "theta"
+    smooth: bool = True
+    max_expansions: int | None = None
+    description: str = "any-angle Lazy Theta* (conservative line of sight) with string pulling"
+    respects_airspace: bool = True
+
+    def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        result = grid.theta(start, goal, max_expansions=self.max_expansions, smooth=self.smooth)
+        if result.status != PlanStatus.FOUND:
+            return FlightPath.not_found(self.name, result.status, result.expansions)
+        return FlightPath.from_cells(
+            grid.airspace, result.cells, planner=self.name, cost=result.cost, expansions=result.expansions
+        )
+
+
+@dataclass
+class NetworkXReference:
+    """networkx's A* on the same graph and step costs as the kernels: the slow, obviously
+    correct reference. The graph is built once per grid (not timed by the benchmarks)."""
+
+    name: str = "networkx"
+    description: str = "networkx astar_path on the kernels' step graph (reference)"
+    respects_airspace: bool = True
+    _graphs: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def graph(self, grid: PlanningGrid):
+        """The grid's step graph, built on first use and kept while the grid lives."""
+        key = id(grid)
+        cached = self._graphs.get(key)
+        if cached is None or cached[0] is not grid:
+            self._graphs.clear()  # one grid at a time: graphs are large
+            cached = (grid, grid.step_graph())
+            self._graphs[key] = cached
+        return cached[1]
+
+    def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        import networkx as nx
+
+        start = grid.check_cell(start, "start")
+        goal = grid.check_cell(goal, "goal")
+        graph = self.graph(grid)
+        heuristic = _networkx_heuristic(grid)
+        try:
+            nodes = nx.astar_path(graph, start, goal, heuristic=heuristic, weight="weight")
+        except nx.NetworkXNoPath:
+            return FlightPath.not_found(self.name, PlanStatus.UNREACHABLE, 0)
+        cost = float(nx.path_weight(graph, nodes, weight="weight"))
+        return FlightPath.from_cells(grid.airspace, np.array(nodes), planner=self.name, cost=cost, expansions=0)
+
+
+def _networkx_heuristic(grid: PlanningGrid):
+    """The kernels' admissible heuristic for cells, for networkx."""
+    import math
+
+    layers = grid.airspace.layers_m
+    size = grid.cell_size_m
+    penalty = grid.climb_penalty_per_m
+    hmin = grid.hmin
+    root2 = math.sqrt(2.0) - 1.0
+
+    def heuristic(a: Cell, b: Cell) -> float:
+        dj, di = abs(a[1] - b[1]), abs(a[2] - b[2])
+        horizontal = (max(dj, di) + root2 * min(dj, di)) * size
+        vertical = abs(layers[a[0]] - layers[b[0]])
+        return math.hypot(horizontal, vertical) * hmin + penalty * vertical
+
+    return heuristic
+
+
+class PlannerRegistry:
+    """Planners by name."""
+
+    def __init__(self) -> None:
+        self._planners: dict[str, Planner] = {}
+
+    def register(self, planner: Planner, *, replace: bool = False) -> Planner:
+        """Add a planner under its ``name``; returns it (usable as a decorator on instances)."""
+        if not isinstance(planner, Planner):
+            raise ValueError(f"a planner needs a 'name' and a 'plan(grid, start, goal)' method, got {planner!r}")
+        if planner.name in self._planners and not replace:
+            raise ValueError(f"a planner named {planner.name!r} is already registered (pass replace=True)")
+        self._planners[planner.name] = planner
+        return planner
+
+    def names(self) -> list[str]:
+        """Registered names, in registration order."""
+        return list(self._planners)
+
+    def get(self, name: str | Planner) -> Planner:
+        """A planner by name, by ``module:attribute``, or the planner itself.
+
+        Raises
+        ------
+        ValueError
+            Unknown name (listing the known ones) or an import spec that does not load.
+        """
+        if isinstance(name, Planner):
+            return name
+        if name in self._planners:
+            return self._planners[name]
+        if isinstance(name, str) and ":" in name:
+            return load_planner(name)
+        raise ValueError(f"unknown planner {name!r}; known: {', '.join(self.names())} (or module:attribute)")
+
+
+def load_planner(spec: str) -> Planner:
+    """Import ``module:attribute``; a class or factory is called with no arguments."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        target = getattr(module, attribute)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"planner {spec!r}: cannot load ({error})") from None
+    is_factory = isinstance(target, type) or (callable(target) and not isinstance(target, Planner))
+    planner = target() if is_factory else target
+    if not isinstance(planner, Planner):
+        raise ValueError(f"planner {spec!r}: {planner!r} has no 'name' and 'plan(grid, start, goal)'")
+    return planner
+
+
+PLANNERS = PlannerRegistry()
+for _planner in (
+    GridAStar(),
+    GridAStar("astar-plain", prune=False, description="exact grid A* without jump-point pruning"),
+    GridAStar("jps", prune=True, description="jump point search (one uniform-cost layer)"),
+    GridAStar("astar-weighted", weight=1.5, description="weighted A*, w = 1.5 (cost <= 1.5 x optimum)"),
+    GridAStar("astar-smooth", smooth=True, prune=False, description="exact A*, then string pulling"),
+    LazyThetaStar(),
+    NetworkXReference(),
+    GridAStar(
+        "astar-pyastar2d-rules",
+        rules="pyastar2d",
+        description="A* with pyastar2d's rules (corner cutting, diagonal = straight): benchmarks only",
+    ),
+):
+    PLANNERS.register(_planner)
+
+
+def register(planner: Planner, *, replace: bool = False) -> Planner:
+    """Register a planner in the shared registry (see `PlannerRegistry.register`)."""
+    return PLANNERS.register(planner, replace=replace)
+
+
+def get_planner(name: str | Planner) -> Planner:
+    """A planner from the shared registry (see `PlannerRegistry.get`)."""
+    return PLANNERS.get(name)
+
+
+def plan_cells(grid: PlanningGrid, start: Cell, goal: Cell, planner: str | Planner = "astar") -> FlightPath:
+    """Plan between two free cells ``(k, j, i)``; see `plan_route` for world coordinates."""
+    return get_planner(planner).plan(grid, grid.check_cell(start, "start"), grid.check_cell(goal, "goal"))
+
+
+def plan_route(grid: PlanningGrid, start_m, goal_m, planner: str | Planner = "astar") -> FlightPath:
+    """Plan between two world points ``(x, y, z)`` in metres.
+
+    The path starts and ends exactly at the given points (the first and last segments
+    stay inside their cells).
+
+    Raises
+    ------
+    ValueError
+        A point outside the map or the layers, non-finite, or inside a blocked cell
+        (naming the zone or building). An unreachable goal is not an error: the returned
+        path's ``status`` says so.
+    """
+    start = grid.world_to_cell(start_m, "start")
+    goal = grid.world_to_cell(goal_m, "goal")
+    path = get_planner(planner).plan(grid, start, goal)
+    if not path.found:
+        return path
+    return FlightPath.from_cells(
+        grid.airspace, path.cells, planner=path.planner, cost=path.cost, expansions=path.expansions,
+        start_m=start_m, goal_m=goal_m,
+    )
+
+
+def plan_many(grid: PlanningGrid, starts: Sequence[Cell], goals: Sequence[Cell], planner: str | Planner = "astar") -> list[FlightPath]:
+    """Plan many cell pairs; in parallel when the planner supports it (same results)."""
+    chosen = get_planner(planner)
+    if hasattr(chosen, "plan_many"):
+        return chosen.plan_many(grid, starts, goals)
+    return [chosen.plan(grid, tuple(s), tuple(g)) for s, g in zip(starts, goals)]
