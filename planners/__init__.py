@@ -9,6 +9,7 @@ from planners.grid import DistanceField, PlanningGrid, SearchResult
 from planners.path import FlightPath, PlanStatus
 from planners.registry import (
     PLANNERS,
+    CornerThetaStar,
     GridAStar,
     LazyThetaStar,
     NetworkXReference,
@@ -23,6 +24,7 @@ from planners.registry import (
 
 __all__ = [
     "PLANNERS",
+    "CornerThetaStar",
     "DistanceField",
     "FlightPath",
     "GridAStar",

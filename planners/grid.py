@@ -20,6 +20,7 @@ from planners import _grid_kernels as K
 
 Cell = tuple[int, int, int]
 ISOLATED_OBSTACLE_LIMIT = 0.1
+_NO_LIMIT = 2**62
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
 
 
@@ -115,6 +116,9 @@ class PlanningGrid:
         self._threads = threads
         self._work: dict[str, np.ndarray] | None = None
         self._isolated_share: float | None = None
+        self._corner_work: tuple[np.ndarray, ...] | None = None
+        self._rows: tuple[np.ndarray, ...] | None = None
+        self._corner_generation = 0
 
     # ------------------------------------------------------------------ cells
     @property
@@ -133,11 +137,7 @@ class PlanningGrid:
 
     def cells_of(self, nodes: np.ndarray) -> np.ndarray:
         """``(n, 3)`` cells ``(k, j, i)`` of padded flat indices."""
-        nodes = np.asarray(nodes, dtype=np.int64)
-        plane = self.px * self.py
-        return np.stack(
-            [nodes // plane - self._pad_z, (nodes // self.px) % self.py - 1, nodes % self.px - 1], axis=1
-        )
+        return K.decode_nodes(np.asarray(nodes), self.px, self.py, self._pad_z)
 
     def check_cell(self, cell, role: str = "cell") -> Cell:
         """Validate a cell for planning; returns it as a tuple of ints.
@@ -225,10 +225,14 @@ class PlanningGrid:
             work["generations"][:] = 0
         return work
 
-    def _next_generation(self) -> tuple[dict[str, np.ndarray], int]:
-        work = self._work_arrays(1)
-        work["generations"][0] += 1
-        return work, int(work["generations"][0])
+    def _next_generation(self) -> tuple[tuple[np.ndarray, ...], int]:
+        """Thread 0's work rows ``(g, parent, state, scratch)`` and a fresh generation."""
+        work = self._work if self._work is not None and self._work["generations"][0] < _GENERATION_LIMIT else self._work_arrays(1)
+        generations = work["generations"]
+        generations[0] += 1
+        if self._rows is None or self._rows[0].base is not work["g"]:
+            self._rows = (work["g"][0], work["parent"][0], work["state"][0], work["scratch"][0])
+        return self._rows, int(generations[0])
 
     def _grid_args(self):
         return (self._blocked, self._cost, self._alt, self.px, self.py)
@@ -317,21 +321,21 @@ class PlanningGrid:
         method = self._method(rules, prune, weight)
         start_node = self.node(self.check_cell(start, "start"))
         goal_node = self.node(self.check_cell(goal, "goal"))
-        work, generation = self._next_generation()
+        (g, parent, state, scratch), generation = self._next_generation()
         status, cost, expansions, length = K.run_method(
             *self._grid_args(), *self._move_args(),
             method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
             start_node, goal_node, limit,
-            work["g"][0], work["parent"][0], work["state"][0], generation, work["scratch"][0],
+            g, parent, state, generation, scratch,
         )
-        return SearchResult(int(status), float(cost), int(expansions), self.cells_of(work["scratch"][0, :length]))
+        return SearchResult(int(status), float(cost), int(expansions), self.cells_of(scratch[:length]))
 
     @staticmethod
     def _search_options(weight, max_expansions) -> tuple[float, int]:
         if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 1):
             raise ValueError(f"weight must be a number >= 1, got {weight!r}")
         if max_expansions is None:
-            return float(weight), np.iinfo(np.int64).max
+            return float(weight), _NO_LIMIT
         if isinstance(max_expansions, (int, np.integer)) and max_expansions >= 0:
             return float(weight), int(max_expansions)
         raise ValueError(f"max_expansions must be an integer >= 0, got {max_expansions!r}")
@@ -346,6 +350,7 @@ class PlanningGrid:
         rules: str = "exact",
         prune: bool | None = None,
         threads: int | None = None,
+        buffer_cells: int | None = None,
     ) -> list[SearchResult]:
         """A* over many (start, goal) pairs in parallel; same results as one by one.
 
@@ -355,6 +360,9 @@ class PlanningGrid:
             Free cells.
         threads : int, optional
             Threads (and work-array sets) to use; default numba's thread count.
+        buffer_cells : int, optional
+            Path cells each thread may hold (default: ample for the map size); a path
+            that does not fit is planned again alone.
         Other parameters as in `astar`.
         """
         import numba
@@ -376,7 +384,7 @@ class PlanningGrid:
         work = self._work_arrays(threads)
         nz, ny, nx = self.shape
         per_thread = -(-n // threads)
-        capacity = min(max(4 * (nx + ny + nz) * per_thread, 4096), per_thread * self._blocked.shape[0])
+        capacity = buffer_cells or min(max(4 * (nx + ny + nz) * per_thread, 4096), per_thread * self._blocked.shape[0])
         buffer = np.empty((threads, capacity), np.int32)
         status = np.empty(n, np.int64)
         costs = np.empty(n, np.float64)
@@ -414,17 +422,61 @@ class PlanningGrid:
         _, limit = self._search_options(1.0, max_expansions)
         start_node = self.node(self.check_cell(start, "start"))
         goal_node = self.node(self.check_cell(goal, "goal"))
-        work, generation = self._next_generation()
+        (g, parent, state, scratch), generation = self._next_generation()
         status, cost, expansions, length = K.lazy_theta(
             self._blocked, self._cost, self._alt, self._edges, self.px, self.py, *self._move_args(),
             self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin,
             start_node, goal_node, limit,
-            work["g"][0], work["parent"][0], work["state"][0], generation, work["scratch"][0],
+            g, parent, state, generation, scratch,
         )
-        nodes = work["scratch"][0, :length].copy()
+        nodes = scratch[:length].copy()
         if status == K.FOUND and smooth and length > 2:
             nodes, cost = self._pull(nodes)
         return SearchResult(int(status), float(cost), int(expansions), self.cells_of(nodes))
+
+    def theta_corners(self, start_xy, goal_xy) -> SearchResult:
+        """Any-angle search between cell *corners* of a single-layer grid, under the rules
+        of the MovingAI / GPPC any-angle benchmarks (see `_grid_kernels.corner_theta`).
+
+        Parameters
+        ----------
+        start_xy, goal_xy : (int, int)
+            Corners ``(i, j)``: the minimum corner of cell ``(j, i)`` (MovingAI's top-left),
+            ``0 <= i <= nx``, ``0 <= j <= ny``.
+
+        Returns
+        -------
+        SearchResult
+            ``cells`` holds the path's corners as ``(0, j, i)``; ``cost`` its length in
+            cells (uniform costs; cost layers are ignored in this model).
+        """
+        if self.three_d:
+            raise ValueError("the corner model is defined for single-layer grids")
+        _, ny, nx = self.shape
+        corners = []
+        for role, point in (("start", start_xy), ("goal", goal_xy)):
+            try:
+                i, j = (int(v) for v in point)
+            except (TypeError, ValueError):
+                raise ValueError(f"{role}: expected a corner (i, j), got {point!r}") from None
+            if not (0 <= i <= nx and 0 <= j <= ny):
+                raise ValueError(f"{role} corner {(i, j)} lies outside the grid's corners 0..{nx} x 0..{ny}")
+            corners.append((i, j))
+        if self._corner_work is None:
+            size = (ny + 1) * (nx + 1)
+            self._corner_work = (np.empty(size), np.empty(size, np.int32), np.zeros(size, np.int32), np.empty(size, np.int32))
+        g, parent, state, path = self._corner_work
+        self._corner_generation += 1
+        if self._corner_generation >= _GENERATION_LIMIT:
+            state[:] = 0
+            self._corner_generation = 1
+        (si, sj), (gi, gj) = corners
+        status, cost, expansions, length = K.corner_theta(
+            np.ascontiguousarray(self.blocked[0]), si, sj, gi, gj, g, parent, state, self._corner_generation, path
+        )
+        flat = path[:length].astype(np.int64)
+        j, i = np.divmod(flat, nx + 1)
+        return SearchResult(int(status), float(cost), int(expansions), np.stack([np.zeros_like(j), j, i], axis=1))
 
     def smooth(self, cells) -> tuple[np.ndarray, float]:
         """String-pull a cell path (e.g. from `astar`) with the conservative line of sight.

@@ -84,22 +84,24 @@ class FlightPath:
         prepended and appended when given and different from those centres, so the path
         begins and ends exactly where asked; the extra segments stay inside their cells.
         """
-        cells = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
-        x, y, z = airspace.cell_centre(cells[:, 0], cells[:, 1], cells[:, 2])
-        points = [np.stack([x, y, z], axis=1)]
-        if start_m is not None:
-            start = np.asarray(start_m, dtype=np.float64).reshape(1, 3)
-            if not np.array_equal(start, points[0][:1]):
-                points.insert(0, start)
-        if goal_m is not None:
-            goal = np.asarray(goal_m, dtype=np.float64).reshape(1, 3)
-            if not np.array_equal(goal, points[-1][-1:]):
-                points.append(goal)
-        waypoints = np.concatenate(points)
+        cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 3)
+        x0, y0 = airspace.origin_m
+        waypoints, length = K.cell_waypoints(cells, x0, y0, airspace.cell_size_m, np.asarray(airspace.layers_m))
+        if start_m is not None or goal_m is not None:
+            points = [waypoints]
+            if start_m is not None:
+                start = np.asarray(start_m, dtype=np.float64).reshape(1, 3)
+                if not np.array_equal(start, waypoints[:1]):
+                    points.insert(0, start)
+            if goal_m is not None:
+                goal = np.asarray(goal_m, dtype=np.float64).reshape(1, 3)
+                if not np.array_equal(goal, waypoints[-1:]):
+                    points.append(goal)
+            waypoints = np.concatenate(points)
+            length = float(np.linalg.norm(np.diff(waypoints, axis=0), axis=1).sum())
         waypoints.flags.writeable = False
         cells.flags.writeable = False
-        length = float(np.linalg.norm(np.diff(waypoints, axis=0), axis=1).sum())
-        return cls(planner, PlanStatus.FOUND, waypoints, cells, length, float(cost), int(expansions))
+        return cls(planner, PlanStatus.FOUND, waypoints, cells, float(length), float(cost), int(expansions))
 
     def violations(self, airspace: Airspace, t_s: float | None = None) -> list[str]:
         """Every place where a segment enters a zone or a building's clearance volume.

@@ -108,6 +108,34 @@ class LazyThetaStar:
 
 
 @dataclass
+class CornerThetaStar:
+    """Any-angle paths between cell corners under the MovingAI / GPPC any-angle rules.
+
+    For benchmarks against the any-angle ``.scen`` files, whose points are corners: a
+    query cell ``(0, j, i)`` stands for its minimum corner (MovingAI's top-left). Drone
+    routing uses `LazyThetaStar`, whose stricter line of sight keeps a clearance.
+    """
+
+    name: str = "theta-corners"
+    description: str = "Lazy Theta* on cell corners, MovingAI any-angle rules (benchmarks)"
+    respects_airspace: bool = False
+
+    def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        result = grid.theta_corners((start[2], start[1]), (goal[2], goal[1]))
+        if result.status != PlanStatus.FOUND:
+            return FlightPath.not_found(self.name, result.status, result.expansions)
+        airspace = grid.airspace
+        x0, y0 = airspace.origin_m
+        size = airspace.cell_size_m
+        cells = result.cells
+        waypoints = np.stack(
+            [x0 + cells[:, 2] * size, y0 + cells[:, 1] * size, np.full(len(cells), airspace.layers_m[0])], axis=1
+        )
+        length = float(np.linalg.norm(np.diff(waypoints, axis=0), axis=1).sum())
+        return FlightPath(self.name, PlanStatus.FOUND, waypoints, cells, length, result.cost, result.expansions)
+
+
+@dataclass
 class NetworkXReference:
     """networkx's A* on the same graph and step costs as the kernels: the slow, obviously
     correct reference. The graph is built once per grid (not timed by the benchmarks)."""
@@ -220,6 +248,7 @@ for _planner in (
     GridAStar("astar-weighted", weight=1.5, description="weighted A*, w = 1.5 (cost <= 1.5 x optimum)"),
     GridAStar("astar-smooth", smooth=True, prune=False, description="exact A*, then string pulling"),
     LazyThetaStar(),
+    CornerThetaStar(),
     NetworkXReference(),
     GridAStar(
         "astar-pyastar2d-rules",

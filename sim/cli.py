@@ -78,6 +78,26 @@ def _build_parser() -> argparse.ArgumentParser:
     raster.add_argument("--seed", type=int, default=0)
     raster.add_argument("--json", type=Path, help="write the figures as JSON")
     raster.set_defaults(handler=_bench_raster)
+
+    planners = bench_commands.add_parser(
+        "planners", help="route planners on MovingAI .scen / voxel .3dscen queries, beside peers"
+    )
+    planners.add_argument("--scen", type=Path, action="append", required=True, metavar="FILE",
+                          help="a .map.scen or .3dmap.3dscen file (repeatable)")
+    planners.add_argument("--planner", action="append", metavar="NAME",
+                          help="registered planner or module:attribute (repeatable; default astar)")
+    planners.add_argument("--peers", default="", metavar="LIST",
+                          help="comma-separated peers: networkx, pyastar2d (optional extras)")
+    planners.add_argument("--limit", type=int, metavar="N", help="N query rows spread evenly over each file")
+    planners.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
+    planners.add_argument("--plot", type=Path, metavar="OUT.png", help="plot time per query against path cost")
+    planners.set_defaults(handler=_bench_planners)
+
+    kernels = bench_commands.add_parser("kernels", help="batch planning speed-up and distance-field routes")
+    kernels.add_argument("--map", type=Path, help="a MovingAI .map (default Boston_0_1024 from ../shared/data)")
+    kernels.add_argument("--queries", type=int, default=300)
+    kernels.add_argument("--json", type=Path, metavar="OUT")
+    kernels.set_defaults(handler=_bench_kernels)
     return parser
 
 
@@ -162,6 +182,47 @@ def _bench_raster(args: argparse.Namespace) -> int:
         raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
     result = rasterize.run(args.repeats, args.seed)
     print(rasterize.format_table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _bench_planners(args: argparse.Namespace) -> int:
+    from benchmarks import planners as bench
+
+    if args.limit is not None and args.limit < 1:
+        raise CommandError(f"--limit: must be >= 1, got {args.limit}")
+    peers = [peer.strip() for peer in args.peers.split(",") if peer.strip()]
+    for peer in peers:
+        if peer not in bench.PEERS:
+            raise CommandError(f"--peers: unknown peer {peer!r} (known: {', '.join(bench.PEERS)})")
+    for path in args.scen:
+        if not path.name.endswith((".scen", ".3dscen")):
+            raise CommandError(f"--scen: {path}: expected a .scen or .3dscen file")
+    notices: list[str] = []
+    document = bench.run(args.scen, args.planner or ["astar"], peers, args.limit, notices)
+    for notice in notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    print(bench.format_table(document))
+    if args.json:
+        bench.write_json(document, args.json)
+    if args.plot:
+        try:
+            bench.plot(document, args.plot)
+        except ImportError:
+            print("notice: matplotlib not installed (pip install 'dronesim[bench]'): no plot", file=sys.stderr)
+    return 0
+
+
+def _bench_kernels(args: argparse.Namespace) -> int:
+    from benchmarks import kernels
+
+    if args.map is not None and not args.map.is_file():
+        raise CommandError(f"--map: {args.map}: no such file")
+    if args.queries < 2:
+        raise CommandError(f"--queries: must be >= 2, got {args.queries}")
+    result = kernels.run(args.map or kernels.DEFAULT_MAP, args.queries)
+    print(kernels.format_table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

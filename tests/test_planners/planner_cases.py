@@ -1,0 +1,26 @@
+"""Small random airspaces shared by the planner tests."""
+
+import numpy as np
+
+from maps import Airspace
+
+
+def random_airspace(seed: int, *, three_d: bool, costs: bool, layers=None, density: float = 0.25, shape=None) -> Airspace:
+    """A small random grid airspace (10 m cells) for comparisons with networkx."""
+    rng = np.random.default_rng(seed)
+    shape = shape or ((4, 14, 16) if three_d else (1, 24, 26))
+    blocked = (rng.random(shape) < density).astype(np.uint8)
+    cost = 1.0 + rng.random(shape) * 3.0 if costs else None
+    kwargs = {}
+    if three_d:
+        kwargs["layers_m"] = tuple(layers) if layers else tuple((k + 0.5) * 10.0 for k in range(shape[0]))
+        kwargs["ceiling_m"] = max(kwargs["layers_m"]) + 10.0
+    return Airspace.from_grid(blocked, cell_size_m=10.0, cost=cost, **kwargs)
+
+
+def random_pairs(grid, count: int, seed: int):
+    """``count`` random (start, goal) pairs of free cells."""
+    rng = np.random.default_rng(seed)
+    free = np.argwhere(grid.blocked == 0)
+    picks = rng.integers(len(free), size=(count, 2))
+    return [(tuple(int(v) for v in free[a]), tuple(int(v) for v in free[b])) for a, b in picks]

@@ -1,0 +1,136 @@
+"""Kernel costs against networkx shortest paths on the same graph (an independent reference)."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from planner_cases import random_airspace, random_pairs
+
+from planners import PlanningGrid, PlanStatus
+
+CASES = {
+    "2d-uniform": dict(three_d=False, costs=False),
+    "2d-costs": dict(three_d=False, costs=True),
+    "3d-cubic": dict(three_d=True, costs=False),
+    "3d-cubic-costs": dict(three_d=True, costs=True),
+    "3d-layered-costs": dict(three_d=True, costs=True, layers=(15.0, 30.0, 55.0, 100.0)),
+}
+
+
+def _reference(graph, start, goal):
+    try:
+        return nx.dijkstra_path_length(graph, start, goal)
+    except nx.NetworkXNoPath:
+        return np.inf
+
+
+def _path_cost(graph, cells):
+    return sum(graph[tuple(a)][tuple(b)]["weight"] for a, b in zip(cells[:-1], cells[1:]))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("prune", [None, False])
+def test_astar_cost_equals_networkx(case, seed, prune):
+    airspace = random_airspace(seed, **CASES[case])
+    grid = PlanningGrid(airspace, climb_penalty_per_m=0.0 if case.startswith("2d") else 1.5)
+    graph = grid.step_graph()
+    for start, goal in random_pairs(grid, 25, seed):
+        result = grid.astar(start, goal, prune=prune)
+        expected = _reference(graph, start, goal)
+        if np.isinf(expected):
+            assert result.status == PlanStatus.UNREACHABLE
+            continue
+        assert result.status == PlanStatus.FOUND
+        assert result.cost == pytest.approx(expected, rel=1e-9)
+        cells = result.cells
+        assert tuple(cells[0]) == start and tuple(cells[-1]) == goal
+        # The path is a chain of graph edges whose weights add up to the cost.
+        assert _path_cost(graph, cells) == pytest.approx(result.cost, rel=1e-9)
+
+
+def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():
+    for seed, density in ((3, 0.05), (4, 0.3), (5, 0.45)):
+        airspace = random_airspace(seed, three_d=False, costs=False, density=density, shape=(1, 40, 37))
+        grid = PlanningGrid(airspace)
+        graph = grid.step_graph()
+        for start, goal in random_pairs(grid, 40, seed):
+            result = grid.astar(start, goal, prune=True)
+            expected = _reference(graph, start, goal)
+            if np.isinf(expected):
+                assert result.status == PlanStatus.UNREACHABLE
+            else:
+                assert result.cost == pytest.approx(expected, rel=1e-12)
+                assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
+
+
+def test_weighted_astar_is_bounded_suboptimal():
+    airspace = random_airspace(7, three_d=True, costs=True)
+    grid = PlanningGrid(airspace, climb_penalty_per_m=0.5)
+    graph = grid.step_graph()
+    for start, goal in random_pairs(grid, 30, 7):
+        expected = _reference(graph, start, goal)
+        result = grid.astar(start, goal, weight=1.5)
+        if np.isinf(expected):
+            assert result.status == PlanStatus.UNREACHABLE
+        else:
+            assert expected * (1 - 1e-12) <= result.cost <= 1.5 * expected * (1 + 1e-12)
+
+
+def test_pyastar2d_rules_match_a_directed_networkx_graph():
+    airspace = random_airspace(8, three_d=False, costs=True)
+    grid = PlanningGrid(airspace)
+    cost = airspace.cost[0]
+    graph = nx.DiGraph()
+    ny, nx_ = cost.shape
+    for j in range(ny):
+        for i in range(nx_):
+            if grid.blocked[0, j, i]:
+                continue
+            for dj in (-1, 0, 1):
+                for di in (-1, 0, 1):
+                    vj, vi = j + dj, i + di
+                    if (dj or di) and 0 <= vj < ny and 0 <= vi < nx_ and not grid.blocked[0, vj, vi]:
+                        graph.add_edge((0, j, i), (0, vj, vi), weight=float(cost[vj, vi]))
+    for start, goal in random_pairs(grid, 30, 8):
+        result = grid.astar(start, goal, rules="pyastar2d")
+        expected = _reference(graph, start, goal)
+        if np.isinf(expected):
+            assert result.status == PlanStatus.UNREACHABLE
+        else:
+            assert result.cost == pytest.approx(expected, rel=1e-9)
+
+
+def test_expansion_limit_and_unreachable_are_statuses():
+    blocked = np.zeros((1, 10, 10), np.uint8)
+    blocked[0, :, 5] = 1  # a wall splits the map
+    from maps import Airspace
+
+    grid = PlanningGrid(Airspace.from_grid(blocked))
+    assert grid.astar((0, 0, 0), (0, 9, 9)).status == PlanStatus.UNREACHABLE
+    assert grid.astar((0, 0, 0), (0, 9, 4), max_expansions=3, prune=False).status == PlanStatus.LIMIT
+    assert grid.astar((0, 0, 0), (0, 0, 0)).cost == 0.0
+    with pytest.raises(ValueError, match="weight must be a number >= 1"):
+        grid.astar((0, 0, 0), (0, 1, 1), weight=0.5)
+    with pytest.raises(ValueError, match=r"goal cell \(0, 0, 5\) is blocked"):
+        grid.astar((0, 0, 0), (0, 0, 5))
+    with pytest.raises(ValueError, match="lies outside the grid"):
+        grid.astar((0, 0, 0), (0, 10, 0))
+
+
+@pytest.mark.parametrize("case", ["2d-costs", "3d-layered-costs"])
+def test_distance_field_equals_networkx_single_source(case):
+    airspace = random_airspace(9, **CASES[case])
+    grid = PlanningGrid(airspace, climb_penalty_per_m=1.0)
+    graph = grid.step_graph()
+    source = random_pairs(grid, 1, 9)[0][0]
+    field = grid.distance_field(source)
+    expected = nx.single_source_dijkstra_path_length(graph, source)
+    distance = field.distance
+    for cell in map(tuple, np.argwhere(grid.blocked == 0)):
+        if cell in expected:
+            assert distance[cell] == pytest.approx(expected[cell], rel=1e-9)
+            route = field.route_to(cell)
+            assert tuple(route[0]) == source and tuple(route[-1]) == cell
+            assert _path_cost(graph, route) == pytest.approx(expected[cell], rel=1e-9)
+        else:
+            assert np.isinf(distance[cell]) and len(field.route_to(cell)) == 0
