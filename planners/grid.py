@@ -322,12 +322,24 @@ class PlanningGrid:
         start_node = self.node(self.check_cell(start, "start"))
         goal_node = self.node(self.check_cell(goal, "goal"))
         (g, parent, state, scratch), generation = self._next_generation()
-        status, cost, expansions, length = K.run_method(
-            *self._grid_args(), *self._move_args(),
-            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
-            start_node, goal_node, limit,
-            g, parent, state, generation, scratch,
-        )
+        # The specialised kernels take few arguments: numba's dispatch cost grows with them.
+        if method == K.METHOD_JPS:
+            status, cost, expansions, length = K.jps2d(
+                self._blocked, self.px, self.cell_size_m, self.hmin, start_node, goal_node, limit,
+                g, parent, state, generation, scratch,
+            )
+        elif method == K.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
+            status, cost, expansions, length = K.astar2d_uniform(
+                self._blocked, self.px, self.cell_size_m, self.hmin, start_node, goal_node, limit,
+                g, parent, state, generation, scratch,
+            )
+        else:
+            status, cost, expansions, length = K.run_method(
+                *self._grid_args(), *self._move_args(),
+                method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+                start_node, goal_node, limit,
+                g, parent, state, generation, scratch,
+            )
         return SearchResult(int(status), float(cost), int(expansions), self.cells_of(scratch[:length]))
 
     @staticmethod

@@ -4,7 +4,7 @@ import shapely
 from planner_cases import random_airspace, random_pairs
 
 from maps import Airspace
-from planners import PlanningGrid, PlanStatus
+from planners import PlanningGrid
 
 
 @pytest.mark.parametrize(
