@@ -297,8 +297,12 @@ def plot(document: dict[str, Any], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     maps = list(dict.fromkeys(entry["map"] for entry in document["runs"]))
-    fig, axes = plt.subplots(1, len(maps), figsize=(5.5 * len(maps), 4.2), squeeze=False)
-    for ax, map_name in zip(axes[0], maps):
+    columns = min(3, len(maps))
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(maps):]:
+        ax.set_visible(False)
+    for ax, map_name in zip(axes.flat, maps):
         for entry in document["runs"]:
             if entry["map"] != map_name:
                 continue
