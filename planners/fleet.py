@@ -368,7 +368,7 @@ class BatchingPolicy:
 
     def plan(self, problem: DispatchProblem) -> DispatchPlan:
         start = AssignmentPolicy().plan(problem)
-        n_d, n_o = len(problem.fleet), len(problem.orders)
+        n_d = len(problem.fleet)
         routes = np.full((n_d, 2 * self.max_orders), -1, np.int64)
         lengths = np.zeros(n_d, np.int64)
         for o, d in enumerate(start.drone4order):
