@@ -98,6 +98,11 @@ def _build_parser() -> argparse.ArgumentParser:
     kernels.add_argument("--queries", type=int, default=300)
     kernels.add_argument("--json", type=Path, metavar="OUT")
     kernels.set_defaults(handler=_bench_kernels)
+
+    fleet = bench_commands.add_parser("fleet", help="assignment and dispatch rounds, beside scipy and greedy")
+    fleet.add_argument("--repeats", type=int, default=5, help="timed runs per case (median reported)")
+    fleet.add_argument("--json", type=Path, metavar="OUT")
+    fleet.set_defaults(handler=_bench_fleet)
     return parser
 
 
@@ -225,6 +230,18 @@ def _bench_kernels(args: argparse.Namespace) -> int:
     print(kernels.format_table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _bench_fleet(args: argparse.Namespace) -> int:
+    from benchmarks import fleet
+
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
+    document = fleet.run(args.repeats)
+    print(fleet.format_table(document))
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2))
     return 0
 
 
