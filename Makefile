@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dronesim map generate --seed 7
+	$(BIN)/dronesim run demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

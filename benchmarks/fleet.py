@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from planners.energy import DroneModel
-from planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, solve_assignment, trip_estimates
+from planners.fleet import (
+    DepotState,
+    FleetState,
+    OrderBatch,
+    TravelModel,
+    dispatch,
+    solve_assignment,
+    trip_estimates,
+)
 
 
 def _median_time(function, repeats: int) -> tuple[float, Any]:

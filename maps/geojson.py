@@ -98,6 +98,17 @@ def read_geojson(path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M,
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise MapFormatError(path, f"bad JSON: {error.msg}", line=error.lineno) from None
+    return city_from_geojson(document, path, margin_m=margin_m, name=name)
+
+
+def city_from_geojson(document: Any, source: str | os.PathLike = "<geojson>", *, margin_m: float = DEFAULT_MARGIN_M,
+                      name: str | None = None) -> City:
+    """A city from a parsed GeoJSON document (see `read_geojson`).
+
+    Documents written with ``city_to_geojson(..., local=True)`` (top-level property
+    ``frame = "local"``) hold local metres and are read without projection.
+    """
+    path = Path(os.fspath(source))
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         found = document.get("type") if isinstance(document, dict) else type(document).__name__
         raise MapFormatError(path, f"type: expected 'FeatureCollection', got {found!r}")
@@ -108,12 +119,18 @@ def read_geojson(path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M,
     if not isinstance(top, dict):
         raise MapFormatError(path, "properties: expected an object")
 
+    local_frame = top.get("frame") == "local"
     geometries: list[Any] = []
     for index, feature in enumerate(features):
-        geometries.append(_feature_geometry(path, index, feature))
+        geometries.append(_feature_geometry(path, index, feature, geographic=not local_frame))
 
-    projection = _projection(path, top, geometries)
-    local = [project_geometry(geometry, projection) for geometry in geometries]
+    if local_frame:
+        local = geometries
+        origin = top.get("origin_lonlat")
+        projection = LocalProjection(*origin) if origin else None
+    else:
+        projection = _projection(path, top, geometries)
+        local = [project_geometry(geometry, projection) for geometry in geometries]
 
     footprints: list[Polygon | MultiPolygon] = []
     heights: list[float] = []
@@ -175,7 +192,7 @@ def read_geojson(path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M,
             base_stations=tuple(stations),
             hotspots=tuple(hotspots),
             parks=tuple(parks),
-            origin_lonlat=(projection.lon0_deg, projection.lat0_deg),
+            origin_lonlat=None if projection is None else (projection.lon0_deg, projection.lat0_deg),
         )
     except ValueError as error:
         raise MapFormatError(path, str(error)) from None
@@ -206,14 +223,16 @@ def write_geojson(
     _atomic_write_text(Path(path), json.dumps(document, separators=(",", ":"), allow_nan=False))
 
 
-def city_to_geojson(city: City, origin_lonlat: tuple[float, float] | None = None) -> dict[str, Any]:
+def city_to_geojson(city: City, origin_lonlat: tuple[float, float] | None = None, *, local: bool = False) -> dict[str, Any]:
     """The GeoJSON document (a dict) for a city; see the module docstring for the format.
 
-    With ``origin_lonlat`` None and a city without an anchor, coordinates stay in the
-    local frame (metres): handy for a recording, whose readers share that frame.
+    With ``local=True`` (or no geographic anchor at all) coordinates stay in the local
+    metric frame (x east, y north, metres) and the top-level properties say so
+    (``frame = "local"``) and carry ``origin_lonlat`` when known: the form recordings use,
+    sharing the frame of their trajectories.
     """
     origin = origin_lonlat or city.origin_lonlat
-    projection = LocalProjection(*origin) if origin is not None else None
+    projection = LocalProjection(*origin) if origin is not None and not local else None
 
     def geometry(geom) -> dict[str, Any]:
         if projection is not None:
@@ -254,8 +273,9 @@ def city_to_geojson(city: City, origin_lonlat: tuple[float, float] | None = None
     properties: dict[str, Any] = {"format": FORMAT, "name": city.name, "bounds_m": list(city.bounds_m)}
     if origin is not None:
         properties["origin_lonlat"] = [float(origin[0]), float(origin[1])]
-    else:
-        properties["crs"] = "local metric frame (x east, y north, metres)"
+    if projection is None:
+        properties["frame"] = "local"
+        properties["crs"] = "local metric frame (x east, y north, metres); origin_lonlat, when given, is its (0, 0)"
     return {"type": "FeatureCollection", "properties": properties, "features": features}
 
 
@@ -286,7 +306,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 _GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 
 
-def _feature_geometry(path: Path, index: int, feature: Any):
+def _feature_geometry(path: Path, index: int, feature: Any, *, geographic: bool = True):
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise MapFormatError(path, "type: expected 'Feature'", feature=index)
     raw = feature.get("geometry")
@@ -304,7 +324,7 @@ def _feature_geometry(path: Path, index: int, feature: Any):
     coords = shapely.get_coordinates(geometry)
     if geometry.is_empty or not np.isfinite(coords).all():
         raise MapFormatError(path, "geometry.coordinates: empty or not finite", feature=index)
-    if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
+    if geographic and ((np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any()):
         raise MapFormatError(
             path, "geometry.coordinates: not lon/lat degrees (RFC 7946 order is lon, lat)", feature=index
         )

@@ -45,7 +45,8 @@ P_DESCENT_RATE = 8
 P_BATTERY = 9
 P_RESERVE = 10
 P_MAX_PAYLOAD = 11
-N_PARAMS = 12
+P_MAX_AIRSPEED = 12
+N_PARAMS = 13
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class DroneModel:
         Share of ``battery_wh`` that must remain on landing at a depot (0..1).
     cruise_speed_mps : float
         Commanded ground speed in cruise, m/s.
+    max_airspeed_mps : float
+        Fastest airspeed, m/s: into a strong headwind the drone slows down over the
+        ground rather than exceed it.
     climb_rate_mps, descent_rate_mps : float
         Vertical speeds, m/s.
     rotor_disk_area_m2 : float
@@ -92,6 +96,7 @@ class DroneModel:
     battery_wh: float = 130.0
     reserve_fraction: float = 0.2
     cruise_speed_mps: float = 10.0
+    max_airspeed_mps: float = 17.0
     climb_rate_mps: float = 3.0
     descent_rate_mps: float = 2.0
     rotor_disk_area_m2: float = 0.342
@@ -105,7 +110,7 @@ class DroneModel:
 
     def __post_init__(self) -> None:
         positive = (
-            "empty_mass_kg", "battery_wh", "cruise_speed_mps", "climb_rate_mps", "descent_rate_mps",
+            "empty_mass_kg", "battery_wh", "cruise_speed_mps", "max_airspeed_mps", "climb_rate_mps", "descent_rate_mps",
             "rotor_disk_area_m2", "efficiency", "air_density_kgpm3",
         )
         for item in fields(self):
@@ -147,6 +152,7 @@ class DroneModel:
         params[P_BATTERY] = self.battery_wh
         params[P_RESERVE] = self.reserve_wh
         params[P_MAX_PAYLOAD] = self.max_payload_kg
+        params[P_MAX_AIRSPEED] = self.max_airspeed_mps
         return params
 
     def to_dict(self) -> dict:
@@ -210,19 +216,31 @@ def vertical_energy_wh(params, payload_kg, height_m, up):
 
 @kernel
 def cruise_leg(params, payload_kg, dx_m, dy_m, wind_x_mps, wind_y_mps):
-    """Time (s) and energy (Wh) of a level leg flown at the commanded ground speed.
+    """Time (s) and energy (Wh) of a level leg in steady wind.
 
-    The drone holds its cruise ground speed along the leg; the wind changes the airspeed
-    it needs (``|v_ground - wind|``) and so the power.
+    The drone holds its commanded cruise ground speed along the leg, so the wind changes
+    the airspeed it needs (``|v_ground - wind|``) and with it the power. If that airspeed
+    would exceed the model's maximum, it flies at maximum airspeed and slower over the
+    ground instead (the wind then changes the time as well).
     """
     distance = math.sqrt(dx_m * dx_m + dy_m * dy_m)
     if distance <= 0.0:
         return 0.0, 0.0
-    speed = params[P_CRUISE_SPEED]
-    ax = speed * dx_m / distance - wind_x_mps
-    ay = speed * dy_m / distance - wind_y_mps
+    ux = dx_m / distance
+    uy = dy_m / distance
+    ground = params[P_CRUISE_SPEED]
+    ax = ground * ux - wind_x_mps
+    ay = ground * uy - wind_y_mps
     airspeed = math.sqrt(ax * ax + ay * ay)
-    seconds = distance / speed
+    limit = params[P_MAX_AIRSPEED]
+    if airspeed > limit:
+        along = ux * wind_x_mps + uy * wind_y_mps
+        across2 = wind_x_mps * wind_x_mps + wind_y_mps * wind_y_mps - along * along
+        ground = along + math.sqrt(max(limit * limit - across2, 0.0))
+        airspeed = limit
+        if ground <= 0.1:
+            return np.inf, np.inf  # the wind is too strong to make headway
+    seconds = distance / ground
     return seconds, level_power_w(params, payload_kg, airspeed) * seconds / 3600.0
 
 

@@ -54,7 +54,17 @@ def test_write_raises_without_a_geographic_anchor(city, tmp_path):
     with pytest.raises(ValueError, match="origin_lonlat"):
         write_geojson(city, tmp_path / "x.geojson")
     local = city_to_geojson(city)  # for recordings: local metres
-    assert local["properties"]["crs"].startswith("local metric frame")
+    assert local["properties"]["crs"].startswith("local metric frame") and local["properties"]["frame"] == "local"
+
+
+def test_local_frame_documents_round_trip_without_projection(city):
+    from maps.geojson import city_from_geojson
+
+    document = json.loads(json.dumps(city_to_geojson(city, ORIGIN, local=True)))
+    assert document["properties"]["origin_lonlat"] == list(ORIGIN)
+    back = city_from_geojson(document)
+    assert back.origin_lonlat == ORIGIN and back.bounds_m == city.bounds_m
+    assert shapely.hausdorff_distance(back.buildings.footprints, city.buildings.footprints).max() < 1e-9
 
 
 def test_reads_bluesky_bottom_top_and_foreign_buildings(tmp_path):

@@ -1,0 +1,209 @@
+"""The run report: its JSON schema (here and only here), building it, and its summary table.
+
+Report fields (JSON object; units in the names):
+
+==========================  ==========================================================
+``scenario``, ``seed``      scenario name and the seed used
+``sim_seconds``             simulated time
+``wall_seconds``            wall-clock time of the run (set-up included)
+``drones``                  fleet size
+``orders_created``          orders placed during the run
+``orders_delivered``        delivered (on time or late)
+``orders_failed``           failed, each with a reason in ``failed_reasons``
+``orders_pending``          neither (open, assigned or on board at the end);
+                            created = delivered + failed + pending
+``failed_reasons``          reason -> count
+``on_time_rate``            delivered by the deadline / delivered
+``delivery_time_s``         creation to hand-over: ``mean``, ``p50``, ``p90``, ``p99``
+``distance_km``             flown by the whole fleet
+``energy_kwh``              battery energy used by the whole fleet
+``energy_wh_per_delivery``  energy_kwh x 1000 / orders_delivered
+``utilization``             share of drone-time spent on trips (flying, loading, delivering)
+``separation_losses``       pairs of cruising drones that came closer than the minima
+                            (each pair counted once per encounter)
+``separation_loss_pair_seconds`` time spent in those encounters, summed over pairs
+``nofly_violations``        flown segments inside an active zone (shapely check)
+``battery_depletions``      drones whose battery ran empty
+``replans``                 routes flown again because a zone switched on
+``zone_escapes``            drones that were inside a zone when it switched on
+``planner_calls``           calls to the route planner (distance-field routes excluded)
+``rejected_trips``          dispatcher choices dropped because the routed trip was
+                            unreachable or would break the reserve
+``dispatch_rounds``         dispatch rounds run
+``time_s``                  wall time in ``planning``, ``dispatch``, ``stepping``, ``setup``
+``deconfliction``           the policy used
+==========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPORT_FIELDS = (
+    "scenario", "seed", "sim_seconds", "wall_seconds", "drones", "orders_created", "orders_delivered",
+    "orders_failed", "orders_pending", "failed_reasons", "on_time_rate", "delivery_time_s", "distance_km",
+    "energy_kwh", "energy_wh_per_delivery", "utilization", "separation_losses", "separation_loss_pair_seconds",
+    "nofly_violations", "battery_depletions", "replans", "zone_escapes", "planner_calls", "rejected_trips",
+    "dispatch_rounds", "time_s", "deconfliction",
+)
+
+
+@dataclass
+class Report:
+    """What a run measured; see the module docstring for each field."""
+
+    scenario: str
+    seed: int
+    sim_seconds: float
+    wall_seconds: float
+    drones: int
+    orders_created: int
+    orders_delivered: int
+    orders_failed: int
+    orders_pending: int
+    failed_reasons: dict[str, int]
+    on_time_rate: float | None
+    delivery_time_s: dict[str, float | None]
+    distance_km: float
+    energy_kwh: float
+    energy_wh_per_delivery: float | None
+    utilization: float
+    separation_losses: int
+    separation_loss_pair_seconds: float
+    nofly_violations: int
+    battery_depletions: int
+    replans: int
+    zone_escapes: int
+    planner_calls: int
+    rejected_trips: int
+    dispatch_rounds: int
+    time_s: dict[str, float]
+    deconfliction: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    def write(self, path: str | os.PathLike) -> None:
+        """Write the JSON atomically (temporary file, then rename)."""
+        atomic_write_bytes(Path(path), self.to_json().encode("utf-8"))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Report:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        missing = [name for name in REPORT_FIELDS if name not in data]
+        if missing:
+            raise ValueError(f"{path}: not a dronesim report (missing {', '.join(missing)})")
+        return cls(**{name: data[name] for name in REPORT_FIELDS})
+
+    def deterministic(self) -> dict[str, Any]:
+        """The fields that must repeat bit for bit for the same scenario and seed."""
+        data = self.to_dict()
+        data.pop("wall_seconds")
+        data.pop("time_s")
+        return data
+
+    def summary(self) -> str:
+        """A readable table of the run."""
+        rows = [
+            ("scenario", f"{self.scenario} (seed {self.seed}, {self.drones} drones, {self.sim_seconds / 3600:.1f} h simulated)"),
+            ("orders", f"{self.orders_created} created: {self.orders_delivered} delivered, {self.orders_failed} failed, {self.orders_pending} pending"),
+            ("on time", "-" if self.on_time_rate is None else f"{100 * self.on_time_rate:.1f} % of deliveries"),
+            ("delivery time", _times(self.delivery_time_s)),
+            ("distance", f"{self.distance_km:.1f} km flown"),
+            ("energy", f"{self.energy_kwh:.2f} kWh" + ("" if self.energy_wh_per_delivery is None else f", {self.energy_wh_per_delivery:.0f} Wh per delivery")),
+            ("utilization", f"{100 * self.utilization:.1f} % of drone time on trips"),
+            ("safety", f"{self.nofly_violations} no-fly violations, {self.battery_depletions} battery depletions, "
+                       f"{self.separation_losses} losses of separation ({self.deconfliction} deconfliction)"),
+            ("zones", f"{self.replans} replans, {self.zone_escapes} drones led out of a zone"),
+            ("planning", f"{self.planner_calls} planner calls, {self.rejected_trips} trips rejected at routing"),
+            ("wall time", f"{self.wall_seconds:.2f} s (planning {self.time_s['planning']:.2f}, dispatch {self.time_s['dispatch']:.2f}, "
+                          f"stepping {self.time_s['stepping']:.2f}, set-up {self.time_s['setup']:.2f}); "
+                          f"{self.sim_seconds / max(self.wall_seconds, 1e-9):,.0f}x real time"),
+        ]
+        if self.failed_reasons:
+            rows.insert(2, ("failures", "; ".join(f"{count} {reason}" for reason, count in sorted(self.failed_reasons.items(), key=lambda kv: -kv[1]))))
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _times(stats: dict[str, float | None]) -> str:
+    if stats["mean"] is None:
+        return "-"
+    return f"mean {stats['mean'] / 60:.1f} min, p50 {stats['p50'] / 60:.1f}, p90 {stats['p90'] / 60:.1f}, p99 {stats['p99'] / 60:.1f}"
+
+
+def build_report(simulation, wall_seconds: float) -> Report:
+    """Collect a finished (or paused) simulation's measurements into a `Report`."""
+    from sim.engine import DELIVERED, FAILED
+
+    s = simulation
+    created = s._next_order
+    status = s.order_status[:created]
+    delivered = status == DELIVERED
+    failed = status == FAILED
+    times = (s.order_delivered_s[:created] - s.orders.created_s[:created])[delivered]
+    on_time = (s.order_delivered_s[:created] <= s.orders.deadline_s[:created])[delivered]
+    reasons: dict[str, int] = {}
+    for index in s.order_reason[:created][failed]:
+        reasons[s.reasons[index]] = reasons.get(s.reasons[index], 0) + 1
+    drone, t, xyz, _ = s.trajectory()
+    same = drone[1:] == drone[:-1]
+    distance_m = float(np.linalg.norm(np.diff(xyz, axis=0)[same], axis=1).sum())
+    energy_kwh = s._energy_used_wh / 1000.0
+    return Report(
+        scenario=s.scenario.name,
+        seed=s.seed,
+        sim_seconds=float(s.t),
+        wall_seconds=float(wall_seconds),
+        drones=int(s.n_drones),
+        orders_created=int(created),
+        orders_delivered=int(delivered.sum()),
+        orders_failed=int(failed.sum()),
+        orders_pending=int(created - delivered.sum() - failed.sum()),
+        failed_reasons=dict(sorted(reasons.items())),
+        on_time_rate=float(on_time.mean()) if delivered.any() else None,
+        delivery_time_s={
+            "mean": float(times.mean()) if len(times) else None,
+            "p50": float(np.percentile(times, 50)) if len(times) else None,
+            "p90": float(np.percentile(times, 90)) if len(times) else None,
+            "p99": float(np.percentile(times, 99)) if len(times) else None,
+        },
+        distance_km=distance_m / 1000.0,
+        energy_kwh=energy_kwh,
+        energy_wh_per_delivery=(energy_kwh * 1000.0 / delivered.sum()) if delivered.any() else None,
+        utilization=float(s._busy_seconds / max(s.n_drones * s.t, 1e-9)),
+        separation_losses=int(s.counters.separation_losses),
+        separation_loss_pair_seconds=float(s.counters.separation_pair_seconds),
+        nofly_violations=int(s.nofly_violations()),
+        battery_depletions=int(s.counters.battery_depletions),
+        replans=int(s.counters.replans),
+        zone_escapes=int(s.counters.zone_escapes),
+        planner_calls=int(s.router.planner_calls + s._planner_calls_before),
+        rejected_trips=int(s.counters.rejected_trips),
+        dispatch_rounds=int(s.counters.dispatch_rounds),
+        time_s={**{k: float(v) for k, v in s.counters.timers.items()}, "setup": float(s.setup_seconds)},
+        deconfliction=s.scenario.deconfliction.policy,
+    )
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

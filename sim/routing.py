@@ -1,0 +1,231 @@
+"""Routes for the simulation: per-layer planning grids, depot distance fields, and the
+timed flight plans built from them.
+
+Drones climb vertically from the ground to a cruise layer, fly a planned route on that
+layer, and descend vertically at the destination. The cruise layer of a leg is fixed
+(deconfliction ``none``) or chosen by the leg's heading sector (``layers``). Legs that
+start or end at a depot are read off that depot's distance field on the layer (Dijkstra
+once per depot, layer and zone epoch); other legs go to the scenario's planner. A *zone
+epoch* is a period in which the same temporary zones are active; the grids and fields of
+an epoch are built when first needed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from maps import Airspace
+from planners import PlanningGrid, get_planner
+from sim import _kernels as K
+
+HOVER_HEIGHT_M = 10.0  # the hand-over height at a drop-off (winch)
+
+
+@dataclass
+class Leg:
+    """A horizontal route on one layer: world points ``(n, 2)`` at altitude ``z_m``."""
+
+    xy: np.ndarray
+    z_m: float
+    layer: int
+
+
+class LayerRouter:
+    """Routes on each cruise layer for one zone epoch."""
+
+    def __init__(self, airspace: Airspace, t_s: float, planner_name: str, smooth: bool, timers: dict[str, float]) -> None:
+        self.airspace = airspace
+        self.t_s = t_s
+        self.active = tuple(i for i, zone in enumerate(airspace.zones) if zone.is_temporary and zone.active_at(t_s))
+        self.blocked = airspace.blocked_at(t_s)
+        self.planner = get_planner(planner_name)
+        self.smooth = smooth
+        self.timers = timers
+        self._grids: dict[int, PlanningGrid] = {}
+        self._fields: dict[tuple[int, int], object] = {}
+        self.planner_calls = 0
+
+    def grid(self, layer: int) -> PlanningGrid:
+        """The single-layer planning grid of ``layer`` in this epoch."""
+        grid = self._grids.get(layer)
+        if grid is None:
+            a = self.airspace
+            flat = Airspace.from_grid(
+                self.blocked[layer], cell_size_m=a.cell_size_m, origin_m=a.origin_m,
+                layers_m=(a.layers_m[layer],), ceiling_m=a.ceiling_m, cost=a.cost[layer : layer + 1],
+            )
+            grid = PlanningGrid(flat)
+            self._grids[layer] = grid
+        return grid
+
+    def field(self, layer: int, depot: int, depot_xy):
+        key = (layer, depot)
+        found = self._fields.get(key)
+        if found is None:
+            tic = time.perf_counter()
+            grid = self.grid(layer)
+            found = grid.distance_field(self.cell(depot_xy))
+            self.timers["planning"] += time.perf_counter() - tic
+            self._fields[key] = found
+        return found
+
+    def cell(self, xy) -> tuple[int, int, int]:
+        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
+        return (0, j, i)
+
+    def column_free(self, xy, top_layer: int) -> bool:
+        """Whether the column over a point is free from the ground up to ``top_layer``."""
+        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
+        if i < 0 or j < 0:
+            return False
+        return not self.blocked[: top_layer + 1, j, i].any()
+
+    def free_at(self, xy, layer: int) -> bool:
+        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
+        return i >= 0 and j >= 0 and not self.blocked[layer, j, i]
+
+    def leg(self, a_xy, b_xy, layer: int, a_depot: int, b_depot: int, depots_xy) -> Leg | None:
+        """Route from a to b on ``layer`` (None when unreachable)."""
+        grid = self.grid(layer)
+        a_cell, b_cell = self.cell(a_xy), self.cell(b_xy)
+        if grid.blocked[a_cell] or grid.blocked[b_cell]:
+            return None
+        if a_cell == b_cell:
+            cells = np.array([a_cell])
+        elif a_depot >= 0:
+            cells = self.field(layer, a_depot, depots_xy[a_depot]).route_to(b_cell)
+        elif b_depot >= 0:
+            cells = self.field(layer, b_depot, depots_xy[b_depot]).route_to(a_cell)[::-1]
+        else:
+            tic = time.perf_counter()
+            path = self.planner.plan(grid, a_cell, b_cell)
+            self.timers["planning"] += time.perf_counter() - tic
+            self.planner_calls += 1
+            if not path.found:
+                return None
+            cells = path.cells
+        if len(cells) == 0:
+            return None
+        if self.smooth and len(cells) > 2:
+            tic = time.perf_counter()
+            cells, _ = grid.smooth(cells)
+            self.timers["planning"] += time.perf_counter() - tic
+        x, y, _ = grid.airspace.cell_centre(cells[:, 0], cells[:, 1], cells[:, 2])
+        # Start and end exactly at a and b: the extra moves stay inside their free cells.
+        xy = np.concatenate([[a_xy], np.stack([x, y], axis=1), [b_xy]])
+        keep = np.ones(len(xy), bool)
+        keep[1:] = np.any(np.diff(xy, axis=0) != 0, axis=1)
+        return Leg(xy[keep], self.airspace.layers_m[layer], layer)
+
+    def escape(self, xy, layer: int):
+        """The nearest free cell centre on ``layer`` (straight-line distance) from a point
+        inside blocked cells: the shortest way out. None when the layer has no free cell."""
+        grid = self.grid(layer)
+        start = self.cell(xy)
+        blocked = grid.blocked[0]
+        ny, nx = blocked.shape
+        _, j0, i0 = start
+        if not blocked[j0, i0]:
+            return np.asarray(xy, dtype=float)
+        free = np.argwhere(blocked == 0)
+        if len(free) == 0:
+            return None
+        x, y, _ = grid.airspace.cell_centre(0, free[:, 0], free[:, 1])
+        distance = np.hypot(x - xy[0], y - xy[1])
+        best = int(np.argmin(distance))
+        return np.array([x[best], y[best]])
+
+
+def leg_layer(policy: str, cruise_layer: int, sector_layers, a_xy, b_xy) -> int:
+    """Cruise layer of a leg: fixed, or by heading sector (sector 0 centred on north)."""
+    if policy == "none":
+        return cruise_layer
+    dx = b_xy[0] - a_xy[0]
+    dy = b_xy[1] - a_xy[1]
+    if dx == 0 and dy == 0:
+        return sector_layers[0]
+    heading = math.degrees(math.atan2(dx, dy)) % 360.0
+    sectors = len(sector_layers)
+    width = 360.0 / sectors
+    return sector_layers[int(((heading + width / 2) % 360.0) // width)]
+
+
+class PlanBuilder:
+    """Accumulates the waypoints of one drone's flight plan, then times it."""
+
+    def __init__(self, x: float, y: float, z: float, payload_kg: float) -> None:
+        self.xyz = [(x, y, z)]
+        self.kind: list[int] = []
+        self.hold: list[float] = []
+        self.payload: list[float] = []
+        self.state: list[int] = []
+        self.event = [0]
+        self.arg = [-1]
+        self.load = payload_kg
+
+    @property
+    def here(self) -> tuple[float, float, float]:
+        return self.xyz[-1]
+
+    def move(self, x: float, y: float, z: float, state: int, event: int = 0, arg: int = -1) -> None:
+        if (x, y, z) == self.here and event == 0:
+            return
+        self._segment(K.SEG_MOVE, 0.0, state, (x, y, z), event, arg)
+
+    def hold_at(self, seconds: float, state: int, on_ground: bool, event: int = 0, arg: int = -1) -> None:
+        self._segment(K.SEG_GROUND if on_ground else K.SEG_HOVER, seconds, state, self.here, event, arg)
+
+    def _segment(self, kind: int, hold: float, state: int, target, event: int, arg: int) -> None:
+        self.kind.append(kind)
+        self.hold.append(hold)
+        self.payload.append(self.load)
+        self.state.append(state)
+        self.xyz.append(tuple(float(v) for v in target))
+        self.event.append(event)
+        self.arg.append(arg)
+
+    def timed(self, params: np.ndarray, wind: tuple[float, float], start_t: float, start_wh: float):
+        """Times and battery energy at every waypoint; None if a leg cannot be flown."""
+        xyz = np.array(self.xyz, dtype=np.float64)
+        n = len(xyz)
+        times = np.empty(n)
+        energy = np.empty(n)
+        ok = K.time_path(
+            params, float(wind[0]), float(wind[1]), xyz,
+            np.array(self.kind, np.int64), np.array(self.hold, np.float64), np.array(self.payload, np.float64),
+            float(start_t), float(start_wh), times, energy,
+        )
+        if not ok:
+            return None
+        return {
+            "t": times,
+            "xyz": xyz,
+            "wh": energy,
+            "state": np.array(self.state + [0], np.int64),
+            "event": np.array(self.event, np.int64),
+            "arg": np.array(self.arg, np.int64),
+        }
+
+
+def measure_detour(router: LayerRouter, layer: int, depots_xy: np.ndarray, rng: np.random.Generator, samples: int = 60) -> float:
+    """Mean ratio of depot-field route length to straight-line distance on a layer (>= 1)."""
+    grid = router.grid(layer)
+    free = np.argwhere(grid.blocked[0] == 0)
+    ratios = []
+    for depot, xy in enumerate(depots_xy):
+        field = router.field(layer, depot, xy)
+        picks = free[rng.integers(len(free), size=max(1, samples // len(depots_xy)))]
+        for j, i in picks:
+            cells = field.route_to((0, int(j), int(i)))
+            if len(cells) < 2:
+                continue
+            x, y, _ = grid.airspace.cell_centre(cells[:, 0], cells[:, 1], cells[:, 2])
+            length = np.hypot(np.diff(x), np.diff(y)).sum()
+            straight = math.hypot(x[-1] - x[0], y[-1] - y[0])
+            if straight > 200:
+                ratios.append(length / straight)
+    return float(max(1.0, np.mean(ratios))) if ratios else 1.2

@@ -1,0 +1,450 @@
+"""Scenarios: a frozen, validated description of a simulation, read from TOML.
+
+Every error names the file, the field (dotted path) and the value, on one line:
+``demo.toml: drone.cruise_speed_mps: must be > 0, got -3``. `Scenario.read` is the one
+reader; `Scenario.replace` builds variants. Bundled scenarios ship as package data
+(``sim/scenarios/*.toml``) and are listed by `bundled_scenarios`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from planners.energy import DroneModel
+
+HOURS = 24
+
+
+class ScenarioError(ValueError):
+    """A scenario file is unreadable or invalid; the message names file, field and value."""
+
+    def __init__(self, source: str, field_path: str, message: str) -> None:
+        self.source = source
+        self.field = field_path
+        super().__init__(f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}")
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """Where the city comes from: the generator (with its parameters) or a GeoJSON file."""
+
+    generator: str = "city"
+    geojson: str | None = None
+    seed: int = 0
+    width_m: float = 3000.0
+    height_m: float = 3000.0
+    depots: int = 3
+    pads_per_depot: int = 6
+    temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
+    cell_size_m: float = 10.0
+    layers_m: tuple[float, ...] = (30.0, 50.0, 70.0, 90.0, 110.0)
+    ceiling_m: float = 120.0
+    horizontal_clearance_m: float = 5.0
+    vertical_clearance_m: float = 10.0
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    """Drones based at each depot (a single number applies to every depot)."""
+
+    drones_per_depot: tuple[int, ...] = (10,)
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    """Orders: a non-homogeneous Poisson process over the day, at the map's hotspots.
+
+    ``orders_per_hour`` gives the rate for each hour of the day (24 values, hour 0 =
+    midnight), scaled by ``scale``; simulation time 0 is ``start_hour``.
+    """
+
+    orders_per_hour: tuple[float, ...] = (100.0,) * HOURS
+    scale: float = 1.0
+    start_hour: float = 11.0
+    weight_median_kg: float = 0.5
+    weight_sigma: float = 0.5
+    weight_max_kg: float = 1.0
+    deadline_s: float = 1800.0
+    pickup: str = "nearest-depot"
+
+
+@dataclass(frozen=True)
+class DispatchSpec:
+    policy: str = "assignment"
+    objective: str = "earliest"
+    interval_s: float = 30.0
+    charge_threshold: float = 0.35
+    rebalance: bool = True
+
+
+@dataclass(frozen=True)
+class PlannerSpec:
+    name: str = "astar"
+    climb_penalty_per_m: float = 0.0
+    smooth: bool = True
+
+
+@dataclass(frozen=True)
+class DeconflictionSpec:
+    """``none``: every drone cruises on ``cruise_layer``; ``layers``: the cruise layer is
+    chosen by the leg's heading sector (one layer per sector, as in layered U-space
+    airspace designs)."""
+
+    policy: str = "layers"
+    cruise_layer: int = 1
+    sector_layers: tuple[int, ...] = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class SeparationSpec:
+    horizontal_m: float = 30.0
+    vertical_m: float = 10.0
+
+
+@dataclass(frozen=True)
+class WindSpec:
+    """Steady wind: ``speed_mps`` blowing *from* ``from_deg`` (meteorological convention)."""
+
+    speed_mps: float = 0.0
+    from_deg: float = 270.0
+
+    @property
+    def vector_mps(self) -> tuple[float, float]:
+        """Wind velocity (towards east, towards north), m/s."""
+        towards = math.radians(self.from_deg + 180.0)
+        return (self.speed_mps * math.sin(towards), self.speed_mps * math.cos(towards))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A simulation: map, fleet, drone model, demand, dispatch, planner, airspace rules.
+
+    Read one with `Scenario.read` (a path) or `load_scenario` (a bundled name or a path).
+    """
+
+    name: str
+    description: str = ""
+    seed: int = 0
+    duration_s: float = 7200.0
+    time_step_s: float = 1.0
+    map: MapSpec = field(default_factory=MapSpec)
+    drone: DroneModel = field(default_factory=DroneModel)
+    fleet: FleetSpec = field(default_factory=FleetSpec)
+    demand: DemandSpec = field(default_factory=DemandSpec)
+    dispatch: DispatchSpec = field(default_factory=DispatchSpec)
+    planner: PlannerSpec = field(default_factory=PlannerSpec)
+    deconfliction: DeconflictionSpec = field(default_factory=DeconflictionSpec)
+    separation: SeparationSpec = field(default_factory=SeparationSpec)
+    wind: WindSpec = field(default_factory=WindSpec)
+    source: str = "<memory>"
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some fields changed, validated again."""
+        return _validated(dataclasses.replace(self, **changes))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Scenario:
+        """Read and validate a scenario TOML file.
+
+        Raises
+        ------
+        ScenarioError
+            Unreadable file, bad TOML, unknown key, wrong type or value, a map file that
+            cannot be read, a depot inside a building or zone: naming file, field, value.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError(str(path), "", "no such file") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ScenarioError(str(path), "", f"cannot read ({error})") from None
+        return from_toml_text(text, str(path), base_dir=path.parent)
+
+
+def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scenario:
+    """Parse and validate scenario TOML text (``source`` names it in errors)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(source, "", f"bad TOML ({error})") from None
+    reader = _Reader(source)
+    top = reader.table(data, "", {
+        "name", "description", "seed", "duration_s", "time_step_s", "map", "drone", "fleet", "demand",
+        "dispatch", "planner", "deconfliction", "separation", "wind",
+    })
+    name = reader.string(top, "name", required=True)
+    map_table = reader.table(top.get("map", {}), "map", {f.name for f in dataclasses.fields(MapSpec)})
+    geojson = reader.string(map_table, "map.geojson", key="geojson")
+    if geojson is not None and base_dir is not None and not Path(geojson).is_absolute():
+        geojson = str((base_dir / geojson).resolve())
+    defaults = MapSpec()
+    map_spec = MapSpec(
+        generator=reader.choice(map_table, "map.generator", ("city", "geojson"),
+                                default="geojson" if geojson else defaults.generator, key="generator"),
+        geojson=geojson,
+        seed=reader.integer(map_table, "map.seed", default=defaults.seed, key="seed"),
+        width_m=reader.number(map_table, "map.width_m", default=defaults.width_m, minimum=500, key="width_m"),
+        height_m=reader.number(map_table, "map.height_m", default=defaults.height_m, minimum=500, key="height_m"),
+        depots=reader.integer(map_table, "map.depots", default=defaults.depots, minimum=1, key="depots"),
+        pads_per_depot=reader.integer(map_table, "map.pads_per_depot", default=defaults.pads_per_depot, minimum=1, key="pads_per_depot"),
+        temporary_window_s=tuple(reader.numbers(map_table, "map.temporary_window_s", default=defaults.temporary_window_s, length=2, key="temporary_window_s")),
+        cell_size_m=reader.number(map_table, "map.cell_size_m", default=defaults.cell_size_m, minimum=1, key="cell_size_m"),
+        layers_m=tuple(reader.numbers(map_table, "map.layers_m", default=defaults.layers_m, key="layers_m")),
+        ceiling_m=reader.number(map_table, "map.ceiling_m", default=defaults.ceiling_m, minimum=1, key="ceiling_m"),
+        horizontal_clearance_m=reader.number(map_table, "map.horizontal_clearance_m", default=defaults.horizontal_clearance_m, minimum=0, key="horizontal_clearance_m"),
+        vertical_clearance_m=reader.number(map_table, "map.vertical_clearance_m", default=defaults.vertical_clearance_m, minimum=0, key="vertical_clearance_m"),
+    )
+    if map_spec.generator == "geojson" and not map_spec.geojson:
+        raise ScenarioError(source, "map.geojson", "required when map.generator is 'geojson'")
+    window = map_spec.temporary_window_s
+    if not window[1] > window[0]:
+        raise ScenarioError(source, "map.temporary_window_s", f"end must be after start, got {list(window)}")
+
+    drone_table = reader.table(top.get("drone", {}), "drone", {f.name for f in dataclasses.fields(DroneModel)})
+    drone_kwargs: dict[str, Any] = {}
+    for item in dataclasses.fields(DroneModel):
+        if item.name not in drone_table:
+            continue
+        if item.name == "name":
+            drone_kwargs["name"] = reader.string(drone_table, "drone.name", key="name")
+        else:
+            drone_kwargs[item.name] = reader.number(drone_table, f"drone.{item.name}", key=item.name)
+    try:
+        drone = DroneModel(**drone_kwargs)
+    except ValueError as error:
+        field_name, _, message = _strip_owner(str(error)).partition(": ")
+        raise ScenarioError(source, f"drone.{field_name}", message) from None
+
+    fleet_table = reader.table(top.get("fleet", {}), "fleet", {"drones_per_depot"})
+    per_depot = fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0])
+    if isinstance(per_depot, list):
+        counts = tuple(reader.integer({"v": v}, f"fleet.drones_per_depot[{i}]", minimum=0, key="v") for i, v in enumerate(per_depot))
+    else:
+        counts = (reader.integer(fleet_table, "fleet.drones_per_depot", minimum=0, key="drones_per_depot"),)
+    fleet = FleetSpec(drones_per_depot=counts)
+
+    demand_table = reader.table(top.get("demand", {}), "demand", {f.name for f in dataclasses.fields(DemandSpec)})
+    d = DemandSpec()
+    rates = demand_table.get("orders_per_hour", list(d.orders_per_hour))
+    if isinstance(rates, (int, float)) and not isinstance(rates, bool):
+        rates = [rates] * HOURS
+    rates = reader.numbers({"v": rates}, "demand.orders_per_hour", length=HOURS, minimum=0, key="v")
+    demand = DemandSpec(
+        orders_per_hour=tuple(rates),
+        scale=reader.number(demand_table, "demand.scale", default=d.scale, minimum=0, key="scale"),
+        start_hour=reader.number(demand_table, "demand.start_hour", default=d.start_hour, minimum=0, maximum=24, key="start_hour"),
+        weight_median_kg=reader.number(demand_table, "demand.weight_median_kg", default=d.weight_median_kg, minimum=0.001, key="weight_median_kg"),
+        weight_sigma=reader.number(demand_table, "demand.weight_sigma", default=d.weight_sigma, minimum=0, key="weight_sigma"),
+        weight_max_kg=reader.number(demand_table, "demand.weight_max_kg", default=d.weight_max_kg, minimum=0.001, key="weight_max_kg"),
+        deadline_s=reader.number(demand_table, "demand.deadline_s", default=d.deadline_s, minimum=60, key="deadline_s"),
+        pickup=reader.choice(demand_table, "demand.pickup", ("nearest-depot",), default=d.pickup, key="pickup"),
+    )
+    if demand.weight_max_kg > drone.max_payload_kg:
+        raise ScenarioError(
+            source, "demand.weight_max_kg",
+            f"{demand.weight_max_kg:g} kg exceeds drone.max_payload_kg ({drone.max_payload_kg:g} kg)",
+        )
+
+    from planners.fleet import OBJECTIVES, POLICIES
+    from planners.registry import PLANNERS
+
+    dispatch_table = reader.table(top.get("dispatch", {}), "dispatch", {f.name for f in dataclasses.fields(DispatchSpec)})
+    ds = DispatchSpec()
+    dispatch = DispatchSpec(
+        policy=reader.choice(dispatch_table, "dispatch.policy", tuple(POLICIES), default=ds.policy, key="policy"),
+        objective=reader.choice(dispatch_table, "dispatch.objective", tuple(OBJECTIVES), default=ds.objective, key="objective"),
+        interval_s=reader.number(dispatch_table, "dispatch.interval_s", default=ds.interval_s, minimum=1, key="interval_s"),
+        charge_threshold=reader.number(dispatch_table, "dispatch.charge_threshold", default=ds.charge_threshold, minimum=0, maximum=0.99, key="charge_threshold"),
+        rebalance=reader.boolean(dispatch_table, "dispatch.rebalance", default=ds.rebalance, key="rebalance"),
+    )
+    planner_table = reader.table(top.get("planner", {}), "planner", {f.name for f in dataclasses.fields(PlannerSpec)})
+    ps = PlannerSpec()
+    planner_name = reader.string(planner_table, "planner.name", key="name") or ps.name
+    if planner_name not in PLANNERS.names() and ":" not in planner_name:
+        raise ScenarioError(source, "planner.name", f"unknown planner {planner_name!r}; known: {', '.join(PLANNERS.names())}")
+    planner = PlannerSpec(
+        name=planner_name,
+        climb_penalty_per_m=reader.number(planner_table, "planner.climb_penalty_per_m", default=ps.climb_penalty_per_m, minimum=0, key="climb_penalty_per_m"),
+        smooth=reader.boolean(planner_table, "planner.smooth", default=ps.smooth, key="smooth"),
+    )
+    deconfliction_table = reader.table(top.get("deconfliction", {}), "deconfliction", {f.name for f in dataclasses.fields(DeconflictionSpec)})
+    dc = DeconflictionSpec()
+    n_layers = len(map_spec.layers_m)
+    deconfliction = DeconflictionSpec(
+        policy=reader.choice(deconfliction_table, "deconfliction.policy", ("none", "layers"), default=dc.policy, key="policy"),
+        cruise_layer=reader.integer(deconfliction_table, "deconfliction.cruise_layer", default=min(dc.cruise_layer, n_layers - 1), minimum=0, maximum=n_layers - 1, key="cruise_layer"),
+        sector_layers=tuple(
+            reader.integer({"v": v}, f"deconfliction.sector_layers[{i}]", minimum=0, maximum=n_layers - 1, key="v")
+            for i, v in enumerate(deconfliction_table.get("sector_layers", [k for k in dc.sector_layers if k < n_layers] or [0]))
+        ),
+    )
+    if not deconfliction.sector_layers:
+        raise ScenarioError(source, "deconfliction.sector_layers", "needs at least one layer")
+    separation_table = reader.table(top.get("separation", {}), "separation", {"horizontal_m", "vertical_m"})
+    separation = SeparationSpec(
+        horizontal_m=reader.number(separation_table, "separation.horizontal_m", default=SeparationSpec().horizontal_m, minimum=0.1, key="horizontal_m"),
+        vertical_m=reader.number(separation_table, "separation.vertical_m", default=SeparationSpec().vertical_m, minimum=0.1, key="vertical_m"),
+    )
+    wind_table = reader.table(top.get("wind", {}), "wind", {"speed_mps", "from_deg"})
+    wind = WindSpec(
+        speed_mps=reader.number(wind_table, "wind.speed_mps", default=0.0, minimum=0, key="speed_mps"),
+        from_deg=reader.number(wind_table, "wind.from_deg", default=270.0, key="from_deg"),
+    )
+    if wind.speed_mps >= drone.max_airspeed_mps:
+        raise ScenarioError(source, "wind.speed_mps", f"{wind.speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})")
+    scenario = Scenario(
+        name=name,
+        description=reader.string(top, "description") or "",
+        seed=reader.integer(top, "seed", default=0, minimum=0),
+        duration_s=reader.number(top, "duration_s", default=7200.0, minimum=1),
+        time_step_s=reader.number(top, "time_step_s", default=1.0, minimum=0.05, maximum=60),
+        map=map_spec,
+        drone=drone,
+        fleet=fleet,
+        demand=demand,
+        dispatch=dispatch,
+        planner=planner,
+        deconfliction=deconfliction,
+        separation=separation,
+        wind=wind,
+        source=source,
+    )
+    return _validated(scenario)
+
+
+def _validated(scenario: Scenario) -> Scenario:
+    """Checks that need several sections together."""
+    source = scenario.source
+    layers = scenario.map.layers_m
+    if any(b <= a for a, b in zip(layers, layers[1:])) or not all(0 < v < scenario.map.ceiling_m for v in layers):
+        raise ScenarioError(source, "map.layers_m", f"must be increasing and within (0, {scenario.map.ceiling_m:g}), got {list(layers)}")
+    if len(scenario.fleet.drones_per_depot) not in (1, scenario.map.depots) and scenario.map.generator == "city":
+        raise ScenarioError(
+            source, "fleet.drones_per_depot",
+            f"give one number or one per depot ({scenario.map.depots}), got {len(scenario.fleet.drones_per_depot)}",
+        )
+    return scenario
+
+
+class _Reader:
+    """Typed access to TOML tables, raising `ScenarioError` with the field path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, field_path: str, message: str) -> None:
+        raise ScenarioError(self.source, field_path, message)
+
+    def table(self, value: Any, field_path: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(field_path or "<top>", f"expected a table, got {value!r}")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            where = f"{field_path}.{unknown[0]}" if field_path else unknown[0]
+            self.fail(where, f"unknown key (known: {', '.join(sorted(allowed))})")
+        return value
+
+    def number(self, table, field_path, *, default=None, minimum=None, maximum=None, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key, default)
+        if value is None:
+            self.fail(field_path, "missing")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(field_path, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            self.fail(field_path, f"must be finite, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(field_path, f"must be >= {minimum:g}, got {value!r}")
+        if maximum is not None and value > maximum:
+            self.fail(field_path, f"must be <= {maximum:g}, got {value!r}")
+        return float(value)
+
+    def integer(self, table, field_path, *, default=None, minimum=None, maximum=None, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key, default)
+        if value is None:
+            self.fail(field_path, "missing")
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field_path, f"expected an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(field_path, f"must be >= {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            self.fail(field_path, f"must be <= {maximum}, got {value!r}")
+        return int(value)
+
+    def numbers(self, table, field_path, *, default=None, length=None, minimum=None, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key, default)
+        if not isinstance(value, (list, tuple)):
+            self.fail(field_path, f"expected a list of numbers, got {value!r}")
+        if length is not None and len(value) != length:
+            self.fail(field_path, f"expected {length} numbers, got {len(value)}")
+        if not value:
+            self.fail(field_path, "expected at least one number")
+        out = []
+        for index, item in enumerate(value):
+            out.append(self.number({"v": item}, f"{field_path}[{index}]", minimum=minimum, key="v"))
+        return out
+
+    def string(self, table, field_path, *, required=False, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.fail(field_path, "missing")
+            return None
+        if not isinstance(value, str) or not value:
+            self.fail(field_path, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def choice(self, table, field_path, options, *, default, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key, default)
+        if value not in options:
+            self.fail(field_path, f"expected one of {', '.join(map(str, options))}, got {value!r}")
+        return value
+
+    def boolean(self, table, field_path, *, default, key=None):
+        key = key or field_path.rsplit(".", 1)[-1]
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(field_path, f"expected true or false, got {value!r}")
+        return value
+
+
+def _strip_owner(message: str) -> str:
+    """'drone model 'x': battery_wh must ...' -> 'battery_wh: must ...'."""
+    if message.startswith("drone model ") and ": " in message:
+        message = message.split(": ", 1)[1]
+    parts = message.split(" ", 1)
+    return f"{parts[0]}: {parts[1]}" if len(parts) == 2 else message
+
+
+def bundled_scenarios() -> dict[str, str]:
+    """Names of the bundled scenarios and their one-line descriptions."""
+    found = {}
+    for entry in sorted(resources.files("sim").joinpath("scenarios").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            found[entry.name[:-5]] = str(data.get("description", ""))
+    return found
+
+
+def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
+    """A bundled scenario by name (``demo``, ``city-day``) or a scenario file by path."""
+    text = os.fspath(name_or_path)
+    if text in bundled_scenarios():
+        entry = resources.files("sim").joinpath("scenarios", f"{text}.toml")
+        return from_toml_text(entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)")
+    path = Path(text)
+    if not path.suffix and not path.exists():
+        raise ScenarioError(text, "", f"no bundled scenario or file of that name; bundled: {', '.join(bundled_scenarios())}")
+    return Scenario.read(path)
