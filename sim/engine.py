@@ -749,7 +749,7 @@ class Simulation:
         blocked = self.airspace.blocked
         dc = self.scenario.deconfliction
         layers = {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
-        for index, depot in enumerate(self.airspace.depots):
+        for depot in self.airspace.depots:
             _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
             if blocked[: max(layers) + 1, j, i].any():
                 raise ValueError(
