@@ -185,7 +185,7 @@ def generate_city(
     centre, and towers of 60-250 m (above the cruise layers) concentrated downtown.
     Some blocks are parks. One airport (large, full height), a government site and a
     hospital helipad are permanent zones; an event zone is temporary. Depots sit in
-    cleared blocks spread over the city; base stations on a jittered grid; commercial
+    cleared blocks spread evenly over the city; base stations on a jittered grid; commercial
     demand hotspots downtown and residential ones in the outskirts.
 
     Same arguments, same city, bit for bit (one ``numpy.random.Generator`` seeded from
@@ -257,16 +257,19 @@ def generate_city(
     ]
     by_distance = sorted(free_blocks, key=lambda cr: (block_distance(*cr), cr))
 
-    # Depots: the free blocks nearest to targets spread on a ring around downtown.
+    # Depots: the free blocks nearest to targets spread evenly over the city (the centres
+    # of a near-square grid of as many cells as depots), so every district has one near.
     depot_blocks: list[tuple[int, int]] = []
-    ring = 0.28 * min(width_m, height_m)
-    phase = rng.uniform(0, 2 * math.pi)
+    grid_cols = max(1, math.ceil(math.sqrt(depots * width_m / height_m)))
+    grid_rows = math.ceil(depots / grid_cols)
+    jitter = rng.uniform(-0.15, 0.15, size=(depots, 2))
     for index in range(depots):
-        if index == 0 and depots > 2:
-            target = downtown
-        else:
-            angle = phase + 2 * math.pi * index / depots
-            target = downtown + ring * np.array([math.cos(angle), math.sin(angle)])
+        row, col = divmod(index, grid_cols)
+        columns_here = grid_cols if row < grid_rows - 1 else depots - grid_cols * (grid_rows - 1)
+        target = np.array([
+            width_m * (col + 0.5 + jitter[index, 0]) / columns_here,
+            height_m * (row + 0.5 + jitter[index, 1]) / grid_rows,
+        ])
         candidates = [cr for cr in free_blocks if cr not in depot_blocks]
         if not candidates:
             raise ValueError(f"no free block left for depot {index}")

@@ -103,6 +103,21 @@ def _home(params, travel, x, y, depot_xy, depot_open):
 
 
 @parallel_kernel
+def fly_matrix(params, travel, payload, from_xyz, to_xyz):
+    """Time (s) and energy (Wh) of flying from every ``from_xyz`` point to every ``to_xyz``
+    point (``_fly``: via the cruise altitude), as two ``(n_from, n_to)`` matrices."""
+    n = from_xyz.shape[0]
+    m = to_xyz.shape[0]
+    seconds = np.empty((n, m))
+    energy = np.empty((n, m))
+    for a in prange(n):
+        for b in range(m):
+            seconds[a, b], energy[a, b] = _fly(params, travel, payload, from_xyz[a, 0], from_xyz[a, 1], from_xyz[a, 2],
+                                               to_xyz[b, 0], to_xyz[b, 1], to_xyz[b, 2])
+    return seconds, energy
+
+
+@parallel_kernel
 def nearest_depots(params, travel, xy, depot_xy, depot_open):
     """For every point, the cheapest open depot to fly home to and that flight's s and Wh."""
     n = xy.shape[0]

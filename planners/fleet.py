@@ -116,6 +116,9 @@ class OrderBatch:
     weight_kg : numpy.ndarray, shape (m,)
     created_s, deadline_s : numpy.ndarray, shape (m,)
         Seconds.
+    min_energy_wh : numpy.ndarray, shape (m,), optional
+        A known lower bound on any trip's energy for each order (e.g. measured on the
+        routed trip the last time it was tried), watt-hours; zero when unknown.
     """
 
     pickup_m: np.ndarray
@@ -123,6 +126,7 @@ class OrderBatch:
     weight_kg: np.ndarray
     created_s: np.ndarray
     deadline_s: np.ndarray
+    min_energy_wh: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.pickup_m = np.ascontiguousarray(self.pickup_m, dtype=np.float64).reshape(-1, 2)
@@ -133,6 +137,7 @@ class OrderBatch:
         self.weight_kg = _vector("weight_kg", self.weight_kg, n)
         self.created_s = _vector("created_s", self.created_s, n)
         self.deadline_s = _vector("deadline_s", self.deadline_s, n)
+        self.min_energy_wh = np.zeros(n) if self.min_energy_wh is None else _vector("min_energy_wh", self.min_energy_wh, n)
         if (self.weight_kg < 0).any():
             raise ValueError(f"weight_kg: must be >= 0, got {self.weight_kg.min()}")
 
@@ -235,8 +240,8 @@ def trip_estimates(
     """Cost, delivery time and energy of every (drone, order) single-order trip.
 
     Unavailable drones get ``inf`` cost. Energy feasibility: the drone must land at the
-    open depot nearest the drop-off with its reserve intact; payload must not exceed the
-    model's maximum.
+    open depot nearest the drop-off with its reserve intact (counting at least the order's
+    ``min_energy_wh``); payload must not exceed the model's maximum.
     """
     code = _objective(objective)
     params = model.as_array()
@@ -249,6 +254,9 @@ def trip_estimates(
         home_s, home_wh,
     )
     cost[~fleet.available, :] = np.inf
+    if orders.min_energy_wh.any():
+        energy = np.maximum(energy, orders.min_energy_wh[None, :])
+        cost[fleet.energy_wh[:, None] - energy < model.reserve_wh - 1e-9] = np.inf
     return TripEstimates(cost, delivered, energy, home_depot, home_s, home_wh)
 
 
@@ -531,15 +539,11 @@ def rebalance(
         here = here[np.argsort(-fleet.energy_wh[here], kind="stable")]
         spare.extend(here[: surplus[depot]].tolist())
     slots = np.repeat(np.arange(k), deficit)
-    params = model.as_array()
-    travel_array = travel.as_array(model)
-    cost = np.full((len(spare), len(slots)), np.inf)
-    for row, drone in enumerate(spare):
-        x, y, z = fleet.position_m[drone]
-        for col, depot in enumerate(slots):
-            seconds, energy = F._fly(params, travel_array, 0.0, x, y, z, depots.position_m[depot, 0], depots.position_m[depot, 1], 0.0)
-            if fleet.energy_wh[drone] - energy >= model.reserve_wh:
-                cost[row, col] = seconds
+    spare = np.array(spare, np.int64)
+    depot_xyz = np.c_[depots.position_m, np.zeros(k)]
+    seconds, energy = F.fly_matrix(model.as_array(), travel.as_array(model), 0.0, fleet.position_m[spare], depot_xyz)
+    reachable = fleet.energy_wh[spare, None] - energy >= model.reserve_wh
+    cost = np.where(reachable, seconds, np.inf)[:, slots]
     col4row = solve_assignment(cost)
     for row, col in enumerate(col4row):
         if col >= 0:

@@ -112,6 +112,7 @@ class Simulation:
         self.order_drone = np.full(n_orders, -1, np.int64)
         self.order_delivered_s = np.full(n_orders, np.nan)
         self.order_reason = np.full(n_orders, -1, np.int64)
+        self.order_min_wh = np.zeros(n_orders)  # learnt from routed trips that were too dear
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
 
@@ -416,6 +417,15 @@ class Simulation:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return
         drones = np.flatnonzero(available)
+        if len(drones) == 0:
+            self.counters.timers["dispatch"] += time.perf_counter() - tic
+            return
+        # The most urgent orders first: at most a few per available drone, so a backlog
+        # does not make every round slower without giving any drone more to choose from.
+        limit = max(50, 3 * len(drones))
+        if len(open_orders) > limit:
+            urgent = np.lexsort((open_orders, self.orders.deadline_s[open_orders]))[:limit]
+            open_orders = np.sort(open_orders[urgent])
         fleet = FleetState(
             np.c_[self.depots_xy[np.maximum(self.at_depot[drones], 0)], np.zeros(len(drones))],
             np.full(len(drones), self.t), self.battery[drones], np.ones(len(drones), bool),
@@ -423,7 +433,7 @@ class Simulation:
         orders = self.orders
         batch = OrderBatch(
             orders.pickup_xy[open_orders], orders.dropoff_xy[open_orders], orders.weight_kg[open_orders],
-            orders.created_s[open_orders], orders.deadline_s[open_orders],
+            orders.created_s[open_orders], orders.deadline_s[open_orders], self.order_min_wh[open_orders],
         )
         free_pads = self.pads - np.array([len(u) for u in self.pad_users])
         depots = DepotState(self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue]))
@@ -462,8 +472,14 @@ class Simulation:
             return
         timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
-            # The routed trip needs more than the estimate: charge before the next try.
+            # The routed trip needs more than the estimate: remember what a trip for these
+            # orders takes from here, and charge before the next try.
             self.counters.rejected_trips += 1
+            if timed is not None:
+                needed = float(timed["wh"][0] - timed["wh"][-1])
+                for order, kind in stops:
+                    if kind == 0 and len(stops) == 2:
+                        self.order_min_wh[order] = max(self.order_min_wh[order], needed)
             if self.rest_state[d] == IDLE:
                 self._request_pad(d, depot, self.t)
             return

@@ -73,20 +73,30 @@ class LayerRouter:
             self._fields[key] = found
         return found
 
+    def _ji(self, xy) -> tuple[int, int]:
+        """Row and column of a point (-1 outside); scalar arithmetic, called per leg."""
+        x0, y0 = self.airspace.origin_m
+        size = self.airspace.cell_size_m
+        i = math.floor((xy[0] - x0) / size)
+        j = math.floor((xy[1] - y0) / size)
+        if not (0 <= i < self.airspace.nx and 0 <= j < self.airspace.ny):
+            return -1, -1
+        return j, i
+
     def cell(self, xy) -> tuple[int, int, int]:
-        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
+        j, i = self._ji(xy)
         return (0, j, i)
 
     def column_free(self, xy, top_layer: int) -> bool:
         """Whether the column over a point is free from the ground up to ``top_layer``."""
-        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
-        if i < 0 or j < 0:
+        j, i = self._ji(xy)
+        if i < 0:
             return False
         return not self.blocked[: top_layer + 1, j, i].any()
 
     def free_at(self, xy, layer: int) -> bool:
-        _, j, i = (int(v) for v in self.airspace.cell_of(xy[0], xy[1]))
-        return i >= 0 and j >= 0 and not self.blocked[layer, j, i]
+        j, i = self._ji(xy)
+        return i >= 0 and not self.blocked[layer, j, i]
 
     def leg(self, a_xy, b_xy, layer: int, a_depot: int, b_depot: int, depots_xy) -> Leg | None:
         """Route from a to b on ``layer`` (None when unreachable)."""
