@@ -121,6 +121,11 @@ def _build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--repeats", type=int, default=5, help="timed runs per case (median reported)")
     fleet.add_argument("--json", type=Path, metavar="OUT")
     fleet.set_defaults(handler=_bench_fleet)
+
+    simulation = bench_commands.add_parser("sim", help="demo cold/warm, city-day, scaling, deconfliction")
+    simulation.add_argument("--quick", action="store_true", help="skip city-day and the 2,000-drone case")
+    simulation.add_argument("--json", type=Path, metavar="OUT")
+    simulation.set_defaults(handler=_bench_sim)
     return parser
 
 
@@ -335,6 +340,16 @@ def _bench_fleet(args: argparse.Namespace) -> int:
     print(fleet.format_table(document))
     if args.json:
         args.json.write_text(json.dumps(document, indent=2))
+    return 0
+
+
+def _bench_sim(args: argparse.Namespace) -> int:
+    from benchmarks import sim as bench
+
+    results = bench.run(quick=args.quick)
+    print(bench.format_table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 

@@ -375,6 +375,10 @@ class Simulation:
         self.order_reason[order] = self._reason(reason)
         self._order_log.append((self.t, order, -1, int(self.order_drone[order])))
 
+    def created_count(self) -> int:
+        """Orders placed so far (created at or before the current time)."""
+        return int(np.searchsorted(self.orders.created_s, self.t, side="right"))
+
     def _open_orders(self) -> np.ndarray:
         created = self.orders.created_s
         while self._next_order < len(created) and created[self._next_order] <= self.t:
@@ -697,12 +701,7 @@ class Simulation:
         if t_s is not None and abs(t_s - self.t) > 1e-9:
             raise ValueError(f"a live simulation is at t = {self.t:g} s; advance it with step_to({t_s:g})")
         n = self.n_drones
-        battery = self.battery.copy()
-        charging = np.isfinite(self.charge_start_s)
-        if charging.any():
-            span = np.maximum(self.charge_done_s[charging] - self.charge_start_s[charging], 1e-9)
-            f = np.clip((self.t - self.charge_start_s[charging]) / span, 0.0, 1.0)
-            battery[charging] = self.charge_start_wh[charging] + f * (self.model.battery_wh - self.charge_start_wh[charging])
+        battery = self.displayed_battery_wh()
         heading = np.zeros(n)
         routes = []
         trails = []
@@ -716,7 +715,7 @@ class Simulation:
             ground = np.flatnonzero(ahead[:, 2] <= 0.0)
             routes.append(ahead[: int(ground[0]) + 1 if len(ground) else len(ahead)].copy())
             heading[d] = self._heading(d)
-        created = self._next_order
+        created = self.created_count()
         status = self.order_status[:created]
         open_orders = np.flatnonzero((status == OPEN) | (status == ASSIGNED) | (status == CARRIED))
         delivered = status == DELIVERED
@@ -752,6 +751,17 @@ class Simulation:
             state_names=STATE_NAMES,
         )
 
+    def displayed_battery_wh(self) -> np.ndarray:
+        """Battery now, watt-hours; a drone on a pad fills linearly until its charge ends
+        (the engine itself credits the charge when it completes)."""
+        battery = self.battery.copy()
+        charging = np.isfinite(self.charge_start_s)
+        if charging.any():
+            span = np.maximum(self.charge_done_s[charging] - self.charge_start_s[charging], 1e-9)
+            f = np.clip((self.t - self.charge_start_s[charging]) / span, 0.0, 1.0)
+            battery[charging] = self.charge_start_wh[charging] + f * (self.model.battery_wh - self.charge_start_wh[charging])
+        return battery
+
     def _heading(self, d: int) -> float:
         """Direction of the segment being flown, radians clockwise from north (0 when
         not moving horizontally)."""
@@ -785,7 +795,7 @@ class Simulation:
         drone = np.concatenate([drone, np.arange(self.n_drones, dtype=np.int32)])
         t = np.concatenate([t, np.full(self.n_drones, self.t)])
         xyz = np.concatenate([xyz, self.position])
-        wh = np.concatenate([wh, self.battery])
+        wh = np.concatenate([wh, self.displayed_battery_wh()])
         order = np.lexsort((t, drone))
         drone, t, xyz, wh = drone[order], t[order], xyz[order], wh[order]
         keep = np.ones(len(t), bool)
@@ -835,22 +845,33 @@ class Simulation:
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
+    from sim.scenario import ScenarioError
+
     spec = scenario.map
     if spec.generator == "geojson":
         from maps.geojson import read_geojson
 
-        city = read_geojson(spec.geojson)
+        try:
+            city = read_geojson(spec.geojson)
+        except ValueError as error:
+            raise ScenarioError(scenario.source, "map.geojson", str(error)) from None
     else:
-        city = generate_city(
-            spec.seed, width_m=spec.width_m, height_m=spec.height_m, depots=spec.depots,
-            pads_per_depot=spec.pads_per_depot, temporary_window_s=spec.temporary_window_s,
+        try:
+            city = generate_city(
+                spec.seed, width_m=spec.width_m, height_m=spec.height_m, depots=spec.depots,
+                pads_per_depot=spec.pads_per_depot, temporary_window_s=spec.temporary_window_s,
+            )
+        except ValueError as error:
+            raise ScenarioError(scenario.source, "map", str(error)) from None
+    try:
+        airspace = city.to_airspace(
+            spec.cell_size_m, layers_m=spec.layers_m, ceiling_m=spec.ceiling_m,
+            horizontal_clearance_m=spec.horizontal_clearance_m, vertical_clearance_m=spec.vertical_clearance_m,
         )
-    airspace = city.to_airspace(
-        spec.cell_size_m, layers_m=spec.layers_m, ceiling_m=spec.ceiling_m,
-        horizontal_clearance_m=spec.horizontal_clearance_m, vertical_clearance_m=spec.vertical_clearance_m,
-    )
+    except ValueError as error:
+        raise ScenarioError(scenario.source, "map", str(error)) from None
     if not airspace.depots:
-        raise ValueError(f"{scenario.source}: map: the map has no depots")
+        raise ScenarioError(scenario.source, "map", "the map has no depots")
     return city, airspace
 
 

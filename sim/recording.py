@@ -24,6 +24,7 @@ Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
                                  3 brought back undelivered, -1 failed), drone
 ``state_t/drone/code``           drone state changes (codes in meta state_names)
 ``separation_t/losses``          cumulative losses of separation over time
+``end_heading_rad``   float64    each drone's heading at the end of the recording
 ====================  =========  =========================================================
 
 Writes are atomic (temporary file, then rename).
@@ -64,7 +65,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
 
     s = simulation
     drone, t, xyz, wh = s.trajectory()
-    created = s._next_order
+    created = s.created_count()
     log = np.array(s._order_log, dtype=np.float64).reshape(-1, 4)
     states = np.array(s._state_log, dtype=np.float64).reshape(-1, 3)
     order = np.lexsort((states[:, 1], states[:, 0]))
@@ -107,6 +108,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "state_t": states[:, 0],
         "state_drone": states[:, 1].astype(np.int32),
         "state_code": states[:, 2].astype(np.int8),
+        "end_heading_rad": s.snapshot().heading_rad,
         "separation_t": np.array([p[0] for p in s._separation_log], dtype=np.float64),
         "separation_losses": np.array([p[1] for p in s._separation_log], dtype=np.int64),
     }
@@ -199,6 +201,7 @@ class Recording:
         routes = []
         trails = []
         energy = 0.0
+        a_end_heading = self.arrays.get("end_heading_rad")
         for d in range(n):
             lo, hi = self._starts[d], self._starts[d + 1]
             times = self.traj_t[lo:hi]
@@ -216,7 +219,10 @@ class Recording:
                 battery[d] = self.traj_wh[i]
                 energy += self._energy_cum[i]
             energy -= self._energy_cum[lo]
-            heading[d] = segment_heading(self.traj_xyz[i], self.traj_xyz[i + 1]) if k + 1 < hi - lo else 0.0
+            if k + 1 < hi - lo:
+                heading[d] = segment_heading(self.traj_xyz[i], self.traj_xyz[i + 1])
+            else:  # the end of the recording: the segment then being flown is not in it
+                heading[d] = a_end_heading[d] if a_end_heading is not None else 0.0
             ahead = self.traj_xyz[i + 1 : hi]
             routes.append(ahead[: _trip_end(ahead)])
             recent = (times >= t - TRAIL_S) & (times <= t)

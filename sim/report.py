@@ -147,7 +147,7 @@ def build_report(simulation, wall_seconds: float) -> Report:
     from sim.engine import DELIVERED, FAILED
 
     s = simulation
-    created = s._next_order
+    created = s.created_count()
     status = s.order_status[:created]
     delivered = status == DELIVERED
     failed = status == FAILED
