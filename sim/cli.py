@@ -61,6 +61,22 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("scenario", help="bundled scenario name or a .toml path")
     check.set_defaults(handler=_check)
 
+    replay = commands.add_parser("replay", help="replay a recording in a window")
+    replay.add_argument("recording", type=Path, metavar="FILE.npz")
+    replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    replay.set_defaults(handler=_replay)
+
+    render = commands.add_parser("render", help="render a recording headless: one PNG frame or a GIF")
+    render.add_argument("recording", type=Path, metavar="FILE.npz")
+    render.add_argument("--at", type=float, metavar="SECONDS", help="time of the frame")
+    render.add_argument("--out", type=Path, metavar="frame.png", help="PNG to write")
+    render.add_argument("--size", default="1280x800", metavar="WxH")
+    render.add_argument("--gif", type=Path, metavar="OUT.gif", help="write an animation instead")
+    render.add_argument("--from", dest="start", type=float, metavar="A", help="animation start, seconds")
+    render.add_argument("--to", dest="end", type=float, metavar="B", help="animation end, seconds")
+    render.add_argument("--fps", type=float, default=12.0)
+    render.set_defaults(handler=_render)
+
     listing = commands.add_parser("scenarios", help="list the bundled scenarios")
     listing.set_defaults(handler=_scenarios)
 
@@ -163,9 +179,12 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"--duration: must be > 0, got {args.duration}")
     simulation = Simulation(scenario, seed=args.seed, duration_s=args.duration)
     if args.view:
-        from viz.app import run_live
+        from viz.app import DisplayError, run_live
 
-        report = run_live(simulation, speed=args.speed)
+        try:
+            report = run_live(simulation, speed=args.speed)
+        except DisplayError as error:
+            raise CommandError(str(error)) from None
     else:
         report = _run_with_progress(simulation, quiet=args.quiet)
     if args.report:
@@ -194,6 +213,40 @@ def _run_with_progress(simulation, quiet: bool):
             last[0] = int(t_s)
 
         return simulation.run(progress)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sim.recording import Recording
+    from viz.app import DisplayError, run_replay
+
+    recording = Recording.load(args.recording)
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        raise CommandError(f"--speed: must be > 0, got {args.speed}")
+    try:
+        run_replay(recording, speed=args.speed)
+    except DisplayError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from sim.recording import Recording
+    from viz.export import parse_size, render_gif, render_png
+
+    size = parse_size(args.size)
+    recording = Recording.load(args.recording)
+    if args.gif:
+        if args.start is None or args.end is None:
+            raise CommandError("--gif: needs --from A and --to B (seconds)")
+        frames = render_gif(recording, args.start, args.end, args.fps, args.gif, size)
+        print(f"{args.gif}: {frames} frames")
+        return 0
+    if args.at is None or args.out is None:
+        raise CommandError("render: give --at SECONDS and --out frame.png (or --gif OUT --from A --to B)")
+    recording.check_time(args.at)
+    render_png(recording, args.at, args.out, size)
+    print(f"{args.out}")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -25,7 +25,14 @@ from sim import _kernels as K
 from sim.demand import Orders, generate_orders
 from sim.routing import HOVER_HEIGHT_M, LayerRouter, PlanBuilder, leg_layer, measure_detour
 from sim.scenario import Scenario
-from sim.snapshot import Snapshot, segment_heading, zone_timing
+from sim.snapshot import (
+    REST_STATES,
+    Snapshot,
+    route_ahead,
+    segment_heading,
+    trail_points,
+    zone_timing,
+)
 
 TRAIL_S = 60.0  # seconds of flown path shown behind each drone
 
@@ -706,14 +713,12 @@ class Simulation:
         routes = []
         trails = []
         for d in range(n):
-            recent = self._recent[d]
-            points = [p for p in recent if p[0] >= self.t - TRAIL_S]
-            trail = np.array([p[1:] for p in points], dtype=float).reshape(-1, 3)
-            trails.append(np.concatenate([trail, self.position[d : d + 1]]))
+            recent = np.array(self._recent[d], dtype=float).reshape(-1, 4)
+            order = np.argsort(recent[:, 0], kind="stable")
+            trails.append(trail_points(recent[order, 0], recent[order, 1:], self.t, self.position[d], TRAIL_S))
             pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
-            ahead = self.plan_xyz[d, pos + 1 : length]
-            ground = np.flatnonzero(ahead[:, 2] <= 0.0)
-            routes.append(ahead[: int(ground[0]) + 1 if len(ground) else len(ahead)].copy())
+            resting = self.position[d, 2] <= 0.0 and STATE_NAMES[self.state[d]] in REST_STATES
+            routes.append(route_ahead(self.position[d], self.plan_xyz[d, pos + 1 : length], resting))
             heading[d] = self._heading(d)
         created = self.created_count()
         status = self.order_status[:created]
@@ -739,6 +744,7 @@ class Simulation:
             order_created_s=self.orders.created_s[open_orders],
             order_deadline_s=self.orders.deadline_s[open_orders],
             order_carried=status[open_orders] == CARRIED,
+            order_drone=np.where((status[open_orders] == ASSIGNED) | (status[open_orders] == CARRIED), self.order_drone[open_orders], -1),
             depot_pads=self.pads.copy(),
             depot_in_use=np.array([len(users) for users in self.pad_users], np.int64),
             depot_queue=np.array([len(queue) for queue in self.pad_queue], np.int64),

@@ -25,6 +25,8 @@ Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
 ``state_t/drone/code``           drone state changes (codes in meta state_names)
 ``separation_t/losses``          cumulative losses of separation over time
 ``end_heading_rad``   float64    each drone's heading at the end of the recording
+``end_route_*``                  ``drone`` (int32) and ``xyz`` (float64, Kx3): the waypoints
+                                 each drone still had planned when the recording ended
 ====================  =========  =========================================================
 
 Writes are atomic (temporary file, then rename).
@@ -41,7 +43,14 @@ from pathlib import Path
 import numpy as np
 
 from sim.report import atomic_write_bytes
-from sim.snapshot import Snapshot, segment_heading, zone_timing
+from sim.snapshot import (
+    REST_STATES,
+    Snapshot,
+    route_ahead,
+    segment_heading,
+    trail_points,
+    zone_timing,
+)
 
 FORMAT = "dronesim-recording/1"
 TRAIL_S = 60.0
@@ -109,6 +118,10 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "state_drone": states[:, 1].astype(np.int32),
         "state_code": states[:, 2].astype(np.int8),
         "end_heading_rad": s.snapshot().heading_rad,
+        "end_route_drone": np.repeat(np.arange(s.n_drones, dtype=np.int32), np.maximum(s.plan_len - 1 - s.plan_pos, 0)),
+        "end_route_xyz": np.concatenate(
+            [s.plan_xyz[d, s.plan_pos[d] + 1 : s.plan_len[d]] for d in range(s.n_drones)] + [np.empty((0, 3))]
+        ),
         "separation_t": np.array([p[0] for p in s._separation_log], dtype=np.float64),
         "separation_losses": np.array([p[1] for p in s._separation_log], dtype=np.int64),
     }
@@ -150,6 +163,11 @@ class Recording:
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
         self.battery_wh = float(self.meta["drone_model"]["battery_wh"])
+        self._end_route = None
+        if "end_route_drone" in arrays:
+            owners = arrays["end_route_drone"]
+            starts = np.searchsorted(owners, np.arange(self.n_drones + 1))
+            self._end_route = [arrays["end_route_xyz"][starts[d] : starts[d + 1]] for d in range(self.n_drones)]
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Recording:
@@ -202,6 +220,7 @@ class Recording:
         trails = []
         energy = 0.0
         a_end_heading = self.arrays.get("end_heading_rad")
+        ahead_from = []
         for d in range(n):
             lo, hi = self._starts[d], self._starts[d + 1]
             times = self.traj_t[lo:hi]
@@ -223,15 +242,18 @@ class Recording:
                 heading[d] = segment_heading(self.traj_xyz[i], self.traj_xyz[i + 1])
             else:  # the end of the recording: the segment then being flown is not in it
                 heading[d] = a_end_heading[d] if a_end_heading is not None else 0.0
-            ahead = self.traj_xyz[i + 1 : hi]
-            routes.append(ahead[: _trip_end(ahead)])
-            recent = (times >= t - TRAIL_S) & (times <= t)
-            trails.append(np.concatenate([self.traj_xyz[lo:hi][recent], position[d : d + 1]]))
+            ahead_from.append(i + 1)
+            trails.append(trail_points(times, self.traj_xyz[lo:hi], t, position[d], TRAIL_S))
         state = np.zeros(n, np.int64)
         for d in range(n):
             lo, hi = self._state_starts[d], self._state_starts[d + 1]
             k = int(np.searchsorted(self._state_t[lo:hi], t, side="right")) - 1
             state[d] = self._state_code[lo + k] if k >= 0 else 0
+            resting = position[d, 2] <= 0.0 and self.state_names[state[d]] in REST_STATES
+            ahead = self.traj_xyz[ahead_from[d] : self._starts[d + 1]]
+            if self._end_route is not None:  # what the drone still had planned when the recording ended
+                ahead = np.concatenate([ahead, self._end_route[d]])
+            routes.append(route_ahead(position[d], ahead, resting))
         a = self.arrays
         events_t = a["order_event_t"]
         done = events_t <= t
@@ -253,6 +275,8 @@ class Recording:
             if len(last):
                 payload[last[-1]] += a["order_weight_kg"][order]
         open_orders = created & ~delivered & ~failed
+        assigned_to = np.full(len(created), -1, np.int64)
+        assigned_to[orders[kinds == 0]] = drones[kinds == 0]
         late = delivered & (delivered_at > a["order_deadline_s"])
         active, upcoming, countdown = zone_timing(self.zones, t)
         in_use, queue = _pad_use(position, state, self.depots_xy, self.state_names)
@@ -276,6 +300,7 @@ class Recording:
             order_created_s=a["order_created_s"][open_orders],
             order_deadline_s=a["order_deadline_s"][open_orders],
             order_carried=carried[open_orders],
+            order_drone=assigned_to[open_orders],
             depot_pads=self.pads,
             depot_in_use=in_use,
             depot_queue=queue,
@@ -287,12 +312,6 @@ class Recording:
             separation_losses=int(a["separation_losses"][k]) if k >= 0 else 0,
             state_names=self.state_names,
         )
-
-
-def _trip_end(ahead: np.ndarray) -> int:
-    """Points up to and including the next landing (z = 0) of a path ahead."""
-    ground = np.flatnonzero(ahead[:, 2] <= 0.0)
-    return int(ground[0]) + 1 if len(ground) else len(ahead)
 
 
 def _pad_use(position, state, depots_xy, state_names) -> tuple[np.ndarray, np.ndarray]:

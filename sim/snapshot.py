@@ -43,6 +43,8 @@ class Snapshot:
     order_created_s, order_deadline_s : numpy.ndarray, shape (m,)
     order_carried : numpy.ndarray of bool, shape (m,)
         On board a drone.
+    order_drone : numpy.ndarray of int, shape (m,)
+        The drone assigned to each open order (-1: none yet).
     depot_pads, depot_in_use, depot_queue : numpy.ndarray of int, shape (k,)
         Pads, pads in use and drones waiting at each depot.
     delivered, late, failed, pending : int
@@ -71,6 +73,7 @@ class Snapshot:
     order_created_s: np.ndarray
     order_deadline_s: np.ndarray
     order_carried: np.ndarray
+    order_drone: np.ndarray
     depot_pads: np.ndarray
     depot_in_use: np.ndarray
     depot_queue: np.ndarray
@@ -113,3 +116,40 @@ def segment_heading(a: np.ndarray, b: np.ndarray) -> float:
     dx = float(b[0] - a[0])
     dy = float(b[1] - a[1])
     return float(np.arctan2(dx, dy)) if dx or dy else 0.0
+
+
+REST_STATES = ("idle", "charging", "waiting for pad")
+
+
+def route_ahead(position: np.ndarray, ahead: np.ndarray, on_ground_at_rest: bool) -> np.ndarray:
+    """The remaining route shown for a drone: the points ahead up to its next landing,
+    without repeats (holds) or points where it already is; nothing for a drone resting
+    on the ground (live runs and recordings then show the same thing)."""
+    if on_ground_at_rest or len(ahead) == 0:
+        return np.empty((0, 3))
+    ground = np.flatnonzero(ahead[:, 2] <= 0.0)
+    ahead = ahead[: int(ground[0]) + 1 if len(ground) else len(ahead)]
+    keep = np.ones(len(ahead), bool)
+    keep[1:] = np.any(ahead[1:] != ahead[:-1], axis=1)
+    keep &= np.any(ahead != position, axis=1)
+    ahead = ahead[keep]
+    # Points on the straight line between their neighbours add nothing (a recording's
+    # closing point falls mid-segment); dropping them makes both sources agree.
+    if len(ahead) >= 2:
+        chain = np.concatenate([position[None, :], ahead])
+        before, here, after = chain[:-2], chain[1:-1], chain[2:]
+        cross = np.linalg.norm(np.cross(here - before, after - here), axis=1)
+        forward = np.einsum("ij,ij->i", here - before, after - here) > 0
+        scale = np.linalg.norm(after - before, axis=1) + 1e-12
+        redundant = (cross / scale < 1e-6) & forward
+        ahead = ahead[np.concatenate([~redundant, [True]])]
+    return ahead
+
+
+def trail_points(times: np.ndarray, xyz: np.ndarray, t_s: float, position: np.ndarray, trail_s: float) -> np.ndarray:
+    """Flown points of the last ``trail_s`` seconds (one per time), then the position now."""
+    recent = (times >= t_s - trail_s) & (times <= t_s)
+    times, xyz = times[recent], xyz[recent]
+    keep = np.ones(len(times), bool)
+    keep[1:] = times[1:] != times[:-1]
+    return np.concatenate([xyz[keep], position[None, :]])

@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import TINY
+from tiny import TINY
 
 from sim.cli import main
 from sim.scenario import ScenarioError, bundled_scenarios, from_toml_text, load_scenario

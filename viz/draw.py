@@ -1,0 +1,469 @@
+"""Drawing a `Snapshot`: the map, zones, orders, drones, HUD, legend, info panel, timeline.
+
+`draw(surface, snapshot, camera, scene, options)` paints one frame and never asks where
+the snapshot came from (a live simulation or a recording). The city (ground, parks,
+buildings, permanent zones, depots) is rendered once per camera into a cached surface;
+each frame blits it and draws only what changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from viz.scene import Camera, Scene, format_clock, format_duration
+
+# Palette -----------------------------------------------------------------------------
+GROUND = (236, 236, 230)
+PARK = (196, 222, 180)
+BUILDING_BINS_M = (10.0, 20.0, 40.0, 80.0)
+BUILDING_SHADES = ((205, 203, 198), (184, 181, 175), (158, 154, 148), (124, 120, 115), (88, 85, 82))
+ZONE_PERMANENT = (214, 48, 49)
+ZONE_ACTIVE = (232, 126, 4)
+ZONE_UPCOMING = (241, 170, 60)
+DEPOT = (32, 56, 100)
+STATION = (120, 120, 160)
+TEXT = (28, 30, 36)
+PANEL = (255, 255, 255, 215)
+LATE = (20, 20, 20)
+STATE_COLOURS = (
+    (150, 150, 150),  # idle
+    (240, 196, 25),   # charging
+    (226, 132, 19),   # waiting for pad
+    (98, 181, 229),   # taking off
+    (31, 119, 180),   # to pickup
+    (23, 190, 207),   # picking up
+    (148, 103, 189),  # to drop-off
+    (214, 39, 140),   # delivering
+    (44, 160, 44),    # returning
+    (23, 150, 130),   # repositioning
+    (214, 39, 40),    # leaving zone
+)
+ALTITUDE_LEGEND_M = (30.0, 70.0, 110.0)
+
+
+@dataclass
+class DrawOptions:
+    """What to show and the overlay state that is not part of the snapshot."""
+
+    buildings: bool = True
+    zones: bool = True
+    trails: bool = True
+    orders: bool = True
+    legend: bool = True
+    selected: int | None = None
+    hover_px: tuple[int, int] | None = None
+    speed: float | None = None
+    paused: bool = False
+    timeline: tuple[float, float] | None = None
+    title: str = "dronesim"
+
+
+def draw(surface, snapshot, camera: Camera, scene: Scene, options: DrawOptions | None = None) -> None:
+    """Paint one frame of ``snapshot`` on ``surface`` (a pygame Surface) through ``camera``."""
+    options = options or DrawOptions()
+    surface.blit(_static_layer(scene, camera, options), (0, 0))
+    if options.zones:
+        _temporary_zones(surface, snapshot, camera, scene)
+    _depots(surface, snapshot, camera, scene)
+    if options.orders:
+        _orders(surface, snapshot, camera)
+    if options.trails:
+        _trails(surface, snapshot, camera)
+    if options.selected is not None and 0 <= options.selected < snapshot.drones:
+        _route(surface, snapshot, camera, options.selected)
+    _drones(surface, snapshot, camera, options.selected)
+    _hud(surface, snapshot, options)
+    if options.legend:
+        _legend(surface, snapshot)
+    if options.selected is not None and 0 <= options.selected < snapshot.drones:
+        _info_panel(surface, snapshot, options.selected)
+    if options.hover_px is not None and options.zones:
+        _zone_tooltip(surface, snapshot, camera, scene, options.hover_px)
+    if options.timeline is not None:
+        _timeline(surface, snapshot, scene, options.timeline)
+
+
+# ----------------------------------------------------------------------------- static
+
+def _static_layer(scene: Scene, camera: Camera, options: DrawOptions):
+    import pygame
+
+    key = ("static", camera.key, options.buildings, options.zones)
+    layer = scene.cache.get(key)
+    if layer is not None:
+        return layer
+    scene.cache.clear()  # one camera at a time: layers are screen-sized
+    layer = pygame.Surface(camera.size)
+    layer.fill(GROUND)
+    for ring in scene.park_rings:
+        _polygon(layer, PARK, camera.to_screen(ring))
+    if options.buildings:
+        shades = np.searchsorted(BUILDING_BINS_M, scene.building_heights_m)
+        for ring, shade in zip(scene.building_rings, shades):
+            _polygon(layer, BUILDING_SHADES[shade], camera.to_screen(ring))
+    if options.zones:
+        overlay = pygame.Surface(camera.size, pygame.SRCALPHA)
+        for index, rings in enumerate(scene.zone_rings):
+            if scene.is_temporary(index):
+                continue
+            for ring in rings:
+                points = camera.to_screen(ring)
+                _polygon(overlay, (*ZONE_PERMANENT, 60), points)
+                _polygon(overlay, (*ZONE_PERMANENT, 220), points, width=2)
+        layer.blit(overlay, (0, 0))
+        for index, rings in enumerate(scene.zone_rings):
+            if not scene.is_temporary(index) and rings:
+                centre = camera.to_screen(np.mean(rings[0], axis=0))
+                _text(layer, scene.zone_names[index], centre, 13, ZONE_PERMANENT, anchor="center")
+    for xy in scene.stations_xy:
+        x, y = camera.to_screen(xy)
+        pygame.draw.line(layer, STATION, (x, y - 6), (x - 4, y + 4), 2)
+        pygame.draw.line(layer, STATION, (x, y - 6), (x + 4, y + 4), 2)
+    _scale_bar(layer, camera)
+    if scene.credit:
+        _text(layer, scene.credit, (camera.size[0] - 8, camera.size[1] - 6), 12, (90, 90, 90), anchor="bottomright")
+    scene.cache[key] = layer
+    return layer
+
+
+def _scale_bar(surface, camera: Camera) -> None:
+    import pygame
+
+    target = 120 / camera.pixels_per_m
+    nice = 10 ** math.floor(math.log10(target))
+    for step in (5, 2, 1):
+        if step * nice <= target:
+            nice *= step
+            break
+    length = nice * camera.pixels_per_m
+    x0, y0 = camera.size[0] - 30 - length, camera.size[1] - 26
+    pygame.draw.line(surface, TEXT, (x0, y0), (x0 + length, y0), 2)
+    pygame.draw.line(surface, TEXT, (x0, y0 - 4), (x0, y0 + 4), 2)
+    pygame.draw.line(surface, TEXT, (x0 + length, y0 - 4), (x0 + length, y0 + 4), 2)
+    label = f"{nice / 1000:g} km" if nice >= 1000 else f"{nice:g} m"
+    _text(surface, label, (x0 + length / 2, y0 - 6), 13, TEXT, anchor="midbottom")
+
+
+# ----------------------------------------------------------------------------- dynamic
+
+def _temporary_zones(surface, snapshot, camera: Camera, scene: Scene) -> None:
+    import pygame
+
+    overlay = None
+    for index in snapshot.active_zones:
+        overlay = overlay or pygame.Surface(camera.size, pygame.SRCALPHA)
+        for ring in scene.zone_rings[index]:
+            points = camera.to_screen(ring)
+            _polygon(overlay, (*ZONE_ACTIVE, 95), points)
+            _polygon(overlay, (*ZONE_ACTIVE, 255), points, width=3)
+    if overlay is not None:
+        surface.blit(overlay, (0, 0))
+    for index in snapshot.active_zones:
+        if scene.zone_rings[index]:
+            centre = camera.to_screen(np.mean(scene.zone_rings[index][0], axis=0))
+            _text(surface, f"{scene.zone_names[index]}: ACTIVE", centre, 14, (140, 60, 0), anchor="center", bold=True)
+    for index in snapshot.upcoming_zones:
+        for ring in scene.zone_rings[index]:
+            _dashed(surface, ZONE_UPCOMING, camera.to_screen(ring), 2)
+        if scene.zone_rings[index]:
+            centre = camera.to_screen(np.mean(scene.zone_rings[index][0], axis=0))
+            countdown = snapshot.zone_countdown_s.get(index, 0.0)
+            _text(surface, f"{scene.zone_names[index]} in {format_duration(countdown)}", centre, 13, (150, 90, 0), anchor="center")
+
+
+def _depots(surface, snapshot, camera: Camera, scene: Scene) -> None:
+    import pygame
+
+    for k, xy in enumerate(scene.depots_xy):
+        x, y = camera.to_screen(xy)
+        pygame.draw.rect(surface, DEPOT, (x - 7, y - 7, 14, 14), border_radius=3)
+        pads = int(snapshot.depot_pads[k]) if k < len(snapshot.depot_pads) else 0
+        used = int(snapshot.depot_in_use[k]) if k < len(snapshot.depot_in_use) else 0
+        for p in range(pads):
+            colour = STATE_COLOURS[1] if p < used else (230, 230, 230)
+            pygame.draw.rect(surface, colour, (x - 7 + (p % 8) * 4, y + 10 + (p // 8) * 4, 3, 3))
+        queue = int(snapshot.depot_queue[k]) if k < len(snapshot.depot_queue) else 0
+        if queue:
+            _text(surface, f"+{queue}", (x + 10, y - 10), 12, STATE_COLOURS[2])
+
+
+def _orders(surface, snapshot, camera: Camera) -> None:
+    import pygame
+
+    if len(snapshot.order_dropoff_m) == 0:
+        return
+    points = camera.to_screen(snapshot.order_dropoff_m)
+    window = np.maximum(snapshot.order_deadline_s - snapshot.order_created_s, 1.0)
+    left = (snapshot.order_deadline_s - snapshot.t_s) / window
+    for (x, y), remaining, carried in zip(points, left, snapshot.order_carried):
+        if remaining < 0:
+            pygame.draw.line(surface, LATE, (x - 4, y - 4), (x + 4, y + 4), 2)
+            pygame.draw.line(surface, LATE, (x - 4, y + 4), (x + 4, y - 4), 2)
+            continue
+        colour = _urgency(remaining)
+        pygame.draw.circle(surface, colour, (x, y), 4)
+        pygame.draw.circle(surface, TEXT if carried else (255, 255, 255), (x, y), 4, 1)
+    for x, y in camera.to_screen(np.unique(snapshot.order_pickup_m, axis=0)):
+        pygame.draw.rect(surface, (250, 250, 250), (x - 3, y - 12, 6, 6))
+        pygame.draw.rect(surface, DEPOT, (x - 3, y - 12, 6, 6), 1)
+
+
+def _urgency(remaining: float) -> tuple[int, int, int]:
+    """Green with time to spare, through yellow, to red at the deadline."""
+    f = float(np.clip(remaining, 0.0, 1.0))
+    if f > 0.5:
+        t = (f - 0.5) * 2
+        return (int(250 - 180 * t), int(200 + 10 * t), int(40 + 40 * t))
+    t = f * 2
+    return (int(220 + 30 * t), int(40 + 160 * t), 40)
+
+
+def _trails(surface, snapshot, camera: Camera) -> None:
+    import pygame
+
+    for d, trail in enumerate(snapshot.trail_m):
+        if len(trail) < 2 or snapshot.position_m[d, 2] <= 0.0:
+            continue
+        colour = STATE_COLOURS[int(snapshot.state[d]) % len(STATE_COLOURS)]
+        faded = tuple(int(c + (255 - c) * 0.55) for c in colour)
+        pygame.draw.lines(surface, faded, False, camera.to_screen(trail[:, :2]).tolist(), 2)
+
+
+def _route(surface, snapshot, camera: Camera, d: int) -> None:
+    import pygame
+
+    route = snapshot.route_m[d] if d < len(snapshot.route_m) else np.empty((0, 3))
+    if len(route) == 0:
+        return
+    points = camera.to_screen(np.concatenate([snapshot.position_m[d : d + 1, :2], route[:, :2]]))
+    _dashed(surface, TEXT, points, 2)
+    pygame.draw.circle(surface, TEXT, points[-1], 5, 2)
+
+
+def _drones(surface, snapshot, camera: Camera, selected: int | None) -> None:
+    import pygame
+
+    points = camera.to_screen(snapshot.position_m[:, :2])
+    altitude = snapshot.position_m[:, 2]
+    sizes = 4.0 + 5.0 * np.clip(altitude / 120.0, 0.0, 1.0)
+    sin = np.sin(snapshot.heading_rad)
+    cos = np.cos(snapshot.heading_rad)
+    width, height = camera.size
+    visible = (points[:, 0] > -20) & (points[:, 0] < width + 20) & (points[:, 1] > -20) & (points[:, 1] < height + 20)
+    for d in np.flatnonzero(visible):
+        x, y = points[d]
+        size = sizes[d]
+        colour = STATE_COLOURS[int(snapshot.state[d]) % len(STATE_COLOURS)]
+        if altitude[d] <= 0.0:
+            pygame.draw.circle(surface, colour, (x, y), 3)
+            continue
+        # A dart pointing along the heading (screen y grows downwards).
+        fx, fy = sin[d], -cos[d]
+        tip = (x + fx * size * 1.6, y + fy * size * 1.6)
+        left = (x - fx * size - fy * size * 0.9, y - fy * size + fx * size * 0.9)
+        right = (x - fx * size + fy * size * 0.9, y - fy * size - fx * size * 0.9)
+        back = (x - fx * size * 0.4, y - fy * size * 0.4)
+        pygame.draw.polygon(surface, colour, (tip, left, back, right))
+        pygame.draw.polygon(surface, (40, 40, 40), (tip, left, back, right), 1)
+        battery = float(snapshot.battery_fraction[d])
+        bar = (int(220 * (1 - battery)), int(170 * battery + 30), 40)
+        pygame.draw.rect(surface, (60, 60, 60), (x - 6, y + size + 2, 12, 3))
+        pygame.draw.rect(surface, bar, (x - 6, y + size + 2, max(1, int(12 * battery)), 3))
+    if selected is not None and 0 <= selected < snapshot.drones:
+        pygame.draw.circle(surface, TEXT, points[selected], 13, 2)
+
+
+# ----------------------------------------------------------------------------- overlays
+
+def _panel(surface, rect) -> None:
+    import pygame
+
+    panel = pygame.Surface((rect[2], rect[3]), pygame.SRCALPHA)
+    panel.fill(PANEL)
+    surface.blit(panel, (rect[0], rect[1]))
+    pygame.draw.rect(surface, (180, 180, 180), rect, 1)
+
+
+def _hud(surface, snapshot, options: DrawOptions) -> None:
+    lines = [
+        (options.title, 16, True),
+        (f"t = {format_duration(snapshot.t_s)}   clock {format_clock(snapshot.clock_s)}", 14, False),
+        ("paused" if options.paused else (f"speed {options.speed:g}x" if options.speed else ""), 14, False),
+        (f"delivered {snapshot.delivered}   late {snapshot.late}   failed {snapshot.failed}   pending {snapshot.pending}", 14, False),
+        (f"energy {snapshot.energy_used_wh / 1000:.2f} kWh   separation losses {snapshot.separation_losses}", 14, False),
+    ]
+    lines = [line for line in lines if line[0]]
+    counts = snapshot.state_counts()
+    busy = [(name, count) for name, count in counts.items() if count]
+    state_lines = ["  ".join(f"{name} {count}" for name, count in busy[i : i + 3]) for i in range(0, len(busy), 3)]
+    height = 14 + 20 * len(lines) + 17 * len(state_lines)
+    _panel(surface, (8, 8, 430, height))
+    y = 14
+    for text, size, bold in lines:
+        _text(surface, text, (16, y), size, TEXT, bold=bold)
+        y += 20
+    for text in state_lines:
+        _text(surface, text, (16, y), 13, (70, 70, 70))
+        y += 17
+
+
+def _legend(surface, snapshot) -> None:
+    import pygame
+
+    names = snapshot.state_names
+    rows = len(names) + 10
+    height = 16 * rows + 16
+    top = surface.get_height() - height - 40
+    _panel(surface, (8, top, 200, height))
+    y = top + 8
+    _text(surface, "drone states", (16, y), 13, TEXT, bold=True)
+    y += 16
+    for index, name in enumerate(names):
+        pygame.draw.rect(surface, STATE_COLOURS[index % len(STATE_COLOURS)], (18, y + 3, 10, 10))
+        _text(surface, name, (34, y), 12, TEXT)
+        y += 16
+    _text(surface, "altitude (icon size)", (16, y), 13, TEXT, bold=True)
+    y += 16
+    x = 22
+    for altitude in ALTITUDE_LEGEND_M:
+        size = 4.0 + 5.0 * altitude / 120.0
+        pygame.draw.polygon(surface, (120, 120, 120), ((x, y + 8 - size), (x - size * 0.8, y + 8 + size * 0.7), (x + size * 0.8, y + 8 + size * 0.7)))
+        _text(surface, f"{altitude:g} m", (x + 10, y + 1), 12, TEXT)
+        x += 60
+    y += 20
+    _text(surface, "buildings (roof height)", (16, y), 13, TEXT, bold=True)
+    y += 16
+    labels = ("<10", "<20", "<40", "<80", "80+")
+    for index, (shade, label) in enumerate(zip(BUILDING_SHADES, labels)):
+        pygame.draw.rect(surface, shade, (18 + index * 36, y + 2, 12, 10))
+        _text(surface, label, (18 + index * 36 + 14, y), 11, TEXT)
+    y += 18
+    pygame.draw.rect(surface, ZONE_PERMANENT, (18, y + 3, 10, 10), 2)
+    _text(surface, "no-fly zone", (34, y), 12, TEXT)
+    y += 16
+    pygame.draw.rect(surface, ZONE_ACTIVE, (18, y + 3, 10, 10))
+    _text(surface, "temporary zone, active", (34, y), 12, TEXT)
+    y += 16
+    pygame.draw.rect(surface, ZONE_UPCOMING, (18, y + 3, 10, 10), 1)
+    _text(surface, "temporary zone, upcoming", (34, y), 12, TEXT)
+    y += 16
+    for index, remaining in enumerate((0.9, 0.4, 0.05)):
+        pygame.draw.circle(surface, _urgency(remaining), (22 + index * 14, y + 8), 4)
+    _text(surface, "drop-off: time to deadline", (66, y), 12, TEXT)
+
+
+def _info_panel(surface, snapshot, d: int) -> None:
+    x0 = surface.get_width() - 250
+    route = snapshot.route_m[d] if d < len(snapshot.route_m) else np.empty((0, 3))
+    here = snapshot.position_m[d]
+    remaining = 0.0
+    if len(route):
+        points = np.concatenate([here[None, :], route])
+        remaining = float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+    orders = np.flatnonzero(snapshot.order_drone == d)
+    lines = [
+        (f"drone {d}", True),
+        (f"state: {snapshot.state_names[int(snapshot.state[d])]}", False),
+        (f"position: {here[0]:.0f}, {here[1]:.0f} m, altitude {here[2]:.0f} m", False),
+        (f"battery: {100 * snapshot.battery_fraction[d]:.0f} %", False),
+        (f"payload: {snapshot.payload_kg[d]:.2f} kg", False),
+        (f"orders: {len(orders)} ({int(snapshot.order_carried[orders].sum())} on board)", False),
+        (f"route ahead: {remaining / 1000:.2f} km, {len(route)} waypoints", False),
+    ]
+    _panel(surface, (x0, 8, 242, 18 * len(lines) + 14))
+    y = 14
+    for text, bold in lines:
+        _text(surface, text, (x0 + 8, y), 13, TEXT, bold=bold)
+        y += 18
+
+
+def _zone_tooltip(surface, snapshot, camera: Camera, scene: Scene, pixel) -> None:
+    index = scene.zone_at(camera.to_world(pixel))
+    if index is None:
+        return
+    floor, ceiling = scene.zone_bands[index]
+    band = f"{floor:g}-{'unlimited' if math.isinf(ceiling) else f'{ceiling:g} m'}"
+    start, end = scene.zone_windows[index]
+    window = "permanent" if start is None and end is None else f"active {format_duration(start or 0)} to {format_duration(end or 0)}"
+    text = f"{scene.zone_names[index]} ({scene.zone_kinds[index]}): {band}, {window}"
+    x, y = pixel
+    _panel(surface, (x + 12, y + 12, 7 * len(text) + 16, 24))
+    _text(surface, text, (x + 20, y + 16), 13, TEXT)
+
+
+def _timeline(surface, snapshot, scene: Scene, span: tuple[float, float]) -> None:
+    import pygame
+
+    rect = timeline_rect(surface.get_size())
+    _panel(surface, (rect[0] - 6, rect[1] - 8, rect[2] + 12, rect[3] + 16))
+    start, end = span
+    pygame.draw.rect(surface, (225, 225, 225), rect)
+    for index, (a, b) in enumerate(scene.zone_windows):
+        if a is None and b is None:
+            continue
+        a = start if a is None else a
+        b = end if b is None else b
+        x0 = rect[0] + rect[2] * np.clip((a - start) / max(end - start, 1e-9), 0, 1)
+        x1 = rect[0] + rect[2] * np.clip((b - start) / max(end - start, 1e-9), 0, 1)
+        pygame.draw.rect(surface, ZONE_UPCOMING, (x0, rect[1], max(1, x1 - x0), rect[3]))
+    f = np.clip((snapshot.t_s - start) / max(end - start, 1e-9), 0, 1)
+    pygame.draw.rect(surface, (31, 119, 180), (rect[0], rect[1] + rect[3] // 3, rect[2] * f, rect[3] // 3))
+    pygame.draw.circle(surface, TEXT, (rect[0] + rect[2] * f, rect[1] + rect[3] / 2), 7)
+
+
+def timeline_rect(size) -> tuple[int, int, int, int]:
+    """Where the replay timeline is drawn (x, y, width, height): clicks there seek."""
+    width, height = size
+    return (230, height - 28, max(50, width - 470), 14)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _polygon(surface, colour, points, width: int = 0) -> None:
+    import pygame
+
+    if len(points) >= 3:
+        pygame.draw.polygon(surface, colour, np.asarray(points).tolist(), width)
+
+
+def _dashed(surface, colour, points, width: int, dash: float = 8.0) -> None:
+    import pygame
+
+    points = np.asarray(points, dtype=float)
+    closed = len(points) > 2 and not np.array_equal(points[0], points[-1])
+    sequence = np.concatenate([points, points[:1]]) if closed else points
+    for a, b in zip(sequence[:-1], sequence[1:]):
+        length = float(np.hypot(*(b - a)))
+        steps = max(1, int(length // dash))
+        for s in range(0, steps, 2):
+            p = a + (b - a) * (s / steps)
+            q = a + (b - a) * (min(s + 1, steps) / steps)
+            pygame.draw.line(surface, colour, p, q, width)
+
+
+_FONTS: dict = {}
+_TEXTS: dict = {}
+
+
+def _text(surface, text: str, position, size: int, colour, anchor: str = "topleft", bold: bool = False) -> None:
+    import pygame
+
+    key = (text, size, colour, bold)
+    rendered = _TEXTS.get(key)
+    if rendered is None:
+        font = _FONTS.get((size, bold))
+        if font is None:
+            if not pygame.font.get_init():
+                pygame.font.init()
+            font = pygame.font.Font(None, int(size * 1.3))
+            font.set_bold(bold)
+            _FONTS[(size, bold)] = font
+        rendered = font.render(text, True, colour)
+        if len(_TEXTS) > 2000:
+            _TEXTS.clear()
+        _TEXTS[key] = rendered
+    rect = rendered.get_rect(**{anchor: (int(position[0]), int(position[1]))})
+    surface.blit(rendered, rect)
