@@ -142,6 +142,11 @@ def _build_parser() -> argparse.ArgumentParser:
     simulation.add_argument("--quick", action="store_true", help="skip city-day and the 2,000-drone case")
     simulation.add_argument("--json", type=Path, metavar="OUT")
     simulation.set_defaults(handler=_bench_sim)
+
+    viz = bench_commands.add_parser("viz", help="frame time of a 1,000-drone snapshot at 1280 x 800")
+    viz.add_argument("--frames", type=int, default=200)
+    viz.add_argument("--json", type=Path, metavar="OUT")
+    viz.set_defaults(handler=_bench_viz)
     return parser
 
 
@@ -403,6 +408,18 @@ def _bench_sim(args: argparse.Namespace) -> int:
     print(bench.format_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _bench_viz(args: argparse.Namespace) -> int:
+    from benchmarks import viz
+
+    if args.frames < 1:
+        raise CommandError(f"--frames: must be >= 1, got {args.frames}")
+    result = viz.run(args.frames)
+    print(viz.format_table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
     return 0
 
 

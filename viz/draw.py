@@ -77,7 +77,7 @@ def draw(surface, snapshot, camera: Camera, scene: Scene, options: DrawOptions |
     _drones(surface, snapshot, camera, options.selected)
     _hud(surface, snapshot, options)
     if options.legend:
-        _legend(surface, snapshot)
+        _cached_legend(surface, snapshot, scene)
     if options.selected is not None and 0 <= options.selected < snapshot.drones:
         _info_panel(surface, snapshot, options.selected)
     if options.hover_px is not None and options.zones:
@@ -95,7 +95,8 @@ def _static_layer(scene: Scene, camera: Camera, options: DrawOptions):
     layer = scene.cache.get(key)
     if layer is not None:
         return layer
-    scene.cache.clear()  # one camera at a time: layers are screen-sized
+    for old_key in [k for k in scene.cache if k[0] == "static"]:
+        del scene.cache[old_key]  # one camera at a time: layers are screen-sized
     layer = pygame.Surface(camera.size)
     layer.fill(GROUND)
     for ring in scene.park_rings:
@@ -152,15 +153,23 @@ def _scale_bar(surface, camera: Camera) -> None:
 def _temporary_zones(surface, snapshot, camera: Camera, scene: Scene) -> None:
     import pygame
 
-    overlay = None
-    for index in snapshot.active_zones:
-        overlay = overlay or pygame.Surface(camera.size, pygame.SRCALPHA)
-        for ring in scene.zone_rings[index]:
-            points = camera.to_screen(ring)
-            _polygon(overlay, (*ZONE_ACTIVE, 95), points)
-            _polygon(overlay, (*ZONE_ACTIVE, 255), points, width=3)
-    if overlay is not None:
-        surface.blit(overlay, (0, 0))
+    if snapshot.active_zones:
+        # The fill of the active zones changes only when they switch: cache it per camera.
+        key = ("active", camera.key, tuple(snapshot.active_zones))
+        cached = scene.cache.get(key)
+        if cached is None:
+            overlay = pygame.Surface(camera.size, pygame.SRCALPHA)
+            for index in snapshot.active_zones:
+                for ring in scene.zone_rings[index]:
+                    points = camera.to_screen(ring)
+                    _polygon(overlay, (*ZONE_ACTIVE, 95), points)
+                    _polygon(overlay, (*ZONE_ACTIVE, 255), points, width=3)
+            bounds = overlay.get_bounding_rect()
+            cached = (overlay.subsurface(bounds).copy(), bounds.topleft)
+            for old_key in [k for k in scene.cache if k[0] == "active"]:
+                del scene.cache[old_key]
+            scene.cache[key] = cached
+        surface.blit(*cached)
     for index in snapshot.active_zones:
         if scene.zone_rings[index]:
             centre = camera.to_screen(np.mean(scene.zone_rings[index][0], axis=0))
@@ -195,41 +204,54 @@ def _orders(surface, snapshot, camera: Camera) -> None:
 
     if len(snapshot.order_dropoff_m) == 0:
         return
-    points = camera.to_screen(snapshot.order_dropoff_m)
+    points = np.round(camera.to_screen(snapshot.order_dropoff_m)).astype(int).tolist()
     window = np.maximum(snapshot.order_deadline_s - snapshot.order_created_s, 1.0)
     left = (snapshot.order_deadline_s - snapshot.t_s) / window
-    for (x, y), remaining, carried in zip(points, left, snapshot.order_carried):
-        if remaining < 0:
+    levels = np.round(np.clip(left, 0.0, 1.0) * 15).astype(int).tolist()
+    late = (left < 0).tolist()
+    carried = snapshot.order_carried.tolist()
+    batch = []
+    for (x, y), level, is_late, is_carried in zip(points, levels, late, carried):
+        if is_late:
             pygame.draw.line(surface, LATE, (x - 4, y - 4), (x + 4, y + 4), 2)
             pygame.draw.line(surface, LATE, (x - 4, y + 4), (x + 4, y - 4), 2)
             continue
-        colour = _urgency(remaining)
-        pygame.draw.circle(surface, colour, (x, y), 4)
-        pygame.draw.circle(surface, TEXT if carried else (255, 255, 255), (x, y), 4, 1)
-    for x, y in camera.to_screen(np.unique(snapshot.order_pickup_m, axis=0)):
+        image, half = _sprite("order", level, bool(is_carried))
+        batch.append((image, (x - half, y - half)))
+    surface.blits(batch, doreturn=False)
+    for x, y in camera.to_screen(np.unique(snapshot.order_pickup_m, axis=0)).tolist():
         pygame.draw.rect(surface, (250, 250, 250), (x - 3, y - 12, 6, 6))
         pygame.draw.rect(surface, DEPOT, (x - 3, y - 12, 6, 6), 1)
 
 
-def _urgency(remaining: float) -> tuple[int, int, int]:
-    """Green with time to spare, through yellow, to red at the deadline."""
-    f = float(np.clip(remaining, 0.0, 1.0))
-    if f > 0.5:
-        t = (f - 0.5) * 2
-        return (int(250 - 180 * t), int(200 + 10 * t), int(40 + 40 * t))
-    t = f * 2
-    return (int(220 + 30 * t), int(40 + 160 * t), 40)
+def _urgency(remaining) -> np.ndarray:
+    """Green with time to spare, through yellow, to red at the deadline (RGB rows)."""
+    f = np.clip(np.asarray(remaining, dtype=float), 0.0, 1.0)
+    upper = (f - 0.5) * 2
+    lower = f * 2
+    red = np.where(f > 0.5, 250 - 180 * upper, 220 + 30 * lower)
+    green = np.where(f > 0.5, 200 + 10 * upper, 40 + 160 * lower)
+    blue = np.where(f > 0.5, 40 + 40 * upper, 40)
+    return np.stack([red, green, blue], axis=-1).astype(int)
+
+
+_FADED = [tuple(int(c + (255 - c) * 0.55) for c in colour) for colour in STATE_COLOURS]
 
 
 def _trails(surface, snapshot, camera: Camera) -> None:
     import pygame
 
-    for d, trail in enumerate(snapshot.trail_m):
-        if len(trail) < 2 or snapshot.position_m[d, 2] <= 0.0:
-            continue
-        colour = STATE_COLOURS[int(snapshot.state[d]) % len(STATE_COLOURS)]
-        faded = tuple(int(c + (255 - c) * 0.55) for c in colour)
-        pygame.draw.lines(surface, faded, False, camera.to_screen(trail[:, :2]).tolist(), 2)
+    airborne = [d for d, trail in enumerate(snapshot.trail_m) if len(trail) >= 2 and snapshot.position_m[d, 2] > 0.0]
+    if not airborne:
+        return
+    # One transform for every trail point, then one polyline per drone.
+    lengths = [len(snapshot.trail_m[d]) for d in airborne]
+    points = camera.to_screen(np.concatenate([snapshot.trail_m[d][:, :2] for d in airborne])).tolist()
+    states = snapshot.state.tolist()
+    start = 0
+    for d, length in zip(airborne, lengths):
+        pygame.draw.lines(surface, _FADED[states[d] % len(_FADED)], False, points[start : start + length], 2)
+        start += length
 
 
 def _route(surface, snapshot, camera: Camera, d: int) -> None:
@@ -243,35 +265,84 @@ def _route(surface, snapshot, camera: Camera, d: int) -> None:
     pygame.draw.circle(surface, TEXT, points[-1], 5, 2)
 
 
+_SPRITES: dict = {}
+_ANGLES = 36  # heading buckets of 10 degrees
+_SIZES = 10  # altitude buckets
+
+
+def _sprite(kind: str, *key):
+    """Small pre-rendered images, drawn with one batched ``blits`` call per frame."""
+    import pygame
+
+    sprite = _SPRITES.get((kind, *key))
+    if sprite is not None:
+        return sprite
+    if kind == "dart":
+        state, size_bucket, angle_bucket = key
+        size = 4.0 + 5.0 * size_bucket / (_SIZES - 1)
+        angle = angle_bucket * 2 * math.pi / _ANGLES
+        fx, fy = math.sin(angle), -math.cos(angle)
+        half = int(math.ceil(size * 1.7)) + 1
+        image = pygame.Surface((2 * half, 2 * half), pygame.SRCALPHA)
+        c = half
+        points = [
+            (c + fx * size * 1.6, c + fy * size * 1.6),
+            (c - fx * size - fy * size * 0.9, c - fy * size + fx * size * 0.9),
+            (c - fx * size * 0.4, c - fy * size * 0.4),
+            (c - fx * size + fy * size * 0.9, c - fy * size - fx * size * 0.9),
+        ]
+        pygame.draw.polygon(image, STATE_COLOURS[state % len(STATE_COLOURS)], points)
+        pygame.draw.polygon(image, (40, 40, 40), points, 1)
+        sprite = (image, half)
+    elif kind == "ground":
+        (state,) = key
+        image = pygame.Surface((7, 7), pygame.SRCALPHA)
+        pygame.draw.circle(image, STATE_COLOURS[state % len(STATE_COLOURS)], (3, 3), 3)
+        sprite = (image, 3)
+    elif kind == "battery":
+        (level,) = key  # 0..12 pixels
+        fraction = level / 12
+        image = pygame.Surface((12, 3))
+        image.fill((60, 60, 60))
+        image.fill((int(220 * (1 - fraction)), int(170 * fraction + 30), 40), (0, 0, max(1, level), 3))
+        sprite = (image, 0)
+    elif kind == "order":
+        level, carried = key  # urgency level 0..15
+        image = pygame.Surface((9, 9), pygame.SRCALPHA)
+        colour = tuple(int(v) for v in _urgency(level / 15))
+        pygame.draw.circle(image, colour, (4, 4), 4)
+        pygame.draw.circle(image, TEXT if carried else (255, 255, 255), (4, 4), 4, 1)
+        sprite = (image, 4)
+    _SPRITES[(kind, *key)] = sprite
+    return sprite
+
+
 def _drones(surface, snapshot, camera: Camera, selected: int | None) -> None:
     import pygame
 
     points = camera.to_screen(snapshot.position_m[:, :2])
     altitude = snapshot.position_m[:, 2]
-    sizes = 4.0 + 5.0 * np.clip(altitude / 120.0, 0.0, 1.0)
-    sin = np.sin(snapshot.heading_rad)
-    cos = np.cos(snapshot.heading_rad)
     width, height = camera.size
     visible = (points[:, 0] > -20) & (points[:, 0] < width + 20) & (points[:, 1] > -20) & (points[:, 1] < height + 20)
-    for d in np.flatnonzero(visible):
-        x, y = points[d]
-        size = sizes[d]
-        colour = STATE_COLOURS[int(snapshot.state[d]) % len(STATE_COLOURS)]
-        if altitude[d] <= 0.0:
-            pygame.draw.circle(surface, colour, (x, y), 3)
+    index = np.flatnonzero(visible)
+    x = np.round(points[index, 0]).astype(int).tolist()
+    y = np.round(points[index, 1]).astype(int).tolist()
+    size_bucket = np.round(np.clip(altitude[index] / 120.0, 0.0, 1.0) * (_SIZES - 1)).astype(int).tolist()
+    angle_bucket = (np.round(snapshot.heading_rad[index] / (2 * math.pi) * _ANGLES).astype(int) % _ANGLES).tolist()
+    level = np.round(np.clip(snapshot.battery_fraction[index], 0.0, 1.0) * 12).astype(int).tolist()
+    states = snapshot.state[index].tolist()
+    flying = (altitude[index] > 0.0).tolist()
+    batch = []
+    for k in range(len(index)):
+        if not flying[k]:
+            image, half = _sprite("ground", states[k])
+            batch.append((image, (x[k] - half, y[k] - half)))
             continue
-        # A dart pointing along the heading (screen y grows downwards).
-        fx, fy = sin[d], -cos[d]
-        tip = (x + fx * size * 1.6, y + fy * size * 1.6)
-        left = (x - fx * size - fy * size * 0.9, y - fy * size + fx * size * 0.9)
-        right = (x - fx * size + fy * size * 0.9, y - fy * size - fx * size * 0.9)
-        back = (x - fx * size * 0.4, y - fy * size * 0.4)
-        pygame.draw.polygon(surface, colour, (tip, left, back, right))
-        pygame.draw.polygon(surface, (40, 40, 40), (tip, left, back, right), 1)
-        battery = float(snapshot.battery_fraction[d])
-        bar = (int(220 * (1 - battery)), int(170 * battery + 30), 40)
-        pygame.draw.rect(surface, (60, 60, 60), (x - 6, y + size + 2, 12, 3))
-        pygame.draw.rect(surface, bar, (x - 6, y + size + 2, max(1, int(12 * battery)), 3))
+        image, half = _sprite("dart", states[k], size_bucket[k], angle_bucket[k])
+        batch.append((image, (x[k] - half, y[k] - half)))
+        size = 4.0 + 5.0 * size_bucket[k] / (_SIZES - 1)
+        batch.append((_sprite("battery", level[k])[0], (x[k] - 6, int(y[k] + size + 2))))
+    surface.blits(batch, doreturn=False)
     if selected is not None and 0 <= selected < snapshot.drones:
         pygame.draw.circle(surface, TEXT, points[selected], 13, 2)
 
@@ -308,6 +379,21 @@ def _hud(surface, snapshot, options: DrawOptions) -> None:
     for text in state_lines:
         _text(surface, text, (16, y), 13, (70, 70, 70))
         y += 17
+
+
+def _cached_legend(surface, snapshot, scene: Scene) -> None:
+    """The legend never changes: draw it once onto a transparent layer and blit that."""
+    import pygame
+
+    key = ("legend", surface.get_size(), snapshot.state_names)
+    layer = scene.cache.get(key)
+    if layer is None:
+        layer = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
+        _legend(layer, snapshot)
+        bounds = layer.get_bounding_rect()
+        layer = (layer.subsurface(bounds).copy(), bounds.topleft)
+        scene.cache[key] = layer
+    surface.blit(*layer)
 
 
 def _legend(surface, snapshot) -> None:
@@ -350,8 +436,8 @@ def _legend(surface, snapshot) -> None:
     pygame.draw.rect(surface, ZONE_UPCOMING, (18, y + 3, 10, 10), 1)
     _text(surface, "temporary zone, upcoming", (34, y), 12, TEXT)
     y += 16
-    for index, remaining in enumerate((0.9, 0.4, 0.05)):
-        pygame.draw.circle(surface, _urgency(remaining), (22 + index * 14, y + 8), 4)
+    for index, colour in enumerate(_urgency([0.9, 0.4, 0.05]).tolist()):
+        pygame.draw.circle(surface, colour, (22 + index * 14, y + 8), 4)
     _text(surface, "drop-off: time to deadline", (66, y), 12, TEXT)
 
 
@@ -401,11 +487,11 @@ def _timeline(surface, snapshot, scene: Scene, span: tuple[float, float]) -> Non
     _panel(surface, (rect[0] - 6, rect[1] - 8, rect[2] + 12, rect[3] + 16))
     start, end = span
     pygame.draw.rect(surface, (225, 225, 225), rect)
-    for index, (a, b) in enumerate(scene.zone_windows):
-        if a is None and b is None:
+    for window_start, window_end in scene.zone_windows:
+        if window_start is None and window_end is None:
             continue
-        a = start if a is None else a
-        b = end if b is None else b
+        a = start if window_start is None else window_start
+        b = end if window_end is None else window_end
         x0 = rect[0] + rect[2] * np.clip((a - start) / max(end - start, 1e-9), 0, 1)
         x1 = rect[0] + rect[2] * np.clip((b - start) / max(end - start, 1e-9), 0, 1)
         pygame.draw.rect(surface, ZONE_UPCOMING, (x0, rect[1], max(1, x1 - x0), rect[3]))
