@@ -19,9 +19,8 @@ deadline (seconds, ties broken by delivery time), least energy (watt-hours).
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from planners._jit import kernel, parallel_kernel
+from planners._jit import kernel
 from planners.energy import (
     P_CLIMB_RATE,
     P_DESCENT_RATE,
@@ -102,7 +101,7 @@ def _home(params, travel, x, y, depot_xy, depot_open):
     return best, best_t, best_e
 
 
-@parallel_kernel
+@kernel
 def fly_matrix(params, travel, payload, from_xyz, to_xyz):
     """Time (s) and energy (Wh) of flying from every ``from_xyz`` point to every ``to_xyz``
     point (``_fly``: via the cruise altitude), as two ``(n_from, n_to)`` matrices."""
@@ -110,21 +109,21 @@ def fly_matrix(params, travel, payload, from_xyz, to_xyz):
     m = to_xyz.shape[0]
     seconds = np.empty((n, m))
     energy = np.empty((n, m))
-    for a in prange(n):
+    for a in range(n):
         for b in range(m):
             seconds[a, b], energy[a, b] = _fly(params, travel, payload, from_xyz[a, 0], from_xyz[a, 1], from_xyz[a, 2],
                                                to_xyz[b, 0], to_xyz[b, 1], to_xyz[b, 2])
     return seconds, energy
 
 
-@parallel_kernel
+@kernel
 def nearest_depots(params, travel, xy, depot_xy, depot_open):
     """For every point, the cheapest open depot to fly home to and that flight's s and Wh."""
     n = xy.shape[0]
     depot = np.empty(n, np.int64)
     seconds = np.empty(n)
     energy = np.empty(n)
-    for i in prange(n):
+    for i in range(n):
         depot[i], seconds[i], energy[i] = _home(params, travel, xy[i, 0], xy[i, 1], depot_xy, depot_open)
     return depot, seconds, energy
 
@@ -218,7 +217,7 @@ def _order_tail(params, travel, objective, pickup, dropoff, weight, home_s, home
     return delivered, end, used
 
 
-@parallel_kernel
+@kernel
 def single_order_costs(
     params, travel, objective, now_s,
     drone_xyz, drone_free_s, drone_energy_wh,
@@ -236,7 +235,7 @@ def single_order_costs(
     tail_delivery = np.empty(n_o)
     tail_end = np.empty(n_o)
     tail_wh = np.empty(n_o)
-    for o in prange(n_o):
+    for o in range(n_o):
         tail_delivery[o], tail_end[o], tail_wh[o] = _order_tail(
             params, travel, objective, pickup, dropoff, weight, home_s, home_wh, o
         )
@@ -244,7 +243,7 @@ def single_order_costs(
     delivered = np.empty((n_d, n_o))
     energy = np.empty((n_d, n_o))
     max_payload = params[P_MAX_PAYLOAD]
-    for d in prange(n_d):
+    for d in range(n_d):
         for o in range(n_o):
             t, e = _fly(params, travel, 0.0, drone_xyz[d, 0], drone_xyz[d, 1], drone_xyz[d, 2],
                         pickup[o, 0], pickup[o, 1], 0.0)
@@ -290,9 +289,11 @@ def linear_sum_assignment(cost):
         n_remaining = n_cols
         for j in range(n_cols):
             remaining[j] = n_cols - 1 - j
-        in_rows[:] = False
-        in_cols[:] = False
-        shortest[:] = np.inf
+        for row in range(n_rows):
+            in_rows[row] = False
+        for column in range(n_cols):
+            in_cols[column] = False
+            shortest[column] = np.inf
         sink = -1
         while sink == -1:
             best_index = -1
@@ -335,13 +336,13 @@ def linear_sum_assignment(cost):
 
 
 @kernel
-def greedy_first_come(cost, created_s):
+def greedy_first_come(cost, order):
     """Baseline: orders in order of creation each take the cheapest still-free feasible drone.
 
-    Returns ``drone4order`` (-1: none left or none feasible).
+    ``order`` lists the orders by creation time. Returns ``drone4order`` (-1: none left
+    or none feasible).
     """
     n_d, n_o = cost.shape
-    order = np.argsort(created_s, kind="mergesort")
     used = np.zeros(n_d, np.bool_)
     drone4order = np.full(n_o, -1, np.int64)
     for o in order:
@@ -447,14 +448,15 @@ def improve_routes(
     params, travel, objective, now_s, unassigned_penalty,
     drone_xyz, drone_free_s, drone_energy_wh,
     pickup, dropoff, weight, deadline, home_s, home_wh,
-    routes, lengths, drone4order, candidates, budget,
+    routes, lengths, drone4order, candidates, budget, order_list,
 ):
     """Cheapest insertion of unassigned orders, then relocate moves, within ``budget``
     route evaluations (a count, not a clock, so the same inputs give the same routes).
 
     ``routes[d, :lengths[d]]`` hold each drone's stops and are improved in place;
     ``drone4order`` is updated. ``candidates[o]`` lists the drones to try for order o
-    (-1 padded), nearest first. Moves are accepted only when they lower the total cost
+    (-1 padded), nearest first; ``order_list`` gives the insertion order (by deadline).
+    Moves are accepted only when they lower the total cost
     (route costs plus ``unassigned_penalty`` per unassigned order), so the result is never
     worse than the start. Returns ``(total_cost, evaluations)``.
     """
@@ -468,7 +470,6 @@ def improve_routes(
         route_cost[d] = c if ok else np.inf
     evaluations = 0
     # 1. Cheapest insertion, orders by deadline (then index: deterministic).
-    order_list = np.argsort(deadline, kind="mergesort")
     for o in order_list:
         if drone4order[o] >= 0 or evaluations >= budget:
             continue
@@ -539,7 +540,8 @@ def improve_routes(
                 drone4order[o] = best_d
                 improved = True
             else:
-                routes[d0, :saved_length] = saved
+                for index in range(saved_length):
+                    routes[d0, index] = saved[index]
                 lengths[d0] = saved_length
     total = 0.0
     for d in range(n_d):
@@ -554,10 +556,11 @@ def improve_routes(
 # ----------------------------------------------------------------------------- charging
 
 @kernel
-def choose_charging(params, travel, drone_xyz, drone_energy_wh, needs_charge, depot_xy, pads_total, pads_free, queue, charge_s):
+def choose_charging(params, travel, drone_xyz, drone_energy_wh, needs_charge, depot_xy, pads_total, pads_free, queue, charge_s, order):
     """Send each drone that needs a charge to the depot where it can start charging soonest.
 
-    Drones are handled in order of rising battery (the emptiest first, then by index).
+    Drones are handled in ``order`` (the caller passes rising battery, emptiest first,
+    ties by index).
     A depot's pads are a finite resource: every drone sent there takes a pad or joins its
     queue, which delays the next by ``charge_s`` per pad. Only depots reachable with the
     reserve intact are considered; if none is, the nearest by energy is used (the caller
@@ -569,7 +572,6 @@ def choose_charging(params, travel, drone_xyz, drone_energy_wh, needs_charge, de
     wait = np.zeros(n)
     free = pads_free.copy().astype(np.float64)
     waiting = queue.copy().astype(np.float64)
-    order = np.argsort(drone_energy_wh, kind="mergesort")
     for d in order:
         if not needs_charge[d]:
             continue

@@ -102,9 +102,12 @@ def _radix_reserve(pn, pk, pnext, used, extra):
     new_n = np.empty(capacity, np.int32)
     new_k = np.empty(capacity, np.uint64)
     new_next = np.empty(capacity, np.int32)
-    new_n[:used] = pn[:used]
-    new_k[:used] = pk[:used]
-    new_next[:used] = pnext[:used]
+    # Element loops rather than slice copies: a slice copy drags in numba's shape-checked
+    # error path, which costs seconds of compilation.
+    for index in range(used):
+        new_n[index] = pn[index]
+        new_k[index] = pk[index]
+        new_next[index] = pnext[index]
     return new_n, new_k, new_next
 
 
@@ -214,8 +217,9 @@ def _heap_reserve(hk, hn, size, extra):
         capacity *= 2
     new_k = np.empty(capacity, np.float64)
     new_n = np.empty(capacity, np.int32)
-    new_k[:size] = hk[:size]
-    new_n[:size] = hn[:size]
+    for index in range(size):
+        new_k[index] = hk[index]
+        new_n[index] = hn[index]
     return new_k, new_n
 
 
@@ -894,7 +898,8 @@ def astar_batch(
             expansions[q] = e
             owner[q] = t
             if used + length <= capacity:
-                path_buffer[t, used : used + length] = scratch[t, :length]
+                for index in range(length):
+                    path_buffer[t, used + index] = scratch[t, index]
                 offset[q] = used
                 lengths[q] = length
                 used += length

@@ -336,7 +336,7 @@ class GreedyPolicy:
     name: str = "greedy"
 
     def plan(self, problem: DispatchProblem) -> DispatchPlan:
-        drone4order = F.greedy_first_come(problem.estimates.cost, problem.orders.created_s)
+        drone4order = F.greedy_first_come(problem.estimates.cost, np.argsort(problem.orders.created_s, kind="stable"))
         return _single_order_plan(problem, drone4order)
 
 
@@ -399,7 +399,7 @@ class BatchingPolicy:
             fleet.position_m, np.maximum(fleet.free_s, problem.now_s), fleet.energy_wh,
             orders.pickup_m, orders.dropoff_m, orders.weight_kg, orders.deadline_s,
             problem.estimates.home_s, problem.estimates.home_wh,
-            routes, lengths, drone4order, candidates, int(self.budget),
+            routes, lengths, drone4order, candidates, int(self.budget), np.argsort(orders.deadline_s, kind="stable"),
         )
         return DispatchPlan(
             routes=[_stops(routes[d, : lengths[d]]) for d in range(n_d)],
@@ -494,6 +494,7 @@ def dispatch(
     depot4drone, _ = F.choose_charging(
         params, travel_array, fleet.position_m, fleet.energy_wh, needs_charge,
         depots.position_m, depots.pads, depots.free_pads, depots.queue, float(charge_s),
+        np.argsort(fleet.energy_wh, kind="stable"),
     )
     plan.charge_depot = depot4drone
     if forecast_per_depot is not None:

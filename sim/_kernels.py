@@ -157,7 +157,8 @@ def advance(
         k = _conflicts(position, cruising, m, sep_h, sep_v, current)
         pair_seconds += k * step_dt
         new_losses += _count_new(current, k, conflicts_prev, n_conflicts_prev)
-        conflicts_prev[:k] = current[:k]
+        for index in range(k):
+            conflicts_prev[index] = current[index]
         n_conflicts_prev = k
     return n_traj, n_events, new_losses, pair_seconds, n_conflicts_prev, depleted
 
@@ -214,7 +215,15 @@ def _conflicts(position, members, m, sep_h, sep_v, out):
                             out[found] = (np.int64(d) << 32) | np.int64(e)
                         found += 1
     found = min(found, capacity)
-    out[:found].sort()
+    # Insertion sort: few pairs are ever in conflict at once, and numba's sorts cost
+    # seconds of compilation.
+    for a in range(1, found):
+        key = out[a]
+        b = a - 1
+        while b >= 0 and out[b] > key:
+            out[b + 1] = out[b]
+            b -= 1
+        out[b + 1] = key
     return found
 
 
