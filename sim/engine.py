@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from maps import Airspace, City, generate_city
-from planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch
+from planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, rebalance
 from sim import _kernels as K
 from sim.demand import Orders, generate_orders
 from sim.routing import HOVER_HEIGHT_M, LayerRouter, PlanBuilder, leg_layer, measure_detour
@@ -35,6 +35,9 @@ from sim.snapshot import (
 )
 
 TRAIL_S = 60.0  # seconds of flown path shown behind each drone
+REGIONAL_DISPATCH_DRONES = 150  # above this many available drones, dispatch by region
+REGION_DEPOTS = 4  # most depots per dispatch region
+REGION_DRONES = 200  # drones per dispatch region, roughly
 
 # Drone states (codes in the recording; names in STATE_NAMES).
 IDLE, CHARGING, WAITING_PAD, TAKEOFF, TO_PICKUP, PICKING_UP, TO_DROPOFF, DELIVERING, RETURNING, REPOSITIONING, ESCAPING = range(11)
@@ -190,6 +193,9 @@ class Simulation:
             wind_mps=self.wind,
             pickup_time_s=30.0,
         )
+        # Regions hold about REGION_DRONES drones (between 1 and REGION_DEPOTS depots).
+        per_depot = max(1.0, self.n_drones / max(1, len(self.depots_xy)))
+        self._regions = depot_regions(self.depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS)))
         self.setup_seconds = time.perf_counter() - tic
 
     # ------------------------------------------------------------------ scheduling
@@ -419,51 +425,84 @@ class Simulation:
         return idle | waiting
 
     def _dispatch(self) -> None:
+        """One dispatch round. Large fleets are dispatched region by region (groups of
+        neighbouring depots holding about `REGION_DRONES` drones; an order belongs to the
+        region of its pickup depot), so a round costs in proportion to the fleet, not its
+        square; rebalancing then moves idle drones between all depots."""
         tic = time.perf_counter()
         self.counters.dispatch_rounds += 1
         open_orders = self._open_orders()
         available = self._available()
         spec = self.scenario.dispatch
-        if len(open_orders) == 0 and not available.any():
-            self.counters.timers["dispatch"] += time.perf_counter() - tic
-            return
         drones = np.flatnonzero(available)
         if len(drones) == 0:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return
+        free_pads = self.pads - np.array([len(u) for u in self.pad_users])
+        depots = DepotState(self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue]))
+        if len(drones) > REGIONAL_DISPATCH_DRONES and len(self._regions) > 1:
+            groups = [
+                (drones[np.isin(self.at_depot[drones], members)],
+                 open_orders[np.isin(self.orders.pickup_depot[open_orders], members)])
+                for members in self._regions
+            ]
+        else:
+            groups = [(drones, open_orders)]
+        decisions = []
+        for group_drones, group_orders in groups:
+            if len(group_drones):
+                decisions.append(self._plan_group(group_drones, group_orders, depots, len(groups) == 1))
+        self.counters.timers["dispatch"] += time.perf_counter() - tic
+        idle = []
+        for group_drones, group_orders, plan in decisions:
+            for row, d in enumerate(group_drones):
+                route = plan.routes[row]
+                if len(route):
+                    stops = [(int(group_orders[o]), int(kind)) for o, kind in route]
+                    self._start_trip(int(d), stops)
+                elif plan.charge_depot[row] >= 0:
+                    self._send_to(int(d), int(plan.charge_depot[row]), charge=True)
+                elif plan.rebalance_depot[row] >= 0:
+                    self._send_to(int(d), int(plan.rebalance_depot[row]), charge=False)
+                else:
+                    idle.append(int(d))
+        if spec.rebalance and len(decisions) > 1 and idle:
+            tic = time.perf_counter()
+            idle = np.array(idle, np.int64)
+            fleet = self._fleet_state(idle)
+            target = rebalance(fleet, depots, self.model, self.travel, np.ones(len(idle), bool), self._forecast())
+            self.counters.timers["dispatch"] += time.perf_counter() - tic
+            for row, d in enumerate(idle):
+                if target[row] >= 0:
+                    self._send_to(int(d), int(target[row]), charge=False)
+
+    def _fleet_state(self, drones: np.ndarray) -> FleetState:
+        return FleetState(
+            np.c_[self.depots_xy[np.maximum(self.at_depot[drones], 0)], np.zeros(len(drones))],
+            np.full(len(drones), self.t), self.battery[drones], np.ones(len(drones), bool),
+        )
+
+    def _plan_group(self, drones: np.ndarray, open_orders: np.ndarray, depots: DepotState, rebalance_here: bool):
+        """Run the dispatch policy for some drones and orders; returns (drones, orders, plan)."""
+        spec = self.scenario.dispatch
         # The most urgent orders first: at most a few per available drone, so a backlog
         # does not make every round slower without giving any drone more to choose from.
         limit = max(50, 3 * len(drones))
         if len(open_orders) > limit:
             urgent = np.lexsort((open_orders, self.orders.deadline_s[open_orders]))[:limit]
             open_orders = np.sort(open_orders[urgent])
-        fleet = FleetState(
-            np.c_[self.depots_xy[np.maximum(self.at_depot[drones], 0)], np.zeros(len(drones))],
-            np.full(len(drones), self.t), self.battery[drones], np.ones(len(drones), bool),
-        )
         orders = self.orders
         batch = OrderBatch(
             orders.pickup_xy[open_orders], orders.dropoff_xy[open_orders], orders.weight_kg[open_orders],
             orders.created_s[open_orders], orders.deadline_s[open_orders], self.order_min_wh[open_orders],
         )
-        free_pads = self.pads - np.array([len(u) for u in self.pad_users])
-        depots = DepotState(self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue]))
-        forecast = self._forecast() if spec.rebalance else None
+        forecast = self._forecast() if spec.rebalance and rebalance_here else None
         plan = dispatch(
-            fleet, batch, depots, self.model, self.travel, self.t,
+            self._fleet_state(drones), batch, depots, self.model, self.travel, self.t,
             policy=spec.policy, objective=spec.objective, charge_threshold=spec.charge_threshold,
             forecast_per_depot=forecast,
         )
-        self.counters.timers["dispatch"] += time.perf_counter() - tic
-        for row, d in enumerate(drones):
-            route = plan.routes[row]
-            if len(route):
-                stops = [(int(open_orders[o]), int(kind)) for o, kind in route]
-                self._start_trip(int(d), stops)
-            elif plan.charge_depot[row] >= 0:
-                self._send_to(int(d), int(plan.charge_depot[row]), charge=True)
-            elif plan.rebalance_depot[row] >= 0:
-                self._send_to(int(d), int(plan.rebalance_depot[row]), charge=False)
+        return drones, open_orders, plan
 
     def _forecast(self) -> np.ndarray:
         """Drones wanted at each depot for the next half hour: the orders the demand rate
@@ -847,6 +886,20 @@ class Simulation:
             lines = shapely.linestrings(np.stack([p[band, :2], q[band, :2]], axis=1))
             count += int(shapely.intersects(lines, zone.geometry.buffer(zone.buffer_m) if zone.buffer_m else zone.geometry).sum())
         return count
+
+
+def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
+    """Groups of about ``per_region`` neighbouring depots: horizontal strips by y, then
+    runs by x within each strip (deterministic: ties by index)."""
+    n = len(depots_xy)
+    regions = max(1, -(-n // per_region))
+    strips = max(1, int(round(np.sqrt(regions))))
+    by_y = np.lexsort((np.arange(n), depots_xy[:, 1]))
+    groups = []
+    for strip in np.array_split(by_y, strips):
+        by_x = strip[np.lexsort((strip, depots_xy[strip, 0]))]
+        groups.extend(part for part in np.array_split(by_x, max(1, -(-len(strip) // per_region))) if len(part))
+    return [np.sort(group) for group in groups]
 
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:

@@ -194,3 +194,17 @@ def test_drone_model_matches_rodrigues_2022_measurements():
     K.time_path(params, 0.0, 0.0, xyz, kind, hold, payload, 0.0, 130.0, times, energy)
     used = energy[0] - energy[-1]
     assert 92 * 0.65 <= used <= 92 * 1.35, used
+
+
+def test_depot_regions_partition_neighbouring_depots():
+    from sim.engine import depot_regions
+
+    rng = np.random.default_rng(2)
+    depots = rng.uniform(0, 10000, (20, 2))
+    regions = depot_regions(depots, 4)
+    members = np.concatenate(regions)
+    assert sorted(members.tolist()) == list(range(20)) and all(1 <= len(r) <= 5 for r in regions)
+    assert [r.tolist() for r in regions] == [r.tolist() for r in depot_regions(depots, 4)]
+    spread = np.mean([np.ptp(depots[r], axis=0).max() for r in regions])
+    assert spread < 0.7 * np.ptp(depots, axis=0).max()  # regions are local
+    assert len(depot_regions(depots, 1)) == 20 and len(depot_regions(depots[:1], 4)) == 1
