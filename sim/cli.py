@@ -341,11 +341,7 @@ def _bench_raster(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
-    result = rasterize.run(args.repeats, args.seed)
-    print(rasterize.format_table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0
+    return _report_benchmark(rasterize, rasterize.run(args.repeats, args.seed), args.json)
 
 
 def _bench_planners(args: argparse.Namespace) -> int:
@@ -375,6 +371,14 @@ def _bench_planners(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_benchmark(module, result, out: Path | None) -> int:
+    """Print a benchmark's table and write its figures as JSON when asked."""
+    print(module.format_table(result))
+    if out:
+        out.write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def _bench_kernels(args: argparse.Namespace) -> int:
     from benchmarks import kernels
 
@@ -382,11 +386,7 @@ def _bench_kernels(args: argparse.Namespace) -> int:
         raise CommandError(f"--map: {args.map}: no such file")
     if args.queries < 2:
         raise CommandError(f"--queries: must be >= 2, got {args.queries}")
-    result = kernels.run(args.map or kernels.DEFAULT_MAP, args.queries)
-    print(kernels.format_table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0
+    return _report_benchmark(kernels, kernels.run(args.map or kernels.DEFAULT_MAP, args.queries), args.json)
 
 
 def _bench_fleet(args: argparse.Namespace) -> int:
@@ -394,21 +394,13 @@ def _bench_fleet(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
-    document = fleet.run(args.repeats)
-    print(fleet.format_table(document))
-    if args.json:
-        args.json.write_text(json.dumps(document, indent=2))
-    return 0
+    return _report_benchmark(fleet, fleet.run(args.repeats), args.json)
 
 
 def _bench_sim(args: argparse.Namespace) -> int:
     from benchmarks import sim as bench
 
-    results = bench.run(quick=args.quick)
-    print(bench.format_table(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
+    return _report_benchmark(bench, bench.run(quick=args.quick), args.json)
 
 
 def _bench_viz(args: argparse.Namespace) -> int:
@@ -416,11 +408,7 @@ def _bench_viz(args: argparse.Namespace) -> int:
 
     if args.frames < 1:
         raise CommandError(f"--frames: must be >= 1, got {args.frames}")
-    result = viz.run(args.frames)
-    print(viz.format_table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0
+    return _report_benchmark(viz, viz.run(args.frames), args.json)
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:
