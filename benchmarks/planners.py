@@ -272,7 +272,11 @@ def format_table(document: dict[str, Any]) -> str:
         s = entry["summary"]
         mismatch = "-" if s["mismatches"] is None else str(s["mismatches"])
         rate = "-" if s["expansions_per_second"] is None else f"{s['expansions_per_second']:.3g}"
-        ratios = ", ".join(f"{peer} {value:.2f}x" for peer, value in s.get("time_ratio_to_peer", {}).items() if value)
+        ratios = ", ".join(
+            f"{peer} {value:.2f}x" if value >= 0.1 else f"{peer} 1/{1 / value:.0f}"
+            for peer, value in s.get("time_ratio_to_peer", {}).items()
+            if value
+        )
         extra = []
         if s.get("mean_ratio_to_optimal") and abs(s["mean_ratio_to_optimal"] - 1) > 1e-9:
             extra.append(f"mean/opt {s['mean_ratio_to_optimal']:.4f}")
