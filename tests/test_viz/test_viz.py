@@ -207,3 +207,18 @@ def test_replay_without_a_display_says_to_use_render(tmp_path):
                             capture_output=True, text=True, env=environment, check=False, timeout=120)
     assert result.returncode == 2
     assert "use 'dronesim render'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_live_view_advances_the_simulation_and_finishes_the_run():
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
+    from tiny import TINY
+
+    from sim.engine import Simulation
+    from sim.scenario import from_toml_text
+    from viz.app import run_live
+
+    simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=400)
+    seen = []
+    report = run_live(simulation, speed=4000.0, max_frames=6, on_frame=lambda index: seen.append(simulation.t))
+    assert seen[-1] > seen[0]  # the window moved simulated time forwards
+    assert report.sim_seconds == 400 and report.orders_created == report.orders_delivered + report.orders_failed + report.orders_pending
