@@ -291,8 +291,8 @@ def solve_assignment(cost: np.ndarray) -> np.ndarray:
     big = span * (min(n_rows, n_cols) + 1)
     work = np.where(feasible, cost - finite_min, big)
     transposed = n_rows > n_cols
-    if transposed:
-        work = np.ascontiguousarray(work.T)
+    # Always C order: the kernel is compiled once per memory layout.
+    work = np.ascontiguousarray(work.T if transposed else work)
     col4row = F.linear_sum_assignment(work)
     if transposed:
         row4col = col4row
