@@ -1003,6 +1003,65 @@ def dijkstra_field(
 
 
 @kernel
+def dijkstra_field_2d(blocked, px, straight, source, distance, parent):
+    """`dijkstra_field` for one uniform-cost layer: the eight moves inline (straight moves
+    cost ``straight`` metres, diagonals that times sqrt(2)); same fields, about twice as
+    fast."""
+    distance[:] = np.inf
+    parent[:] = -1
+    head, pn, pk, pnext = _radix_new()
+    last = np.uint64(0)
+    settled = np.zeros(distance.shape[0], np.uint8)
+    distance[source] = 0.0
+    parent[source] = source
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, source)
+    queued = 1
+    count = 0
+    diagonal = straight * SQRT2
+    while queued > 0:
+        entry, last = _radix_pop(head, pk, pnext, last)
+        n = pn[entry]
+        queued -= 1
+        if settled[n] != 0:
+            continue
+        settled[n] = 1
+        count += 1
+        if used + 8 > pn.shape[0]:
+            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
+        dn = distance[n]
+        free_e = blocked[n + 1] == 0
+        free_w = blocked[n - 1] == 0
+        free_n = blocked[n + px] == 0
+        free_s = blocked[n - px] == 0
+        for m in range(8):
+            if m == 0:
+                v, ok = n + 1, free_e
+            elif m == 1:
+                v, ok = n - 1, free_w
+            elif m == 2:
+                v, ok = n + px, free_n
+            elif m == 3:
+                v, ok = n - px, free_s
+            elif m == 4:
+                v, ok = n + px + 1, free_e and free_n
+            elif m == 5:
+                v, ok = n + px - 1, free_w and free_n
+            elif m == 6:
+                v, ok = n - px + 1, free_e and free_s
+            else:
+                v, ok = n - px - 1, free_w and free_s
+            if not ok or blocked[v] != 0 or settled[v] != 0:
+                continue
+            candidate = dn + (straight if m < 4 else diagonal)
+            if candidate < distance[v]:
+                distance[v] = candidate
+                parent[v] = n
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate, v)
+                queued += 1
+    return count
+
+
+@kernel
 def trace_field(parent, cell, path):
     """Route from the field's source to ``cell`` read off ``parent``; returns its length (0: unreachable)."""
     if parent[cell] < 0:

@@ -521,7 +521,10 @@ class PlanningGrid:
         size = self._blocked.shape[0]
         distance = np.empty(size, np.float64)
         parent = np.empty(size, np.int32)
-        K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
+        if self.jps_applicable:  # one uniform-cost layer: the specialised kernel
+            K.dijkstra_field_2d(self._blocked, self.px, self.cell_size_m * self.hmin, source_node, distance, parent)
+        else:
+            K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
         return DistanceField(self, tuple(int(v) for v in source), distance, parent)
 
     def step_graph(self):

@@ -174,24 +174,29 @@ def _load(name: str):
 
 
 def _run(args: argparse.Namespace) -> int:
+    import tempfile
+
     from sim.engine import Simulation
     from sim.recording import write_recording
+    from sim.warmup import Warmup, kernels_cached
 
     scenario = _load(args.scenario)
     if args.seed is not None and args.seed < 0:
         raise CommandError(f"--seed: must be >= 0, got {args.seed}")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CommandError(f"--duration: must be > 0, got {args.duration}")
-    simulation = Simulation(scenario, seed=args.seed, duration_s=args.duration)
-    if args.view:
-        from viz.app import DisplayError, run_live
-
+    with tempfile.TemporaryDirectory(prefix="dronesim-warmup-") as markers:
+        warmup = None
+        if not kernels_cached():
+            # First run on this machine: compile half of the kernels on the other core.
+            warmup = Warmup(Path(markers))
         try:
-            report = run_live(simulation, speed=args.speed)
-        except DisplayError as error:
-            raise CommandError(str(error)) from None
-    else:
-        report = _run_with_progress(simulation, quiet=args.quiet)
+            simulation = Simulation(scenario, seed=args.seed, duration_s=args.duration)
+            simulation.warmup = warmup
+            report = _simulate(simulation, args)
+        finally:
+            if warmup is not None:
+                warmup.close()
     if args.report:
         report.write(args.report)
     if args.record:
@@ -202,6 +207,19 @@ def _run(args: argparse.Namespace) -> int:
             if path:
                 print(f"{what:<12}  {path}")
     return 0
+
+
+def _simulate(simulation, args: argparse.Namespace):
+    if args.view:
+        from viz.app import DisplayError, run_live
+
+        try:
+            report = run_live(simulation, speed=args.speed)
+        except DisplayError as error:
+            raise CommandError(str(error)) from None
+    else:
+        report = _run_with_progress(simulation, quiet=args.quiet)
+    return report
 
 
 def _run_with_progress(simulation, quiet: bool):

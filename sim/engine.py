@@ -169,7 +169,6 @@ class Simulation:
         self._energy_used_wh = 0.0
         self._busy_seconds = 0.0
         self._last_logged = self.state.copy()
-        self._planner_calls_before = 0
         self._separation_log: list[tuple[float, int]] = [(0.0, 0)]
         self.charge_start_s = np.full(n, np.nan)
         self.charge_start_wh = np.zeros(n)
@@ -184,6 +183,7 @@ class Simulation:
                         self._schedule(moment, _ZONE, index)
         self._schedule(0.0, _DISPATCH, 0)
         self.router = LayerRouter(self.airspace, 0.0, scenario.planner.name, scenario.planner.smooth, self.counters.timers)
+        self._routers = {self.router.active: self.router}
         self.detour_factor = measure_detour(self.router, self.layers_used[0], self.depots_xy, self._detour_rng)
         # Estimates lean high (the highest cruise layer, 5 % more detour than measured) so
         # that trips the dispatcher picks rarely fail the exact check on the routed plan.
@@ -195,6 +195,7 @@ class Simulation:
         )
         # Regions hold about REGION_DRONES drones (between 1 and REGION_DEPOTS depots).
         per_depot = max(1.0, self.n_drones / max(1, len(self.depots_xy)))
+        self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
         self._regions = depot_regions(self.depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS)))
         self.setup_seconds = time.perf_counter() - tic
 
@@ -250,6 +251,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ stepping
     def _advance(self, t_next: float) -> None:
+        self._await("advance")
         tic = time.perf_counter()
         remaining = int(np.maximum(self.plan_len - 1 - self.plan_pos, 0).sum())
         capacity = remaining + 1
@@ -424,6 +426,11 @@ class Simulation:
         )
         return idle | waiting
 
+    def _await(self, group: str) -> None:
+        """With a warm-up process compiling kernels, let it finish ``group`` first."""
+        if self.warmup is not None:
+            self.warmup.wait(group)
+
     def _dispatch(self) -> None:
         """One dispatch round. Large fleets are dispatched region by region (groups of
         neighbouring depots holding about `REGION_DRONES` drones; an order belongs to the
@@ -520,6 +527,7 @@ class Simulation:
         if plan is None:
             self.counters.rejected_trips += 1
             return
+        self._await("plan")
         timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
@@ -664,8 +672,13 @@ class Simulation:
         """A temporary zone switched on or off: new grids, and replans for every drone
         whose remaining route would cross a zone now active."""
         tic = time.perf_counter()
-        self._planner_calls_before += self.router.planner_calls
-        self.router = LayerRouter(self.airspace, self.t, self.scenario.planner.name, self.scenario.planner.smooth, self.counters.timers)
+        active_now = tuple(i for i, zone in enumerate(self.airspace.zones) if zone.is_temporary and zone.active_at(self.t))
+        # The same zones active again (a zone switched off): that epoch's grids and fields still hold.
+        router = self._routers.get(active_now)
+        if router is None:
+            router = LayerRouter(self.airspace, self.t, self.scenario.planner.name, self.scenario.planner.smooth, self.counters.timers)
+            self._routers[active_now] = router
+        self.router = router
         self.counters.timers["planning"] += time.perf_counter() - tic
         active = [zone for zone in self.airspace.zones if zone.is_temporary and zone.active_at(self.t)]
         if not active:

@@ -188,7 +188,7 @@ def build_report(simulation, wall_seconds: float) -> Report:
         battery_depletions=int(s.counters.battery_depletions),
         replans=int(s.counters.replans),
         zone_escapes=int(s.counters.zone_escapes),
-        planner_calls=int(s.router.planner_calls + s._planner_calls_before),
+        planner_calls=int(sum(router.planner_calls for router in s._routers.values())),
         rejected_trips=int(s.counters.rejected_trips),
         dispatch_rounds=int(s.counters.dispatch_rounds),
         time_s={**{k: float(v) for k, v in s.counters.timers.items()}, "setup": float(s.setup_seconds)},

@@ -117,7 +117,7 @@ def test_expansion_limit_and_unreachable_are_statuses():
         grid.astar((0, 0, 0), (0, 10, 0))
 
 
-@pytest.mark.parametrize("case", ["2d-costs", "3d-layered-costs"])
+@pytest.mark.parametrize("case", ["2d-uniform", "2d-costs", "3d-layered-costs"])
 def test_distance_field_equals_networkx_single_source(case):
     airspace = random_airspace(9, **CASES[case])
     grid = PlanningGrid(airspace, climb_penalty_per_m=1.0)

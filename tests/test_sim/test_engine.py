@@ -208,3 +208,15 @@ def test_depot_regions_partition_neighbouring_depots():
     spread = np.mean([np.ptp(depots[r], axis=0).max() for r in regions])
     assert spread < 0.7 * np.ptp(depots, axis=0).max()  # regions are local
     assert len(depot_regions(depots, 1)) == 20 and len(depot_regions(depots[:1], 4)) == 1
+
+
+def test_warmup_compiles_every_group_and_leaves_markers(tmp_path):
+    from sim import warmup
+
+    assert warmup.main(str(tmp_path)) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(warmup.GROUPS)
+    assert warmup.kernels_cached()
+    worker = warmup.Warmup(tmp_path / "fresh")
+    worker.wait("advance", timeout_s=120)  # returns once the worker marks it (or stops)
+    worker.close()
+    assert worker.process.returncode == 0
