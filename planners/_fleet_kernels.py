@@ -22,14 +22,14 @@ import numpy as np
 
 from planners._jit import kernel
 from planners.energy import (
-    P_CLIMB_RATE,
-    P_DESCENT_RATE,
     P_MAX_PAYLOAD,
     P_RESERVE,
     cruise_leg,
     hover_energy_wh,
-    vertical_energy_wh,
+    vertical_leg,
 )
+
+HANDOVER_HEIGHT_M = 10.0  # drones descend to here at a drop-off and winch the parcel down
 
 OBJ_EARLIEST = 0
 OBJ_LATENESS = 1
@@ -53,31 +53,15 @@ def _fly(params, travel, payload, x0, y0, z0, x1, y1, z1):
     """Time (s) and energy (Wh) from (x0, y0, z0) to (x1, y1, z1): climb or descend to the
     cruise altitude, cruise, then climb or descend to z1 (only the vertical part when the
     two points share x and y)."""
-    cruise = travel[T_CRUISE_ALT]
-    seconds = 0.0
-    energy = 0.0
     if x0 == x1 and y0 == y1:
         # No horizontal leg (e.g. two pickups at one store): straight up or down.
-        if z1 > z0:
-            return (z1 - z0) / params[P_CLIMB_RATE], vertical_energy_wh(params, payload, z1 - z0, True)
-        return (z0 - z1) / params[P_DESCENT_RATE], vertical_energy_wh(params, payload, z0 - z1, False)
-    if z0 < cruise:
-        energy += vertical_energy_wh(params, payload, cruise - z0, True)
-        seconds += (cruise - z0) / params[P_CLIMB_RATE]
-    elif z0 > cruise:
-        energy += vertical_energy_wh(params, payload, z0 - cruise, False)
-        seconds += (z0 - cruise) / params[P_DESCENT_RATE]
+        return vertical_leg(params, payload, z1 - z0)
+    cruise = travel[T_CRUISE_ALT]
+    up_s, up_wh = vertical_leg(params, payload, cruise - z0)
     detour = travel[T_DETOUR]
     t, e = cruise_leg(params, payload, (x1 - x0) * detour, (y1 - y0) * detour, travel[T_WIND_X], travel[T_WIND_Y])
-    seconds += t
-    energy += e
-    if z1 < cruise:
-        energy += vertical_energy_wh(params, payload, cruise - z1, False)
-        seconds += (cruise - z1) / params[P_DESCENT_RATE]
-    elif z1 > cruise:
-        energy += vertical_energy_wh(params, payload, z1 - cruise, True)
-        seconds += (z1 - cruise) / params[P_CLIMB_RATE]
-    return seconds, energy
+    down_s, down_wh = vertical_leg(params, payload, z1 - cruise)
+    return up_s + t + down_s, up_wh + e + down_wh
 
 
 @kernel
@@ -172,15 +156,16 @@ def evaluate_route(
             dt, de = _fly(params, travel, load, cx, cy, cz, dropoff[order, 0], dropoff[order, 1], travel[T_CRUISE_ALT])
             t += dt
             e += de
-            hover_height = 10.0
-            e += vertical_energy_wh(params, load, travel[T_CRUISE_ALT] - hover_height, False)
-            t += (travel[T_CRUISE_ALT] - hover_height) / params[P_DESCENT_RATE]
+            down_s, down_wh = vertical_leg(params, load, HANDOVER_HEIGHT_M - travel[T_CRUISE_ALT])
+            t += down_s
+            e += down_wh
             e += hover_energy_wh(params, load, travel[T_SERVICE])
             t += travel[T_SERVICE]
+            delivered = t
             load -= weight[order]
-            e += vertical_energy_wh(params, load, travel[T_CRUISE_ALT] - hover_height, True)
-            t += (travel[T_CRUISE_ALT] - hover_height) / params[P_CLIMB_RATE]
-            delivered = t - (travel[T_CRUISE_ALT] - hover_height) / params[P_CLIMB_RATE]
+            up_s, up_wh = vertical_leg(params, load, travel[T_CRUISE_ALT] - HANDOVER_HEIGHT_M)
+            t += up_s
+            e += up_wh
             last_delivery = delivered
             if objective == OBJ_EARLIEST:
                 cost += delivered - now_s
@@ -190,8 +175,7 @@ def evaluate_route(
             last_order = order
     if last_order >= 0:
         # Home from the last drop-off: at cruise altitude already, so no climb needed.
-        climb_s = travel[T_CRUISE_ALT] / params[P_CLIMB_RATE]
-        climb_wh = vertical_energy_wh(params, 0.0, travel[T_CRUISE_ALT], True)
+        climb_s, climb_wh = vertical_leg(params, 0.0, travel[T_CRUISE_ALT])
         t += home_s[last_order] - climb_s
         e += home_wh[last_order] - climb_wh
     feasible = energy_wh - e >= params[P_RESERVE] - 1e-9 and load <= 1e-9

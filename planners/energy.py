@@ -195,23 +195,23 @@ def level_power_w(params, payload_kg, airspeed_mps):
 
 
 @kernel
-def vertical_energy_wh(params, payload_kg, height_m, up):
-    """Energy to climb (``up``) or descend ``height_m`` metres at the model's rates, watt-hours.
+def vertical_leg(params, payload_kg, dz_m):
+    """Time (s) and energy (Wh) to climb (``dz_m`` > 0) or descend (< 0) at the model's rates.
 
     Climb adds ``W v_z / eta`` to hover power; descent is flown at hover power (no
     regeneration), which is slightly conservative.
     """
-    if height_m <= 0:
-        return 0.0
+    if dz_m == 0.0:
+        return 0.0, 0.0
     hover = level_power_w(params, payload_kg, 0.0)
-    if up:
-        rate = params[P_CLIMB_RATE]
+    if dz_m > 0.0:
+        seconds = dz_m / params[P_CLIMB_RATE]
         weight = (params[P_EMPTY_MASS] + payload_kg) * GRAVITY_MPS2
-        power = hover + weight * rate / params[P_EFFICIENCY]
+        power = hover + weight * params[P_CLIMB_RATE] / params[P_EFFICIENCY]
     else:
-        rate = params[P_DESCENT_RATE]
+        seconds = -dz_m / params[P_DESCENT_RATE]
         power = hover
-    return power * (height_m / rate) / 3600.0
+    return seconds, power * seconds / 3600.0
 
 
 @kernel

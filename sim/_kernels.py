@@ -16,11 +16,9 @@ import numpy as np
 
 from planners._jit import kernel
 from planners.energy import (
-    P_CLIMB_RATE,
-    P_DESCENT_RATE,
     cruise_leg,
     hover_energy_wh,
-    vertical_energy_wh,
+    vertical_leg,
 )
 
 SEG_MOVE = 0  # fly to the next waypoint (vertical, horizontal or both)
@@ -58,12 +56,9 @@ def time_path(params, wind_x, wind_y, xyz, kind, hold_s, payload, start_t, start
                     return False
                 dt += t
                 de += e
-            if dz > 0.0:
-                dt += dz / params[P_CLIMB_RATE]
-                de += vertical_energy_wh(params, payload[i], dz, True)
-            elif dz < 0.0:
-                dt += -dz / params[P_DESCENT_RATE]
-                de += vertical_energy_wh(params, payload[i], -dz, False)
+            t, e = vertical_leg(params, payload[i], dz)
+            dt += t
+            de += e
         times[i + 1] = times[i] + dt
         energy[i + 1] = energy[i] - de
     return True

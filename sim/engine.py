@@ -20,10 +20,11 @@ import numpy as np
 import shapely
 
 from maps import Airspace, City, generate_city
+from planners._fleet_kernels import HANDOVER_HEIGHT_M
 from planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, rebalance
 from sim import _kernels as K
 from sim.demand import Orders, generate_orders
-from sim.routing import HOVER_HEIGHT_M, LayerRouter, PlanBuilder, leg_layer, measure_detour
+from sim.routing import LayerRouter, PlanBuilder, leg_layer, measure_detour
 from sim.scenario import Scenario
 from sim.snapshot import (
     REST_STATES,
@@ -45,7 +46,6 @@ STATE_NAMES = (
     "idle", "charging", "waiting for pad", "taking off", "to pickup", "picking up", "to drop-off",
     "delivering", "returning", "repositioning", "leaving zone",
 )
-FLYING = (TAKEOFF, TO_PICKUP, TO_DROPOFF, DELIVERING, RETURNING, REPOSITIONING, ESCAPING)
 
 # Waypoint events.
 EV_PICKED, EV_DELIVERED, EV_LANDED = 1, 2, 3
@@ -559,7 +559,7 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         plan = PlanBuilder(*self.depots_xy[here], 0.0, 0.0)
-        if not self._fly(plan, here, -1, self.depots_xy[depot], depot, REPOSITIONING, land=True, event=EV_LANDED, arg=depot):
+        if not self._fly(plan, here, self.depots_xy[depot], depot, REPOSITIONING, land=True, event=EV_LANDED, arg=depot):
             return
         timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
@@ -615,29 +615,29 @@ class Simulation:
                 if at_depot == depot and plan.here[2] == 0.0:
                     plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
                 else:
-                    if not self._fly(plan, at_depot, -1, self.depots_xy[depot], depot, TO_PICKUP, land=True):
+                    if not self._fly(plan, at_depot, self.depots_xy[depot], depot, TO_PICKUP, land=True):
                         return None, "no route to the pickup"
                     plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
                 at_depot = depot
                 plan.load += orders.weight_kg[order]
             else:
-                if not self._fly(plan, at_depot, -1, orders.dropoff_xy[order], -1, TO_DROPOFF, land=False):
+                if not self._fly(plan, at_depot, orders.dropoff_xy[order], -1, TO_DROPOFF, land=False):
                     return None, "no route to the drop-off"
                 x, y, z = plan.here
-                plan.move(x, y, HOVER_HEIGHT_M, DELIVERING)
+                plan.move(x, y, HANDOVER_HEIGHT_M, DELIVERING)
                 plan.hold_at(self.model.service_time_s, DELIVERING, False, EV_DELIVERED, order)
                 plan.load = max(0.0, plan.load - orders.weight_kg[order])
                 at_depot = -1
         x, y, _ = plan.here
         home = int(np.argmin(np.hypot(self.depots_xy[:, 0] - x, self.depots_xy[:, 1] - y)))
         if at_depot != home or plan.here[2] != 0.0:
-            if not self._fly(plan, at_depot, -1, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home):
+            if not self._fly(plan, at_depot, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home):
                 return None, "no route home"
         else:
             plan.move(x, y, 0.0, RETURNING, EV_LANDED, home)
         return plan, None
 
-    def _fly(self, plan: PlanBuilder, from_depot: int, _unused: int, target_xy, to_depot: int, state: int, *,
+    def _fly(self, plan: PlanBuilder, from_depot: int, target_xy, to_depot: int, state: int, *,
              land: bool, event: int = 0, arg: int = -1) -> bool:
         """Climb at the current point, fly a routed leg on the chosen layer, then land at
         the target (or stop at cruise altitude above it when ``land`` is False)."""
@@ -748,7 +748,7 @@ class Simulation:
             for order, _ in stops:
                 self._fail(order, "no route around the no-fly zone")
             home = int(np.argmin(np.hypot(self.depots_xy[:, 0] - start[0], self.depots_xy[:, 1] - start[1])))
-            self._fly(builder, -1, -1, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home)
+            self._fly(builder, -1, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home)
         timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None:
             return

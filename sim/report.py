@@ -40,19 +40,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-REPORT_FIELDS = (
-    "scenario", "seed", "sim_seconds", "wall_seconds", "drones", "orders_created", "orders_delivered",
-    "orders_failed", "orders_pending", "failed_reasons", "on_time_rate", "delivery_time_s", "distance_km",
-    "energy_kwh", "energy_wh_per_delivery", "utilization", "separation_losses", "separation_loss_pair_seconds",
-    "nofly_violations", "battery_depletions", "replans", "zone_escapes", "planner_calls", "rejected_trips",
-    "dispatch_rounds", "time_s", "deconfliction",
-)
 
 
 @dataclass
@@ -134,6 +126,9 @@ class Report:
             rows.insert(2, ("failures", "; ".join(f"{count} {reason}" for reason, count in sorted(self.failed_reasons.items(), key=lambda kv: -kv[1]))))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+REPORT_FIELDS = tuple(item.name for item in fields(Report))
 
 
 def _times(stats: dict[str, float | None]) -> str:

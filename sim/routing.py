@@ -22,8 +22,6 @@ from maps import Airspace
 from planners import PlanningGrid, get_planner
 from sim import _kernels as K
 
-HOVER_HEIGHT_M = 10.0  # the hand-over height at a drop-off (winch)
-
 
 @dataclass
 class Leg:
@@ -31,7 +29,6 @@ class Leg:
 
     xy: np.ndarray
     z_m: float
-    layer: int
 
 
 class LayerRouter:
@@ -129,7 +126,7 @@ class LayerRouter:
         xy = np.concatenate([[a_xy], np.stack([x, y], axis=1), [b_xy]])
         keep = np.ones(len(xy), bool)
         keep[1:] = np.any(np.diff(xy, axis=0) != 0, axis=1)
-        return Leg(xy[keep], self.airspace.layers_m[layer], layer)
+        return Leg(xy[keep], self.airspace.layers_m[layer])
 
     def escape(self, xy, layer: int):
         """The nearest free cell centre on ``layer`` (straight-line distance) from a point
