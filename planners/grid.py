@@ -20,6 +20,7 @@ from planners import _grid_kernels as K
 
 Cell = tuple[int, int, int]
 ISOLATED_OBSTACLE_LIMIT = 0.1
+BUCKET_COST_LIMIT = 1024  # whole multipliers up to this use Dial's queue (2 * 1024 buckets)
 _NO_LIMIT = 2**62
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
 
@@ -116,6 +117,7 @@ class PlanningGrid:
         self._threads = threads
         self._work: dict[str, np.ndarray] | None = None
         self._isolated_share: float | None = None
+        self._bucket_span: int | None = None
         self._corner_work: tuple[np.ndarray, ...] | None = None
         self._rows: tuple[np.ndarray, ...] | None = None
         self._corner_generation = 0
@@ -272,6 +274,19 @@ class PlanningGrid:
             self._isolated_share = float((blocked & (neighbours == 0)).sum() / total) if total else 0.0
         return self._isolated_share <= ISOLATED_OBSTACLE_LIMIT
 
+    @property
+    def bucket_span(self) -> int:
+        """Buckets for the pyastar2d-rules kernel's Dial queue (see
+        `_grid_kernels.astar2d_pyastar`): a power of two above twice the largest cost
+        multiplier when all of them are whole numbers up to `BUCKET_COST_LIMIT`, else 0
+        (`astar2d` and its radix heap)."""
+        if self._bucket_span is None:
+            cost = self.airspace.cost
+            largest = float(cost.max())
+            whole = largest <= BUCKET_COST_LIMIT and bool(np.all(cost == np.floor(cost)))
+            self._bucket_span = 1 << int(2 * largest + 2).bit_length() if whole else 0
+        return self._bucket_span
+
     def _method(self, rules: str, prune: bool | None, weight: float) -> int:
         if rules == "pyastar2d":
             if self.three_d or self.climb_penalty_per_m:
@@ -336,7 +351,7 @@ class PlanningGrid:
         else:
             status, cost, expansions, length = K.run_method(
                 *self._grid_args(), *self._move_args(),
-                method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+                method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight, self.bucket_span,
                 start_node, goal_node, limit,
                 g, parent, state, generation, scratch,
             )
@@ -406,7 +421,7 @@ class PlanningGrid:
         lengths = np.empty(n, np.int64)
         K.astar_batch(
             *self._grid_args(), *self._move_args(),
-            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight, self.bucket_span,
             self.nodes(starts), self.nodes(goals), limit,
             work["g"][:threads], work["parent"][:threads], work["state"][:threads],
             work["generations"][:threads], work["scratch"][:threads], buffer,

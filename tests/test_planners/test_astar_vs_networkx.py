@@ -76,9 +76,13 @@ def test_weighted_astar_is_bounded_suboptimal():
             assert expected * (1 - 1e-12) <= result.cost <= 1.5 * expected * (1 + 1e-12)
 
 
-def test_pyastar2d_rules_match_a_directed_networkx_graph():
-    airspace = random_airspace(8, three_d=False, costs=True)
+@pytest.mark.parametrize("whole_costs", [False, True], ids=["fractional-costs-radix", "whole-costs-dial"])
+def test_pyastar2d_rules_match_a_directed_networkx_graph(whole_costs):
+    airspace = random_airspace(8, three_d=False, costs=True, shape=(1, 40, 45))
+    if whole_costs:
+        airspace = airspace.replace(cost=np.floor(airspace.cost))
     grid = PlanningGrid(airspace)
+    assert (grid.bucket_span > 0) == whole_costs
     cost = airspace.cost[0]
     graph = nx.DiGraph()
     ny, nx_ = cost.shape
