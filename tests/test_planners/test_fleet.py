@@ -44,7 +44,15 @@ def _fly_reference(model, travel, payload, a, b):
     distance = math.hypot(dx, dy)
     if distance > 0:
         speed = model.cruise_speed_mps
-        air = math.hypot(speed * dx / distance - travel.wind_mps[0], speed * dy / distance - travel.wind_mps[1])
+        ux, uy = dx / distance, dy / distance
+        wx, wy = travel.wind_mps
+        air = math.hypot(speed * ux - wx, speed * uy - wy)
+        if air > model.max_airspeed_mps:
+            # Too fast through the air: the largest root s of |s u - w| = max airspeed.
+            half_b = -(ux * wx + uy * wy)
+            c = wx * wx + wy * wy - model.max_airspeed_mps**2
+            speed = -half_b + math.sqrt(half_b * half_b - c)
+            air = model.max_airspeed_mps
         energy += model.level_power_w(payload, air) * distance / speed / 3600
     return energy + vertical(cruise, b[2])
 
@@ -247,3 +255,18 @@ def test_user_policies_register_by_name():
             register_policy(NoOne())
     finally:
         POLICIES.pop("no-one")
+
+
+@pytest.mark.parametrize("wind_mps", [(0.0, 0.0), (3.0, -2.0), (-6.4, -7.3), (11.0, 4.0)])
+def test_flight_energy_equals_the_reference_in_any_wind(wind_mps):
+    """Headwinds strong enough that the airspeed cap binds included (then slower over ground)."""
+    from planners import _fleet_kernels as F
+
+    travel = TravelModel(detour_factor=1.2, wind_mps=wind_mps)
+    rng = np.random.default_rng(4)
+    a = np.c_[rng.uniform(0, 3000, (12, 2)), rng.choice([0.0, 50.0], 12)]
+    b = np.c_[rng.uniform(0, 3000, (9, 2)), rng.choice([0.0, 50.0], 9)]
+    for payload in (0.0, 0.8):
+        _, energy = F.fly_matrix(MODEL.as_array(), travel.as_array(MODEL), payload, a, b)
+        expected = [[_fly_reference(MODEL, travel, payload, p, q) for q in b] for p in a]
+        assert energy == pytest.approx(np.array(expected), rel=1e-9)
