@@ -253,6 +253,37 @@ def _heuristic(hmode, di, dj, dk, zu, zg, cell_size, penalty, hmin):
     return math.sqrt(horizontal * horizontal + vertical * vertical) * hmin + penalty * vertical
 
 
+# ----------------------------------------------------------------------------- neighbourhoods
+# A cell's 3 x 3 (x 3) neighbourhood is read once per expansion into the bits of one
+# integer; a move is then allowed when none of its bounding box's bits is set. One load per
+# neighbour instead of one per cell of each of 26 bounding boxes: the 3D kernels expand
+# about twice as fast.
+
+@kernel
+def _neighbourhood(px, py, n_moves):
+    """Flat offsets of the 3 x 3 x 3 neighbourhood (3 x 3 for 8 moves); bit
+    ``c = (dk + 1) * 9 + (dj + 1) * 3 + (di + 1)`` (``dk = 0`` in 2D) stands for offset
+    ``c``. Negating a move maps bit ``c`` to bit ``last - c``."""
+    three_d = n_moves > 8
+    count = 27 if three_d else 9
+    offsets = np.empty(count, np.int64)
+    for c in range(count):
+        dk = c // 9 - 1 if three_d else 0
+        dj = (c // 3) % 3 - 1
+        di = c % 3 - 1
+        offsets[c] = (dk * py + dj) * px + di
+    return offsets
+
+
+@kernel
+def _occupancy(blocked, n, neighbourhood):
+    """Bits of the blocked cells around ``n`` (see `_neighbourhood`)."""
+    bits = np.int64(0)
+    for c in range(neighbourhood.shape[0]):
+        bits |= np.int64(blocked[n + neighbourhood[c]] != 0) << c
+    return bits
+
+
 # ----------------------------------------------------------------------------- A*
 # Work arrays are reused across queries without clearing: ``state[n]`` is ``2 * generation``
 # while n is open in this query and ``2 * generation + 1`` once closed; any other value
@@ -271,10 +302,10 @@ _ASTAR_DOC = """
         Padded row length and rows per layer.
     move_offset, move_dk, move_dj, move_di : int arrays
         The move set (flat offset and per-axis steps).
-    check_start, check_offset : arrays
-        For move ``m``, ``check_offset[check_start[m]:check_start[m + 1]]`` are the flat
-        offsets of the other cells of its bounding box, which must be free (no corner
-        cutting).
+    box_mask : int64[:, 2]
+        ``[m, 0]``: the bits (see `_occupancy`) of move ``m``'s bounding box around the
+        cell moved from, its target included; all must be free (no corner cutting).
+        ``[m, 1]``: the same box for the move arriving at the cell by move ``m``.
     step_length, step_climb : float64[:, :]
         ``[m, k]``: length in metres of move ``m`` from padded layer ``k``, and its climb
         penalty.
@@ -301,7 +332,7 @@ _ASTAR_DOC = """
 @kernel
 def astar(
     blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
     hmode, cell_size, penalty, hmin, weight,
     start, goal, max_expansions,
     g, parent, state, generation, path,
@@ -313,6 +344,7 @@ def astar(
     gk = goal // plane
     zg = alt[gk]
     n_moves = move_offset.shape[0]
+    neighbourhood = _neighbourhood(px, py, n_moves)
     opened = 2 * generation
     closed = opened + 1
     radix = weight == 1.0  # popped keys only stay monotone without inflation
@@ -356,17 +388,13 @@ def astar(
         j = (n // px) % py
         k = n // plane
         cost_n = np.float64(cost[n])
+        occupied = _occupancy(blocked, n, neighbourhood)
         for m in range(n_moves):
+            if occupied & box_mask[m, 0] != 0:
+                continue
             v = n + move_offset[m]
             sv = state[v]
-            if blocked[v] != 0 or sv == closed:
-                continue
-            clear = True
-            for c in range(check_start[m], check_start[m + 1]):
-                if blocked[n + check_offset[c]] != 0:
-                    clear = False
-                    break
-            if not clear:
+            if sv == closed:
                 continue
             candidate = gn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
             if sv != opened or candidate < g[v]:
@@ -712,25 +740,55 @@ def _trace(parent, start, goal, path):
 # successors of a jump point are generated. Costs are identical to A*'s.
 
 @kernel
-def _jump_straight(blocked, n, step, side, goal):
-    """Jump from n along ``step`` (+-1 or +-px); ``side`` is the perpendicular offset."""
-    while True:
-        n += step
-        if blocked[n] != 0:
-            return -1
-        if n == goal:
-            return n
-        # A side cell that opens up behind a wall can only be reached well through here.
-        if (blocked[n + side] == 0 and blocked[n - step + side] != 0) or (
-            blocked[n - side] == 0 and blocked[n - step - side] != 0
-        ):
-            return n
+def straight_jumps(blocked, px, jumps):
+    """Fill the straight-jump table of one padded layer (JPS+, Rabin 2015).
+
+    ``jumps[n, d]`` for free cell ``n`` and direction ``d`` (0: +x, 1: -x, 2: +y, 3: -y)
+    is ``s > 0`` when a straight jump from ``n`` stops at the jump point ``s`` cells
+    away, and ``-s <= 0`` when it runs into a wall after ``s`` free cells. A jump stops
+    at a cell with a side cell that opens up behind a wall (a forced neighbour). The four
+    directions of a cell share a cache line, which a diagonal jump reads at every step.
+    """
+    size = blocked.shape[0]
+    for d in range(4):
+        step = 1 if d == 0 else -1 if d == 1 else px if d == 2 else -px
+        side = px if d < 2 else 1
+        # Sweep against the direction, so that n + step is known before n.
+        for index in range(size):
+            n = size - 1 - index if step > 0 else index
+            if blocked[n] != 0:
+                jumps[n, d] = 0
+                continue
+            ahead = n + step
+            if blocked[ahead] != 0:
+                jumps[n, d] = 0
+            elif (blocked[ahead + side] == 0 and blocked[n + side] != 0) or (
+                blocked[ahead - side] == 0 and blocked[n - side] != 0
+            ):
+                jumps[n, d] = 1
+            else:
+                after = jumps[ahead, d]
+                jumps[n, d] = after + 1 if after > 0 else after - 1
 
 
 @kernel
-def _jump_diagonal(blocked, n, sx, sy, px, goal):
+def _jump_straight(jumps, direction, n, step, px, goal):
+    """The jump point reached from n along ``step`` (+-1 or +-px, ``direction`` its table
+    column), the goal if it comes first, or -1 at a wall."""
+    reach = np.int64(jumps[n, direction])
+    offset = goal - n
+    if offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0):
+        if offset // step <= (reach if reach > 0 else -reach):
+            return goal
+    return n + reach * step if reach > 0 else -1
+
+
+@kernel
+def _jump_diagonal(blocked, jumps, n, sx, sy, px, goal):
     """Jump from n along the diagonal (sx, sy); returns the jump point and its steps."""
     steps = 0
+    along_x = 0 if sx > 0 else 1
+    along_y = 2 if sy > 0 else 3
     while True:
         if blocked[n + sx] != 0 or blocked[n + sy * px] != 0:
             return -1, 0  # no corner cutting
@@ -740,17 +798,19 @@ def _jump_diagonal(blocked, n, sx, sy, px, goal):
             return -1, 0
         if n == goal:
             return n, steps
-        if _jump_straight(blocked, n, sx, px, goal) >= 0 or _jump_straight(blocked, n, sy * px, 1, goal) >= 0:
+        if _jump_straight(jumps, along_x, n, sx, px, goal) >= 0 or _jump_straight(jumps, along_y, n, sy * px, px, goal) >= 0:
             return n, steps
 
 
 @kernel
-def jps2d(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
     """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
 
-    Same arguments as `astar2d` (minus the rule switches) and the same optimal costs;
-    ``expansions`` counts jump points expanded. ``path`` receives the full cell path
-    (jump points joined by their straight or diagonal runs).
+    Same arguments as `astar2d` (minus the rule switches), plus ``jumps`` (the layer's
+    `straight_jumps` table: a straight jump is one lookup, a diagonal one a lookup per
+    step), and the same optimal costs; ``expansions`` counts jump points expanded.
+    ``path`` receives the full cell path (jump points joined by their straight or
+    diagonal runs).
     """
     gi = goal % px
     gj = goal // px
@@ -806,11 +866,11 @@ def jps2d(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, 
             if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
                 continue
             if sx != 0 and sy != 0:
-                jp, steps = _jump_diagonal(blocked, n, sx, sy, px, goal)
+                jp, steps = _jump_diagonal(blocked, jumps, n, sx, sy, px, goal)
                 length = steps * SQRT2
             else:
                 step = sx + sy * px
-                jp = _jump_straight(blocked, n, step, px if sy == 0 else 1, goal)
+                jp = _jump_straight(jumps, d, n, step, px, goal)
                 length = abs((jp - n) // step) if jp >= 0 else 0
             if jp < 0:
                 continue
@@ -892,8 +952,8 @@ def _fill_jumps(parent, start, goal, px, path):
 @parallel_kernel
 def astar_batch(
     blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
-    method, hmode, cell_size, penalty, hmin, weight, bucket_span,
+    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
+    method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
     starts, goals, max_expansions,
     g, parent, state, generations, scratch, path_buffer,
     status, costs, expansions, owner, offset, lengths,
@@ -921,8 +981,8 @@ def astar_batch(
             generations[t] += 1
             s, c, e, length = run_method(
                 blocked, cost, alt, px, py,
-                move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
-                method, hmode, cell_size, penalty, hmin, weight, bucket_span,
+                move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
+                method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
                 starts[q], goals[q], max_expansions,
                 g[t], parent[t], state[t], generations[t], scratch[t],
             )
@@ -951,19 +1011,19 @@ METHOD_JPS = 4
 @kernel
 def run_method(
     blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
-    method, hmode, cell_size, penalty, hmin, weight, bucket_span,
+    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
+    method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
     start, goal, max_expansions,
     g, parent, state, generation, path,
 ):
     """One query with the kernel ``method`` names (see `astar_batch`; ``bucket_span`` as in
-    `astar2d_pyastar`)."""
+    `astar2d_pyastar`, ``jumps`` as in `jps2d`)."""
     if method == METHOD_JPS:
-        return jps2d(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+        return jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
     if method == METHOD_ASTAR:
         return astar(
             blocked, cost, alt, px, py,
-            move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+            move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
             hmode, cell_size, penalty, hmin, weight,
             start, goal, max_expansions, g, parent, state, generation, path,
         )
@@ -984,7 +1044,7 @@ def run_method(
 @kernel
 def dijkstra_field(
     blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
     source, distance, parent,
 ):
     """Cheapest cost from ``source`` to every reachable cell (exact rules).
@@ -997,6 +1057,7 @@ def dijkstra_field(
     parent[:] = -1
     plane = px * py
     n_moves = move_offset.shape[0]
+    neighbourhood = _neighbourhood(px, py, n_moves)
     head, pn, pk, pnext = _radix_new()
     last = np.uint64(0)
     settled = np.zeros(distance.shape[0], np.uint8)
@@ -1018,16 +1079,12 @@ def dijkstra_field(
         dn = distance[n]
         k = n // plane
         cost_n = np.float64(cost[n])
+        occupied = _occupancy(blocked, n, neighbourhood)
         for m in range(n_moves):
-            v = n + move_offset[m]
-            if blocked[v] != 0 or settled[v] != 0:
+            if occupied & box_mask[m, 0] != 0:
                 continue
-            clear = True
-            for c in range(check_start[m], check_start[m + 1]):
-                if blocked[n + check_offset[c]] != 0:
-                    clear = False
-                    break
-            if not clear:
+            v = n + move_offset[m]
+            if settled[v] != 0:
                 continue
             candidate = dn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
             if candidate < distance[v]:
@@ -1242,7 +1299,7 @@ def _euclid(alt, px, py, cell_size, penalty, hmin, a, b):
 @kernel
 def lazy_theta(
     blocked, cost, alt, edges, px, py,
-    move_offset, move_dk, move_dj, move_di, check_start, check_offset, step_length, step_climb,
+    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
     hmode, cell_size, penalty, hmin,
     start, goal, max_expansions,
     g, parent, state, generation, path,
@@ -1261,6 +1318,7 @@ def lazy_theta(
     gk = goal // plane
     zg = alt[gk]
     n_moves = move_offset.shape[0]
+    neighbourhood = _neighbourhood(px, py, n_moves)
     opened = 2 * generation
     closed = opened + 1
     hk, hn = _heap_new()
@@ -1284,16 +1342,10 @@ def lazy_theta(
             best = g[p] + line_cost if clear else np.inf
             if not clear or best > gn:
                 best_parent = p
+                occupied = _occupancy(blocked, n, neighbourhood)
                 for m in range(n_moves):
                     v = n - move_offset[m]  # v reaches n by move m
-                    if state[v] != closed:
-                        continue
-                    ok = True
-                    for c in range(check_start[m], check_start[m + 1]):
-                        if blocked[v + check_offset[c]] != 0:
-                            ok = False
-                            break
-                    if not ok:
+                    if state[v] != closed or occupied & box_mask[m, 1] != 0:
                         continue
                     vk = k - move_dk[m]
                     through = g[v] + step_length[m, vk] * 0.5 * (np.float64(cost[v]) + np.float64(cost[n])) + step_climb[m, vk]
@@ -1313,17 +1365,13 @@ def lazy_theta(
             hk, hn = _heap_reserve(hk, hn, size, n_moves)
         p = parent[n]
         gp = g[p]
+        occupied = _occupancy(blocked, n, neighbourhood)
         for m in range(n_moves):
+            if occupied & box_mask[m, 0] != 0:
+                continue
             v = n + move_offset[m]
             sv = state[v]
-            if blocked[v] != 0 or sv == closed:
-                continue
-            clear = True
-            for c in range(check_start[m], check_start[m + 1]):
-                if blocked[n + check_offset[c]] != 0:
-                    clear = False
-                    break
-            if not clear:
+            if sv == closed:
                 continue
             candidate = gp + _euclid(alt, px, py, cell_size, penalty, hmin, p, v)
             if sv != opened or candidate < g[v]:
@@ -1614,6 +1662,14 @@ def decode_nodes(nodes, px, py, pad_z):
         cells[index, 1] = j - 1
         cells[index, 2] = rest - j * px - 1
     return cells
+
+
+@kernel
+def node_path(nodes, px, py, pad_z, origin_x, origin_y, cell_size, layers):
+    """`decode_nodes` and `cell_waypoints` in one call: ``(cells, waypoints, length_m)``."""
+    cells = decode_nodes(nodes, px, py, pad_z)
+    waypoints, length = cell_waypoints(cells, origin_x, origin_y, cell_size, layers)
+    return cells, waypoints, length
 
 
 @kernel

@@ -17,11 +17,13 @@ import shapely
 from maps import Airspace
 from maps.features import conservative_buffer
 from planners import _grid_kernels as K
+from planners.path import FlightPath
 
 Cell = tuple[int, int, int]
 ISOLATED_OBSTACLE_LIMIT = 0.1
 BUCKET_COST_LIMIT = 1024  # whole multipliers up to this use Dial's queue (2 * 1024 buckets)
 _NO_LIMIT = 2**62
+_NO_JUMPS = np.zeros((1, 4), np.int16)  # the jump table argument of kernels other than JPS
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
 
 
@@ -105,6 +107,7 @@ class PlanningGrid:
         else:
             self._alt = layers.copy()
             self._edges = edges.copy()
+        self._layers = layers
         cell = airspace.cell_size_m
         spacing = np.diff(layers)
         if not self.three_d:
@@ -118,6 +121,7 @@ class PlanningGrid:
         self._work: dict[str, np.ndarray] | None = None
         self._isolated_share: float | None = None
         self._bucket_span: int | None = None
+        self._jumps: np.ndarray | None = None
         self._corner_work: tuple[np.ndarray, ...] | None = None
         self._rows: tuple[np.ndarray, ...] | None = None
         self._corner_generation = 0
@@ -149,16 +153,29 @@ class PlanningGrid:
         ValueError
             Outside the grid, or blocked (saying by which zone, building or obstacle).
         """
+        node = self._checked_node(cell, role)
+        return self._cell_of_node(node)
+
+    def _checked_node(self, cell, role: str) -> int:
+        """`check_cell`, returning the padded flat node (one query validates two cells)."""
         try:
-            k, j, i = (int(v) for v in cell)
+            k, j, i = cell
+            k, j, i = int(k), int(j), int(i)
         except (TypeError, ValueError):
             raise ValueError(f"{role}: expected a cell (k, j, i), got {cell!r}") from None
         nz, ny, nx = self.shape
         if not (0 <= k < nz and 0 <= j < ny and 0 <= i < nx):
             raise ValueError(f"{role} cell {(k, j, i)} lies outside the grid of shape {self.shape}")
-        if self.blocked[k, j, i]:
+        node = ((k + self._pad_z) * self.py + (j + 1)) * self.px + (i + 1)
+        if self._blocked[node]:
             raise ValueError(f"{role} cell {(k, j, i)} is blocked: {self.blocked_reason((k, j, i))}")
-        return (k, j, i)
+        return node
+
+    def _cell_of_node(self, node: int) -> Cell:
+        plane = self.px * self.py
+        k, rest = divmod(node, plane)
+        j, i = divmod(rest, self.px)
+        return (k - self._pad_z, j - 1, i - 1)
 
     def blocked_reason(self, cell: Cell) -> str:
         """Why a cell is blocked, in words (zones and buildings that touch it)."""
@@ -214,13 +231,19 @@ class PlanningGrid:
     def _work_arrays(self, threads: int) -> dict[str, np.ndarray]:
         if self._work is None or self._work["g"].shape[0] < threads:
             size = self._blocked.shape[0]
+            # Written once here, so that the operating system maps every page now: left to
+            # the searches, first touches cost a page fault each and made a query on a
+            # fresh part of a large grid up to 1.5x slower than the same query again.
             self._work = {
-                "g": np.empty((threads, size), np.float64),
-                "parent": np.empty((threads, size), np.int32),
+                "g": np.zeros((threads, size), np.float64),
+                "parent": np.zeros((threads, size), np.int32),
                 "state": np.zeros((threads, size), np.int32),
-                "scratch": np.empty((threads, size), np.int32),
+                "scratch": np.zeros((threads, size), np.int32),
                 "generations": np.zeros(threads, np.int32),
             }
+            for name in ("g", "parent", "state", "scratch"):
+                self._work[name].fill(0)
+            self._rows = None  # thread 0's rows of the arrays replaced
         work = self._work
         if work["generations"].max() >= _GENERATION_LIMIT:
             work["state"][:] = 0
@@ -229,19 +252,32 @@ class PlanningGrid:
 
     def _next_generation(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Thread 0's work rows ``(g, parent, state, scratch)`` and a fresh generation."""
-        work = self._work if self._work is not None and self._work["generations"][0] < _GENERATION_LIMIT else self._work_arrays(1)
-        generations = work["generations"]
-        generations[0] += 1
-        if self._rows is None or self._rows[0].base is not work["g"]:
+        work = self._work
+        if work is None or self._rows is None or work["generations"][0] >= _GENERATION_LIMIT:
+            work = self._work_arrays(1)
             self._rows = (work["g"][0], work["parent"][0], work["state"][0], work["scratch"][0])
-        return self._rows, int(generations[0])
+        generations = work["generations"]
+        generation = int(generations[0]) + 1
+        generations[0] = generation
+        return self._rows, generation
+
+    @property
+    def jump_table(self) -> np.ndarray:
+        """The straight-jump table of jump-point search (`K.straight_jumps`), built on
+        first use: 8 bytes per cell (4 bytes on grids over 32,000 cells wide or long,
+        whose jumps need 32-bit distances)."""
+        if self._jumps is None:
+            dtype = np.int16 if max(self.px, self.py) < np.iinfo(np.int16).max else np.int32
+            self._jumps = np.empty((self._blocked.shape[0], 4), dtype)
+            K.straight_jumps(self._blocked, self.px, self._jumps)
+        return self._jumps
 
     def _grid_args(self):
         return (self._blocked, self._cost, self._alt, self.px, self.py)
 
     def _move_args(self):
         m = self._moves
-        return (m.offset, m.dk, m.dj, m.di, m.check_start, m.check_offset, m.length, m.climb)
+        return (m.offset, m.dk, m.dj, m.di, m.box_mask, m.length, m.climb)
 
     # ------------------------------------------------------------------ searches
     @property
@@ -332,15 +368,48 @@ class PlanningGrid:
             layer, ``weight == 1``), ``False`` never, ``True`` always (error where it is
             not exact). Costs are the same either way; expansions count jump points.
         """
+        status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
+        return SearchResult(status, cost, expansions, self.cells_of(nodes))
+
+    def astar_path(
+        self,
+        start: Cell,
+        goal: Cell,
+        *,
+        planner: str = "astar",
+        weight: float = 1.0,
+        max_expansions: int | None = None,
+        rules: str = "exact",
+        prune: bool | None = None,
+    ) -> FlightPath:
+        """`astar` straight to a `FlightPath` named ``planner`` (the path's cells and world
+        waypoints made in one kernel call: the planners' per-query path)."""
+        status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
+        if status != K.FOUND:
+            return FlightPath.not_found(planner, status, expansions)
+        return self.path_of_nodes(nodes, planner=planner, cost=cost, expansions=expansions)
+
+    def path_of_nodes(self, nodes: np.ndarray, *, planner: str, cost: float, expansions: int) -> FlightPath:
+        """The `FlightPath` through the centres of padded flat nodes (start first)."""
+        airspace = self.airspace
+        x0, y0 = airspace.origin_m
+        cells, waypoints, length = K.node_path(
+            nodes, self.px, self.py, self._pad_z, x0, y0, airspace.cell_size_m, self._layers
+        )
+        return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
+
+    def _search(self, start, goal, weight, max_expansions, rules, prune) -> tuple[int, float, int, np.ndarray]:
+        """One A* query: status, cost, expansions and the path's padded nodes (a view of
+        the work arrays, valid until the next query)."""
         weight, limit = self._search_options(weight, max_expansions)
         method = self._method(rules, prune, weight)
-        start_node = self.node(self.check_cell(start, "start"))
-        goal_node = self.node(self.check_cell(goal, "goal"))
+        start_node = self._checked_node(start, "start")
+        goal_node = self._checked_node(goal, "goal")
         (g, parent, state, scratch), generation = self._next_generation()
         # The specialised kernels take few arguments: numba's dispatch cost grows with them.
         if method == K.METHOD_JPS:
             status, cost, expansions, length = K.jps2d(
-                self._blocked, self.px, self.cell_size_m, self.hmin, start_node, goal_node, limit,
+                self._blocked, self.jump_table, self.px, self.cell_size_m, self.hmin, start_node, goal_node, limit,
                 g, parent, state, generation, scratch,
             )
         elif method == K.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
@@ -350,12 +419,19 @@ class PlanningGrid:
             )
         else:
             status, cost, expansions, length = K.run_method(
-                *self._grid_args(), *self._move_args(),
-                method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight, self.bucket_span,
+                *self._grid_args(), *self._move_args(), *self._method_args(method, weight),
                 start_node, goal_node, limit,
                 g, parent, state, generation, scratch,
             )
-        return SearchResult(int(status), float(cost), int(expansions), self.cells_of(scratch[:length]))
+        return int(status), float(cost), int(expansions), scratch[:length]
+
+    def _method_args(self, method: int, weight: float) -> tuple:
+        """The arguments of `K.run_method` and `K.astar_batch` that choose and tune the kernel."""
+        return (
+            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+            self.bucket_span if method == K.METHOD_PYASTAR2D else 0,
+            self.jump_table if method == K.METHOD_JPS else _NO_JUMPS,
+        )
 
     @staticmethod
     def _search_options(weight, max_expansions) -> tuple[float, int]:
@@ -421,7 +497,7 @@ class PlanningGrid:
         lengths = np.empty(n, np.int64)
         K.astar_batch(
             *self._grid_args(), *self._move_args(),
-            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight, self.bucket_span,
+            *self._method_args(method, weight),
             self.nodes(starts), self.nodes(goals), limit,
             work["g"][:threads], work["parent"][:threads], work["state"][:threads],
             work["generations"][:threads], work["scratch"][:threads], buffer,
@@ -622,8 +698,7 @@ class _MoveTables:
     dk: np.ndarray
     dj: np.ndarray
     di: np.ndarray
-    check_start: np.ndarray
-    check_offset: np.ndarray
+    box_mask: np.ndarray
     length: np.ndarray
     climb: np.ndarray
 
@@ -653,6 +728,11 @@ def _box_cells(dk: int, dj: int, di: int) -> list[Cell]:
     ]
 
 
+def _neighbour_bit(dk: int, dj: int, di: int, three_d: bool) -> int:
+    """The bit of a neighbourhood offset in the kernels' occupancy words (`K._neighbourhood`)."""
+    return ((dk + 1) * 9 if three_d else 0) + (dj + 1) * 3 + (di + 1)
+
+
 def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: float, penalty: float) -> _MoveTables:
     moves = _MOVES_3D if three_d else _MOVES_2D
     # Straight moves first, then diagonals: the order only decides which of equally good
@@ -660,11 +740,11 @@ def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: fl
     moves = sorted(moves, key=lambda m: (sum(map(abs, m)), m))
     plane = px * py
     offset = np.array([dk * plane + dj * px + di for dk, dj, di in moves], dtype=np.int64)
-    checks: list[int] = []
-    check_start = [0]
-    for dk, dj, di in moves:
-        checks.extend(ek * plane + ej * px + ei for ek, ej, ei in sorted(_box_cells(dk, dj, di)))
-        check_start.append(len(checks))
+    box_mask = np.zeros((len(moves), 2), np.int64)
+    for m, (dk, dj, di) in enumerate(moves):
+        for ek, ej, ei in [*_box_cells(dk, dj, di), (dk, dj, di)]:
+            box_mask[m, 0] |= 1 << _neighbour_bit(ek, ej, ei, three_d)
+            box_mask[m, 1] |= 1 << _neighbour_bit(ek - dk, ej - dj, ei - di, three_d)
     nk = alt.shape[0]
     length = np.zeros((len(moves), nk))
     climb = np.zeros((len(moves), nk))
@@ -680,8 +760,7 @@ def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: fl
         dk=as_int[:, 0].copy(),
         dj=as_int[:, 1].copy(),
         di=as_int[:, 2].copy(),
-        check_start=np.array(check_start, dtype=np.int32),
-        check_offset=np.array(checks, dtype=np.int64),
+        box_mask=box_mask,
         length=length,
         climb=climb,
     )

@@ -67,6 +67,22 @@ class FlightPath:
         )
 
     @classmethod
+    def of_arrays(
+        cls, planner: str, waypoints_m: np.ndarray, cells: np.ndarray, length_m: float, cost: float, expansions: int
+    ) -> FlightPath:
+        """A found path from arrays it may own (they are made read-only)."""
+        waypoints_m.flags.writeable = False
+        cells.flags.writeable = False
+        path = object.__new__(cls)
+        # The frozen dataclass __init__ sets each field through object.__setattr__; filling
+        # the instance dict at once is 2 us cheaper, which shows on queries of 20 us.
+        path.__dict__.update(
+            planner=planner, status=PlanStatus.FOUND, waypoints_m=waypoints_m, cells=cells,
+            length_m=float(length_m), cost=float(cost), expansions=int(expansions),
+        )
+        return path
+
+    @classmethod
     def from_cells(
         cls,
         airspace: Airspace,
@@ -99,9 +115,7 @@ class FlightPath:
                     points.append(goal)
             waypoints = np.concatenate(points)
             length = float(np.linalg.norm(np.diff(waypoints, axis=0), axis=1).sum())
-        waypoints.flags.writeable = False
-        cells.flags.writeable = False
-        return cls(planner, PlanStatus.FOUND, waypoints, cells, float(length), float(cost), int(expansions))
+        return cls.of_arrays(planner, waypoints, cells, length, cost, expansions)
 
     def violations(self, airspace: Airspace, t_s: float | None = None) -> list[str]:
         """Every place where a segment enters a zone or a building's clearance volume.

@@ -68,6 +68,11 @@ class GridAStar:
         return self.rules == "exact"
 
     def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
+        if not self.smooth:
+            return grid.astar_path(
+                start, goal, planner=self.name, weight=self.weight, max_expansions=self.max_expansions,
+                rules=self.rules, prune=self.prune,
+            )
         result = grid.astar(
             start, goal, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
         )

@@ -63,6 +63,53 @@ def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():
                 assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
 
 
+def _scan_jump(blocked, n, step, side):
+    """A straight jump by walking the padded layer cell by cell (the table's definition)."""
+    free = 0
+    while True:
+        ahead = n + step
+        if blocked[ahead]:
+            return -free
+        free += 1
+        if (not blocked[ahead + side] and blocked[n + side]) or (not blocked[ahead - side] and blocked[n - side]):
+            return free
+        n = ahead
+
+
+@pytest.mark.parametrize("density", [0.05, 0.3])
+def test_straight_jump_table_equals_walking_the_grid(density):
+    grid = PlanningGrid(random_airspace(11, three_d=False, costs=False, density=density, shape=(1, 33, 41)))
+    table = grid.jump_table
+    blocked = grid._blocked
+    px = grid.px
+    for n in np.flatnonzero(blocked == 0):
+        for direction, (step, side) in enumerate(((1, px), (-1, px), (px, 1), (-px, 1))):
+            assert table[n, direction] == _scan_jump(blocked, n, step, side), (n, direction)
+
+
+def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
+    blocked = np.zeros((1, 61, 75), np.uint8)
+    blocked[0, ::12, :] = 1
+    blocked[0, :, ::15] = 1
+    rng = np.random.default_rng(2)
+    for j in range(0, 61, 12):  # doors in every wall
+        blocked[0, j, rng.integers(0, 75, 6)] = 0
+    for i in range(0, 75, 15):
+        blocked[0, rng.integers(0, 61, 5), i] = 0
+    from maps import Airspace
+
+    grid = PlanningGrid(Airspace.from_grid(blocked))
+    graph = grid.step_graph()
+    for start, goal in random_pairs(grid, 60, 9):
+        expected = _reference(graph, start, goal)
+        result = grid.astar(start, goal, prune=True)
+        if np.isinf(expected):
+            assert result.status == PlanStatus.UNREACHABLE
+        else:
+            assert result.cost == pytest.approx(expected, rel=1e-12)
+            assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
+
+
 def test_weighted_astar_is_bounded_suboptimal():
     airspace = random_airspace(7, three_d=True, costs=True)
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.5)
