@@ -335,7 +335,7 @@ class PlanningGrid:
         if prune or (prune is None and weight == 1.0 and self.jps_preferred):
             return K.METHOD_JPS
         if self.three_d:
-            return K.METHOD_ASTAR
+            return K.METHOD_ASTAR3D_UNIFORM if self.uniform_cost and self.hmode == K.H_OCTILE_3D else K.METHOD_ASTAR
         return K.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else K.METHOD_ASTAR2D
 
     def astar(
@@ -410,6 +410,13 @@ class PlanningGrid:
         if method == K.METHOD_JPS:
             status, cost, expansions, length = K.jps2d(
                 self._blocked, self.jump_table, self.px, self.cell_size_m, self.hmin, start_node, goal_node, limit,
+                g, parent, state, generation, scratch,
+            )
+        elif method == K.METHOD_ASTAR3D_UNIFORM and weight == 1.0:
+            m = self._moves
+            status, cost, expansions, length = K.astar3d_uniform(
+                self._blocked, self.px, self.py, m.offset, m.dk, m.dj, m.di, m.box_mask,
+                self.cell_size_m, self.climb_penalty_per_m, self.hmin, start_node, goal_node, limit,
                 g, parent, state, generation, scratch,
             )
         elif method == K.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
