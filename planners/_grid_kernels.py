@@ -43,7 +43,7 @@ SQRT2 = math.sqrt(2.0)
 SQRT2_MINUS_1 = SQRT2 - 1.0
 SQRT3_MINUS_SQRT2 = math.sqrt(3.0) - math.sqrt(2.0)
 _TIE_EPS = 1e-9
-# The uniform-cost kernels order by g + h * TIE_BREAK: among nodes of equal f the one
+# The uniform-cost kernels (and JPS) order by g + h * TIE_BREAK: among nodes of equal f the one
 # nearer the goal (larger g) comes first, so that of the many equally short paths of an
 # open grid one is followed to the end instead of all being explored side by side (17 %
 # fewer expansions, 25-35 % less time on random512). As a heuristic weight it bounds
@@ -974,7 +974,7 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
                     h = (ddx + SQRT2_MINUS_1 * ddy) * unit
                 else:
                     h = (ddy + SQRT2_MINUS_1 * ddx) * unit
-                used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, jp)
+                used = _radix_push(head, pn, pk, pnext, used, last, candidate + h * TIE_BREAK, jp)
                 queued += 1
     return UNREACHABLE, np.inf, expansions, 0
 
@@ -1756,11 +1756,30 @@ def decode_nodes(nodes, px, py, pad_z):
 
 
 @kernel
-def node_path(nodes, px, py, pad_z, origin_x, origin_y, cell_size, layers):
-    """`decode_nodes` and `cell_waypoints` in one call: ``(cells, waypoints, length_m)``."""
-    cells = decode_nodes(nodes, px, py, pad_z)
-    waypoints, length = cell_waypoints(cells, origin_x, origin_y, cell_size, layers)
-    return cells, waypoints, length
+def node_path(nodes, px, py, pad_z, origin_x, origin_y, cell_size, layers, cells, waypoints):
+    """`decode_nodes` and `cell_waypoints` in one call, into ``cells`` and ``waypoints``
+    (both ``(len(nodes), 3)``, made by the caller: cheaper than returning new arrays);
+    returns the polyline's length in metres."""
+    plane = px * py
+    length = 0.0
+    for index in range(nodes.shape[0]):
+        n = np.int64(nodes[index])
+        k = n // plane
+        rest = n - k * plane
+        j = rest // px
+        i = rest - j * px
+        cells[index, 0] = k - pad_z
+        cells[index, 1] = j - 1
+        cells[index, 2] = i - 1
+        waypoints[index, 0] = origin_x + (i - 0.5) * cell_size
+        waypoints[index, 1] = origin_y + (j - 0.5) * cell_size
+        waypoints[index, 2] = layers[k - pad_z]
+        if index > 0:
+            dx = waypoints[index, 0] - waypoints[index - 1, 0]
+            dy = waypoints[index, 1] - waypoints[index - 1, 1]
+            dz = waypoints[index, 2] - waypoints[index - 1, 2]
+            length += math.sqrt(dx * dx + dy * dy + dz * dz)
+    return length
 
 
 @kernel

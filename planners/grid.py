@@ -108,6 +108,7 @@ class PlanningGrid:
             self._alt = layers.copy()
             self._edges = edges.copy()
         self._layers = layers
+        self._origin = (*(float(v) for v in airspace.origin_m), float(airspace.cell_size_m))
         cell = airspace.cell_size_m
         spacing = np.diff(layers)
         if not self.three_d:
@@ -122,6 +123,7 @@ class PlanningGrid:
         self._isolated_share: float | None = None
         self._bucket_span: int | None = None
         self._jumps: np.ndarray | None = None
+        self._options: dict[tuple, tuple[int, float, int]] = {}  # validated search options
         self._corner_work: tuple[np.ndarray, ...] | None = None
         self._rows: tuple[np.ndarray, ...] | None = None
         self._corner_generation = 0
@@ -391,18 +393,23 @@ class PlanningGrid:
 
     def path_of_nodes(self, nodes: np.ndarray, *, planner: str, cost: float, expansions: int) -> FlightPath:
         """The `FlightPath` through the centres of padded flat nodes (start first)."""
-        airspace = self.airspace
-        x0, y0 = airspace.origin_m
-        cells, waypoints, length = K.node_path(
-            nodes, self.px, self.py, self._pad_z, x0, y0, airspace.cell_size_m, self._layers
-        )
+        count = nodes.shape[0]
+        cells = np.empty((count, 3), np.int64)
+        waypoints = np.empty((count, 3), np.float64)
+        length = K.node_path(nodes, self.px, self.py, self._pad_z, *self._origin, self._layers, cells, waypoints)
         return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
 
     def _search(self, start, goal, weight, max_expansions, rules, prune) -> tuple[int, float, int, np.ndarray]:
         """One A* query: status, cost, expansions and the path's padded nodes (a view of
         the work arrays, valid until the next query)."""
-        weight, limit = self._search_options(weight, max_expansions)
-        method = self._method(rules, prune, weight)
+        key = (weight, max_expansions, rules, prune)
+        try:
+            method, weight, limit = self._options[key]
+        except (KeyError, TypeError):  # new options, or unhashable ones (checked below)
+            weight, limit = self._search_options(weight, max_expansions)
+            method = self._method(rules, prune, weight)
+            if len(self._options) < 64:
+                self._options[key] = (method, weight, limit)
         start_node = self._checked_node(start, "start")
         goal_node = self._checked_node(goal, "goal")
         (g, parent, state, scratch), generation = self._next_generation()

@@ -71,8 +71,8 @@ class FlightPath:
         cls, planner: str, waypoints_m: np.ndarray, cells: np.ndarray, length_m: float, cost: float, expansions: int
     ) -> FlightPath:
         """A found path from arrays it may own (they are made read-only)."""
-        waypoints_m.flags.writeable = False
-        cells.flags.writeable = False
+        waypoints_m.setflags(write=False)
+        cells.setflags(write=False)
         path = object.__new__(cls)
         # The frozen dataclass __init__ sets each field through object.__setattr__; filling
         # the instance dict at once is 2 us cheaper, which shows on queries of 20 us.
