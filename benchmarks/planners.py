@@ -21,14 +21,20 @@ Peers (optional extras, skipped with a notice when missing): ``networkx`` (its
 ones and corners may be cut, so its costs are not the MovingAI optima; compare times,
 or our ``astar-pyastar2d-rules`` planner's costs). ``dronesim bench kernels`` measures
 batch planning and distance-field routes.
+
+Every planner and peer is timed through its Python entry point (ours: ``plan`` returning a
+`FlightPath`), one query at a time, with the cyclic garbage collector paused as `timeit`
+pauses it.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,12 +110,33 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
     )
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while queries are timed, as `timeit` does:
+    otherwise a collection of the whole heap lands on an arbitrary query, of any planner
+    or peer, and adds milliseconds to it."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _time_planner(work: Workload, planner) -> tuple[list[dict[str, Any]], float]:
     """Run every query; returns the per-query records and the warm-up (first call) time."""
     start, goal = tuple(work.starts[0]), tuple(work.goals[0])
     tic = time.perf_counter()
     planner.plan(work.grid, start, goal)  # JIT compile (or load from cache) and warm caches
     warmup = time.perf_counter() - tic
+    with _collector_paused():
+        records = _timed_queries(work, planner)
+    return records, warmup
+
+
+def _timed_queries(work: Workload, planner) -> list[dict[str, Any]]:
     records = []
     for q in range(len(work.rows)):
         start, goal = tuple(int(v) for v in work.starts[q]), tuple(int(v) for v in work.goals[q])
@@ -117,7 +144,7 @@ def _time_planner(work: Workload, planner) -> tuple[list[dict[str, Any]], float]
         path = planner.plan(work.grid, start, goal)
         seconds = time.perf_counter() - tic
         records.append(_record(work, q, path.cost if path.found else None, path.expansions if path.found else None, seconds))
-    return records, warmup
+    return records
 
 
 def _record(work: Workload, q: int, cost, expanded, seconds: float) -> dict[str, Any]:
@@ -143,13 +170,14 @@ def _time_pyastar2d(work: Workload) -> tuple[list[dict[str, Any]], float] | str:
     pyastar2d.astar_path(weights, tuple(work.starts[0, 1:]), tuple(work.goals[0, 1:]), allow_diagonal=True)
     warmup = time.perf_counter() - tic
     records = []
-    for q in range(len(work.rows)):
-        start, goal = tuple(int(v) for v in work.starts[q, 1:]), tuple(int(v) for v in work.goals[q, 1:])
-        tic = time.perf_counter()
-        path = pyastar2d.astar_path(weights, start, goal, allow_diagonal=True)
-        seconds = time.perf_counter() - tic
-        cost = None if path is None else float(weights[path[1:, 0], path[1:, 1]].sum())
-        records.append(_record(work, q, cost, None, seconds))
+    with _collector_paused():
+        for q in range(len(work.rows)):
+            start, goal = tuple(int(v) for v in work.starts[q, 1:]), tuple(int(v) for v in work.goals[q, 1:])
+            tic = time.perf_counter()
+            path = pyastar2d.astar_path(weights, start, goal, allow_diagonal=True)
+            seconds = time.perf_counter() - tic
+            cost = None if path is None else float(weights[path[1:, 0], path[1:, 1]].sum())
+            records.append(_record(work, q, cost, None, seconds))
     return records, warmup
 
 
