@@ -825,14 +825,20 @@ def _trace(parent, start, goal, path):
 # successors of a jump point are generated. Costs are identical to A*'s.
 
 @kernel
-def straight_jumps(blocked, px, jumps):
-    """Fill the straight-jump table of one padded layer (JPS+, Rabin 2015).
+def jump_table(blocked, px, jumps):
+    """Fill the jump table of one padded layer (JPS+, Rabin 2015): ``jumps[n, d]`` for free
+    cell ``n`` and direction ``d``.
 
-    ``jumps[n, d]`` for free cell ``n`` and direction ``d`` (0: +x, 1: -x, 2: +y, 3: -y)
-    is ``s > 0`` when a straight jump from ``n`` stops at the jump point ``s`` cells
-    away, and ``-s <= 0`` when it runs into a wall after ``s`` free cells. A jump stops
-    at a cell with a side cell that opens up behind a wall (a forced neighbour). The four
-    directions of a cell share a cache line, which a diagonal jump reads at every step.
+    Straight directions 0: +x, 1: -x, 2: +y, 3: -y. ``s > 0``: a straight jump from ``n``
+    stops at the jump point ``s`` cells away, a cell with a side cell that opens up behind
+    a wall (a forced neighbour); ``-s <= 0``: it runs into a wall after ``s`` free cells.
+
+    Diagonal directions 4: (+x, +y), 5: (-x, +y), 6: (+x, -y), 7: (-x, -y). ``s > 0``: the
+    diagonal jump stops ``s`` steps away, at the first cell from which a straight jump
+    along either component finds a jump point; ``-s <= 0``: after ``s`` steps the next
+    one is blocked or would cut a corner.
+
+    All eight directions of a cell share a cache line.
     """
     size = blocked.shape[0]
     for d in range(4):
@@ -854,6 +860,25 @@ def straight_jumps(blocked, px, jumps):
             else:
                 after = jumps[ahead, d]
                 jumps[n, d] = after + 1 if after > 0 else after - 1
+    for d in range(4):
+        sx = 1 if d % 2 == 0 else -1
+        sy = 1 if d < 2 else -1
+        along_x = 0 if sx > 0 else 1
+        along_y = 2 if sy > 0 else 3
+        step = sx + sy * px
+        for index in range(size):
+            n = size - 1 - index if step > 0 else index
+            if blocked[n] != 0:
+                jumps[n, 4 + d] = 0
+                continue
+            ahead = n + step
+            if blocked[n + sx] != 0 or blocked[n + sy * px] != 0 or blocked[ahead] != 0:
+                jumps[n, 4 + d] = 0
+            elif jumps[ahead, along_x] > 0 or jumps[ahead, along_y] > 0:
+                jumps[n, 4 + d] = 1
+            else:
+                after = jumps[ahead, 4 + d]
+                jumps[n, 4 + d] = after + 1 if after > 0 else after - 1
 
 
 @kernel
@@ -869,22 +894,42 @@ def _jump_straight(jumps, direction, n, step, px, goal):
 
 
 @kernel
-def _jump_diagonal(blocked, jumps, n, sx, sy, px, goal):
-    """Jump from n along the diagonal (sx, sy); returns the jump point and its steps."""
-    steps = 0
-    along_x = 0 if sx > 0 else 1
-    along_y = 2 if sy > 0 else 3
-    while True:
-        if blocked[n + sx] != 0 or blocked[n + sy * px] != 0:
-            return -1, 0  # no corner cutting
-        n += sx + sy * px
-        steps += 1
-        if blocked[n] != 0:
-            return -1, 0
-        if n == goal:
-            return n, steps
-        if _jump_straight(jumps, along_x, n, sx, px, goal) >= 0 or _jump_straight(jumps, along_y, n, sy * px, px, goal) >= 0:
-            return n, steps
+def _straight_reaches(jumps, direction, cell, ahead):
+    """Whether a straight jump from ``cell`` passes ``ahead`` > 0 cells without a wall."""
+    reach = np.int64(jumps[cell, direction])
+    return ahead <= (reach if reach > 0 else -reach)
+
+
+@kernel
+def _jump_diagonal(jumps, n, sx, sy, px, goal):
+    """Jump from n along the diagonal (sx, sy): ``(jump point, steps)`` or ``(-1, 0)``.
+
+    The table gives the first cell whose straight jumps find a jump point; the goal can
+    stop the jump earlier, at the step that reaches its row or column when the straight
+    jump from there along the other axis reaches it (or at the goal itself).
+    """
+    d = (0 if sx > 0 else 1) + (0 if sy > 0 else 2)
+    reach = np.int64(jumps[n, 4 + d])
+    limit = reach if reach > 0 else -reach  # steps that can be taken
+    best = reach if reach > 0 else limit + 1
+    ni = n % px
+    nj = n // px
+    gi = goal % px
+    gj = goal // px
+    diagonal = sx + sy * px
+    to_row = (gj - nj) * sy
+    if 1 <= to_row < best:
+        ahead = (gi - (ni + to_row * sx)) * sx
+        if ahead == 0 or (ahead > 0 and _straight_reaches(jumps, 0 if sx > 0 else 1, n + to_row * diagonal, ahead)):
+            best = to_row
+    to_column = (gi - ni) * sx
+    if 1 <= to_column < best:
+        ahead = (gj - (nj + to_column * sy)) * sy
+        if ahead > 0 and _straight_reaches(jumps, 2 if sy > 0 else 3, n + to_column * diagonal, ahead):
+            best = to_column
+    if best > limit:
+        return -1, 0
+    return n + best * diagonal, best
 
 
 @kernel
@@ -892,8 +937,7 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
 
     Same arguments as `astar2d` (minus the rule switches), plus ``jumps`` (the layer's
-    `straight_jumps` table: a straight jump is one lookup, a diagonal one a lookup per
-    step), and the same optimal costs; ``expansions`` counts jump points expanded.
+    `jump_table`: every jump is a lookup or two), and the same optimal costs; ``expansions`` counts jump points expanded.
     ``path`` receives the full cell path (jump points joined by their straight or
     diagonal runs).
     """
@@ -951,7 +995,7 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
             if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
                 continue
             if sx != 0 and sy != 0:
-                jp, steps = _jump_diagonal(blocked, jumps, n, sx, sy, px, goal)
+                jp, steps = _jump_diagonal(jumps, n, sx, sy, px, goal)
                 length = steps * SQRT2
             else:
                 step = sx + sy * px

@@ -76,8 +76,21 @@ def _scan_jump(blocked, n, step, side):
         n = ahead
 
 
+def _scan_diagonal(blocked, n, sx, sy, px):
+    """A diagonal jump cell by cell: steps to the first cell whose straight jumps find a
+    jump point, or minus the steps taken before a blocked or corner-cutting step."""
+    steps = 0
+    while True:
+        if blocked[n + sx] or blocked[n + sy * px] or blocked[n + sx + sy * px]:
+            return -steps
+        n += sx + sy * px
+        steps += 1
+        if _scan_jump(blocked, n, sx, px) > 0 or _scan_jump(blocked, n, sy * px, 1) > 0:
+            return steps
+
+
 @pytest.mark.parametrize("density", [0.05, 0.3])
-def test_straight_jump_table_equals_walking_the_grid(density):
+def test_jump_table_equals_walking_the_grid(density):
     grid = PlanningGrid(random_airspace(11, three_d=False, costs=False, density=density, shape=(1, 33, 41)))
     table = grid.jump_table
     blocked = grid._blocked
@@ -85,6 +98,8 @@ def test_straight_jump_table_equals_walking_the_grid(density):
     for n in np.flatnonzero(blocked == 0):
         for direction, (step, side) in enumerate(((1, px), (-1, px), (px, 1), (-px, 1))):
             assert table[n, direction] == _scan_jump(blocked, n, step, side), (n, direction)
+        for direction, (sx, sy) in enumerate(((1, 1), (-1, 1), (1, -1), (-1, -1))):
+            assert table[n, 4 + direction] == _scan_diagonal(blocked, n, sx, sy, px), (n, sx, sy)
 
 
 def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
