@@ -824,21 +824,37 @@ def _trace(parent, start, goal, path):
 # diagonal jumps stop where a straight sub-jump finds something, and only the canonical
 # successors of a jump point are generated. Costs are identical to A*'s.
 
+JUMP_RUN = 126  # longest run one jump-table entry describes (entries are int8)
+JUMP_ON = 127  # entry: JUMP_RUN free cells without a stop, continue from the last of them
+
+
+@kernel
+def _chain(after):
+    """The entry of a cell from the entry ``after`` of the next cell along a direction."""
+    if after == JUMP_ON:
+        return JUMP_ON
+    if after > 0:
+        return after + 1 if after < JUMP_RUN else JUMP_ON
+    return after - 1 if -after < JUMP_RUN else JUMP_ON
+
+
 @kernel
 def jump_table(blocked, px, jumps):
-    """Fill the jump table of one padded layer (JPS+, Rabin 2015): ``jumps[n, d]`` for free
-    cell ``n`` and direction ``d``.
+    """Fill the jump table of one padded layer (JPS+, Rabin 2015): ``jumps[n, d]`` (int8)
+    for free cell ``n`` and direction ``d``.
 
-    Straight directions 0: +x, 1: -x, 2: +y, 3: -y. ``s > 0``: a straight jump from ``n``
-    stops at the jump point ``s`` cells away, a cell with a side cell that opens up behind
-    a wall (a forced neighbour); ``-s <= 0``: it runs into a wall after ``s`` free cells.
+    Straight directions 0: +x, 1: -x, 2: +y, 3: -y. ``s`` in 1..126: a straight jump from
+    ``n`` stops at the jump point ``s`` cells away, a cell with a side cell that opens up
+    behind a wall (a forced neighbour); ``-s`` in -126..0: it runs into a wall after ``s``
+    free cells; `JUMP_ON`: 126 free cells without a stop, read on from the 126th.
 
-    Diagonal directions 4: (+x, +y), 5: (-x, +y), 6: (+x, -y), 7: (-x, -y). ``s > 0``: the
-    diagonal jump stops ``s`` steps away, at the first cell from which a straight jump
-    along either component finds a jump point; ``-s <= 0``: after ``s`` steps the next
-    one is blocked or would cut a corner.
+    Diagonal directions 4: (+x, +y), 5: (-x, +y), 6: (+x, -y), 7: (-x, -y), the same way
+    in diagonal steps: the jump stops at the first cell from which a straight jump along
+    either component finds a jump point; it ends where the next step is blocked or would
+    cut a corner.
 
-    All eight directions of a cell share a cache line.
+    One byte an entry keeps the table at 8 bytes a cell (a cell's eight directions in one
+    read), which matters on mazes, where jumps are short and many.
     """
     size = blocked.shape[0]
     for d in range(4):
@@ -847,19 +863,15 @@ def jump_table(blocked, px, jumps):
         # Sweep against the direction, so that n + step is known before n.
         for index in range(size):
             n = size - 1 - index if step > 0 else index
-            if blocked[n] != 0:
-                jumps[n, d] = 0
-                continue
             ahead = n + step
-            if blocked[ahead] != 0:
+            if blocked[n] != 0 or blocked[ahead] != 0:
                 jumps[n, d] = 0
             elif (blocked[ahead + side] == 0 and blocked[n + side] != 0) or (
                 blocked[ahead - side] == 0 and blocked[n - side] != 0
             ):
                 jumps[n, d] = 1
             else:
-                after = jumps[ahead, d]
-                jumps[n, d] = after + 1 if after > 0 else after - 1
+                jumps[n, d] = _chain(jumps[ahead, d])
     for d in range(4):
         sx = 1 if d % 2 == 0 else -1
         sy = 1 if d < 2 else -1
@@ -868,36 +880,55 @@ def jump_table(blocked, px, jumps):
         step = sx + sy * px
         for index in range(size):
             n = size - 1 - index if step > 0 else index
-            if blocked[n] != 0:
-                jumps[n, 4 + d] = 0
-                continue
             ahead = n + step
-            if blocked[n + sx] != 0 or blocked[n + sy * px] != 0 or blocked[ahead] != 0:
+            if blocked[n] != 0 or blocked[n + sx] != 0 or blocked[n + sy * px] != 0 or blocked[ahead] != 0:
                 jumps[n, 4 + d] = 0
-            elif jumps[ahead, along_x] > 0 or jumps[ahead, along_y] > 0:
+            elif _run_stops(jumps, along_x, ahead, sx) or _run_stops(jumps, along_y, ahead, sy * px):
                 jumps[n, 4 + d] = 1
             else:
-                after = jumps[ahead, 4 + d]
-                jumps[n, 4 + d] = after + 1 if after > 0 else after - 1
+                jumps[n, 4 + d] = _chain(jumps[ahead, 4 + d])
+
+
+@kernel
+def _run_stops(jumps, direction, n, step):
+    """Whether the straight jump from ``n`` along ``step`` ends at a jump point."""
+    entry = np.int64(jumps[n, direction])
+    while entry == JUMP_ON:
+        n += JUMP_RUN * step
+        entry = np.int64(jumps[n, direction])
+    return entry > 0
 
 
 @kernel
 def _jump_straight(jumps, direction, n, step, px, goal):
     """The jump point reached from n along ``step`` (+-1 or +-px, ``direction`` its table
     column), the goal if it comes first, or -1 at a wall."""
-    reach = np.int64(jumps[n, direction])
     offset = goal - n
-    if offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0):
-        if offset // step <= (reach if reach > 0 else -reach):
+    on_ray = offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0)
+    to_goal = offset // step if on_ray else 0
+    while True:
+        entry = np.int64(jumps[n, direction])
+        run = JUMP_RUN if entry == JUMP_ON else (entry if entry > 0 else -entry)
+        if on_ray and to_goal <= run:
             return goal
-    return n + reach * step if reach > 0 else -1
+        if entry != JUMP_ON:
+            return n + entry * step if entry > 0 else -1
+        n += JUMP_RUN * step
+        to_goal -= JUMP_RUN
 
 
 @kernel
-def _straight_reaches(jumps, direction, cell, ahead):
-    """Whether a straight jump from ``cell`` passes ``ahead`` > 0 cells without a wall."""
-    reach = np.int64(jumps[cell, direction])
-    return ahead <= (reach if reach > 0 else -reach)
+def _straight_reaches(jumps, direction, cell, step, ahead):
+    """Whether a straight jump from ``cell`` along ``step`` passes ``ahead`` > 0 cells
+    without meeting a wall."""
+    while True:
+        entry = np.int64(jumps[cell, direction])
+        if entry != JUMP_ON:
+            return ahead <= (entry if entry > 0 else -entry)
+        if ahead <= JUMP_RUN:
+            return True
+        cell += JUMP_RUN * step
+        ahead -= JUMP_RUN
 
 
 @kernel
@@ -909,27 +940,34 @@ def _jump_diagonal(jumps, n, sx, sy, px, goal):
     jump from there along the other axis reaches it (or at the goal itself).
     """
     d = (0 if sx > 0 else 1) + (0 if sy > 0 else 2)
-    reach = np.int64(jumps[n, 4 + d])
-    limit = reach if reach > 0 else -reach  # steps that can be taken
-    best = reach if reach > 0 else limit + 1
-    ni = n % px
-    nj = n // px
+    along_x = 0 if sx > 0 else 1
+    along_y = 2 if sy > 0 else 3
+    diagonal = sx + sy * px
     gi = goal % px
     gj = goal // px
-    diagonal = sx + sy * px
-    to_row = (gj - nj) * sy
-    if 1 <= to_row < best:
-        ahead = (gi - (ni + to_row * sx)) * sx
-        if ahead == 0 or (ahead > 0 and _straight_reaches(jumps, 0 if sx > 0 else 1, n + to_row * diagonal, ahead)):
-            best = to_row
-    to_column = (gi - ni) * sx
-    if 1 <= to_column < best:
-        ahead = (gj - (nj + to_column * sy)) * sy
-        if ahead > 0 and _straight_reaches(jumps, 2 if sy > 0 else 3, n + to_column * diagonal, ahead):
-            best = to_column
-    if best > limit:
-        return -1, 0
-    return n + best * diagonal, best
+    taken = 0
+    while True:
+        entry = np.int64(jumps[n, 4 + d])
+        run = JUMP_RUN if entry == JUMP_ON else (entry if entry > 0 else -entry)
+        best = entry if 0 < entry < JUMP_ON else run + 1  # run + 1: no stop in this run
+        ni = n % px
+        nj = n // px
+        to_row = (gj - nj) * sy
+        if 1 <= to_row < best:
+            ahead = (gi - (ni + to_row * sx)) * sx
+            if ahead == 0 or (ahead > 0 and _straight_reaches(jumps, along_x, n + to_row * diagonal, sx, ahead)):
+                best = to_row
+        to_column = (gi - ni) * sx
+        if 1 <= to_column < best:
+            ahead = (gj - (nj + to_column * sy)) * sy
+            if ahead > 0 and _straight_reaches(jumps, along_y, n + to_column * diagonal, sy * px, ahead):
+                best = to_column
+        if best <= run:
+            return n + best * diagonal, taken + best
+        if entry != JUMP_ON:
+            return -1, 0
+        n += JUMP_RUN * diagonal
+        taken += JUMP_RUN
 
 
 @kernel

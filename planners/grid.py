@@ -23,7 +23,7 @@ Cell = tuple[int, int, int]
 ISOLATED_OBSTACLE_LIMIT = 0.1
 BUCKET_COST_LIMIT = 1024  # whole multipliers up to this use Dial's queue (2 * 1024 buckets)
 _NO_LIMIT = 2**62
-_NO_JUMPS = np.zeros((1, 8), np.int16)  # the jump table argument of kernels other than JPS
+_NO_JUMPS = np.zeros((1, 8), np.int8)  # the jump table argument of kernels other than JPS
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
 
 
@@ -269,11 +269,9 @@ class PlanningGrid:
     @property
     def jump_table(self) -> np.ndarray:
         """The jump table of jump-point search (`K.jump_table`), built on first use:
-        16 bytes per cell (32 on grids over 32,000 cells wide or long, whose jumps need
-        32-bit distances)."""
+        8 bytes per cell."""
         if self._jumps is None:
-            dtype = np.int16 if max(self.px, self.py) < np.iinfo(np.int16).max else np.int32
-            self._jumps = np.empty((self._blocked.shape[0], 8), dtype)
+            self._jumps = np.empty((self._blocked.shape[0], 8), np.int8)
             K.jump_table(self._blocked, self.px, self._jumps)
         return self._jumps
 

@@ -89,17 +89,48 @@ def _scan_diagonal(blocked, n, sx, sy, px):
             return steps
 
 
-@pytest.mark.parametrize("density", [0.05, 0.3])
-def test_jump_table_equals_walking_the_grid(density):
-    grid = PlanningGrid(random_airspace(11, three_d=False, costs=False, density=density, shape=(1, 33, 41)))
+def _read_jump(table, n, column, step):
+    """A table entry read on through its continuation entries (runs over 126 cells)."""
+    total = 0
+    while table[n, column] == 127:
+        total += 126
+        n += 126 * step
+    entry = int(table[n, column])
+    return total + entry if entry > 0 else -(total - entry)
+
+
+@pytest.mark.parametrize(
+    "density, shape", [(0.05, (1, 33, 41)), (0.3, (1, 33, 41)), (0.0005, (1, 150, 300))], ids=["open", "cluttered", "long-runs"]
+)
+def test_jump_table_equals_walking_the_grid(density, shape):
+    grid = PlanningGrid(random_airspace(11, three_d=False, costs=False, density=density, shape=shape))
     table = grid.jump_table
     blocked = grid._blocked
     px = grid.px
-    for n in np.flatnonzero(blocked == 0):
+    free = np.flatnonzero(blocked == 0)
+    for n in free[:: max(1, len(free) // 400)]:
         for direction, (step, side) in enumerate(((1, px), (-1, px), (px, 1), (-px, 1))):
-            assert table[n, direction] == _scan_jump(blocked, n, step, side), (n, direction)
+            assert _read_jump(table, n, direction, step) == _scan_jump(blocked, n, step, side), (n, direction)
         for direction, (sx, sy) in enumerate(((1, 1), (-1, 1), (1, -1), (-1, -1))):
-            assert table[n, 4 + direction] == _scan_diagonal(blocked, n, sx, sy, px), (n, sx, sy)
+            expected = _scan_diagonal(blocked, n, sx, sy, px)
+            assert _read_jump(table, n, 4 + direction, sx + sy * px) == expected, (n, sx, sy)
+
+
+def test_jump_point_search_is_exact_over_runs_longer_than_a_table_entry():
+    blocked = np.zeros((1, 140, 300), np.uint8)
+    rng = np.random.default_rng(5)
+    blocked[0, rng.integers(0, 140, 40), rng.integers(0, 300, 40)] = 1
+    blocked[0, 70, 20:280] = 1  # a long wall with open ends
+    from maps import Airspace
+
+    grid = PlanningGrid(Airspace.from_grid(blocked))
+    graph = grid.step_graph()
+    pairs = random_pairs(grid, 10, 3) + [((0, 5, 2), (0, 5, 290)), ((0, 2, 3), (0, 137, 138)), ((0, 100, 295), (0, 60, 5))]
+    for start, goal in pairs:
+        expected = _reference(graph, start, goal)
+        result = grid.astar(start, goal, prune=True)
+        assert result.cost == pytest.approx(expected, rel=1e-12)
+        assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
 
 
 def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
