@@ -390,10 +390,6 @@ class PlanningGrid:
         status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
         if status != K.FOUND:
             return FlightPath.not_found(planner, status, expansions)
-        return self.path_of_nodes(nodes, planner=planner, cost=cost, expansions=expansions)
-
-    def path_of_nodes(self, nodes: np.ndarray, *, planner: str, cost: float, expansions: int) -> FlightPath:
-        """The `FlightPath` through the centres of padded flat nodes (start first)."""
         count = nodes.shape[0]
         cells = np.empty((count, 3), np.int64)
         waypoints = np.empty((count, 3), np.float64)

@@ -21,6 +21,9 @@ class PlanStatus(IntEnum):
     LIMIT = K.LIMIT
 
 
+_FOUND = PlanStatus.FOUND
+
+
 @dataclass(frozen=True, eq=False)
 class FlightPath:
     """A route through the airspace.
@@ -74,12 +77,12 @@ class FlightPath:
         waypoints_m.setflags(write=False)
         cells.setflags(write=False)
         path = object.__new__(cls)
-        # The frozen dataclass __init__ sets each field through object.__setattr__; filling
-        # the instance dict at once is 2 us cheaper, which shows on queries of 20 us.
-        path.__dict__.update(
-            planner=planner, status=PlanStatus.FOUND, waypoints_m=waypoints_m, cells=cells,
-            length_m=float(length_m), cost=float(cost), expansions=int(expansions),
-        )
+        # The frozen dataclass __init__ sets each field through object.__setattr__; giving
+        # the instance its dict at once is 2 us cheaper, which shows on queries of 20 us.
+        object.__setattr__(path, "__dict__", {
+            "planner": planner, "status": _FOUND, "waypoints_m": waypoints_m, "cells": cells,
+            "length_m": float(length_m), "cost": float(cost), "expansions": int(expansions),
+        })
         return path
 
     @classmethod
