@@ -27,7 +27,7 @@ from llvmlite import ir
 from numba import prange, types
 from numba.extending import intrinsic
 
-from planners._jit import kernel, parallel_kernel
+from planners._jit import inlined, kernel, parallel_kernel
 
 FOUND = 0
 UNREACHABLE = 1
@@ -899,7 +899,7 @@ def _run_stops(jumps, direction, n, step):
     return entry > 0
 
 
-@kernel
+@inlined
 def _jump_straight(jumps, direction, n, step, px, goal):
     """The jump point reached from n along ``step`` (+-1 or +-px, ``direction`` its table
     column), the goal if it comes first, or -1 at a wall."""
@@ -917,7 +917,7 @@ def _jump_straight(jumps, direction, n, step, px, goal):
         to_goal -= JUMP_RUN
 
 
-@kernel
+@inlined
 def _straight_reaches(jumps, direction, cell, step, ahead):
     """Whether a straight jump from ``cell`` along ``step`` passes ``ahead`` > 0 cells
     without meeting a wall."""
@@ -931,7 +931,7 @@ def _straight_reaches(jumps, direction, cell, step, ahead):
         ahead -= JUMP_RUN
 
 
-@kernel
+@inlined
 def _jump_diagonal(jumps, n, sx, sy, px, goal):
     """Jump from n along the diagonal (sx, sy): ``(jump point, steps)`` or ``(-1, 0)``.
 
@@ -1061,7 +1061,7 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     return UNREACHABLE, np.inf, expansions, 0
 
 
-@kernel
+@inlined
 def _canonical(blocked, n, px, dx, dy, sx, sy):
     """Whether direction (sx, sy) is a natural or forced successor after arriving along (dx, dy)."""
     if dx != 0 and dy != 0:
