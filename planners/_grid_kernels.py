@@ -625,6 +625,17 @@ def astar2d(
     return UNREACHABLE, np.inf, expansions, 0
 
 
+@inlined
+def _eight_moves(px):
+    """The single-layer moves as tables ``(flat offset, di, dj)``: east, west, north,
+    south, then the diagonals NE, NW, SE, SW."""
+    return (
+        np.array([1, -1, px, -px, px + 1, px - 1, 1 - px, -px - 1], np.int64),
+        np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64),
+        np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64),
+    )
+
+
 @kernel
 def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
     """`astar2d` for one uniform-cost layer (every multiplier ``hmin``), weight 1: the case
@@ -647,9 +658,7 @@ def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g
     # Tables, not an if-chain over the move number (see `astar2d_pyastar`). A move needs
     # its target and the straight neighbours it passes free: bits 1 east, 2 west, 4 north,
     # 8 south of ``free``.
-    move_offset = np.array([1, -1, px, -px, px + 1, px - 1, 1 - px, -px - 1], np.int64)
-    move_di = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
-    move_dj = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
+    move_offset, move_di, move_dj = _eight_moves(px)
     move_needs = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
     while queued > 0:
         entry, last = _radix_pop(head, pk, pnext, last)
@@ -721,9 +730,7 @@ def astar2d_pyastar(blocked, cost, px, hmin, bucket_span, start, goal, max_expan
     closed = opened + 1
     # A table of moves, not an if-chain over the move number: LLVM turns the chain into
     # unpredictable branches, and the table is ~25 % faster on mazes.
-    move_offset = np.array([1, -1, px, -px, px + 1, px - 1, 1 - px, -px - 1], np.int64)
-    move_di = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
-    move_dj = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
+    move_offset, move_di, move_dj = _eight_moves(px)
     mask = bucket_span - 1
     buckets = np.full(bucket_span, -1, np.int32)
     # The entries: node and next entry in its bucket; popped entries are reused first.
@@ -883,52 +890,38 @@ def jump_table(blocked, px, jumps):
             ahead = n + step
             if blocked[n] != 0 or blocked[n + sx] != 0 or blocked[n + sy * px] != 0 or blocked[ahead] != 0:
                 jumps[n, 4 + d] = 0
-            elif _run_stops(jumps, along_x, ahead, sx) or _run_stops(jumps, along_y, ahead, sy * px):
+            elif _read_jump(jumps, along_x, ahead, sx)[1] or _read_jump(jumps, along_y, ahead, sy * px)[1]:
                 jumps[n, 4 + d] = 1
             else:
                 jumps[n, 4 + d] = _chain(jumps[ahead, 4 + d])
 
 
-@kernel
-def _run_stops(jumps, direction, n, step):
-    """Whether the straight jump from ``n`` along ``step`` ends at a jump point."""
-    entry = np.int64(jumps[n, direction])
+@inlined
+def _read_jump(jumps, column, n, step):
+    """A jump from ``n`` along ``step`` (table ``column``), its entries read on past 126
+    cells: ``(distance, stops)``, the steps to the jump point when it ``stops`` at one,
+    else the free steps before the wall or corner."""
+    distance = 0
+    entry = np.int64(jumps[n, column])
     while entry == JUMP_ON:
+        distance += JUMP_RUN
         n += JUMP_RUN * step
-        entry = np.int64(jumps[n, direction])
-    return entry > 0
+        entry = np.int64(jumps[n, column])
+    if entry > 0:
+        return distance + entry, True
+    return distance - entry, False
 
 
 @inlined
 def _jump_straight(jumps, direction, n, step, px, goal):
     """The jump point reached from n along ``step`` (+-1 or +-px, ``direction`` its table
     column), the goal if it comes first, or -1 at a wall."""
+    distance, stops = _read_jump(jumps, direction, n, step)
     offset = goal - n
-    on_ray = offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0)
-    to_goal = offset // step if on_ray else 0
-    while True:
-        entry = np.int64(jumps[n, direction])
-        run = JUMP_RUN if entry == JUMP_ON else (entry if entry > 0 else -entry)
-        if on_ray and to_goal <= run:
+    if offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0):
+        if offset // step <= distance:
             return goal
-        if entry != JUMP_ON:
-            return n + entry * step if entry > 0 else -1
-        n += JUMP_RUN * step
-        to_goal -= JUMP_RUN
-
-
-@inlined
-def _straight_reaches(jumps, direction, cell, step, ahead):
-    """Whether a straight jump from ``cell`` along ``step`` passes ``ahead`` > 0 cells
-    without meeting a wall."""
-    while True:
-        entry = np.int64(jumps[cell, direction])
-        if entry != JUMP_ON:
-            return ahead <= (entry if entry > 0 else -entry)
-        if ahead <= JUMP_RUN:
-            return True
-        cell += JUMP_RUN * step
-        ahead -= JUMP_RUN
+    return n + distance * step if stops else -1
 
 
 @inlined
@@ -939,35 +932,28 @@ def _jump_diagonal(jumps, n, sx, sy, px, goal):
     stop the jump earlier, at the step that reaches its row or column when the straight
     jump from there along the other axis reaches it (or at the goal itself).
     """
-    d = (0 if sx > 0 else 1) + (0 if sy > 0 else 2)
     along_x = 0 if sx > 0 else 1
     along_y = 2 if sy > 0 else 3
     diagonal = sx + sy * px
+    distance, stops = _read_jump(jumps, 4 + (0 if sx > 0 else 1) + (0 if sy > 0 else 2), n, diagonal)
+    best = distance if stops else distance + 1  # distance + 1: no stop on the way
+    ni = n % px
+    nj = n // px
     gi = goal % px
     gj = goal // px
-    taken = 0
-    while True:
-        entry = np.int64(jumps[n, 4 + d])
-        run = JUMP_RUN if entry == JUMP_ON else (entry if entry > 0 else -entry)
-        best = entry if 0 < entry < JUMP_ON else run + 1  # run + 1: no stop in this run
-        ni = n % px
-        nj = n // px
-        to_row = (gj - nj) * sy
-        if 1 <= to_row < best:
-            ahead = (gi - (ni + to_row * sx)) * sx
-            if ahead == 0 or (ahead > 0 and _straight_reaches(jumps, along_x, n + to_row * diagonal, sx, ahead)):
-                best = to_row
-        to_column = (gi - ni) * sx
-        if 1 <= to_column < best:
-            ahead = (gj - (nj + to_column * sy)) * sy
-            if ahead > 0 and _straight_reaches(jumps, along_y, n + to_column * diagonal, sy * px, ahead):
-                best = to_column
-        if best <= run:
-            return n + best * diagonal, taken + best
-        if entry != JUMP_ON:
-            return -1, 0
-        n += JUMP_RUN * diagonal
-        taken += JUMP_RUN
+    to_row = (gj - nj) * sy
+    if 1 <= to_row < best:
+        ahead = (gi - (ni + to_row * sx)) * sx
+        if ahead == 0 or (ahead > 0 and ahead <= _read_jump(jumps, along_x, n + to_row * diagonal, sx)[0]):
+            best = to_row
+    to_column = (gi - ni) * sx
+    if 1 <= to_column < best:
+        ahead = (gj - (nj + to_column * sy)) * sy
+        if ahead > 0 and ahead <= _read_jump(jumps, along_y, n + to_column * diagonal, sy * px)[0]:
+            best = to_column
+    if best > distance:
+        return -1, 0
+    return n + best * diagonal, best
 
 
 @kernel
@@ -1821,11 +1807,9 @@ def _unit_move(m):
 
 # ----------------------------------------------------------------------------- helpers
 
-@kernel
-def decode_nodes(nodes, px, py, pad_z):
-    """``(n, 3)`` cells ``(k, j, i)`` of padded flat node indices."""
+@inlined
+def _decode_into(nodes, px, py, pad_z, cells):
     plane = px * py
-    cells = np.empty((nodes.shape[0], 3), np.int64)
     for index in range(nodes.shape[0]):
         n = np.int64(nodes[index])
         k = n // plane
@@ -1834,43 +1818,12 @@ def decode_nodes(nodes, px, py, pad_z):
         cells[index, 0] = k - pad_z
         cells[index, 1] = j - 1
         cells[index, 2] = rest - j * px - 1
-    return cells
 
 
-@kernel
-def node_path(nodes, px, py, pad_z, origin_x, origin_y, cell_size, layers, cells, waypoints):
-    """`decode_nodes` and `cell_waypoints` in one call, into ``cells`` and ``waypoints``
-    (both ``(len(nodes), 3)``, made by the caller: cheaper than returning new arrays);
-    returns the polyline's length in metres."""
-    plane = px * py
+@inlined
+def _waypoints_into(cells, origin_x, origin_y, cell_size, layers, points):
     length = 0.0
-    for index in range(nodes.shape[0]):
-        n = np.int64(nodes[index])
-        k = n // plane
-        rest = n - k * plane
-        j = rest // px
-        i = rest - j * px
-        cells[index, 0] = k - pad_z
-        cells[index, 1] = j - 1
-        cells[index, 2] = i - 1
-        waypoints[index, 0] = origin_x + (i - 0.5) * cell_size
-        waypoints[index, 1] = origin_y + (j - 0.5) * cell_size
-        waypoints[index, 2] = layers[k - pad_z]
-        if index > 0:
-            dx = waypoints[index, 0] - waypoints[index - 1, 0]
-            dy = waypoints[index, 1] - waypoints[index - 1, 1]
-            dz = waypoints[index, 2] - waypoints[index - 1, 2]
-            length += math.sqrt(dx * dx + dy * dy + dz * dz)
-    return length
-
-
-@kernel
-def cell_waypoints(cells, origin_x, origin_y, cell_size, layers):
-    """World centres ``(n, 3)`` of cells (metres; z = layer altitude) and the polyline length."""
-    n = cells.shape[0]
-    points = np.empty((n, 3), np.float64)
-    length = 0.0
-    for index in range(n):
+    for index in range(cells.shape[0]):
         points[index, 0] = origin_x + (cells[index, 2] + 0.5) * cell_size
         points[index, 1] = origin_y + (cells[index, 1] + 0.5) * cell_size
         points[index, 2] = layers[cells[index, 0]]
@@ -1879,4 +1832,28 @@ def cell_waypoints(cells, origin_x, origin_y, cell_size, layers):
             dy = points[index, 1] - points[index - 1, 1]
             dz = points[index, 2] - points[index - 1, 2]
             length += math.sqrt(dx * dx + dy * dy + dz * dz)
-    return points, length
+    return length
+
+
+@kernel
+def decode_nodes(nodes, px, py, pad_z):
+    """``(n, 3)`` cells ``(k, j, i)`` of padded flat node indices."""
+    cells = np.empty((nodes.shape[0], 3), np.int64)
+    _decode_into(nodes, px, py, pad_z, cells)
+    return cells
+
+
+@kernel
+def node_path(nodes, px, py, pad_z, origin_x, origin_y, cell_size, layers, cells, waypoints):
+    """`decode_nodes` and `cell_waypoints` in one call, into ``cells`` and ``waypoints``
+    (both ``(len(nodes), 3)``, made by the caller: cheaper than returning new arrays);
+    returns the polyline's length in metres."""
+    _decode_into(nodes, px, py, pad_z, cells)
+    return _waypoints_into(cells, origin_x, origin_y, cell_size, layers, waypoints)
+
+
+@kernel
+def cell_waypoints(cells, origin_x, origin_y, cell_size, layers):
+    """World centres ``(n, 3)`` of cells (metres; z = layer altitude) and the polyline length."""
+    points = np.empty((cells.shape[0], 3), np.float64)
+    return points, _waypoints_into(cells, origin_x, origin_y, cell_size, layers, points)

@@ -158,8 +158,9 @@ class PlanningGrid:
         ValueError
             Outside the grid, or blocked (saying by which zone, building or obstacle).
         """
-        node = self._checked_node(cell, role)
-        return self._cell_of_node(node)
+        self._checked_node(cell, role)
+        k, j, i = cell
+        return (int(k), int(j), int(i))
 
     def _checked_node(self, cell, role: str) -> int:
         """`check_cell`, returning the padded flat node (one query validates two cells)."""
@@ -175,12 +176,6 @@ class PlanningGrid:
         if self._blocked_view[node]:
             raise ValueError(f"{role} cell {(k, j, i)} is blocked: {self.blocked_reason((k, j, i))}")
         return node
-
-    def _cell_of_node(self, node: int) -> Cell:
-        plane = self.px * self.py
-        k, rest = divmod(node, plane)
-        j, i = divmod(rest, self.px)
-        return (k - self._pad_z, j - 1, i - 1)
 
     def blocked_reason(self, cell: Cell) -> str:
         """Why a cell is blocked, in words (zones and buildings that touch it)."""
@@ -240,14 +235,14 @@ class PlanningGrid:
             # the searches, first touches cost a page fault each and made a query on a
             # fresh part of a large grid up to 1.5x slower than the same query again.
             self._work = {
-                "g": np.zeros((threads, size), np.float64),
-                "parent": np.zeros((threads, size), np.int32),
-                "state": np.zeros((threads, size), np.int32),
-                "scratch": np.zeros((threads, size), np.int32),
+                "g": np.empty((threads, size), np.float64),
+                "parent": np.empty((threads, size), np.int32),
+                "state": np.empty((threads, size), np.int32),
+                "scratch": np.empty((threads, size), np.int32),
                 "generations": np.zeros(threads, np.int32),
             }
             for name in ("g", "parent", "state", "scratch"):
-                self._work[name].fill(0)
+                self._work[name].fill(0)  # state 0: no generation has touched the cell
             self._rows = None  # thread 0's rows of the arrays replaced
         work = self._work
         if work["generations"].max() >= _GENERATION_LIMIT:
