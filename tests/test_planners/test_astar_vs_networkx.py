@@ -231,3 +231,26 @@ def test_distance_field_equals_networkx_single_source(case):
             assert _path_cost(graph, route) == pytest.approx(expected[cell], rel=1e-9)
         else:
             assert np.isinf(distance[cell]) and len(field.route_to(cell)) == 0
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_networkx_reference_searches_with_the_kernels_heuristic(case):
+    """The benchmark's networkx peer must be as well informed as the kernels, or its time
+    ratio would measure the heuristics rather than the implementations: its heuristic is
+    admissible on the graph and equal to the kernels' lower bound."""
+    from planners import _grid_kernels as K
+    from planners.registry import _networkx_heuristic
+
+    airspace = random_airspace(3, **CASES[case])
+    grid = PlanningGrid(airspace, climb_penalty_per_m=0.0 if case.startswith("2d") else 1.5)
+    graph = grid.step_graph()
+    heuristic = _networkx_heuristic(grid)
+    layers = airspace.layers_m
+    for start, goal in random_pairs(grid, 40, 3):
+        bound = heuristic(start, goal)
+        kernels = K._heuristic(
+            grid.hmode, abs(start[2] - goal[2]), abs(start[1] - goal[1]), abs(start[0] - goal[0]),
+            layers[start[0]], layers[goal[0]], grid.cell_size_m, grid.climb_penalty_per_m, grid.hmin,
+        )
+        assert bound == pytest.approx(kernels, rel=1e-12)
+        assert bound <= _reference(graph, start, goal) * (1 + 1e-12)
