@@ -48,6 +48,12 @@ from planners import PlanningGrid, get_planner
 
 PEERS = ("networkx", "pyastar2d")
 
+# networkx keeps a weighted undirected edge in nested dicts: about 480 bytes each, measured
+# with tracemalloc on `PlanningGrid.step_graph` (networkx 3, CPython 3.11).
+NETWORKX_BYTES_PER_EDGE = 500
+# Share of the available memory the reference graph may take.
+NETWORKX_MEMORY_SHARE = 0.6
+
 
 @dataclass
 class Workload:
@@ -181,6 +187,36 @@ def _time_pyastar2d(work: Workload) -> tuple[list[dict[str, Any]], float] | str:
     return records, warmup
 
 
+def networkx_graph_bytes(grid: PlanningGrid) -> int:
+    """Upper bound on the memory of ``grid``'s networkx step graph, in bytes: one edge per
+    pair of free cells a move apart."""
+    free = int(np.count_nonzero(grid.blocked == 0))
+    moves = 26 if grid.three_d else 8
+    return free * moves // 2 * NETWORKX_BYTES_PER_EDGE
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give this process now (Linux ``MemAvailable``), or None where
+    it cannot be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def networkx_graph_too_big(grid: PlanningGrid, available: int | None) -> str | None:
+    """Why the networkx peer cannot run on ``grid`` (its graph would not fit in memory:
+    building it got the process killed on a 256^3 voxel map), or None when it can."""
+    need = networkx_graph_bytes(grid)
+    if available is None or need <= NETWORKX_MEMORY_SHARE * available:
+        return None
+    return f"its graph would need about {need / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
+
+
 def summarise(records: list[dict[str, Any]], optimal: np.ndarray, *, compare_optimal: bool) -> dict[str, Any]:
     """Summary of one run.
 
@@ -243,6 +279,10 @@ def run(
             by_name[planner.name] = records
         for peer in peers:
             if peer == "networkx":
+                too_big = networkx_graph_too_big(work.grid, available_memory_bytes())
+                if too_big:
+                    notices.append(f"{work.map_path.name}: {too_big}: peer networkx skipped")
+                    continue
                 reference = get_planner("networkx")
                 tic = time.perf_counter()
                 reference.graph(work.grid)
@@ -262,16 +302,21 @@ def run(
                 raise ValueError(f"--peers: unknown peer {peer!r} (known: {', '.join(PEERS)})")
             runs.append(_run_entry(work, f"peer:{peer}", records, summary))
             by_name[f"peer:{peer}"] = records
-        # Time ratios on the same queries: ours over each peer's, ratio of medians.
+        # Time ratios on the same queries, ours over each peer's: of the median times (the
+        # typical query), and of the total times (where long queries weigh by their time).
         for entry in runs:
             if entry["scen"] != str(scen_path) or entry["planner"].startswith("peer:"):
                 continue
-            ratios = {}
+            ratios, total_ratios = {}, {}
+            ours_total = sum(r["seconds"] for r in entry["queries"])
             for name, records in by_name.items():
                 if name.startswith("peer:"):
                     peer_median = statistics.median(r["seconds"] for r in records)
+                    peer_total = sum(r["seconds"] for r in records)
                     ratios[name[5:]] = entry["summary"]["median_seconds"] / peer_median if peer_median > 0 else None
+                    total_ratios[name[5:]] = ours_total / peer_total if peer_total > 0 else None
             entry["summary"]["time_ratio_to_peer"] = ratios
+            entry["summary"]["total_time_ratio_to_peer"] = total_ratios
         if "astar-pyastar2d-rules" in by_name and "peer:pyastar2d" in by_name:
             ours = by_name["astar-pyastar2d-rules"]
             theirs = by_name["peer:pyastar2d"]
@@ -294,14 +339,15 @@ def format_table(document: dict[str, Any]) -> str:
     """The printed table: one line per (map, planner)."""
     lines = [
         f"{'map':18s} {'planner':24s} {'queries':>7s} {'mismatch':>8s} {'median ms':>10s} {'p95 ms':>9s} "
-        f"{'exp/s':>10s} {'first ms':>9s}  ratio to peers (median time)"
+        f"{'exp/s':>10s} {'first ms':>9s}  time ratio to peers: medians (totals)"
     ]
     for entry in document["runs"]:
         s = entry["summary"]
         mismatch = "-" if s["mismatches"] is None else str(s["mismatches"])
         rate = "-" if s["expansions_per_second"] is None else f"{s['expansions_per_second']:.3g}"
+        totals = s.get("total_time_ratio_to_peer", {})
         ratios = ", ".join(
-            f"{peer} {value:.2f}x" if value >= 0.1 else f"{peer} 1/{1 / value:.0f}"
+            f"{peer} {_ratio_text(value)}" + (f" (total {_ratio_text(totals[peer])})" if totals.get(peer) else "")
             for peer, value in s.get("time_ratio_to_peer", {}).items()
             if value
         )
@@ -319,6 +365,10 @@ def format_table(document: dict[str, Any]) -> str:
         )
     lines.append("first ms: the first query, with JIT compilation (or loading it from numba's cache)")
     return "\n".join(lines)
+
+
+def _ratio_text(value: float) -> str:
+    return f"{value:.2f}x" if value >= 0.1 else f"1/{1 / value:.0f}"
 
 
 def plot(document: dict[str, Any], out: Path) -> None:
