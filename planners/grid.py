@@ -263,11 +263,19 @@ class PlanningGrid:
 
     @property
     def jump_table(self) -> np.ndarray:
-        """The jump table of jump-point search (`K.jump_table`), built on first use:
-        8 bytes per cell."""
+        """The jump table of jump-point search (`K.jump_table` on one layer,
+        `K.jump_table_3d` on cubic cells), built on first use: 8 bytes per cell."""
         if self._jumps is None:
-            self._jumps = np.empty((self._blocked.shape[0], 8), np.int8)
-            K.jump_table(self._blocked, self.px, self._jumps)
+            jumps = np.empty((self._blocked.shape[0], 8), np.int8)
+            if self.three_d:
+                alternatives, count, behind = _jump_rules_3d(
+                    self._moves, lambda move: _step_cost(move, self._cell_size, self.hmin, self.climb_penalty_per_m)
+                )
+                m = self._moves
+                K.jump_table_3d(self._blocked, self.px, self.py, m.offset, m.box_mask, alternatives, count, behind, jumps)
+            else:
+                K.jump_table(self._blocked, self.px, jumps)
+            self._jumps = jumps
         return self._jumps
 
     def _grid_args(self):
@@ -280,8 +288,9 @@ class PlanningGrid:
     # ------------------------------------------------------------------ searches
     @property
     def jps_applicable(self) -> bool:
-        """Whether jump-point pruning gives exact A* costs here (one uniform-cost layer)."""
-        return not self.three_d and self.uniform_cost
+        """Whether jump-point pruning gives exact A* costs here: uniform cost multipliers
+        on one layer, or on cubic cells (layers one cell apart)."""
+        return self.uniform_cost and (not self.three_d or self.hmode == K.H_OCTILE_3D)
 
     @property
     def jps_preferred(self) -> bool:
@@ -295,6 +304,8 @@ class PlanningGrid:
         """
         if not self.jps_applicable:
             return False
+        if self.three_d:
+            return True  # voxel maps: 2.8x (Simple) and 1.8x (Complex) faster than A*
         if self._isolated_share is None:
             blocked = self.blocked[0].astype(bool)
             padded = np.pad(blocked, 1)
@@ -329,9 +340,9 @@ class PlanningGrid:
         if rules != "exact":
             raise ValueError(f"rules must be 'exact' or 'pyastar2d', got {rules!r}")
         if prune and not self.jps_applicable:
-            raise ValueError("jump point search needs a single layer with uniform cost multipliers")
+            raise ValueError("jump point search needs uniform cost multipliers, on one layer or on cubic cells")
         if prune or (prune is None and weight == 1.0 and self.jps_preferred):
-            return K.METHOD_JPS
+            return K.METHOD_JPS3D if self.three_d else K.METHOD_JPS
         if self.three_d:
             return K.METHOD_ASTAR3D_UNIFORM if self.uniform_cost and self.hmode == K.H_OCTILE_3D else K.METHOD_ASTAR
         return K.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else K.METHOD_ASTAR2D
@@ -412,6 +423,14 @@ class PlanningGrid:
                 self.px, self._cell_size, self.hmin, start_node, goal_node, limit,
                 g, parent, state, generation, scratch,
             )
+        elif method == K.METHOD_JPS3D:
+            m = self._moves
+            status, cost, expansions, length = K.jps3d(
+                self._blocked, self._jumps if self._jumps is not None else self.jump_table,
+                self.px, self.py, m.offset, m.dk, m.dj, m.di, m.box_mask,
+                self._cell_size, self.climb_penalty_per_m, self.hmin, start_node, goal_node, limit,
+                g, parent, state, generation, scratch,
+            )
         elif method == K.METHOD_ASTAR3D_UNIFORM and weight == 1.0:
             m = self._moves
             status, cost, expansions, length = K.astar3d_uniform(
@@ -437,7 +456,7 @@ class PlanningGrid:
         return (
             method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
             self.bucket_span if method == K.METHOD_PYASTAR2D else 0,
-            self.jump_table if method == K.METHOD_JPS else _NO_JUMPS,
+            self.jump_table if method in (K.METHOD_JPS, K.METHOD_JPS3D) else _NO_JUMPS,
         )
 
     @staticmethod
@@ -619,7 +638,7 @@ class PlanningGrid:
         size = self._blocked.shape[0]
         distance = np.empty(size, np.float64)
         parent = np.empty(size, np.int32)
-        if self.jps_applicable:  # one uniform-cost layer: the specialised kernel
+        if not self.three_d and self.uniform_cost:  # one uniform-cost layer: the specialised kernel
             K.dijkstra_field_2d(self._blocked, self.px, self.cell_size_m * self.hmin, source_node, distance, parent)
         else:
             K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
@@ -740,6 +759,69 @@ def _neighbour_bit(dk: int, dj: int, di: int, three_d: bool) -> int:
     return ((dk + 1) * 9 if three_d else 0) + (dj + 1) * 3 + (di + 1)
 
 
+def _step_cost(move: Cell, cell_size: float, hmin: float, penalty: float) -> float:
+    """Cost of a move on uniform cubic cells, as `K.jps3d` and `K.astar3d_uniform` count it."""
+    dk, dj, di = move
+    return math.sqrt(abs(dk) + abs(dj) + abs(di)) * cell_size * hmin + penalty * cell_size * abs(dk)
+
+
+def _move_box(a: Cell, b: Cell) -> int:
+    """Occupancy bits (around a cell, see `_neighbour_bit`) of the box between two cells of
+    its cube, both included."""
+    bits = 0
+    for k in range(min(a[0], b[0]), max(a[0], b[0]) + 1):
+        for j in range(min(a[1], b[1]), max(a[1], b[1]) + 1):
+            for i in range(min(a[2], b[2]), max(a[2], b[2]) + 1):
+                bits |= 1 << _neighbour_bit(k, j, i, True)
+    return bits
+
+
+def _jump_rules_3d(moves: _MoveTables, step_cost) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forced-neighbour rules of `K.jps3d` for cell c reached by straight move d (from
+    p = c - d), as occupancy bits of c's cube: ``alternatives[d, e, :count[d, e]]`` are the
+    boxes of the other ways from p to c + e that make neighbour e not forced (strictly
+    cheaper, or the same two moves with the one along more axes first); e is forced when
+    its own move is free and every alternative is blocked. ``behind[d]``: p's bit.
+
+    Only ways of one or two moves inside c's cube are looked for. Missing a longer
+    alternative (with a climb penalty one can be cheaper) only forces more neighbours,
+    never fewer: the search stops at more jump points, and stays exact.
+    """
+    table = [(int(a), int(b), int(c)) for a, b, c in zip(moves.dk, moves.dj, moves.di)]
+    index = {move: m for m, move in enumerate(table)}
+    axes = [sum(map(abs, move)) for move in table]
+    cost = [step_cost(move) for move in table]
+    cube = [(k, j, i) for k in (-1, 0, 1) for j in (-1, 0, 1) for i in (-1, 0, 1)]
+    alternatives = np.zeros((6, len(table), 32), np.int64)
+    count = np.zeros((6, len(table)), np.int64)
+    behind = np.zeros(6, np.int64)
+    for d in range(6):
+        back = tuple(-v for v in table[d])
+        behind[d] = 1 << _neighbour_bit(*back, True)
+        for e, target in enumerate(table):
+            if e == d:
+                continue
+            through = cost[d] + cost[e]
+            ways = []
+            if target == back:
+                ways.append(0)  # back where it came from: never needed
+            direct = tuple(a - b for a, b in zip(target, back))
+            if direct in index and cost[index[direct]] < through * (1 - 1e-12):
+                ways.append(_move_box(back, target))
+            for via in cube:
+                first = tuple(a - b for a, b in zip(via, back))
+                second = tuple(a - b for a, b in zip(target, via))
+                if via == (0, 0, 0) or first not in index or second not in index:
+                    continue
+                cheaper = cost[index[first]] + cost[index[second]] < through * (1 - 1e-12)
+                canonical = index[first] == e and index[second] == d and axes[e] > axes[d]
+                if cheaper or canonical:
+                    ways.append(_move_box(back, via) | _move_box(via, target))
+            count[d, e] = len(ways)
+            alternatives[d, e, : len(ways)] = ways
+    return alternatives, count, behind
+
+
 def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: float, penalty: float) -> _MoveTables:
     moves = _MOVES_3D if three_d else _MOVES_2D
     # Straight moves first, then diagonals: the order only decides which of equally good
@@ -747,11 +829,15 @@ def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: fl
     moves = sorted(moves, key=lambda m: (sum(map(abs, m)), m))
     plane = px * py
     offset = np.array([dk * plane + dj * px + di for dk, dj, di in moves], dtype=np.int64)
-    box_mask = np.zeros((len(moves), 2), np.int64)
+    box_mask = np.zeros((len(moves), 3), np.int64)
     for m, (dk, dj, di) in enumerate(moves):
         for ek, ej, ei in [*_box_cells(dk, dj, di), (dk, dj, di)]:
             box_mask[m, 0] |= 1 << _neighbour_bit(ek, ej, ei, three_d)
             box_mask[m, 1] |= 1 << _neighbour_bit(ek - dk, ej - dj, ei - di, three_d)
+        # Natural successors (jump point search): the moves along a subset of m's axes.
+        for n, other in enumerate(moves):
+            if all(b == 0 or b == a for a, b in zip((dk, dj, di), other)):
+                box_mask[m, 2] |= 1 << n
     nk = alt.shape[0]
     length = np.zeros((len(moves), nk))
     climb = np.zeros((len(moves), nk))
