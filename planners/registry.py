@@ -45,7 +45,8 @@ class GridAStar:
         Heuristic weight (1: optimal; w > 1: at most w times the optimum, faster).
     prune : bool or None
         Jump-point search: None = wherever it is exact and pays (see
-        `PlanningGrid.jps_preferred`), True = always (single uniform-cost layer only),
+        `PlanningGrid.jps_preferred`), True = always (uniform cost on one layer or on cubic
+        cells only),
         False = never.
     rules : str
         ``"exact"`` or ``"pyastar2d"`` (see `PlanningGrid.astar`).
@@ -262,7 +263,7 @@ PLANNERS = PlannerRegistry()
 for _planner in (
     GridAStar(),
     GridAStar("astar-plain", prune=False, description="exact grid A* without jump-point pruning"),
-    GridAStar("jps", prune=True, description="jump point search (one uniform-cost layer)"),
+    GridAStar("jps", prune=True, description="jump point search (uniform cost: one layer, or cubic voxels)"),
     GridAStar("astar-weighted", weight=1.5, description="weighted A*, w = 1.5 (cost <= 1.5 x optimum)"),
     GridAStar("astar-smooth", smooth=True, prune=False, description="exact A*, then string pulling"),
     LazyThetaStar(),
