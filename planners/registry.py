@@ -44,9 +44,8 @@ class GridAStar:
     weight : float
         Heuristic weight (1: optimal; w > 1: at most w times the optimum, faster).
     prune : bool or None
-        Jump-point search: None = wherever it is exact and pays (see
-        `PlanningGrid.jps_preferred`), True = always (uniform cost on one layer or on cubic
-        cells only),
+        Jump-point search: None = wherever it is exact (see
+        `PlanningGrid.jps_applicable`), True = always (error where it is not exact),
         False = never.
     rules : str
         ``"exact"`` or ``"pyastar2d"`` (see `PlanningGrid.astar`).
@@ -62,7 +61,7 @@ class GridAStar:
     rules: str = "exact"
     smooth: bool = False
     max_expansions: int | None = None
-    description: str = "exact grid A* (jump-point search where it is exact and pays)"
+    description: str = "exact grid A* (jump-point search where it is exact)"
 
     @property
     def respects_airspace(self) -> bool:
