@@ -978,6 +978,9 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     queued = 1
     expansions = 0
     unit = cell_size * hmin
+    # Directions in the jump table's column order: +x, -x, +y, -y, then the diagonals.
+    move_sx = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
+    move_sy = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
     while queued > 0:
         entry, last = _radix_pop(head, pk, pnext, last)
         n = pn[entry]
@@ -1000,22 +1003,8 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
         dx = np.sign(i - (p - pj * px))
         dy = np.sign(j - pj)
         for d in range(8):
-            if d == 0:
-                sx, sy = 1, 0
-            elif d == 1:
-                sx, sy = -1, 0
-            elif d == 2:
-                sx, sy = 0, 1
-            elif d == 3:
-                sx, sy = 0, -1
-            elif d == 4:
-                sx, sy = 1, 1
-            elif d == 5:
-                sx, sy = -1, 1
-            elif d == 6:
-                sx, sy = 1, -1
-            else:
-                sx, sy = -1, -1
+            sx = move_sx[d]
+            sy = move_sy[d]
             if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
                 continue
             if sx != 0 and sy != 0:
