@@ -913,34 +913,35 @@ def _read_jump(jumps, column, n, step):
 
 
 @inlined
-def _jump_straight(jumps, direction, n, step, px, goal):
-    """The jump point reached from n along ``step`` (+-1 or +-px, ``direction`` its table
-    column), the goal if it comes first, or -1 at a wall."""
+def _jump_straight(jumps, direction, n, step, along, across, goal_along, goal_across):
+    """The jump from n along ``step`` (+-1 or +-px, ``direction`` its table column):
+    ``(cell, steps)``, the jump point or the goal if it comes first, or ``(-1, 0)`` at a
+    wall. ``along``/``across``: n's coordinate along the move (signed: increasing in the
+    move's direction) and across it; ``goal_along``/``goal_across`` the goal's. Coordinates
+    are passed in because integer division costs more than the rest of a short jump."""
     distance, stops = _read_jump(jumps, direction, n, step)
-    offset = goal - n
-    if offset * step > 0 and (goal // px == n // px if direction < 2 else offset % px == 0):
-        if offset // step <= distance:
-            return goal
-    return n + distance * step if stops else -1
+    ahead = goal_along - along
+    if across == goal_across and 0 < ahead <= distance:
+        return n + ahead * step, ahead
+    if stops:
+        return n + distance * step, distance
+    return -1, 0
 
 
 @inlined
-def _jump_diagonal(jumps, n, sx, sy, px, goal):
+def _jump_diagonal(jumps, n, sx, sy, px, ni, nj, gi, gj):
     """Jump from n along the diagonal (sx, sy): ``(jump point, steps)`` or ``(-1, 0)``.
 
     The table gives the first cell whose straight jumps find a jump point; the goal can
     stop the jump earlier, at the step that reaches its row or column when the straight
-    jump from there along the other axis reaches it (or at the goal itself).
+    jump from there along the other axis reaches it (or at the goal itself). ``(ni, nj)``
+    and ``(gi, gj)``: the columns and rows of n and of the goal.
     """
     along_x = 0 if sx > 0 else 1
     along_y = 2 if sy > 0 else 3
     diagonal = sx + sy * px
     distance, stops = _read_jump(jumps, 4 + (0 if sx > 0 else 1) + (0 if sy > 0 else 2), n, diagonal)
     best = distance if stops else distance + 1  # distance + 1: no stop on the way
-    ni = n % px
-    nj = n // px
-    gi = goal % px
-    gj = goal // px
     to_row = (gj - nj) * sy
     if 1 <= to_row < best:
         ahead = (gi - (ni + to_row * sx)) * sx
@@ -1008,12 +1009,12 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
             if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
                 continue
             if sx != 0 and sy != 0:
-                jp, steps = _jump_diagonal(jumps, n, sx, sy, px, goal)
+                jp, steps = _jump_diagonal(jumps, n, sx, sy, px, i, j, gi, gj)
                 length = steps * SQRT2
+            elif sy == 0:
+                jp, length = _jump_straight(jumps, d, n, sx, i * sx, j, gi * sx, gj)
             else:
-                step = sx + sy * px
-                jp = _jump_straight(jumps, d, n, step, px, goal)
-                length = abs((jp - n) // step) if jp >= 0 else 0
+                jp, length = _jump_straight(jumps, d, n, sy * px, j * sy, i, gj * sy, gi)
             if jp < 0:
                 continue
             sv = state[jp]
@@ -1062,6 +1063,15 @@ def _canonical(blocked, n, px, dx, dy, sx, sy):
     return False
 
 
+@inlined
+def _cell_of(n, px, plane):
+    """``(i, j, k)`` of padded node ``n``, with two integer divisions."""
+    k = n // plane
+    rest = n - k * plane
+    j = rest // px
+    return rest - j * px, j, k
+
+
 @kernel
 def _fill_jumps(parent, start, goal, px, plane, path):
     """Expand the jump-point chain into every cell along it (jump points are joined by
@@ -1069,23 +1079,25 @@ def _fill_jumps(parent, start, goal, px, plane, path):
     (any number >= the grid's size for one layer)."""
     length = 1
     n = goal
+    ni, nj, nk = _cell_of(n, px, plane)
     while n != start:
         p = parent[n]
-        length += max(abs(n % px - p % px), abs((n % plane) // px - (p % plane) // px), abs(n // plane - p // plane))
-        n = p
+        pi, pj, pk = _cell_of(p, px, plane)
+        length += max(abs(ni - pi), abs(nj - pj), abs(nk - pk))
+        n, ni, nj, nk = p, pi, pj, pk
     index = length - 1
     n = goal
+    ni, nj, nk = _cell_of(n, px, plane)
     while n != start:
         p = parent[n]
-        step = (
-            np.sign(p // plane - n // plane) * plane
-            + np.sign((p % plane) // px - (n % plane) // px) * px
-            + np.sign(p % px - n % px)
-        )
-        while n != p:
-            path[index] = n
+        pi, pj, pk = _cell_of(p, px, plane)
+        step = np.sign(pk - nk) * plane + np.sign(pj - nj) * px + np.sign(pi - ni)
+        m = n
+        while m != p:
+            path[index] = m
             index -= 1
-            n += step
+            m += step
+        n, ni, nj, nk = p, pi, pj, pk
     path[0] = start
     return length
 
