@@ -52,6 +52,7 @@ _TIE_EPS = 1e-9
 # thousands of cells, and it stays above the rounding of g over such paths. The radix
 # heap files the slightly smaller keys this can produce with the last key popped.
 TIE_BREAK = 1.0 + 1e-12
+_POOL_FULL = -1  # internal status of the resumable search loops: grow the open list's pool
 _INITIAL_HEAP = 1024
 
 
@@ -958,31 +959,24 @@ def _jump_diagonal(jumps, n, sx, sy, px, ni, nj, gi, gj):
 
 
 @kernel
-def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
-    """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
-
-    Same arguments as `astar2d` (minus the rule switches), plus ``jumps`` (the layer's
-    `jump_table`: every jump is a lookup or two), and the same optimal costs; ``expansions`` counts jump points expanded.
-    ``path`` receives the full cell path (jump points joined by their straight or
-    diagonal runs).
-    """
+def _jps2d_search(
+    blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation,
+    head, pn, pk, pnext, used, queued, last, expansions,
+):
+    """The search loop of `jps2d`, resumable: it returns `_POOL_FULL` (and where it
+    stands) before the open list's pool could overflow. The pool arrays are never
+    reassigned here, which keeps numba from reference-counting them on every expansion."""
     gi = goal % px
     gj = goal // px
     opened = 2 * generation
     closed = opened + 1
-    head, pn, pk, pnext = _radix_new()
-    last = np.uint64(0)
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
-    queued = 1
-    expansions = 0
     unit = cell_size * hmin
     # Directions in the jump table's column order: +x, -x, +y, -y, then the diagonals.
     move_sx = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
     move_sy = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
     while queued > 0:
+        if used + 8 > pn.shape[0]:
+            return _POOL_FULL, 0.0, expansions, used, queued, last
         entry, last = _radix_pop(head, pk, pnext, last)
         n = pn[entry]
         queued -= 1
@@ -991,22 +985,21 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
         gn = g[n]
         state[n] = closed
         if n == goal:
-            return FOUND, gn, expansions, _fill_jumps(parent, start, goal, px, blocked.shape[0], path)
+            return FOUND, gn, expansions, used, queued, last
         if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
+            return LIMIT, np.inf, expansions, used, queued, last
         expansions += 1
-        if used + 8 > pn.shape[0]:
-            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
         j = n // px
         i = n - j * px
         p = parent[n]
         pj = p // px
         dx = np.sign(i - (p - pj * px))
         dy = np.sign(j - pj)
+        free = _free_sides(blocked, n, px)
         for d in range(8):
             sx = move_sx[d]
             sy = move_sy[d]
-            if n != start and not _canonical(blocked, n, px, dx, dy, sx, sy):
+            if n != start and not _canonical(free, dx, dy, sx, sy):
                 continue
             if sx != 0 and sy != 0:
                 jp, steps = _jump_diagonal(jumps, n, sx, sy, px, i, j, gi, gj)
@@ -1034,16 +1027,47 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
                     h = (ddy + SQRT2_MINUS_1 * ddx) * unit
                 used = _radix_push(head, pn, pk, pnext, used, last, candidate + h * TIE_BREAK, jp)
                 queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+    return UNREACHABLE, np.inf, expansions, used, queued, last
+
+
+@kernel
+def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+    """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
+
+    Same arguments as `astar2d` (minus the rule switches), plus ``jumps`` (the layer's
+    `jump_table`: every jump is a lookup or two), and the same optimal costs; ``expansions`` counts jump points expanded.
+    ``path`` receives the full cell path (jump points joined by their straight or
+    diagonal runs).
+    """
+    head, pn, pk, pnext = _radix_new()
+    state[start] = 2 * generation
+    g[start] = 0.0
+    parent[start] = start
+    last = np.uint64(0)
+    used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
+    queued = 1
+    expansions = 0
+    while True:
+        status, cost, expansions, used, queued, last = _jps2d_search(
+            blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation,
+            head, pn, pk, pnext, used, queued, last, expansions,
+        )
+        if status != _POOL_FULL:
+            break
+        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, used)
+    if status == FOUND:
+        return FOUND, cost, expansions, _fill_jumps(parent, start, goal, px, blocked.shape[0], path)
+    return status, cost, expansions, 0
 
 
 @inlined
-def _canonical(blocked, n, px, dx, dy, sx, sy):
-    """Whether direction (sx, sy) is a natural or forced successor after arriving along (dx, dy)."""
+def _canonical(free, dx, dy, sx, sy):
+    """Whether direction (sx, sy) is a natural or forced successor after arriving along
+    (dx, dy); ``free``: the cell's open straight neighbours (see `_free_sides`)."""
     if dx != 0 and dy != 0:
         # Diagonal arrival: continue diagonally or along either component.
         if sx == dx and sy == dy:
-            return blocked[n + dx] == 0 and blocked[n + dy * px] == 0
+            return _side_free(free, dx, 0) and _side_free(free, 0, dy)
         return (sx == dx and sy == 0) or (sx == 0 and sy == dy)
     if dy == 0:
         # Horizontal arrival: ahead, the diagonals ahead, and the sides (forced when open).
@@ -1052,15 +1076,38 @@ def _canonical(blocked, n, px, dx, dy, sx, sy):
         if sx == 0:
             return True
         if sx == dx:
-            return blocked[n + dx] == 0 and blocked[n + sy * px] == 0
+            return _side_free(free, dx, 0) and _side_free(free, 0, sy)
         return False
     if sy == dy and sx == 0:
         return True
     if sy == 0:
         return True
     if sy == dy:
-        return blocked[n + dy * px] == 0 and blocked[n + sx] == 0
+        return _side_free(free, 0, dy) and _side_free(free, sx, 0)
     return False
+
+
+@inlined
+def _free_sides(blocked, n, px):
+    """Bits of a cell's free straight neighbours: 1 east, 2 west, 4 north (+y), 8 south."""
+    return (
+        np.int64(blocked[n + 1] == 0)
+        | (np.int64(blocked[n - 1] == 0) << 1)
+        | (np.int64(blocked[n + px] == 0) << 2)
+        | (np.int64(blocked[n - px] == 0) << 3)
+    )
+
+
+@inlined
+def _side_free(free, sx, sy):
+    """Whether the straight neighbour (sx, 0) or (0, sy) is free, from `_free_sides` bits."""
+    if sx > 0:
+        return free & 1 != 0
+    if sx < 0:
+        return free & 2 != 0
+    if sy > 0:
+        return free & 4 != 0
+    return free & 8 != 0
 
 
 @inlined

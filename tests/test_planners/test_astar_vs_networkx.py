@@ -254,3 +254,15 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
         )
         assert bound == pytest.approx(kernels, rel=1e-12)
         assert bound <= _reference(graph, start, goal) * (1 + 1e-12)
+
+
+def test_jump_point_search_is_exact_when_its_open_list_grows():
+    """A long query across a cluttered map: over 600 jump points, more entries than the
+    open list's first pool holds (1024), so the search pauses, grows it and resumes."""
+    grid = PlanningGrid(random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120)))
+    graph = grid.step_graph()
+    start, goal = (0, 60, 1), (0, 60, 118)
+    result = grid.astar(start, goal, prune=True)
+    assert result.expansions > 600
+    assert result.cost == pytest.approx(_reference(graph, start, goal), rel=1e-12)
+    assert _path_cost(graph, result.cells) == pytest.approx(result.cost, rel=1e-12)
