@@ -1494,9 +1494,6 @@ def dijkstra_field(
     """
     distance[:] = np.inf
     parent[:] = -1
-    plane = px * py
-    n_moves = move_offset.shape[0]
-    neighbourhood = _neighbourhood(px, py, n_moves)
     head, pn, pk, pnext = _radix_new()
     last = np.uint64(0)
     settled = np.zeros(distance.shape[0], np.uint8)
@@ -1505,7 +1502,29 @@ def dijkstra_field(
     used = _radix_push(head, pn, pk, pnext, 0, last, 0.0, source)
     queued = 1
     count = 0
+    while True:
+        full, used, queued, last, count = _dijkstra_field_run(
+            blocked, cost, px, py, move_offset, box_mask, step_length, step_climb,
+            distance, parent, settled, head, pn, pk, pnext, used, queued, last, count,
+        )
+        if not full:
+            return count
+        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, used)
+
+
+@kernel
+def _dijkstra_field_run(
+    blocked, cost, px, py, move_offset, box_mask, step_length, step_climb,
+    distance, parent, settled, head, pn, pk, pnext, used, queued, last, count,
+):
+    """The loop of `dijkstra_field`, resumable as `_jps2d_search` is: returns
+    ``(full, used, queued, last, count)``, ``full`` when the pool must grow first."""
+    plane = px * py
+    n_moves = move_offset.shape[0]
+    neighbourhood = _neighbourhood(px, py, n_moves)
     while queued > 0:
+        if used + n_moves > pn.shape[0]:
+            return True, used, queued, last, count
         entry, last = _radix_pop(head, pk, pnext, last)
         n = pn[entry]
         queued -= 1
@@ -1513,8 +1532,6 @@ def dijkstra_field(
             continue
         settled[n] = 1
         count += 1
-        if used + n_moves > pn.shape[0]:
-            pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, n_moves)
         dn = distance[n]
         k = n // plane
         cost_n = np.float64(cost[n])
@@ -1531,7 +1548,7 @@ def dijkstra_field(
                 parent[v] = n
                 used = _radix_push(head, pn, pk, pnext, used, last, candidate, v)
                 queued += 1
-    return count
+    return False, used, queued, last, count
 
 
 @kernel
