@@ -1060,6 +1060,35 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     return status, cost, expansions, 0
 
 
+BAD_CELL = -1  # status of `jps2d_path`: the start or the goal is outside the grid or blocked
+
+
+@kernel
+def jps2d_path(
+    blocked, jumps, px, ny, nx, cell_size, hmin, start_k, start_j, start_i, goal_k, goal_j, goal_i, max_expansions,
+    g, parent, state, generation, scratch, origin_x, origin_y, layers,
+):
+    """`jps2d` between cells given as ``(k, j, i)``, with the path's cells and world
+    waypoints made in the same call: one numba dispatch per query instead of two, and the
+    cells checked here. Returns ``(status, cost, expansions, cells, waypoints, length_m)``;
+    status `BAD_CELL` when the start or the goal lies outside the layer or in a blocked
+    cell (the caller names the problem)."""
+    inside = (
+        start_k == 0 and goal_k == 0 and 0 <= start_j < ny and 0 <= goal_j < ny and 0 <= start_i < nx and 0 <= goal_i < nx
+    )
+    start = (start_j + 1) * px + start_i + 1
+    goal = (goal_j + 1) * px + goal_i + 1
+    if not inside or blocked[start] != 0 or blocked[goal] != 0:
+        return BAD_CELL, np.inf, 0, np.empty((0, 3), np.int64), np.empty((0, 3), np.float64), np.inf
+    status, cost, expansions, length = jps2d(
+        blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, scratch
+    )
+    cells = np.empty((length, 3), np.int64)
+    waypoints = np.empty((length, 3), np.float64)
+    _decode_into(scratch[:length], px, ny + 2, 0, cells)
+    return status, cost, expansions, cells, waypoints, _waypoints_into(cells, origin_x, origin_y, cell_size, layers, waypoints)
+
+
 @inlined
 def _canonical(free, dx, dy, sx, sy):
     """Whether direction (sx, sy) is a natural or forced successor after arriving along

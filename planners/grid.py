@@ -9,6 +9,7 @@ reuse it for every query; it is cheap to keep and not thread-safe (one per threa
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -367,6 +368,27 @@ class PlanningGrid:
     ) -> FlightPath:
         """`astar` straight to a `FlightPath` named ``planner`` (the path's cells and world
         waypoints made in one kernel call: the planners' per-query path)."""
+        method, weight, limit = self._search_method(weight, max_expansions, rules, prune)
+        if method == K.METHOD_JPS:
+            try:
+                start_k, start_j, start_i = map(operator.index, start)
+                goal_k, goal_j, goal_i = map(operator.index, goal)
+            except (TypeError, ValueError):
+                pass  # not three integers: `_search` says so
+            else:
+                # Jump point search on one layer: checks, search and path in one numba call.
+                (g, parent, state, scratch), generation = self._next_generation()
+                status, cost, expansions, cells, waypoints, length = K.jps2d_path(
+                    self._blocked, self._jumps if self._jumps is not None else self.jump_table,
+                    self.px, self.shape[1], self.shape[2], self._cell_size, self.hmin,
+                    start_k, start_j, start_i, goal_k, goal_j, goal_i, limit,
+                    g, parent, state, generation, scratch, self._origin[0], self._origin[1], self._layers,
+                )
+                if status == K.FOUND:
+                    return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
+                if status != K.BAD_CELL:
+                    return FlightPath.not_found(planner, status, expansions)
+                # A start or goal outside or blocked: `_search` names the problem.
         status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
         if status != K.FOUND:
             return FlightPath.not_found(planner, status, expansions)
@@ -379,14 +401,7 @@ class PlanningGrid:
     def _search(self, start, goal, weight, max_expansions, rules, prune) -> tuple[int, float, int, np.ndarray]:
         """One A* query: status, cost, expansions and the path's padded nodes (a view of
         the work arrays, valid until the next query)."""
-        key = (weight, max_expansions, rules, prune)
-        try:
-            method, weight, limit = self._options[key]
-        except (KeyError, TypeError):  # new options, or unhashable ones (checked below)
-            weight, limit = self._search_options(weight, max_expansions)
-            method = self._method(rules, prune, weight)
-            if len(self._options) < 64:
-                self._options[key] = (method, weight, limit)
+        method, weight, limit = self._search_method(weight, max_expansions, rules, prune)
         start_node = self._checked_node(start, "start")
         goal_node = self._checked_node(goal, "goal")
         (g, parent, state, scratch), generation = self._next_generation()
@@ -424,6 +439,19 @@ class PlanningGrid:
                 g, parent, state, generation, scratch,
             )
         return status, cost, expansions, scratch[:length]
+
+    def _search_method(self, weight, max_expansions, rules, prune) -> tuple[int, float, int]:
+        """The kernel, weight and expansion limit for these search options (validated once
+        per grid and option set, then cached)."""
+        key = (weight, max_expansions, rules, prune)
+        try:
+            return self._options[key]
+        except (KeyError, TypeError):  # new options, or unhashable ones (checked here)
+            weight, limit = self._search_options(weight, max_expansions)
+            method = self._method(rules, prune, weight)
+            if len(self._options) < 64:
+                self._options[key] = (method, weight, limit)
+            return method, weight, limit
 
     def _method_args(self, method: int, weight: float) -> tuple:
         """The arguments of `K.run_method` and `K.astar_batch` that choose and tune the kernel."""

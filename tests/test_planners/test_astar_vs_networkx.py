@@ -6,6 +6,7 @@ import pytest
 from planner_cases import random_airspace, random_pairs
 
 from planners import PlanningGrid, PlanStatus
+from planners import _grid_kernels as K
 
 CASES = {
     "2d-uniform": dict(three_d=False, costs=False),
@@ -266,3 +267,27 @@ def test_jump_point_search_is_exact_when_its_open_list_grows():
     assert result.expansions > 600
     assert result.cost == pytest.approx(_reference(graph, start, goal), rel=1e-12)
     assert _path_cost(graph, result.cells) == pytest.approx(result.cost, rel=1e-12)
+
+
+def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
+    """`astar_path` plans single-layer JPS queries in one numba call (checks, search and
+    path arrays): the same path as `astar`, the same errors, the same statuses."""
+    grid = PlanningGrid(random_airspace(6, three_d=False, costs=False, density=0.25, shape=(1, 30, 34)))
+    assert grid._method("exact", None, 1.0) == K.METHOD_JPS
+    for start, goal in random_pairs(grid, 40, 6):
+        path = grid.astar_path(start, goal)
+        search = grid.astar(start, goal)
+        assert path.status == search.status and path.expansions == search.expansions
+        if search.status == PlanStatus.FOUND:
+            assert path.cost == search.cost
+            assert np.array_equal(path.cells, search.cells)
+            assert path.waypoints_m.shape == (len(search.cells), 3) and not path.waypoints_m.flags.writeable
+    blocked = tuple(int(v) for v in np.argwhere(grid.blocked == 1)[0])
+    free = tuple(int(v) for v in np.argwhere(grid.blocked == 0)[0])
+    with pytest.raises(ValueError, match=r"start cell \(0, 30, 0\) lies outside the grid"):
+        grid.astar_path((0, 30, 0), free)
+    with pytest.raises(ValueError, match="goal cell .* is blocked"):
+        grid.astar_path(free, blocked)
+    with pytest.raises(ValueError, match="start: expected a cell"):
+        grid.astar_path((0, 1), free)
+    assert grid.astar_path((np.int64(0), np.int64(free[1]), free[2]), free).found
