@@ -427,6 +427,18 @@ def astar(
 astar.__doc__ += _ASTAR_DOC
 
 
+@inlined
+def _cubic_step_costs(move_dk, move_dj, move_di, unit, vertical_cost):
+    """Cost of each move on uniform cubic cells: sqrt(axes) cells of ``unit`` (cell size x
+    multiplier) plus ``vertical_cost`` per layer climbed or descended (`grid._step_cost` is
+    its Python twin, for the jump rules)."""
+    step_cost = np.empty(move_dk.shape[0])
+    for m in range(move_dk.shape[0]):
+        axes = abs(move_dk[m]) + abs(move_dj[m]) + abs(move_di[m])
+        step_cost[m] = math.sqrt(axes) * unit + vertical_cost * abs(move_dk[m])
+    return step_cost
+
+
 @kernel
 def astar3d_uniform(
     blocked, px, py, move_offset, move_dk, move_dj, move_di, box_mask, cell_size, penalty, hmin,
@@ -444,10 +456,7 @@ def astar3d_uniform(
     n_moves = move_offset.shape[0]
     neighbourhood = _neighbourhood(px, py, n_moves)
     unit = cell_size * hmin
-    step_cost = np.empty(n_moves)
-    for m in range(n_moves):
-        axes = abs(move_dk[m]) + abs(move_dj[m]) + abs(move_di[m])
-        step_cost[m] = math.sqrt(axes) * unit + penalty * cell_size * abs(move_dk[m])
+    step_cost = _cubic_step_costs(move_dk, move_dj, move_di, unit, penalty * cell_size)
     opened = 2 * generation
     closed = opened + 1
     head, pn, pk, pnext = _radix_new()
@@ -657,8 +666,8 @@ def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g
     straight = cell_size * hmin
     diagonal = straight * SQRT2
     # Tables, not an if-chain over the move number (see `astar2d_pyastar`). A move needs
-    # its target and the straight neighbours it passes free: bits 1 east, 2 west, 4 north,
-    # 8 south of ``free``.
+    # its target and the straight neighbours it passes free: bits of ``free`` (see
+    # `_free_sides`).
     move_offset, move_di, move_dj = _eight_moves(px)
     move_needs = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
     while queued > 0:
@@ -678,12 +687,7 @@ def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g
             pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, 8)
         j = n // px
         i = n - j * px
-        free = (
-            np.int64(blocked[n + 1] == 0)
-            | (np.int64(blocked[n - 1] == 0) << 1)
-            | (np.int64(blocked[n + px] == 0) << 2)
-            | (np.int64(blocked[n - px] == 0) << 3)
-        )
+        free = _free_sides(blocked, n, px)
         for m in range(8):
             if free & move_needs[m] != move_needs[m]:
                 continue
@@ -1295,10 +1299,7 @@ def jps3d(
     neighbourhood = _neighbourhood(px, py, n_moves)
     unit = cell_size * hmin
     vertical_cost = penalty * cell_size
-    step_cost = np.empty(n_moves)
-    for m in range(n_moves):
-        axes = abs(move_dk[m]) + abs(move_dj[m]) + abs(move_di[m])
-        step_cost[m] = math.sqrt(axes) * unit + vertical_cost * abs(move_dk[m])
+    step_cost = _cubic_step_costs(move_dk, move_dj, move_di, unit, vertical_cost)
     directions = path
     opened = 2 * generation
     closed = opened + 1
