@@ -1,5 +1,6 @@
-"""Small random airspaces shared by the planner tests."""
+"""Small random airspaces and the networkx reference shared by the planner tests."""
 
+import networkx as nx
 import numpy as np
 
 from maps import Airspace
@@ -24,3 +25,17 @@ def random_pairs(grid, count: int, seed: int):
     free = np.argwhere(grid.blocked == 0)
     picks = rng.integers(len(free), size=(count, 2))
     return [(tuple(int(v) for v in free[a]), tuple(int(v) for v in free[b])) for a, b in picks]
+
+
+def reference_cost(graph, start, goal) -> float:
+    """networkx's shortest-path cost on a step graph (inf when unreachable)."""
+    try:
+        return nx.dijkstra_path_length(graph, start, goal)
+    except nx.NetworkXNoPath:
+        return np.inf
+
+
+def path_cost(graph, cells) -> float:
+    """Sum of the graph's edge weights along a path of cells (KeyError where two
+    consecutive cells are not a move apart)."""
+    return sum(graph[tuple(a)][tuple(b)]["weight"] for a, b in zip(cells[:-1], cells[1:]))

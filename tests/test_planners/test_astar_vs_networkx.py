@@ -3,7 +3,7 @@
 import networkx as nx
 import numpy as np
 import pytest
-from planner_cases import random_airspace, random_pairs
+from planner_cases import path_cost, random_airspace, random_pairs, reference_cost
 
 from planners import PlanningGrid, PlanStatus
 from planners import _grid_kernels as K
@@ -17,17 +17,6 @@ CASES = {
 }
 
 
-def _reference(graph, start, goal):
-    try:
-        return nx.dijkstra_path_length(graph, start, goal)
-    except nx.NetworkXNoPath:
-        return np.inf
-
-
-def _path_cost(graph, cells):
-    return sum(graph[tuple(a)][tuple(b)]["weight"] for a, b in zip(cells[:-1], cells[1:]))
-
-
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("prune", [None, False])
@@ -37,7 +26,7 @@ def test_astar_cost_equals_networkx(case, seed, prune):
     graph = grid.step_graph()
     for start, goal in random_pairs(grid, 25, seed):
         result = grid.astar(start, goal, prune=prune)
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         if np.isinf(expected):
             assert result.status == PlanStatus.UNREACHABLE
             continue
@@ -46,7 +35,7 @@ def test_astar_cost_equals_networkx(case, seed, prune):
         cells = result.cells
         assert tuple(cells[0]) == start and tuple(cells[-1]) == goal
         # The path is a chain of graph edges whose weights add up to the cost.
-        assert _path_cost(graph, cells) == pytest.approx(result.cost, rel=1e-9)
+        assert path_cost(graph, cells) == pytest.approx(result.cost, rel=1e-9)
 
 
 def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():
@@ -56,12 +45,12 @@ def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():
         graph = grid.step_graph()
         for start, goal in random_pairs(grid, 40, seed):
             result = grid.astar(start, goal, prune=True)
-            expected = _reference(graph, start, goal)
+            expected = reference_cost(graph, start, goal)
             if np.isinf(expected):
                 assert result.status == PlanStatus.UNREACHABLE
             else:
                 assert result.cost == pytest.approx(expected, rel=1e-12)
-                assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
+                assert path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
 
 
 def _scan_jump(blocked, n, step, side):
@@ -128,10 +117,10 @@ def test_jump_point_search_is_exact_over_runs_longer_than_a_table_entry():
     graph = grid.step_graph()
     pairs = random_pairs(grid, 10, 3) + [((0, 5, 2), (0, 5, 290)), ((0, 2, 3), (0, 137, 138)), ((0, 100, 295), (0, 60, 5))]
     for start, goal in pairs:
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         result = grid.astar(start, goal, prune=True)
         assert result.cost == pytest.approx(expected, rel=1e-12)
-        assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
+        assert path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
 
 
 def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
@@ -148,13 +137,13 @@ def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
     grid = PlanningGrid(Airspace.from_grid(blocked))
     graph = grid.step_graph()
     for start, goal in random_pairs(grid, 60, 9):
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         result = grid.astar(start, goal, prune=True)
         if np.isinf(expected):
             assert result.status == PlanStatus.UNREACHABLE
         else:
             assert result.cost == pytest.approx(expected, rel=1e-12)
-            assert _path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
+            assert path_cost(graph, result.cells) == pytest.approx(expected, rel=1e-12)
 
 
 def test_weighted_astar_is_bounded_suboptimal():
@@ -162,7 +151,7 @@ def test_weighted_astar_is_bounded_suboptimal():
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.5)
     graph = grid.step_graph()
     for start, goal in random_pairs(grid, 30, 7):
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         result = grid.astar(start, goal, weight=1.5)
         if np.isinf(expected):
             assert result.status == PlanStatus.UNREACHABLE
@@ -191,7 +180,7 @@ def test_pyastar2d_rules_match_a_directed_networkx_graph(whole_costs):
                         graph.add_edge((0, j, i), (0, vj, vi), weight=float(cost[vj, vi]))
     for start, goal in random_pairs(grid, 30, 8):
         result = grid.astar(start, goal, rules="pyastar2d")
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         if np.isinf(expected):
             assert result.status == PlanStatus.UNREACHABLE
         else:
@@ -229,7 +218,7 @@ def test_distance_field_equals_networkx_single_source(case):
             assert distance[cell] == pytest.approx(expected[cell], rel=1e-9)
             route = field.route_to(cell)
             assert tuple(route[0]) == source and tuple(route[-1]) == cell
-            assert _path_cost(graph, route) == pytest.approx(expected[cell], rel=1e-9)
+            assert path_cost(graph, route) == pytest.approx(expected[cell], rel=1e-9)
         else:
             assert np.isinf(distance[cell]) and len(field.route_to(cell)) == 0
 
@@ -254,7 +243,7 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
             layers[start[0]], layers[goal[0]], grid.cell_size_m, grid.climb_penalty_per_m, grid.hmin,
         )
         assert bound == pytest.approx(kernels, rel=1e-12)
-        assert bound <= _reference(graph, start, goal) * (1 + 1e-12)
+        assert bound <= reference_cost(graph, start, goal) * (1 + 1e-12)
 
 
 def test_jump_point_search_is_exact_when_its_open_list_grows():
@@ -265,8 +254,8 @@ def test_jump_point_search_is_exact_when_its_open_list_grows():
     start, goal = (0, 60, 1), (0, 60, 118)
     result = grid.astar(start, goal, prune=True)
     assert result.expansions > 600
-    assert result.cost == pytest.approx(_reference(graph, start, goal), rel=1e-12)
-    assert _path_cost(graph, result.cells) == pytest.approx(result.cost, rel=1e-12)
+    assert result.cost == pytest.approx(reference_cost(graph, start, goal), rel=1e-12)
+    assert path_cost(graph, result.cells) == pytest.approx(result.cost, rel=1e-12)
 
 
 def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():

@@ -4,28 +4,20 @@ really skip cells, and a jump table equal to walking the grid cell by cell."""
 import itertools
 import math
 
-import networkx as nx
 import numpy as np
 import pytest
-from planner_cases import random_airspace, random_pairs
+from planner_cases import path_cost, random_airspace, random_pairs, reference_cost
 
 from maps import Airspace
 from planners import PlanningGrid, PlanStatus
 from planners import _grid_kernels as K
 
 
-def _reference(graph, start, goal):
-    try:
-        return nx.dijkstra_path_length(graph, start, goal)
-    except nx.NetworkXNoPath:
-        return np.inf
-
-
 def _check_against_networkx(grid, pairs):
     graph = grid.step_graph()
     for start, goal in pairs:
         result = grid.astar(start, goal)
-        expected = _reference(graph, start, goal)
+        expected = reference_cost(graph, start, goal)
         if np.isinf(expected):
             assert result.status == PlanStatus.UNREACHABLE
             continue
@@ -34,7 +26,7 @@ def _check_against_networkx(grid, pairs):
         cells = [tuple(int(v) for v in cell) for cell in result.cells]
         assert cells[0] == start and cells[-1] == goal
         # Every cell of the path, one move apart, and the moves add up to the cost.
-        assert sum(graph[a][b]["weight"] for a, b in zip(cells[:-1], cells[1:])) == pytest.approx(expected, rel=1e-9)
+        assert path_cost(graph, cells) == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("density", [0.02, 0.12, 0.3])
