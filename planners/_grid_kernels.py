@@ -24,7 +24,8 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import prange, types
+from numba import carray, prange, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
 from planners._jit import inlined, kernel, parallel_kernel
@@ -1044,6 +1045,21 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     diagonal runs).
     """
     head, pn, pk, pnext = _radix_new()
+    return _jps2d_pooled(
+        blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path,
+        head, pn, pk, pnext,
+    )
+
+
+@kernel
+def _jps2d_pooled(
+    blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path,
+    head, pn, pk, pnext,
+):
+    """`jps2d` on a radix heap's arrays given by the caller (``head`` is cleared here; the
+    pool grows into new arrays when a search needs more)."""
+    for bucket in range(head.shape[0]):
+        head[bucket] = -1
     state[start] = 2 * generation
     g[start] = 0.0
     parent[start] = start
@@ -1058,39 +1074,133 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
         )
         if status != _POOL_FULL:
             break
-        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, used)
+        # Doubled, and never less than one expansion's pushes (a caller's pool may be tiny).
+        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, max(used, 8))
     if status == FOUND:
         return FOUND, cost, expansions, _fill_jumps(parent, start, goal, px, blocked.shape[0], path)
     return status, cost, expansions, 0
 
 
-BAD_CELL = -1  # status of `jps2d_path`: the start or the goal is outside the grid or blocked
+BAD_CELL = -1  # status of `jps2d_path_at`: the start or the goal is outside the grid or blocked
+
+
+# A query context: the addresses of a grid's arrays in one int64 array, so that the
+# per-query entry points take one integer for them. numba unboxes every array argument
+# into a fresh reference-counted descriptor (0.15 us each), and the open list's arrays,
+# made per query, cost 0.5 us; on a 49x49 map the search itself takes 1.5 us, and the
+# twenty arguments, the fresh open list and the read-only flags set on the path's
+# arrays afterwards cost three times that. The Python side
+# (`PlanningGrid._query_context`) owns the arrays and rebuilds the table whenever one of
+# them is replaced, so the addresses stay valid while a kernel runs.
+CTX_BLOCKED = 0  # uint8 (nodes,)
+CTX_JUMPS = 1  # int8 (nodes, 8)
+CTX_G = 2  # float64 (nodes,): thread 0's row of the work arrays from here on
+CTX_PARENT = 3  # int32 (nodes,)
+CTX_STATE = 4  # int32 (nodes,)
+CTX_SCRATCH = 5  # int32 (nodes,)
+CTX_GENERATIONS = 6  # int32 (1,): thread 0's generation, advanced by the kernel
+CTX_FLOATS = 7  # float64 (CTX_FLOAT_COUNT,): see CTXF_*
+CTX_LAYERS = 8  # float64 (layers,): layer altitudes, metres
+CTX_NODES = 9
+CTX_PX = 10
+CTX_NY = 11
+CTX_NX = 12
+CTX_PY = 13
+CTX_LAYER_COUNT = 14
+CTX_GENERATION_LIMIT = 15
+CTX_HEAD = 16  # int32 (65,): the radix heap of the searches, kept between queries
+CTX_POOL_NODES = 17  # int32 (pool,)
+CTX_POOL_KEYS = 18  # uint64 (pool,)
+CTX_POOL_NEXT = 19  # int32 (pool,)
+CTX_POOL = 20
+CTX_SIZE = 21
+CTX_HEAD_SIZE = 65
+CTXF_CELL_SIZE = 0
+CTXF_HMIN = 1
+CTXF_ORIGIN_X = 2
+CTXF_ORIGIN_Y = 3
+CTX_FLOAT_COUNT = 4
+
+
+@intrinsic
+def _pointer(typingctx, address):
+    """An integer address as a void pointer (for `numba.carray`)."""
+    signature = types.voidptr(types.int64)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+
+    return signature, codegen
+
+
+@intrinsic
+def _read_only(typingctx, array):
+    """The same array, typed read-only: numba returns it to Python with the writeable flag
+    off, which costs nothing here and 0.6 us as a `setflags` call there."""
+    signature = array.copy(readonly=True)(array)
+
+    def codegen(context, builder, sig, args):
+        return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+
+    return signature, codegen
 
 
 @kernel
-def jps2d_path(
-    blocked, jumps, px, ny, nx, cell_size, hmin, start_k, start_j, start_i, goal_k, goal_j, goal_i, max_expansions,
-    g, parent, state, generation, scratch, origin_x, origin_y, layers,
-):
-    """`jps2d` between cells given as ``(k, j, i)``, with the path's cells and world
-    waypoints made in the same call: one numba dispatch per query instead of two, and the
-    cells checked here. Returns ``(status, cost, expansions, cells, waypoints, length_m)``;
-    status `BAD_CELL` when the start or the goal lies outside the layer or in a blocked
-    cell (the caller names the problem)."""
+def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, goal_i, max_expansions):
+    """`jps2d` between cells given as ``(k, j, i)`` on the grid of a query context (see
+    `CTX_BLOCKED`), with the cells checked, the generation advanced and the path made here.
+
+    Returns ``(status, cost, expansions, cells, waypoints, length_m)``: the path's cells
+    ``(k, j, i)`` and world waypoints (metres), both ``(m, 3)`` and read-only (empty
+    unless found), and its length in metres. Status `BAD_CELL` when the start or the goal
+    lies outside the layer or in a blocked cell (the caller names the problem).
+    """
+    ctx = carray(_pointer(context_address), (CTX_SIZE,), np.int64)
+    nodes = ctx[CTX_NODES]
+    px, ny, nx = ctx[CTX_PX], ctx[CTX_NY], ctx[CTX_NX]
+    blocked = carray(_pointer(ctx[CTX_BLOCKED]), (nodes,), np.uint8)
     inside = (
         start_k == 0 and goal_k == 0 and 0 <= start_j < ny and 0 <= goal_j < ny and 0 <= start_i < nx and 0 <= goal_i < nx
     )
     start = (start_j + 1) * px + start_i + 1
     goal = (goal_j + 1) * px + goal_i + 1
-    if not inside or blocked[start] != 0 or blocked[goal] != 0:
-        return BAD_CELL, np.inf, 0, np.empty((0, 3), np.int64), np.empty((0, 3), np.float64), np.inf
-    status, cost, expansions, length = jps2d(
-        blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, scratch
-    )
-    cells = np.empty((length, 3), np.int64)
-    waypoints = np.empty((length, 3), np.float64)
-    _decode_into(scratch[:length], px, ny + 2, 0, cells)
-    return status, cost, expansions, cells, waypoints, _waypoints_into(cells, origin_x, origin_y, cell_size, layers, waypoints)
+    status = BAD_CELL
+    cost = np.inf
+    expansions = 0
+    count = 0
+    if inside and blocked[start] == 0 and blocked[goal] == 0:
+        state = carray(_pointer(ctx[CTX_STATE]), (nodes,), np.int32)
+        generations = carray(_pointer(ctx[CTX_GENERATIONS]), (1,), np.int32)
+        if generations[0] >= ctx[CTX_GENERATION_LIMIT]:
+            for node in range(nodes):
+                state[node] = 0
+            generations[0] = 0
+        generation = generations[0] + 1
+        generations[0] = generation
+        floats = carray(_pointer(ctx[CTX_FLOATS]), (CTX_FLOAT_COUNT,), np.float64)
+        pool = ctx[CTX_POOL]
+        status, cost, expansions, count = _jps2d_pooled(
+            blocked, carray(_pointer(ctx[CTX_JUMPS]), (nodes, 8), np.int8), px,
+            floats[CTXF_CELL_SIZE], floats[CTXF_HMIN], start, goal, max_expansions,
+            carray(_pointer(ctx[CTX_G]), (nodes,), np.float64),
+            carray(_pointer(ctx[CTX_PARENT]), (nodes,), np.int32),
+            state, generation, carray(_pointer(ctx[CTX_SCRATCH]), (nodes,), np.int32),
+            carray(_pointer(ctx[CTX_HEAD]), (CTX_HEAD_SIZE,), np.int32),
+            carray(_pointer(ctx[CTX_POOL_NODES]), (pool,), np.int32),
+            carray(_pointer(ctx[CTX_POOL_KEYS]), (pool,), np.uint64),
+            carray(_pointer(ctx[CTX_POOL_NEXT]), (pool,), np.int32),
+        )
+    cells = np.empty((count, 3), np.int64)
+    waypoints = np.empty((count, 3), np.float64)
+    length = np.inf
+    if status == FOUND:
+        _decode_into(carray(_pointer(ctx[CTX_SCRATCH]), (count,), np.int32), px, ctx[CTX_PY], 0, cells)
+        floats = carray(_pointer(ctx[CTX_FLOATS]), (CTX_FLOAT_COUNT,), np.float64)
+        layers = carray(_pointer(ctx[CTX_LAYERS]), (ctx[CTX_LAYER_COUNT],), np.float64)
+        length = _waypoints_into(
+            cells, floats[CTXF_ORIGIN_X], floats[CTXF_ORIGIN_Y], floats[CTXF_CELL_SIZE], layers, waypoints
+        )
+    return status, cost, expansions, _read_only(cells), _read_only(waypoints), length
 
 
 @inlined
@@ -1539,7 +1649,8 @@ def dijkstra_field(
         )
         if not full:
             return count
-        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, used)
+        # Doubled, and never less than one expansion's pushes (a caller's pool may be tiny).
+        pn, pk, pnext = _radix_reserve(pn, pk, pnext, used, max(used, move_offset.shape[0]))
 
 
 @kernel

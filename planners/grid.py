@@ -25,6 +25,16 @@ BUCKET_COST_LIMIT = 1024  # whole multipliers up to this use Dial's queue (2 * 1
 _NO_LIMIT = 2**62
 _NO_JUMPS = np.zeros((1, 8), np.int8)  # the jump table argument of kernels other than JPS
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
+# Module globals for the per-query path: one dictionary lookup each instead of two.
+_METHOD_JPS = K.METHOD_JPS
+_FOUND = K.FOUND
+_jps2d_path_at = K.jps2d_path_at
+
+
+def _context_pool_size(nodes: int) -> int:
+    """Entries of the query context's open-list pool: one per node is more than most
+    searches push (one that needs more grows a pool of its own for that query)."""
+    return max(nodes, 1024)
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,7 @@ class PlanningGrid:
         self._corner_work: tuple[np.ndarray, ...] | None = None
         self._rows: tuple[np.ndarray, ...] | None = None
         self._generations: memoryview | None = None
+        self._context: tuple[int, tuple[np.ndarray, ...]] | None = None  # see `_query_context`
         self._corner_generation = 0
 
     # ------------------------------------------------------------------ cells
@@ -243,6 +254,7 @@ class PlanningGrid:
             for name in ("g", "parent", "state", "scratch"):
                 self._work[name].fill(0)  # state 0: no generation has touched the cell
             self._rows = None  # thread 0's rows of the arrays replaced
+            self._context = None
         work = self._work
         if work["generations"].max() >= _GENERATION_LIMIT:
             work["state"][:] = 0
@@ -259,6 +271,40 @@ class PlanningGrid:
         generation = self._generations[0] + 1
         self._generations[0] = generation
         return rows, generation
+
+    def _query_context(self) -> int:
+        """The address of this grid's query context (`K.CTX_BLOCKED`): the one integer the
+        per-query kernels take instead of twenty arguments. The arrays it points into are
+        kept here with it, and it is rebuilt whenever the work arrays are replaced."""
+        if self._context is None:
+            work = self._work_arrays(1)
+            rows = {name: work[name][0] for name in ("g", "parent", "state", "scratch")}
+            floats = np.zeros(K.CTX_FLOAT_COUNT, np.float64)
+            floats[K.CTXF_CELL_SIZE] = self._cell_size
+            floats[K.CTXF_HMIN] = self.hmin
+            floats[K.CTXF_ORIGIN_X], floats[K.CTXF_ORIGIN_Y] = self._origin[:2]
+            layers = np.ascontiguousarray(self._layers, dtype=np.float64)
+            pool = _context_pool_size(self._blocked.shape[0])
+            arrays = {
+                K.CTX_BLOCKED: self._blocked, K.CTX_JUMPS: self.jump_table, K.CTX_G: rows["g"],
+                K.CTX_PARENT: rows["parent"], K.CTX_STATE: rows["state"], K.CTX_SCRATCH: rows["scratch"],
+                K.CTX_GENERATIONS: work["generations"], K.CTX_FLOATS: floats, K.CTX_LAYERS: layers,
+                K.CTX_HEAD: np.full(K.CTX_HEAD_SIZE, -1, np.int32),
+                K.CTX_POOL_NODES: np.empty(pool, np.int32),
+                K.CTX_POOL_KEYS: np.empty(pool, np.uint64),
+                K.CTX_POOL_NEXT: np.empty(pool, np.int32),
+            }
+            table = np.zeros(K.CTX_SIZE, np.int64)
+            for slot, array in arrays.items():
+                table[slot] = array.ctypes.data  # each one C-contiguous: made so here
+            table[K.CTX_NODES] = self._blocked.shape[0]
+            table[K.CTX_PX], table[K.CTX_PY] = self.px, self.py
+            table[K.CTX_NY], table[K.CTX_NX] = self.shape[1], self.shape[2]
+            table[K.CTX_LAYER_COUNT] = layers.shape[0]
+            table[K.CTX_GENERATION_LIMIT] = _GENERATION_LIMIT
+            table[K.CTX_POOL] = pool
+            self._context = (int(table.ctypes.data), (table, *arrays.values()))
+        return self._context[0]
 
     @property
     def jump_table(self) -> np.ndarray:
@@ -368,28 +414,38 @@ class PlanningGrid:
     ) -> FlightPath:
         """`astar` straight to a `FlightPath` named ``planner`` (the path's cells and world
         waypoints made in one kernel call: the planners' per-query path)."""
-        method, weight, limit = self._search_method(weight, max_expansions, rules, prune)
-        if method == K.METHOD_JPS:
+        return self._astar_path(start, goal, planner, (weight, max_expansions, rules, prune))
+
+    def _astar_path(self, start: Cell, goal: Cell, planner: str, options: tuple) -> FlightPath:
+        """`astar_path` with its options as the tuple ``(weight, max_expansions, rules,
+        prune)``: the planners call this once per query, and keyword arguments cost more
+        than the search on a small map."""
+        try:
+            method, weight, limit = self._options[options]
+        except (KeyError, TypeError):  # new options, or unhashable ones (checked there)
+            method, weight, limit = self._search_method(*options)
+        if method == _METHOD_JPS:
             try:
-                start_k, start_j, start_i = map(operator.index, start)
-                goal_k, goal_j, goal_i = map(operator.index, goal)
+                start_k, start_j, start_i = start
+                goal_k, goal_j, goal_i = goal
+                # One index() per coordinate: a third of the cost of mapping over the cells.
+                start_k, start_j, start_i = operator.index(start_k), operator.index(start_j), operator.index(start_i)
+                goal_k, goal_j, goal_i = operator.index(goal_k), operator.index(goal_j), operator.index(goal_i)
             except (TypeError, ValueError):
                 pass  # not three integers: `_search` says so
             else:
-                # Jump point search on one layer: checks, search and path in one numba call.
-                (g, parent, state, scratch), generation = self._next_generation()
-                status, cost, expansions, cells, waypoints, length = K.jps2d_path(
-                    self._blocked, self._jumps if self._jumps is not None else self.jump_table,
-                    self.px, self.shape[1], self.shape[2], self._cell_size, self.hmin,
-                    start_k, start_j, start_i, goal_k, goal_j, goal_i, limit,
-                    g, parent, state, generation, scratch, self._origin[0], self._origin[1], self._layers,
+                # Jump point search on one layer: checks, search and path in one numba call
+                # through the query context.
+                context = self._context[0] if self._context is not None else self._query_context()
+                status, cost, expansions, cells, waypoints, length = _jps2d_path_at(
+                    context, start_k, start_j, start_i, goal_k, goal_j, goal_i, limit
                 )
-                if status == K.FOUND:
-                    return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
+                if status == _FOUND:
+                    return FlightPath.of_read_only_arrays(planner, waypoints, cells, length, cost, expansions)
                 if status != K.BAD_CELL:
                     return FlightPath.not_found(planner, status, expansions)
                 # A start or goal outside or blocked: `_search` names the problem.
-        status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
+        status, cost, expansions, nodes = self._search(start, goal, *options)
         if status != K.FOUND:
             return FlightPath.not_found(planner, status, expansions)
         count = nodes.shape[0]

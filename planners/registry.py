@@ -70,10 +70,7 @@ class GridAStar:
 
     def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
         if not self.smooth:
-            return grid.astar_path(
-                start, goal, planner=self.name, weight=self.weight, max_expansions=self.max_expansions,
-                rules=self.rules, prune=self.prune,
-            )
+            return grid._astar_path(start, goal, self.name, (self.weight, self.max_expansions, self.rules, self.prune))
         result = grid.astar(
             start, goal, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
         )

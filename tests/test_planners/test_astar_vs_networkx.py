@@ -7,6 +7,7 @@ from planner_cases import path_cost, random_airspace, random_pairs, reference_co
 
 from planners import PlanningGrid, PlanStatus
 from planners import _grid_kernels as K
+from planners import grid as grid_module
 
 CASES = {
     "2d-uniform": dict(three_d=False, costs=False),
@@ -271,6 +272,7 @@ def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
             assert path.cost == search.cost
             assert np.array_equal(path.cells, search.cells)
             assert path.waypoints_m.shape == (len(search.cells), 3) and not path.waypoints_m.flags.writeable
+            assert not path.cells.flags.writeable
     blocked = tuple(int(v) for v in np.argwhere(grid.blocked == 1)[0])
     free = tuple(int(v) for v in np.argwhere(grid.blocked == 0)[0])
     with pytest.raises(ValueError, match=r"start cell \(0, 30, 0\) lies outside the grid"):
@@ -280,3 +282,26 @@ def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
     with pytest.raises(ValueError, match="start: expected a cell"):
         grid.astar_path((0, 1), free)
     assert grid.astar_path((np.int64(0), np.int64(free[1]), free[2]), free).found
+
+
+def test_one_call_path_survives_generation_wrap_replaced_work_arrays_and_a_small_pool(monkeypatch):
+    """The one-call JPS path reads the grid through its query context: after the
+    generation counter wraps (the kernel clears the stamps), after a batch replaces the
+    work arrays (the context is rebuilt), and with an open-list pool too small for the
+    query (the kernel grows its own), it still returns the search's path."""
+    monkeypatch.setattr(grid_module, "_context_pool_size", lambda nodes: 4)
+    grid = PlanningGrid(random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120)))
+    graph = grid.step_graph()
+    start, goal = (0, 60, 1), (0, 60, 118)
+    expected = reference_cost(graph, start, goal)
+    assert grid.astar_path(start, goal).cost == pytest.approx(expected, rel=1e-12)
+    generations = grid._work["generations"]
+    generations[0] = grid_module._GENERATION_LIMIT
+    path = grid.astar_path(start, goal)
+    assert generations[0] == 1 and path.cost == pytest.approx(expected, rel=1e-12)
+    assert path_cost(graph, path.cells) == pytest.approx(path.cost, rel=1e-12)
+    grid.astar_many([start, goal], [goal, start], threads=2)
+    assert grid._context is None  # the two-thread work arrays replaced thread 0's rows
+    path = grid.astar_path(goal, start)
+    assert path.cost == pytest.approx(expected, rel=1e-12)
+    assert path_cost(graph, path.cells) == pytest.approx(path.cost, rel=1e-12)
