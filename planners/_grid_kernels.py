@@ -1,7 +1,9 @@
 """Numba kernels for grid search: A*, Dijkstra distance fields, line of sight, Lazy Theta*,
 path smoothing and parallel batches.
 
-Everything here takes and returns arrays and scalars only. The grid arrives *padded*: one
+Everything here takes and returns arrays and scalars only (`jps2d_path_at`, the per-query
+entry point of the planners on one uniform layer, takes its arrays as one integer: the
+address of a query context, see `CTX_BLOCKED`). The grid arrives *padded*: one
 blocked cell on every side of every axis that has moves (so neighbours never need bounds
 checks) and flattened to 1D, node ``n = (k * PY + j) * PX + i`` in padded coordinates. The
 Python side (`planners.grid.PlanningGrid`) builds these arrays once per airspace and time.
