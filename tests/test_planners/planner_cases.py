@@ -2,8 +2,10 @@
 
 import networkx as nx
 import numpy as np
+import pytest
 
 from maps import Airspace
+from planners import PlanStatus
 
 
 def random_airspace(seed: int, *, three_d: bool, costs: bool, layers=None, density: float = 0.25, shape=None) -> Airspace:
@@ -39,3 +41,21 @@ def path_cost(graph, cells) -> float:
     """Sum of the graph's edge weights along a path of cells (KeyError where two
     consecutive cells are not a move apart)."""
     return sum(graph[tuple(a)][tuple(b)]["weight"] for a, b in zip(cells[:-1], cells[1:]))
+
+
+def assert_astar_matches_networkx(grid, graph, pairs, **options) -> None:
+    """For each (start, goal): ``grid.astar(start, goal, **options)`` is unreachable where
+    networkx finds no path, and otherwise costs what networkx's shortest path costs, from
+    the start to the goal along moves of the graph whose weights add up to that cost."""
+    for start, goal in pairs:
+        result = grid.astar(start, goal, **options)
+        expected = reference_cost(graph, start, goal)
+        if np.isinf(expected):
+            assert result.status == PlanStatus.UNREACHABLE
+            continue
+        assert result.status == PlanStatus.FOUND
+        assert result.cost == pytest.approx(expected, rel=1e-9)
+        cells = [tuple(int(v) for v in cell) for cell in result.cells]
+        assert cells[0] == start and cells[-1] == goal
+        moved = path_cost(graph, cells)
+        assert moved == pytest.approx(expected, rel=1e-9) and moved == pytest.approx(result.cost, rel=1e-9)

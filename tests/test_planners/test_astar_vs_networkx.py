@@ -3,7 +3,13 @@
 import networkx as nx
 import numpy as np
 import pytest
-from planner_cases import path_cost, random_airspace, random_pairs, reference_cost
+from planner_cases import (
+    assert_astar_matches_networkx,
+    path_cost,
+    random_airspace,
+    random_pairs,
+    reference_cost,
+)
 
 from planners import PlanningGrid, PlanStatus
 from planners import _grid_kernels as K
@@ -24,19 +30,7 @@ CASES = {
 def test_astar_cost_equals_networkx(case, seed, prune):
     airspace = random_airspace(seed, **CASES[case])
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.0 if case.startswith("2d") else 1.5)
-    graph = grid.step_graph()
-    for start, goal in random_pairs(grid, 25, seed):
-        result = grid.astar(start, goal, prune=prune)
-        expected = reference_cost(graph, start, goal)
-        if np.isinf(expected):
-            assert result.status == PlanStatus.UNREACHABLE
-            continue
-        assert result.status == PlanStatus.FOUND
-        assert result.cost == pytest.approx(expected, rel=1e-9)
-        cells = result.cells
-        assert tuple(cells[0]) == start and tuple(cells[-1]) == goal
-        # The path is a chain of graph edges whose weights add up to the cost.
-        assert path_cost(graph, cells) == pytest.approx(result.cost, rel=1e-9)
+    assert_astar_matches_networkx(grid, grid.step_graph(), random_pairs(grid, 25, seed), prune=prune)
 
 
 def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():

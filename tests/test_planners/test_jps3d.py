@@ -6,27 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from planner_cases import path_cost, random_airspace, random_pairs, reference_cost
+from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
 
 from maps import Airspace
-from planners import PlanningGrid, PlanStatus
+from planners import PlanningGrid
 from planners import _grid_kernels as K
-
-
-def _check_against_networkx(grid, pairs):
-    graph = grid.step_graph()
-    for start, goal in pairs:
-        result = grid.astar(start, goal)
-        expected = reference_cost(graph, start, goal)
-        if np.isinf(expected):
-            assert result.status == PlanStatus.UNREACHABLE
-            continue
-        assert result.status == PlanStatus.FOUND
-        assert result.cost == pytest.approx(expected, rel=1e-9)
-        cells = [tuple(int(v) for v in cell) for cell in result.cells]
-        assert cells[0] == start and cells[-1] == goal
-        # Every cell of the path, one move apart, and the moves add up to the cost.
-        assert path_cost(graph, cells) == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("density", [0.02, 0.12, 0.3])
@@ -37,7 +21,7 @@ def test_jps3d_equals_networkx_on_random_voxels(density, penalty, seed):
         random_airspace(seed, three_d=True, costs=False, density=density, shape=(7, 15, 17)), climb_penalty_per_m=penalty
     )
     assert grid._method("exact", None, 1.0) == K.METHOD_JPS3D
-    _check_against_networkx(grid, random_pairs(grid, 30, seed))
+    assert_astar_matches_networkx(grid, grid.step_graph(), random_pairs(grid, 30, seed))
 
 
 def test_jps3d_is_exact_through_walls_with_holes_and_long_runs():
@@ -51,7 +35,7 @@ def test_jps3d_is_exact_through_walls_with_holes_and_long_runs():
     airspace = Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=tuple(5.0 + 10 * k for k in range(6)), ceiling_m=60.0)
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.3)
     pairs = random_pairs(grid, 12, 4) + [((0, 0, 0), (5, 11, 299)), ((5, 0, 299), (0, 11, 0)), ((1, 6, 2), (1, 6, 290))]
-    _check_against_networkx(grid, pairs)
+    assert_astar_matches_networkx(grid, grid.step_graph(), pairs)
 
 
 def test_jps3d_jumps_over_cells_that_astar_expands():
