@@ -1166,6 +1166,7 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
     )
     start = (start_j + 1) * px + start_i + 1
     goal = (goal_j + 1) * px + goal_i + 1
+    floats = carray(_pointer(ctx[CTX_FLOATS]), (CTX_FLOAT_COUNT,), np.float64)
     status = BAD_CELL
     cost = np.inf
     expansions = 0
@@ -1179,7 +1180,6 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
             generations[0] = 0
         generation = generations[0] + 1
         generations[0] = generation
-        floats = carray(_pointer(ctx[CTX_FLOATS]), (CTX_FLOAT_COUNT,), np.float64)
         pool = ctx[CTX_POOL]
         status, cost, expansions, count = _jps2d_pooled(
             blocked, carray(_pointer(ctx[CTX_JUMPS]), (nodes, 8), np.int8), px,
@@ -1197,7 +1197,6 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
     length = np.inf
     if status == FOUND:
         _decode_into(carray(_pointer(ctx[CTX_SCRATCH]), (count,), np.int32), px, ctx[CTX_PY], 0, cells)
-        floats = carray(_pointer(ctx[CTX_FLOATS]), (CTX_FLOAT_COUNT,), np.float64)
         layers = carray(_pointer(ctx[CTX_LAYERS]), (ctx[CTX_LAYER_COUNT],), np.float64)
         length = _waypoints_into(
             cells, floats[CTXF_ORIGIN_X], floats[CTXF_ORIGIN_Y], floats[CTXF_CELL_SIZE], layers, waypoints
