@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from planners.energy import DroneModel
-from planners.fleet import (
+from dronesim.planners.energy import DroneModel
+from dronesim.planners.fleet import (
     DepotState,
     FleetState,
     OrderBatch,

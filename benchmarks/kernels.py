@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from maps import Airspace
-from maps.movingai import read_map
-from planners import PlanningGrid
+from dronesim.maps import Airspace
+from dronesim.maps.movingai import read_map
+from dronesim.planners import PlanningGrid
 
 DEFAULT_MAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "movingai" / "Boston_0_1024.map"
 

@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
-from maps import Airspace
-from maps.errors import MapFormatError
-from maps.movingai import read_3dmap, read_map, read_scen_any
-from planners import PlanningGrid, get_planner
+from dronesim.maps import Airspace
+from dronesim.maps.errors import MapFormatError
+from dronesim.maps.movingai import read_3dmap, read_map, read_scen_any
+from dronesim.planners import PlanningGrid, get_planner
 
 PEERS = ("networkx", "pyastar2d")
 

@@ -26,9 +26,9 @@ import numpy as np
 import shapely
 import shapely.affinity
 
-from maps import Airspace, Buildings, NoFlyZone
-from maps.features import conservative_buffer
-from maps.raster import touched_cells
+from dronesim.maps import Airspace, Buildings, NoFlyZone
+from dronesim.maps.features import conservative_buffer
+from dronesim.maps.raster import touched_cells
 
 LAYERS_M = (20.0, 40.0, 60.0, 75.0, 90.0, 105.0)
 
@@ -194,6 +194,6 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    from sim.cli import main
+    from dronesim.sim.cli import main
 
     sys.exit(main(["bench", "raster", *sys.argv[1:]]))

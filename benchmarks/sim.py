@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.engine import Simulation
-from sim.recording import write_recording
-from sim.scenario import load_scenario
+from dronesim.sim.engine import Simulation
+from dronesim.sim.recording import write_recording
+from dronesim.sim.scenario import load_scenario
 
 
 def _process_seconds(arguments: list[str], environment: dict[str, str]) -> float:
@@ -35,7 +35,7 @@ def _process_seconds(arguments: list[str], environment: dict[str, str]) -> float
 def run(quick: bool = False) -> dict[str, Any]:
     """All cases (``quick``: skip city-day and the largest fleets)."""
     results: dict[str, Any] = {}
-    command = [sys.executable, "-m", "sim.cli", "run", "demo", "--quiet"]
+    command = [sys.executable, "-m", "dronesim.sim.cli", "run", "demo", "--quiet"]
     with tempfile.TemporaryDirectory() as cache:
         environment = {**os.environ, "NUMBA_CACHE_DIR": cache}
         results["demo_cold_process_seconds"] = _process_seconds(command, environment)

@@ -18,8 +18,8 @@ import numpy as np
 
 def synthetic_snapshot(city, drones: int = 1000, orders: int = 400, seed: int = 0):
     """A busy moment: drones spread over the city in every state, open orders, a zone active."""
-    from sim.engine import STATE_NAMES
-    from sim.snapshot import Snapshot
+    from dronesim.sim.engine import STATE_NAMES
+    from dronesim.sim.snapshot import Snapshot
 
     rng = np.random.default_rng(seed)
     xmin, ymin, xmax, ymax = city.bounds_m
@@ -46,10 +46,10 @@ def synthetic_snapshot(city, drones: int = 1000, orders: int = 400, seed: int = 
 def run(frames: int = 200, size: tuple[int, int] = (1280, 800)) -> dict[str, Any]:
     """Measure; returns the figures."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from maps import generate_city
-    from viz.draw import DrawOptions, draw
-    from viz.export import _init_headless, scene_for
-    from viz.scene import Camera
+    from dronesim.maps import generate_city
+    from dronesim.viz.draw import DrawOptions, draw
+    from dronesim.viz.export import _init_headless, scene_for
+    from dronesim.viz.scene import Camera
 
     pygame = _init_headless()
     city = generate_city(7)

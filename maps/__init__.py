@@ -3,10 +3,10 @@
 Knows nothing of the other dronesim packages.
 """
 
-from maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace, TemporaryMask
-from maps.city import City, generate_city
-from maps.errors import MapFormatError
-from maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
+from dronesim.maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace, TemporaryMask
+from dronesim.maps.city import City, generate_city
+from dronesim.maps.errors import MapFormatError
+from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
 
 __all__ = [
     "Airspace",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from maps.features import (
+from dronesim.maps.features import (
     BaseStation,
     Buildings,
     Depot,
@@ -23,7 +23,7 @@ from maps.features import (
     conservative_buffer,
     unique_names,
 )
-from maps.raster import touched_cells
+from dronesim.maps.raster import touched_cells
 
 DEFAULT_LAYERS_M = (30.0, 50.0, 70.0, 90.0, 110.0)
 DEFAULT_CEILING_M = 120.0

@@ -16,8 +16,8 @@ import shapely
 import shapely.affinity
 from shapely.geometry import Polygon
 
-from maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace
-from maps.features import (
+from dronesim.maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace
+from dronesim.maps.features import (
     BaseStation,
     Buildings,
     Depot,

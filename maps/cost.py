@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from maps.airspace import Airspace
-from maps.features import BaseStation, Hotspot
+from dronesim.maps.airspace import Airspace
+from dronesim.maps.features import BaseStation, Hotspot
 
 STOREY_HEIGHT_M = 3.5
 

@@ -46,10 +46,10 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from maps.city import City
-from maps.errors import MapFormatError
-from maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
-from maps.projection import LocalProjection, project_geometry
+from dronesim.maps.city import City
+from dronesim.maps.errors import MapFormatError
+from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
+from dronesim.maps.projection import LocalProjection, project_geometry
 
 FORMAT = "dronesim-city/1"
 DEFAULT_MARGIN_M = 100.0

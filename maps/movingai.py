@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from maps.errors import MapFormatError
+from dronesim.maps.errors import MapFormatError
 
 __all__ = [
     "GridMap2D",

@@ -5,9 +5,9 @@ them: prepare a `PlanningGrid` once per airspace and time, then plan with a plan
 the registry (``"astar"``, ``"theta"``, ``"networkx"``, ...) or your own.
 """
 
-from planners.grid import DistanceField, PlanningGrid, SearchResult
-from planners.path import FlightPath, PlanStatus
-from planners.registry import (
+from dronesim.planners.grid import DistanceField, PlanningGrid, SearchResult
+from dronesim.planners.path import FlightPath, PlanStatus
+from dronesim.planners.registry import (
     PLANNERS,
     CornerThetaStar,
     GridAStar,

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planners._jit import kernel
-from planners.energy import (
+from dronesim.planners._jit import kernel
+from dronesim.planners.energy import (
     P_MAX_PAYLOAD,
     P_RESERVE,
     cruise_leg,

@@ -30,7 +30,7 @@ from numba import carray, prange, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
-from planners._jit import inlined, kernel, parallel_kernel
+from dronesim.planners._jit import inlined, kernel, parallel_kernel
 
 FOUND = 0
 UNREACHABLE = 1

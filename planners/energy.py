@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from planners._jit import kernel
+from dronesim.planners._jit import kernel
 
 GRAVITY_MPS2 = 9.80665
 

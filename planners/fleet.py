@@ -19,8 +19,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from planners import _fleet_kernels as F
-from planners.energy import DroneModel
+from dronesim.planners import _fleet_kernels as F
+from dronesim.planners.energy import DroneModel
 
 OBJECTIVES = {"earliest": F.OBJ_EARLIEST, "lateness": F.OBJ_LATENESS, "energy": F.OBJ_ENERGY}
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from maps import Airspace
-from maps.features import conservative_buffer
-from planners import _grid_kernels as K
-from planners.path import FlightPath
+from dronesim.maps import Airspace
+from dronesim.maps.features import conservative_buffer
+from dronesim.planners import _grid_kernels as K
+from dronesim.planners.path import FlightPath
 
 Cell = tuple[int, int, int]
 BUCKET_COST_LIMIT = 1024  # whole multipliers up to this use Dial's queue (2 * 1024 buckets)

@@ -9,8 +9,8 @@ from enum import IntEnum
 import numpy as np
 import shapely
 
-from maps import Airspace
-from planners import _grid_kernels as K
+from dronesim.maps import Airspace
+from dronesim.planners import _grid_kernels as K
 
 
 class PlanStatus(IntEnum):

@@ -16,9 +16,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from planners import _grid_kernels as K
-from planners.grid import Cell, PlanningGrid, SearchResult
-from planners.path import FlightPath, PlanStatus
+from dronesim.planners import _grid_kernels as K
+from dronesim.planners.grid import Cell, PlanningGrid, SearchResult
+from dronesim.planners.path import FlightPath, PlanStatus
 
 
 @runtime_checkable

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from planners._jit import kernel
-from planners.energy import (
+from dronesim.planners._jit import kernel
+from dronesim.planners.energy import (
     cruise_leg,
     hover_energy_wh,
     vertical_leg,

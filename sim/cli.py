@@ -168,7 +168,7 @@ def _lonlat(text: str) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- run
 
 def _load(name: str):
-    from sim.scenario import load_scenario
+    from dronesim.sim.scenario import load_scenario
 
     return load_scenario(name)
 
@@ -176,9 +176,9 @@ def _load(name: str):
 def _run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from sim.engine import Simulation
-    from sim.recording import write_recording
-    from sim.warmup import Warmup, kernels_cached
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import write_recording
+    from dronesim.sim.warmup import Warmup, kernels_cached
 
     scenario = _load(args.scenario)
     if args.seed is not None and args.seed < 0:
@@ -211,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _simulate(simulation, args: argparse.Namespace):
     if args.view:
-        from viz.app import DisplayError, run_live
+        from dronesim.viz.app import DisplayError, run_live
 
         try:
             report = run_live(simulation, speed=args.speed)
@@ -239,8 +239,8 @@ def _run_with_progress(simulation, quiet: bool):
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from sim.recording import Recording
-    from viz.app import DisplayError, run_replay
+    from dronesim.sim.recording import Recording
+    from dronesim.viz.app import DisplayError, run_replay
 
     recording = Recording.load(args.recording)
     if not (math.isfinite(args.speed) and args.speed > 0):
@@ -253,8 +253,8 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from sim.recording import Recording
-    from viz.export import parse_size, render_gif, render_png
+    from dronesim.sim.recording import Recording
+    from dronesim.viz.export import parse_size, render_gif, render_png
 
     size = parse_size(args.size)
     recording = Recording.load(args.recording)
@@ -273,7 +273,7 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sim.engine import Simulation
+    from dronesim.sim.engine import Simulation
 
     scenario = _load(args.scenario)
     # Building the world checks what only the map can tell (depots inside buildings or
@@ -288,7 +288,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from sim.scenario import bundled_scenarios
+    from dronesim.sim.scenario import bundled_scenarios
 
     for name, description in bundled_scenarios().items():
         print(f"{name:12s}  {description}")
@@ -298,7 +298,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- map
 
 def _map_generate(args: argparse.Namespace) -> int:
-    from maps import generate_city
+    from dronesim.maps import generate_city
 
     if not (math.isfinite(args.cell_size) and args.cell_size > 0):
         raise CommandError(f"--cell-size: must be > 0, got {args.cell_size}")
@@ -310,7 +310,7 @@ def _map_generate(args: argparse.Namespace) -> int:
         origin_lonlat=args.origin,
     )
     if args.out is not None:
-        from maps.geojson import write_geojson
+        from dronesim.maps.geojson import write_geojson
 
         write_geojson(city, args.out, origin_lonlat=args.origin or (0.0, 0.0))
     airspace = city.to_airspace(args.cell_size)
@@ -325,19 +325,19 @@ def _map_info(args: argparse.Namespace) -> int:
     path: Path = args.file
     name = path.name.lower()
     if name.endswith(".3dmap"):
-        from maps import Airspace
-        from maps.movingai import read_3dmap
+        from dronesim.maps import Airspace
+        from dronesim.maps.movingai import read_3dmap
 
         airspace = Airspace.from_grid(read_3dmap(path).blocked)
         summary = {"file": str(path), "format": "MovingAI voxel", "airspace": airspace.summary()}
     elif name.endswith(".map"):
-        from maps import Airspace
-        from maps.movingai import read_map
+        from dronesim.maps import Airspace
+        from dronesim.maps.movingai import read_map
 
         airspace = Airspace.from_grid(read_map(path).blocked)
         summary = {"file": str(path), "format": "MovingAI 2D", "airspace": airspace.summary()}
     elif name.endswith((".geojson", ".json")):
-        from maps.geojson import read_geojson
+        from dronesim.maps.geojson import read_geojson
 
         if not (math.isfinite(args.cell_size) and args.cell_size > 0):
             raise CommandError(f"--cell-size: must be > 0, got {args.cell_size}")
@@ -355,7 +355,7 @@ def _map_info(args: argparse.Namespace) -> int:
 
 
 def _bench_raster(args: argparse.Namespace) -> int:
-    from benchmarks import rasterize
+    from dronesim.benchmarks import rasterize
 
     if args.repeats < 1:
         raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
@@ -363,7 +363,7 @@ def _bench_raster(args: argparse.Namespace) -> int:
 
 
 def _bench_planners(args: argparse.Namespace) -> int:
-    from benchmarks import planners as bench
+    from dronesim.benchmarks import planners as bench
 
     if args.limit is not None and args.limit < 1:
         raise CommandError(f"--limit: must be >= 1, got {args.limit}")
@@ -398,7 +398,7 @@ def _report_benchmark(module, result, out: Path | None) -> int:
 
 
 def _bench_kernels(args: argparse.Namespace) -> int:
-    from benchmarks import kernels
+    from dronesim.benchmarks import kernels
 
     if args.map is not None and not args.map.is_file():
         raise CommandError(f"--map: {args.map}: no such file")
@@ -408,7 +408,7 @@ def _bench_kernels(args: argparse.Namespace) -> int:
 
 
 def _bench_fleet(args: argparse.Namespace) -> int:
-    from benchmarks import fleet
+    from dronesim.benchmarks import fleet
 
     if args.repeats < 1:
         raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
@@ -416,13 +416,13 @@ def _bench_fleet(args: argparse.Namespace) -> int:
 
 
 def _bench_sim(args: argparse.Namespace) -> int:
-    from benchmarks import sim as bench
+    from dronesim.benchmarks import sim as bench
 
     return _report_benchmark(bench, bench.run(quick=args.quick), args.json)
 
 
 def _bench_viz(args: argparse.Namespace) -> int:
-    from benchmarks import viz
+    from dronesim.benchmarks import viz
 
     if args.frames < 1:
         raise CommandError(f"--frames: must be >= 1, got {args.frames}")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maps import Airspace, City
-from sim.scenario import DemandSpec
+from dronesim.maps import Airspace, City
+from dronesim.sim.scenario import DemandSpec
 
 # Hour-of-day multipliers: offices order at lunch, homes in the evening.
 _COMMERCIAL_PEAK = set(range(11, 15))

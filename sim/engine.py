@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from maps import Airspace, City, generate_city
-from planners._fleet_kernels import HANDOVER_HEIGHT_M
-from planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, rebalance
-from sim import _kernels as K
-from sim.demand import Orders, generate_orders
-from sim.routing import LayerRouter, PlanBuilder, leg_layer, measure_detour
-from sim.scenario import Scenario
-from sim.snapshot import (
+from dronesim.maps import Airspace, City, generate_city
+from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
+from dronesim.planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, rebalance
+from dronesim.sim import _kernels as K
+from dronesim.sim.demand import Orders, generate_orders
+from dronesim.sim.routing import LayerRouter, PlanBuilder, leg_layer, measure_detour
+from dronesim.sim.scenario import Scenario
+from dronesim.sim.snapshot import (
     REST_STATES,
     Snapshot,
     route_ahead,
@@ -88,7 +88,7 @@ class Simulation:
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario
+    >>> from dronesim.sim.scenario import load_scenario
     >>> sim = Simulation(load_scenario("demo"))          # doctest: +SKIP
     >>> report = sim.run()                               # doctest: +SKIP
     """
@@ -217,7 +217,7 @@ class Simulation:
         progress : callable, optional
             Called as ``progress(t_s)`` after each dispatch interval (for a progress bar).
         """
-        from sim.report import build_report
+        from dronesim.sim.report import build_report
 
         tic = time.perf_counter()
         while self.step_to(self.duration_s, progress):
@@ -917,11 +917,11 @@ def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
-    from sim.scenario import ScenarioError
+    from dronesim.sim.scenario import ScenarioError
 
     spec = scenario.map
     if spec.generator == "geojson":
-        from maps.geojson import read_geojson
+        from dronesim.maps.geojson import read_geojson
 
         try:
             city = read_geojson(spec.geojson)

@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.report import atomic_write_bytes
-from sim.snapshot import (
+from dronesim.sim.report import atomic_write_bytes
+from dronesim.sim.snapshot import (
     REST_STATES,
     Snapshot,
     route_ahead,
@@ -69,8 +69,8 @@ class RecordingError(ValueError):
 
 def write_recording(simulation, path: str | os.PathLike) -> None:
     """Save a simulation (finished or not) as a recording, atomically."""
-    from maps.geojson import city_to_geojson
-    from sim.engine import ORDER_STATUS_NAMES, STATE_NAMES
+    from dronesim.maps.geojson import city_to_geojson
+    from dronesim.sim.engine import ORDER_STATUS_NAMES, STATE_NAMES
 
     s = simulation
     drone, t, xyz, wh = s.trajectory()
@@ -156,7 +156,7 @@ class Recording:
         self._state_t = arrays["state_t"][state_order]
         self._state_code = arrays["state_code"][state_order]
         self._state_starts = np.searchsorted(self._state_drone, np.arange(self.n_drones + 1))
-        from maps.geojson import city_from_geojson
+        from dronesim.maps.geojson import city_from_geojson
 
         self.city = city_from_geojson(json.loads(str(arrays["airspace_geojson"])), f"{source}: airspace_geojson")
         self.zones = self.city.zones

@@ -139,7 +139,7 @@ def _times(stats: dict[str, float | None]) -> str:
 
 def build_report(simulation, wall_seconds: float) -> Report:
     """Collect a finished (or paused) simulation's measurements into a `Report`."""
-    from sim.engine import DELIVERED, FAILED
+    from dronesim.sim.engine import DELIVERED, FAILED
 
     s = simulation
     created = s.created_count()

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maps import Airspace
-from planners import PlanningGrid, get_planner
-from sim import _kernels as K
+from dronesim.maps import Airspace
+from dronesim.planners import PlanningGrid, get_planner
+from dronesim.sim import _kernels as K
 
 
 @dataclass

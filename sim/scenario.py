@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from planners.energy import DroneModel
+from dronesim.planners.energy import DroneModel
 
 HOURS = 24
 
@@ -253,8 +253,8 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             f"{demand.weight_max_kg:g} kg exceeds drone.max_payload_kg ({drone.max_payload_kg:g} kg)",
         )
 
-    from planners.fleet import OBJECTIVES, POLICIES
-    from planners.registry import PLANNERS
+    from dronesim.planners.fleet import OBJECTIVES, POLICIES
+    from dronesim.planners.registry import PLANNERS
 
     dispatch_table = reader.table(top.get("dispatch", {}), "dispatch", {f.name for f in dataclasses.fields(DispatchSpec)})
     ds = DispatchSpec()
@@ -431,7 +431,7 @@ def _strip_owner(message: str) -> str:
 def bundled_scenarios() -> dict[str, str]:
     """Names of the bundled scenarios and their one-line descriptions."""
     found = {}
-    for entry in sorted(resources.files("sim").joinpath("scenarios").iterdir(), key=lambda e: e.name):
+    for entry in sorted(resources.files("dronesim.sim").joinpath("scenarios").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
             found[entry.name[:-5]] = str(data.get("description", ""))
@@ -442,7 +442,7 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
     """A bundled scenario by name (``demo``, ``city-day``) or a scenario file by path."""
     text = os.fspath(name_or_path)
     if text in bundled_scenarios():
-        entry = resources.files("sim").joinpath("scenarios", f"{text}.toml")
+        entry = resources.files("dronesim.sim").joinpath("scenarios", f"{text}.toml")
         return from_toml_text(entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)")
     path = Path(text)
     if not path.suffix and not path.exists():

@@ -28,8 +28,8 @@ GROUPS = ("advance", "plan", "fleet")
 
 def kernels_cached() -> bool:
     """Whether numba's cache already holds the engine's kernels (no warm-up needed)."""
-    from planners import _fleet_kernels as F
-    from sim import _kernels as K
+    from dronesim.planners import _fleet_kernels as F
+    from dronesim.sim import _kernels as K
 
     for kernel in (K.advance, K.time_path, F.single_order_costs):
         try:
@@ -47,7 +47,7 @@ class Warmup:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sim.warmup", str(self.directory)],
+            [sys.executable, "-m", "dronesim.sim.warmup", str(self.directory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
@@ -66,9 +66,9 @@ class Warmup:
 def _compile_fleet() -> None:
     """The dispatcher's later kernels (assignment, charging, rebalancing); the engine
     compiles the trip estimates itself meanwhile, as it needs them first."""
-    from planners import _fleet_kernels as F
-    from planners.energy import DroneModel
-    from planners.fleet import DepotState, FleetState, TravelModel, rebalance, solve_assignment
+    from dronesim.planners import _fleet_kernels as F
+    from dronesim.planners.energy import DroneModel
+    from dronesim.planners.fleet import DepotState, FleetState, TravelModel, rebalance, solve_assignment
 
     model = DroneModel()
     travel = TravelModel()
@@ -87,8 +87,8 @@ def _compile_fleet() -> None:
 
 
 def _compile_plan() -> None:
-    from planners.energy import DroneModel
-    from sim.routing import PlanBuilder
+    from dronesim.planners.energy import DroneModel
+    from dronesim.sim.routing import PlanBuilder
 
     plan = PlanBuilder(0.0, 0.0, 0.0, 0.0)
     plan.move(0.0, 0.0, 50.0, 3)
@@ -100,7 +100,7 @@ def _compile_plan() -> None:
 
 
 def _compile_advance() -> None:
-    from sim import _kernels as K
+    from dronesim.sim import _kernels as K
 
     n, width = 2, 8
     plan_t = np.zeros((n, width))

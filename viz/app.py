@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from viz.draw import DrawOptions, draw, timeline_rect
-from viz.export import scene_for
-from viz.scene import Camera
+from dronesim.viz.draw import DrawOptions, draw, timeline_rect
+from dronesim.viz.export import scene_for
+from dronesim.viz.scene import Camera
 
 MIN_SPEED, MAX_SPEED = 1.0, 4096.0
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viz.scene import Camera, Scene, format_clock, format_duration
+from dronesim.viz.scene import Camera, Scene, format_clock, format_duration
 
 # Palette -----------------------------------------------------------------------------
 GROUND = (236, 236, 230)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from viz.draw import DrawOptions, draw
-from viz.scene import Camera, Scene
+from dronesim.viz.draw import DrawOptions, draw
+from dronesim.viz.scene import Camera, Scene
 
 OSM_CREDIT = "© OpenStreetMap contributors"
 

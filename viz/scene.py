@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from maps import City
+from dronesim.maps import City
 
 
 @dataclass

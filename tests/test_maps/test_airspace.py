@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from maps import Airspace, Buildings, Depot, NoFlyZone
+from dronesim.maps import Airspace, Buildings, Depot, NoFlyZone
 
 LAYERS = (30.0, 50.0, 70.0, 90.0, 110.0)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import shapely
 
-from maps import generate_city
+from dronesim.maps import generate_city
 
 
 def _fingerprint(city):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import shapely
 
-from maps import Airspace, BaseStation, Buildings, Depot, generate_city
-from maps.cost import ground_risk_cost, radio_coverage_cost, with_cost_layers
+from dronesim.maps import Airspace, BaseStation, Buildings, Depot, generate_city
+from dronesim.maps.cost import ground_risk_cost, radio_coverage_cost, with_cost_layers
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone, conservative_buffer
+from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone, conservative_buffer
 
 SQUARE = shapely.box(0, 0, 100, 100)
 

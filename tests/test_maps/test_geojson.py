@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from maps import MapFormatError, generate_city
-from maps.geojson import RepairWarning, city_to_geojson, read_geojson, write_geojson
+from dronesim.maps import MapFormatError, generate_city
+from dronesim.maps.geojson import RepairWarning, city_to_geojson, read_geojson, write_geojson
 
 ORIGIN = (8.5417, 47.3769)
 
@@ -58,7 +58,7 @@ def test_write_raises_without_a_geographic_anchor(city, tmp_path):
 
 
 def test_local_frame_documents_round_trip_without_projection(city):
-    from maps.geojson import city_from_geojson
+    from dronesim.maps.geojson import city_from_geojson
 
     document = json.loads(json.dumps(city_to_geojson(city, ORIGIN, local=True)))
     assert document["properties"]["origin_lonlat"] == list(ORIGIN)

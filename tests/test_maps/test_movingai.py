@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from maps.errors import MapFormatError
-from maps.movingai import (
+from dronesim.maps.errors import MapFormatError
+from dronesim.maps.movingai import (
     GridMap2D,
     Scenario2D,
     Scenario3D,

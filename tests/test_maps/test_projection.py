@@ -17,7 +17,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maps.projection import LocalProjection, project_geometry
+from dronesim.maps.projection import LocalProjection, project_geometry
 
 A = 6378137.0
 F = 1.0 / 298.257223563

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import shapely
 
-from maps.raster import segments_meet_boxes, touched_cells, touched_mask
+from dronesim.maps.raster import segments_meet_boxes, touched_cells, touched_mask
 
 
 def _random_polygon(rng: np.random.Generator, size: float):

@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from maps import Airspace
-from planners import PlanStatus
+from dronesim.maps import Airspace
+from dronesim.planners import PlanStatus
 
 
 def random_airspace(seed: int, *, three_d: bool, costs: bool, layers=None, density: float = 0.25, shape=None) -> Airspace:

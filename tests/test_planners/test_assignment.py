@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from planners.fleet import solve_assignment
+from dronesim.planners.fleet import solve_assignment
 
 
 def _score(cost, col4row):

@@ -11,9 +11,9 @@ from planner_cases import (
     reference_cost,
 )
 
-from planners import PlanningGrid, PlanStatus
-from planners import _grid_kernels as K
-from planners import grid as grid_module
+from dronesim.planners import PlanningGrid, PlanStatus
+from dronesim.planners import _grid_kernels as K
+from dronesim.planners import grid as grid_module
 
 CASES = {
     "2d-uniform": dict(three_d=False, costs=False),
@@ -106,7 +106,7 @@ def test_jump_point_search_is_exact_over_runs_longer_than_a_table_entry():
     rng = np.random.default_rng(5)
     blocked[0, rng.integers(0, 140, 40), rng.integers(0, 300, 40)] = 1
     blocked[0, 70, 20:280] = 1  # a long wall with open ends
-    from maps import Airspace
+    from dronesim.maps import Airspace
 
     grid = PlanningGrid(Airspace.from_grid(blocked))
     graph = grid.step_graph()
@@ -127,7 +127,7 @@ def test_jump_point_search_is_exact_through_rooms_and_long_corridors():
         blocked[0, j, rng.integers(0, 75, 6)] = 0
     for i in range(0, 75, 15):
         blocked[0, rng.integers(0, 61, 5), i] = 0
-    from maps import Airspace
+    from dronesim.maps import Airspace
 
     grid = PlanningGrid(Airspace.from_grid(blocked))
     graph = grid.step_graph()
@@ -185,7 +185,7 @@ def test_pyastar2d_rules_match_a_directed_networkx_graph(whole_costs):
 def test_expansion_limit_and_unreachable_are_statuses():
     blocked = np.zeros((1, 10, 10), np.uint8)
     blocked[0, :, 5] = 1  # a wall splits the map
-    from maps import Airspace
+    from dronesim.maps import Airspace
 
     grid = PlanningGrid(Airspace.from_grid(blocked))
     assert grid.astar((0, 0, 0), (0, 9, 9)).status == PlanStatus.UNREACHABLE
@@ -223,8 +223,8 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
     """The benchmark's networkx peer must be as well informed as the kernels, or its time
     ratio would measure the heuristics rather than the implementations: its heuristic is
     admissible on the graph and equal to the kernels' lower bound."""
-    from planners import _grid_kernels as K
-    from planners.registry import _networkx_heuristic
+    from dronesim.planners import _grid_kernels as K
+    from dronesim.planners.registry import _networkx_heuristic
 
     airspace = random_airspace(3, **CASES[case])
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.0 if case.startswith("2d") else 1.5)

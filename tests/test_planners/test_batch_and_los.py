@@ -3,8 +3,8 @@ import pytest
 import shapely
 from planner_cases import random_airspace, random_pairs
 
-from maps import Airspace
-from planners import PlanningGrid
+from dronesim.maps import Airspace
+from dronesim.planners import PlanningGrid
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from benchmarks import planners as bench
-from sim.cli import main
+from dronesim.benchmarks import planners as bench
+from dronesim.sim.cli import main
 
 # '@' blocked. The pocket at the bottom right is walled in: queries into it are unreachable.
 MAP_ROWS = [
@@ -148,8 +148,8 @@ def test_graph_memory_estimate_holds_for_networkx():
     """The estimate is an upper bound on what networkx really allocates for the graph."""
     import tracemalloc
 
-    from maps import Airspace
-    from planners import PlanningGrid
+    from dronesim.maps import Airspace
+    from dronesim.planners import PlanningGrid
 
     blocked = (np.random.default_rng(5).random((3, 18, 20)) < 0.1).astype(np.uint8)
     grid = PlanningGrid(Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=(5.0, 15.0, 25.0), ceiling_m=30.0))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from maps import Airspace
-from maps.movingai import read_3dmap, read_3dscen, read_map, read_scen
-from planners import PlanningGrid, PlanStatus, get_planner
+from dronesim.maps import Airspace
+from dronesim.maps.movingai import read_3dmap, read_3dscen, read_map, read_scen
+from dronesim.planners import PlanningGrid, PlanStatus, get_planner
 
 MAPS = [
     "8room_000", "AcrosstheCape", "Berlin_0_512", "Boston_0_1024", "Denver_2_256", "Paris_1_512",

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planners.energy import GRAVITY_MPS2, DroneModel
-from planners.fleet import (
+from dronesim.planners.energy import GRAVITY_MPS2, DroneModel
+from dronesim.planners.fleet import (
     POLICIES,
     DepotState,
     FleetState,
@@ -260,7 +260,7 @@ def test_user_policies_register_by_name():
 @pytest.mark.parametrize("wind_mps", [(0.0, 0.0), (3.0, -2.0), (-6.4, -7.3), (11.0, 4.0)])
 def test_flight_energy_equals_the_reference_in_any_wind(wind_mps):
     """Headwinds strong enough that the airspeed cap binds included (then slower over ground)."""
-    from planners import _fleet_kernels as F
+    from dronesim.planners import _fleet_kernels as F
 
     travel = TravelModel(detour_factor=1.2, wind_mps=wind_mps)
     rng = np.random.default_rng(4)

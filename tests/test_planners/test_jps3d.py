@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
 
-from maps import Airspace
-from planners import PlanningGrid
-from planners import _grid_kernels as K
+from dronesim.maps import Airspace
+from dronesim.planners import PlanningGrid
+from dronesim.planners import _grid_kernels as K
 
 
 @pytest.mark.parametrize("density", [0.02, 0.12, 0.3])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from planner_cases import random_pairs
 
-from maps import generate_city
-from planners import (
+from dronesim.maps import generate_city
+from dronesim.planners import (
     PLANNERS,
     FlightPath,
     GridAStar,
@@ -17,7 +17,7 @@ from planners import (
     plan_route,
     register,
 )
-from planners.registry import PlannerRegistry
+from dronesim.planners.registry import PlannerRegistry
 
 EVENT_T_S = 4000.0  # inside the generated city's event window
 
@@ -105,7 +105,7 @@ def test_plan_route_names_the_zone_a_goal_lies_in(city_grid):
 
 
 def test_unreachable_goal_is_a_status():
-    from maps import Airspace
+    from dronesim.maps import Airspace
 
     blocked = np.zeros((1, 5, 5), np.uint8)
     blocked[0, 2, :] = 1

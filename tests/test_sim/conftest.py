@@ -1,7 +1,7 @@
 import pytest
 from tiny import TINY  # noqa: F401  (tests import it from here too)
 
-from sim.scenario import from_toml_text
+from dronesim.sim.scenario import from_toml_text
 
 
 @pytest.fixture(scope="session")
@@ -11,7 +11,7 @@ def tiny_scenario():
 
 @pytest.fixture(scope="session")
 def tiny_run(tiny_scenario):
-    from sim.engine import Simulation
+    from dronesim.sim.engine import Simulation
 
     simulation = Simulation(tiny_scenario)
     report = simulation.run()

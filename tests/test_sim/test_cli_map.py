@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from sim.cli import main
+from dronesim.sim.cli import main
 
 
 def run(capsys, *argv):
@@ -57,7 +57,7 @@ def test_map_info_reads_movingai_maps(capsys, shared_data):
 
 def test_console_script_exit_code_and_stderr(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "map", "info", str(tmp_path / "none.geojson")],
+        [sys.executable, "-m", "dronesim.sim.cli", "map", "info", str(tmp_path / "none.geojson")],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from sim import _kernels as K
-from sim.engine import FAILED, Simulation
-from sim.recording import Recording, write_recording
-from sim.report import REPORT_FIELDS, Report
+from dronesim.sim import _kernels as K
+from dronesim.sim.engine import FAILED, Simulation
+from dronesim.sim.recording import Recording, write_recording
+from dronesim.sim.report import REPORT_FIELDS, Report
 
 
 def test_orders_are_conserved_and_failures_have_reasons(tiny_run):
@@ -130,8 +130,8 @@ def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):
     depot = int(simulation.at_depot[d])
     start = simulation.depots_xy[depot]
     target = 2 * np.array([centre.x, centre.y]) - start
-    from sim.engine import RETURNING
-    from sim.routing import PlanBuilder
+    from dronesim.sim.engine import RETURNING
+    from dronesim.sim.routing import PlanBuilder
 
     plan = PlanBuilder(*start, 0.0, 0.0)
     plan.move(*start, 50.0, RETURNING)
@@ -155,7 +155,7 @@ def test_spatial_hash_counts_the_same_conflicts_as_all_pairs():
 
 
 def test_time_path_is_exact_for_climbs_cruise_and_hover():
-    from planners.energy import DroneModel
+    from dronesim.planners.energy import DroneModel
 
     model = DroneModel()
     params = model.as_array()
@@ -178,7 +178,7 @@ def test_drone_model_matches_rodrigues_2022_measurements():
     m/s); we require the calibrated model to sit within +-25 % of that at 8-12 m/s, and a
     typical delivery (1.5 km out and back at 50 m, 45 s hand-over) to use about the 0.33 MJ
     (92 Wh) per package they report, within +-35 %."""
-    from planners.energy import DroneModel
+    from dronesim.planners.energy import DroneModel
 
     model = DroneModel()
     for speed in (8.0, 10.0, 12.0):
@@ -197,7 +197,7 @@ def test_drone_model_matches_rodrigues_2022_measurements():
 
 
 def test_depot_regions_partition_neighbouring_depots():
-    from sim.engine import depot_regions
+    from dronesim.sim.engine import depot_regions
 
     rng = np.random.default_rng(2)
     depots = rng.uniform(0, 10000, (20, 2))
@@ -211,7 +211,7 @@ def test_depot_regions_partition_neighbouring_depots():
 
 
 def test_warmup_compiles_every_group_and_leaves_markers(tmp_path):
-    from sim import warmup
+    from dronesim.sim import warmup
 
     assert warmup.main(str(tmp_path)) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(warmup.GROUPS)

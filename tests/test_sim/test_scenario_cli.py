@@ -3,8 +3,8 @@ import json
 import pytest
 from tiny import TINY
 
-from sim.cli import main
-from sim.scenario import ScenarioError, bundled_scenarios, from_toml_text, load_scenario
+from dronesim.sim.cli import main
+from dronesim.sim.scenario import ScenarioError, bundled_scenarios, from_toml_text, load_scenario
 
 
 def run(capsys, *argv):

@@ -11,11 +11,11 @@ import pygame
 import pytest
 import shapely
 
-from maps import Buildings, City, Depot, NoFlyZone
-from sim.snapshot import Snapshot
-from viz.draw import GROUND, STATE_COLOURS, ZONE_ACTIVE, ZONE_PERMANENT, DrawOptions
-from viz.export import render_snapshot
-from viz.scene import Camera, Scene
+from dronesim.maps import Buildings, City, Depot, NoFlyZone
+from dronesim.sim.snapshot import Snapshot
+from dronesim.viz.draw import GROUND, STATE_COLOURS, ZONE_ACTIVE, ZONE_PERMANENT, DrawOptions
+from dronesim.viz.export import render_snapshot
+from dronesim.viz.scene import Camera, Scene
 
 
 def _city():
@@ -109,10 +109,10 @@ def test_live_and_replay_draw_the_same_frame(tmp_path):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
     from tiny import TINY
 
-    from sim.engine import Simulation
-    from sim.recording import Recording, write_recording
-    from sim.scenario import from_toml_text
-    from viz.export import scene_for
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import Recording, write_recording
+    from dronesim.sim.scenario import from_toml_text
+    from dronesim.viz.export import scene_for
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=1100)
     simulation.step_to(1000.0)
@@ -128,7 +128,7 @@ def test_live_and_replay_draw_the_same_frame(tmp_path):
 
 
 def test_app_loop_handles_controls_headless(tmp_path):
-    from viz.app import ReplaySource, run_app
+    from dronesim.viz.app import ReplaySource, run_app
 
     class FakeRecording:
         time_span = (0.0, 1000.0)
@@ -162,10 +162,10 @@ def test_render_cli_writes_png_and_gif_and_rejects_bad_input(tmp_path, capsys):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
     from tiny import TINY
 
-    from sim.cli import main
-    from sim.engine import Simulation
-    from sim.recording import write_recording
-    from sim.scenario import from_toml_text
+    from dronesim.sim.cli import main
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import write_recording
+    from dronesim.sim.scenario import from_toml_text
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=600)
     simulation.run()
@@ -194,16 +194,16 @@ def test_replay_without_a_display_says_to_use_render(tmp_path):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
     from tiny import TINY
 
-    from sim.engine import Simulation
-    from sim.recording import write_recording
-    from sim.scenario import from_toml_text
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import write_recording
+    from dronesim.sim.scenario import from_toml_text
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=120)
     simulation.run()
     write_recording(simulation, tmp_path / "run.npz")
     environment = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
     environment["SDL_VIDEODRIVER"] = "x11"
-    result = subprocess.run([sys.executable, "-m", "sim.cli", "replay", str(tmp_path / "run.npz")],
+    result = subprocess.run([sys.executable, "-m", "dronesim.sim.cli", "replay", str(tmp_path / "run.npz")],
                             capture_output=True, text=True, env=environment, check=False, timeout=120)
     assert result.returncode == 2
     assert "use 'dronesim render'" in result.stderr and "Traceback" not in result.stderr
@@ -213,9 +213,9 @@ def test_live_view_advances_the_simulation_and_finishes_the_run():
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
     from tiny import TINY
 
-    from sim.engine import Simulation
-    from sim.scenario import from_toml_text
-    from viz.app import run_live
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.scenario import from_toml_text
+    from dronesim.viz.app import run_live
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=400)
     seen = []
