@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 from dronesim.planners.energy import DroneModel
 from dronesim.planners.fleet import (
     DepotState,
@@ -47,15 +46,30 @@ def city_round(n_drones: int = 500, n_orders: int = 2000, n_depots: int = 10, se
     """A dispatch round in a 10 km city: drones at depots or in flight, orders picked up
     at depots and dropped within a few kilometres."""
     rng = np.random.default_rng(seed)
-    depots = DepotState(rng.uniform(1000, 9000, (n_depots, 2)), np.full(n_depots, 8), queue=rng.integers(0, 4, n_depots))
+    depots = DepotState(
+        rng.uniform(1000, 9000, (n_depots, 2)),
+        np.full(n_depots, 8),
+        queue=rng.integers(0, 4, n_depots),
+    )
     home = rng.integers(n_depots, size=n_drones)
     airborne = rng.random(n_drones) < 0.4
-    position = np.c_[depots.position_m[home] + airborne[:, None] * rng.normal(0, 1500, (n_drones, 2)), airborne * 50.0]
-    fleet = FleetState(position, rng.uniform(0, 600, n_drones), rng.uniform(30, 130, n_drones), rng.random(n_drones) < 0.95)
+    position = np.c_[
+        depots.position_m[home] + airborne[:, None] * rng.normal(0, 1500, (n_drones, 2)),
+        airborne * 50.0,
+    ]
+    fleet = FleetState(
+        position,
+        rng.uniform(0, 600, n_drones),
+        rng.uniform(30, 130, n_drones),
+        rng.random(n_drones) < 0.95,
+    )
     pickup = depots.position_m[rng.integers(n_depots, size=n_orders)]
     orders = OrderBatch(
-        pickup, pickup + rng.normal(0, 1500, (n_orders, 2)), rng.uniform(0.1, 1.0, n_orders),
-        np.sort(rng.uniform(0, 600, n_orders)), rng.uniform(1800, 3600, n_orders),
+        pickup,
+        pickup + rng.normal(0, 1500, (n_orders, 2)),
+        rng.uniform(0.1, 1.0, n_orders),
+        np.sort(rng.uniform(0, 600, n_orders)),
+        rng.uniform(1800, 3600, n_orders),
     )
     return fleet, orders, depots, rng.uniform(0, 60, n_depots)
 
@@ -82,46 +96,81 @@ def run(repeats: int = 5) -> dict[str, Any]:
         }
         if scipy_lsa is not None:
             peer_seconds, (r, c) = _median_time(lambda cost=cost: scipy_lsa(cost), repeats)
-            case.update(peer="scipy.optimize.linear_sum_assignment", peer_seconds=peer_seconds,
-                        peer_total_cost=float(cost[r, c].sum()))
+            case.update(
+                peer="scipy.optimize.linear_sum_assignment",
+                peer_seconds=peer_seconds,
+                peer_total_cost=float(cost[r, c].sum()),
+            )
         cases.append(case)
 
     model = DroneModel()
     travel = TravelModel()
     fleet, orders, depots, forecast = city_round()
-    seconds, estimates = _median_time(lambda: trip_estimates(fleet, orders, depots, model, travel, 600.0), repeats)
-    cases.append({
-        "name": "trip-estimates-500x2000", "seconds": seconds, "total_cost": None, "peer": None,
-        "peer_seconds": None, "peer_total_cost": None, "target": None,
-        "feasible_pairs": int(np.isfinite(estimates.cost).sum()),
-    })
+    seconds, estimates = _median_time(
+        lambda: trip_estimates(fleet, orders, depots, model, travel, 600.0), repeats
+    )
+    cases.append(
+        {
+            "name": "trip-estimates-500x2000",
+            "seconds": seconds,
+            "total_cost": None,
+            "peer": None,
+            "peer_seconds": None,
+            "peer_total_cost": None,
+            "target": None,
+            "feasible_pairs": int(np.isfinite(estimates.cost).sum()),
+        }
+    )
     greedy_seconds, greedy = _median_time(
-        lambda: dispatch(fleet, orders, depots, model, travel, 600.0, policy="greedy", forecast_per_depot=forecast), repeats
+        lambda: dispatch(
+            fleet,
+            orders,
+            depots,
+            model,
+            travel,
+            600.0,
+            policy="greedy",
+            forecast_per_depot=forecast,
+        ),
+        repeats,
     )
     for policy in ("assignment", "batching"):
         seconds, plan = _median_time(
-            lambda policy=policy: dispatch(fleet, orders, depots, model, travel, 600.0, policy=policy, forecast_per_depot=forecast),
+            lambda policy=policy: dispatch(
+                fleet,
+                orders,
+                depots,
+                model,
+                travel,
+                600.0,
+                policy=policy,
+                forecast_per_depot=forecast,
+            ),
             repeats,
         )
-        cases.append({
-            "name": f"dispatch-{policy}-500x2000",
-            "seconds": seconds,
-            "total_cost": plan.total_cost,
-            "peer": "greedy first-come-first-served (same round)",
-            "peer_seconds": greedy_seconds,
-            "peer_total_cost": greedy.total_cost,
-            "target": "< 0.5 s",
-            "orders_assigned": int((plan.drone4order >= 0).sum()),
-            "peer_orders_assigned": int((greedy.drone4order >= 0).sum()),
-            "sent_to_charge": int((plan.charge_depot >= 0).sum()),
-            "rebalanced": int((plan.rebalance_depot >= 0).sum()),
-        })
+        cases.append(
+            {
+                "name": f"dispatch-{policy}-500x2000",
+                "seconds": seconds,
+                "total_cost": plan.total_cost,
+                "peer": "greedy first-come-first-served (same round)",
+                "peer_seconds": greedy_seconds,
+                "peer_total_cost": greedy.total_cost,
+                "target": "< 0.5 s",
+                "orders_assigned": int((plan.drone4order >= 0).sum()),
+                "peer_orders_assigned": int((greedy.drone4order >= 0).sum()),
+                "sent_to_charge": int((plan.charge_depot >= 0).sum()),
+                "rebalanced": int((plan.rebalance_depot >= 0).sum()),
+            }
+        )
     return {"cases": cases}
 
 
 def format_table(document: dict[str, Any]) -> str:
     """Human-readable table of `run`'s cases."""
-    lines = [f"{'case':34s} {'seconds':>9s} {'peer s':>9s} {'ratio':>6s} {'total cost':>14s} {'peer total':>14s}  target"]
+    lines = [
+        f"{'case':34s} {'seconds':>9s} {'peer s':>9s} {'ratio':>6s} {'total cost':>14s} {'peer total':>14s}  target"
+    ]
     for case in document["cases"]:
         peer_s = case["peer_seconds"]
         ratio = f"{case['seconds'] / peer_s:.2f}" if peer_s else "-"
@@ -135,5 +184,9 @@ def format_table(document: dict[str, Any]) -> str:
             f"{total:>14s} {peer_total:>14s}  {case['target'] or ''}{extra}"
         )
     peers = sorted({case["peer"] for case in document["cases"] if case["peer"]})
-    lines.append("peers: " + "; ".join(peers) if peers else "peers: none installed (pip install 'dronesim[bench]')")
+    lines.append(
+        "peers: " + "; ".join(peers)
+        if peers
+        else "peers: none installed (pip install 'dronesim[bench]')"
+    )
     return "\n".join(lines)

@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from dronesim.maps import Airspace
 from dronesim.maps.movingai import read_map
 from dronesim.planners import PlanningGrid
 
-DEFAULT_MAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "movingai" / "Boston_0_1024.map"
+DEFAULT_MAP = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "movingai"
+    / "Boston_0_1024.map"
+)
 
 
 def _grid(map_path: Path | None) -> tuple[PlanningGrid, str]:
@@ -44,7 +49,12 @@ def _pairs(grid: PlanningGrid, count: int, seed: int) -> tuple[np.ndarray, np.nd
     return reachable[picks[:, 0]], reachable[picks[:, 1]]
 
 
-def run(map_path: Path | None = DEFAULT_MAP, queries: int = 300, repeats: int = 3, threads: int | None = None) -> dict[str, Any]:
+def run(
+    map_path: Path | None = DEFAULT_MAP,
+    queries: int = 300,
+    repeats: int = 3,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """Measure batch speed-up and distance-field route reading; returns the figures (best of ``repeats``)."""
     import numba
 
@@ -62,7 +72,11 @@ def run(map_path: Path | None = DEFAULT_MAP, queries: int = 300, repeats: int = 
 
     timings = {}
     results = {}
-    for label, function in (("one_by_one", one_by_one), ("batch_1_thread", batch(1)), ("batch_all_threads", batch(threads))):
+    for label, function in (
+        ("one_by_one", one_by_one),
+        ("batch_1_thread", batch(1)),
+        ("batch_all_threads", batch(threads)),
+    ):
         best = np.inf
         for _ in range(repeats):
             tic = time.perf_counter()

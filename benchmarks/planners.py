@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from dronesim.maps import Airspace
 from dronesim.maps.errors import MapFormatError
 from dronesim.maps.movingai import read_3dmap, read_map, read_scen_any
@@ -101,7 +100,11 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
         starts = np.c_[np.zeros(len(raw_starts), np.int64), raw_starts[:, 1], raw_starts[:, 0]]
         goals = np.c_[np.zeros(len(raw_goals), np.int64), raw_goals[:, 1], raw_goals[:, 0]]
     n = len(scen.optimal_length)
-    rows = np.arange(n) if not limit or limit >= n else np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+    rows = (
+        np.arange(n)
+        if not limit or limit >= n
+        else np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+    )
     return Workload(
         scen_path=scen_path,
         map_path=map_path,
@@ -111,7 +114,9 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
         goals=goals[rows],
         raw_starts=raw_starts[rows],
         raw_goals=raw_goals[rows],
-        optimal=np.where(getattr(scen, "unreachable", np.zeros(n, bool)), np.nan, scen.optimal_length)[rows],
+        optimal=np.where(
+            getattr(scen, "unreachable", np.zeros(n, bool)), np.nan, scen.optimal_length
+        )[rows],
         three_d=three_d,
     )
 
@@ -154,12 +159,20 @@ def _timed_queries(work: Workload, planner) -> list[dict[str, Any]]:
         path = planner.plan(grid, start, goal)
         timed.append((path, clock() - tic))
     return [
-        _record(work, q, path.cost if path.found else None, path.expansions if path.found else None, seconds)
+        _record(
+            work,
+            q,
+            path.cost if path.found else None,
+            path.expansions if path.found else None,
+            seconds,
+        )
         for q, (path, seconds) in enumerate(timed)
     ]
 
 
-def _query_cells(starts: np.ndarray, goals: np.ndarray) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+def _query_cells(
+    starts: np.ndarray, goals: np.ndarray
+) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """The queries as pairs of tuples of Python ints, the form a user's code passes."""
     return list(zip(map(tuple, starts.tolist()), map(tuple, goals.tolist())))
 
@@ -184,7 +197,9 @@ def _time_pyastar2d(work: Workload) -> tuple[list[dict[str, Any]], float] | str:
         return "pyastar2d plans on 2D grids only: peer skipped for voxel maps"
     weights = np.where(work.grid.blocked[0] != 0, np.inf, 1.0).astype(np.float32)
     tic = time.perf_counter()
-    pyastar2d.astar_path(weights, tuple(work.starts[0, 1:]), tuple(work.goals[0, 1:]), allow_diagonal=True)
+    pyastar2d.astar_path(
+        weights, tuple(work.starts[0, 1:]), tuple(work.goals[0, 1:]), allow_diagonal=True
+    )
     warmup = time.perf_counter() - tic
     queries = _query_cells(work.starts[:, 1:], work.goals[:, 1:])
     clock = time.perf_counter
@@ -228,10 +243,14 @@ def networkx_graph_too_big(grid: PlanningGrid, available: int | None) -> str | N
     need = networkx_graph_bytes(grid)
     if available is None or need <= NETWORKX_MEMORY_SHARE * available:
         return None
-    return f"its graph would need about {need / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
+    return (
+        f"its graph would need about {need / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
+    )
 
 
-def summarise(records: list[dict[str, Any]], optimal: np.ndarray, *, compare_optimal: bool) -> dict[str, Any]:
+def summarise(
+    records: list[dict[str, Any]], optimal: np.ndarray, *, compare_optimal: bool
+) -> dict[str, Any]:
     """Summary of one run.
 
     Keys: ``queries``, ``solved``, ``unreachable``, ``mismatches`` (costs off the scen's
@@ -250,7 +269,9 @@ def summarise(records: list[dict[str, Any]], optimal: np.ndarray, *, compare_opt
         "median_seconds": float(np.median(seconds)) if len(seconds) else None,
         "p95_seconds": float(np.quantile(seconds, 0.95)) if len(seconds) else None,
         "mean_seconds": float(seconds.mean()) if len(seconds) else None,
-        "expansions_per_second": (float(sum(expanded) / seconds.sum()) if expanded and seconds.sum() > 0 else None),
+        "expansions_per_second": (
+            float(sum(expanded) / seconds.sum()) if expanded and seconds.sum() > 0 else None
+        ),
     }
     if compare_optimal:
         close = np.isclose(costs, optimal, rtol=1e-5, atol=1e-9)
@@ -283,7 +304,9 @@ def run(
         by_name: dict[str, list[dict[str, Any]]] = {}
         for planner in planners:
             if work.three_d and getattr(planner, "rules", "exact") == "pyastar2d":
-                notices.append(f"{work.map_path.name}: {planner.name} plans on 2D grids only: skipped")
+                notices.append(
+                    f"{work.map_path.name}: {planner.name} plans on 2D grids only: skipped"
+                )
                 continue
             records, warmup = _time_planner(work, planner)
             exact_rules = getattr(planner, "rules", "exact") == "exact"
@@ -327,7 +350,11 @@ def run(
                 if name.startswith("peer:"):
                     peer_median = statistics.median(r["seconds"] for r in records)
                     peer_total = sum(r["seconds"] for r in records)
-                    ratios[name[5:]] = entry["summary"]["median_seconds"] / peer_median if peer_median > 0 else None
+                    ratios[name[5:]] = (
+                        entry["summary"]["median_seconds"] / peer_median
+                        if peer_median > 0
+                        else None
+                    )
                     total_ratios[name[5:]] = ours_total / peer_total if peer_total > 0 else None
             entry["summary"]["time_ratio_to_peer"] = ratios
             entry["summary"]["total_time_ratio_to_peer"] = total_ratios
@@ -346,7 +373,13 @@ def run(
 
 
 def _run_entry(work: Workload, name: str, records, summary) -> dict[str, Any]:
-    return {"map": str(work.map_path), "scen": str(work.scen_path), "planner": name, "queries": records, "summary": summary}
+    return {
+        "map": str(work.map_path),
+        "scen": str(work.scen_path),
+        "planner": name,
+        "queries": records,
+        "summary": summary,
+    }
 
 
 def format_table(document: dict[str, Any]) -> str:
@@ -361,7 +394,8 @@ def format_table(document: dict[str, Any]) -> str:
         rate = "-" if s["expansions_per_second"] is None else f"{s['expansions_per_second']:.3g}"
         totals = s.get("total_time_ratio_to_peer", {})
         ratios = ", ".join(
-            f"{peer} {_ratio_text(value)}" + (f" (total {_ratio_text(totals[peer])})" if totals.get(peer) else "")
+            f"{peer} {_ratio_text(value)}"
+            + (f" (total {_ratio_text(totals[peer])})" if totals.get(peer) else "")
             for peer, value in s.get("time_ratio_to_peer", {}).items()
             if value
         )
@@ -377,7 +411,9 @@ def format_table(document: dict[str, Any]) -> str:
             f"{1e3 * s['median_seconds']:10.3f} {1e3 * s['p95_seconds']:9.3f} {rate:>10s} "
             f"{1e3 * s['warmup_seconds']:9.1f}  {ratios}{'; ' if ratios and extra else ''}{'; '.join(extra)}"
         )
-    lines.append("first ms: the first query, with JIT compilation (or loading it from numba's cache)")
+    lines.append(
+        "first ms: the first query, with JIT compilation (or loading it from numba's cache)"
+    )
     return "\n".join(lines)
 
 
@@ -396,7 +432,7 @@ def plot(document: dict[str, Any], out: Path) -> None:
     columns = min(3, len(maps))
     rows = -(-len(maps) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.flat[len(maps):]:
+    for ax in axes.flat[len(maps) :]:
         ax.set_visible(False)
     for ax, map_name in zip(axes.flat, maps):
         for entry in document["runs"]:

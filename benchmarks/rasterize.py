@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
-
 from dronesim.maps import Airspace, Buildings, NoFlyZone
 from dronesim.maps.features import conservative_buffer
 from dronesim.maps.raster import touched_cells
@@ -34,7 +33,12 @@ LAYERS_M = (20.0, 40.0, 60.0, 75.0, 90.0, 105.0)
 
 
 def build_workload(
-    seed: int = 0, *, cells: int = 2000, cell_size_m: float = 5.0, zones: int = 200, buildings: int = 5000
+    seed: int = 0,
+    *,
+    cells: int = 2000,
+    cell_size_m: float = 5.0,
+    zones: int = 200,
+    buildings: int = 5000,
 ) -> dict[str, Any]:
     """Random buildings and zones over a ``cells`` x ``cells`` grid (sizes in metres).
 
@@ -63,10 +67,14 @@ def build_workload(
         elif kind == 1:
             angles = np.linspace(0, 2 * np.pi, 14, endpoint=False)
             radii = np.where(np.arange(14) % 2 == 0, size, size / 3)
-            geometry = shapely.Polygon(centre + np.c_[radii * np.cos(angles), radii * np.sin(angles)])
+            geometry = shapely.Polygon(
+                centre + np.c_[radii * np.cos(angles), radii * np.sin(angles)]
+            )
         elif kind == 2:
             end = centre + rng.normal(0, size * 2, 2)
-            geometry = shapely.LineString([centre, end]).buffer(rng.uniform(2, 10), cap_style="flat")
+            geometry = shapely.LineString([centre, end]).buffer(
+                rng.uniform(2, 10), cap_style="flat"
+            )
         else:
             geometry = shapely.affinity.rotate(
                 shapely.box(*(centre - size / 2), *(centre + size / 2)), float(rng.uniform(0, 90))
@@ -142,21 +150,28 @@ def run(repeats: int = 3, seed: int = 0) -> dict[str, Any]:
         "airspace_target_seconds": 5.0,
         "touched_seconds": statistics.median(ours_times),
         "touched_cells": int(our_mask.sum()),
-        "blocked_share": [float(share) for share in airspace.blocked.reshape(len(LAYERS_M), -1).mean(axis=1)],
+        "blocked_share": [
+            float(share) for share in airspace.blocked.reshape(len(LAYERS_M), -1).mean(axis=1)
+        ],
     }
     try:
         from rasterio import features, transform
     except ImportError:
         result["peer"] = None
-        result["peer_notice"] = "rasterio not installed (pip install 'dronesim[bench]'): peer skipped"
+        result["peer_notice"] = (
+            "rasterio not installed (pip install 'dronesim[bench]'): peer skipped"
+        )
         return result
     # rasterio rows run south from the top edge; flip to our northward rows.
     affine = transform.from_origin(0.0, cells * cell, cell, cell)
 
     def peer() -> np.ndarray:
         raster = features.rasterize(
-            ((geometry, 1) for geometry in shapes), out_shape=(cells, cells), transform=affine,
-            all_touched=True, dtype="uint8",
+            ((geometry, 1) for geometry in shapes),
+            out_shape=(cells, cells),
+            transform=affine,
+            all_touched=True,
+            dtype="uint8",
         )
         return raster[::-1].astype(bool)
 

@@ -28,7 +28,9 @@ from dronesim.sim.scenario import load_scenario
 
 def _process_seconds(arguments: list[str], environment: dict[str, str]) -> float:
     tic = time.perf_counter()
-    subprocess.run(arguments, check=True, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        arguments, check=True, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - tic
 
 
@@ -49,7 +51,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     losses = {}
     for policy in ("none", "layers"):
-        scenario = demo.replace(deconfliction=dataclasses.replace(demo.deconfliction, policy=policy))
+        scenario = demo.replace(
+            deconfliction=dataclasses.replace(demo.deconfliction, policy=policy)
+        )
         outcome = Simulation(scenario).run()
         losses[policy] = {
             "separation_losses": outcome.separation_losses,
@@ -75,19 +79,23 @@ def run(quick: bool = False) -> dict[str, Any]:
         per_depot = max(1, round(drones / city.map.depots))
         scenario = city.replace(
             fleet=dataclasses.replace(city.fleet, drones_per_depot=(per_depot,)),
-            demand=dataclasses.replace(city.demand, scale=per_depot * city.map.depots / 500.0, start_hour=11.0),
+            demand=dataclasses.replace(
+                city.demand, scale=per_depot * city.map.depots / 500.0, start_hour=11.0
+            ),
         )
         tic = time.perf_counter()
         outcome = Simulation(scenario, duration_s=7200.0).run()
         wall = time.perf_counter() - tic
-        scaling.append({
-            "drones": outcome.drones,
-            "orders_created": outcome.orders_created,
-            "orders_delivered": outcome.orders_delivered,
-            "wall_seconds": wall,
-            "run_seconds": wall - outcome.time_s["setup"],
-            "time_s": outcome.time_s,
-        })
+        scaling.append(
+            {
+                "drones": outcome.drones,
+                "orders_created": outcome.orders_created,
+                "orders_delivered": outcome.orders_delivered,
+                "wall_seconds": wall,
+                "run_seconds": wall - outcome.time_s["setup"],
+                "time_s": outcome.time_s,
+            }
+        )
     results["scaling_2h_noon"] = scaling
     return results
 
@@ -109,7 +117,9 @@ def format_table(results: dict[str, Any]) -> str:
             f"set-up {split['setup']:.1f} s; delivered {report['orders_delivered']}, on time {100 * report['on_time_rate']:.1f} %",
             f"  recording {results['city_day_recording_mb']:.1f} MB (target < 100 MB), written in {results['city_day_recording_seconds']:.1f} s",
         ]
-    lines.append("scaling (city-day map, 2 h from 11:00, demand scaled with the fleet; run = wall minus the fixed set-up):")
+    lines.append(
+        "scaling (city-day map, 2 h from 11:00, demand scaled with the fleet; run = wall minus the fixed set-up):"
+    )
     base = results["scaling_2h_noon"][0]
     for row in results["scaling_2h_noon"]:
         lines.append(

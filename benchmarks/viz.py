@@ -23,22 +23,48 @@ def synthetic_snapshot(city, drones: int = 1000, orders: int = 400, seed: int = 
 
     rng = np.random.default_rng(seed)
     xmin, ymin, xmax, ymax = city.bounds_m
-    position = np.c_[rng.uniform(xmin, xmax, drones), rng.uniform(ymin, ymax, drones), rng.choice([0.0, 30, 50, 70, 90, 110], drones)]
+    position = np.c_[
+        rng.uniform(xmin, xmax, drones),
+        rng.uniform(ymin, ymax, drones),
+        rng.choice([0.0, 30, 50, 70, 90, 110], drones),
+    ]
     # Trails as the engine keeps them: the waypoints of the last minute (a few) and the position.
-    trails = tuple(np.array([p - [90.0 * i, 30.0 * i, 0] for i in range(3, -1, -1)]) for p in position)
+    trails = tuple(
+        np.array([p - [90.0 * i, 30.0 * i, 0] for i in range(3, -1, -1)]) for p in position
+    )
     routes = tuple(np.array([p + [200.0, 150.0, 0], p + [400.0, 100.0, -p[2]]]) for p in position)
     temporary = tuple(i for i, zone in enumerate(city.zones) if zone.is_temporary)
     depots = len(city.depots)
     return Snapshot(
-        t_s=4000.0, clock_s=40000.0, position_m=position, heading_rad=rng.uniform(-np.pi, np.pi, drones),
-        state=rng.integers(len(STATE_NAMES), size=drones), battery_fraction=rng.uniform(0, 1, drones),
-        payload_kg=rng.uniform(0, 1, drones), route_m=routes, trail_m=trails, active_zones=temporary,
-        upcoming_zones=(), zone_countdown_s={}, order_pickup_m=np.array([[d.x_m, d.y_m] for d in city.depots])[rng.integers(depots, size=orders)],
+        t_s=4000.0,
+        clock_s=40000.0,
+        position_m=position,
+        heading_rad=rng.uniform(-np.pi, np.pi, drones),
+        state=rng.integers(len(STATE_NAMES), size=drones),
+        battery_fraction=rng.uniform(0, 1, drones),
+        payload_kg=rng.uniform(0, 1, drones),
+        route_m=routes,
+        trail_m=trails,
+        active_zones=temporary,
+        upcoming_zones=(),
+        zone_countdown_s={},
+        order_pickup_m=np.array([[d.x_m, d.y_m] for d in city.depots])[
+            rng.integers(depots, size=orders)
+        ],
         order_dropoff_m=np.c_[rng.uniform(xmin, xmax, orders), rng.uniform(ymin, ymax, orders)],
-        order_created_s=rng.uniform(2500, 4000, orders), order_deadline_s=rng.uniform(3800, 5800, orders),
-        order_carried=rng.random(orders) < 0.5, order_drone=rng.integers(-1, drones, orders),
-        depot_pads=np.full(depots, 8), depot_in_use=np.full(depots, 5), depot_queue=np.full(depots, 2),
-        delivered=1234, late=12, failed=7, pending=orders, energy_used_wh=56789.0, separation_losses=42,
+        order_created_s=rng.uniform(2500, 4000, orders),
+        order_deadline_s=rng.uniform(3800, 5800, orders),
+        order_carried=rng.random(orders) < 0.5,
+        order_drone=rng.integers(-1, drones, orders),
+        depot_pads=np.full(depots, 8),
+        depot_in_use=np.full(depots, 5),
+        depot_queue=np.full(depots, 2),
+        delivered=1234,
+        late=12,
+        failed=7,
+        pending=orders,
+        energy_used_wh=56789.0,
+        separation_losses=42,
         state_names=STATE_NAMES,
     )
 

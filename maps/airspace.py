@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-
 from dronesim.maps.features import (
     BaseStation,
     Buildings,
@@ -153,7 +152,9 @@ class Airspace:
         try:
             origin = tuple(float(v) for v in self.origin_m)
         except (TypeError, ValueError):
-            raise ValueError(f"origin_m must be two numbers (x, y), got {self.origin_m!r}") from None
+            raise ValueError(
+                f"origin_m must be two numbers (x, y), got {self.origin_m!r}"
+            ) from None
         if len(origin) != 2 or not all(map(math.isfinite, origin)):
             raise ValueError(f"origin_m must be two finite numbers (x, y), got {self.origin_m!r}")
         self._set("origin_m", origin)
@@ -173,7 +174,9 @@ class Airspace:
         try:
             layers = tuple(float(v) for v in self.layers_m)
         except (TypeError, ValueError):
-            raise ValueError(f"layers_m must be a sequence of numbers, got {self.layers_m!r}") from None
+            raise ValueError(
+                f"layers_m must be a sequence of numbers, got {self.layers_m!r}"
+            ) from None
         if not layers:
             raise ValueError("layers_m must hold at least one altitude, got ()")
         if not all(math.isfinite(v) and 0 < v < ceiling for v in layers):
@@ -190,9 +193,13 @@ class Airspace:
             try:
                 lon, lat = (float(v) for v in self.origin_lonlat)
             except (TypeError, ValueError):
-                raise ValueError(f"origin_lonlat must be (lon, lat), got {self.origin_lonlat!r}") from None
+                raise ValueError(
+                    f"origin_lonlat must be (lon, lat), got {self.origin_lonlat!r}"
+                ) from None
             if not (-180 <= lon <= 180 and -90 < lat < 90):
-                raise ValueError(f"origin_lonlat must be (lon, lat) in degrees, got {self.origin_lonlat!r}")
+                raise ValueError(
+                    f"origin_lonlat must be (lon, lat) in degrees, got {self.origin_lonlat!r}"
+                )
             self._set("origin_lonlat", (lon, lat))
 
     def _validate_features(self) -> None:
@@ -202,7 +209,9 @@ class Airspace:
             items = tuple(getattr(self, name))
             for item in items:
                 if not isinstance(item, kind):
-                    raise ValueError(f"{name} must hold {kind.__name__} objects, got {type(item).__name__}")
+                    raise ValueError(
+                        f"{name} must hold {kind.__name__} objects, got {type(item).__name__}"
+                    )
             unique_names(name, items)
             self._set(name, items)
 
@@ -240,7 +249,11 @@ class Airspace:
                 if hits.size:
                     raise ValueError(f"{owner}: lies inside building {int(hits.min())}")
             for zone in self.zones:
-                if not zone.is_temporary and zone.overlaps_band(0.0, self.layers_m[0]) and zone.keep_out.intersects(point):
+                if (
+                    not zone.is_temporary
+                    and zone.overlaps_band(0.0, self.layers_m[0])
+                    and zone.keep_out.intersects(point)
+                ):
                     raise ValueError(f"{owner}: lies inside no-fly zone {zone.name!r}")
             k, j, i = self.cell_of(depot.x_m, depot.y_m, self.layers_m[0])
             if self.blocked[k, j, i]:
@@ -332,7 +345,9 @@ class Airspace:
         Costs what the active zones cover (plus one copy of the grid when any is active);
         with none active it returns `blocked` itself (read-only).
         """
-        active = [mask for mask in self.temporary_masks if self.zones[mask.zone_index].active_at(t_s)]
+        active = [
+            mask for mask in self.temporary_masks if self.zones[mask.zone_index].active_at(t_s)
+        ]
         if not active:
             return self.blocked
         blocked = self.blocked.copy()
@@ -342,7 +357,9 @@ class Airspace:
             flat[(mask.layers[:, None] * plane + mask.flat_cells[None, :]).reshape(-1)] = 1
         return blocked
 
-    def zones_at(self, x_m: float, y_m: float, z_m: float, t_s: float | None = None) -> tuple[NoFlyZone, ...]:
+    def zones_at(
+        self, x_m: float, y_m: float, z_m: float, t_s: float | None = None
+    ) -> tuple[NoFlyZone, ...]:
         """Zones whose buffered volume holds the point (metres), active at ``t_s`` if given."""
         point = shapely.Point(x_m, y_m)
         return tuple(
@@ -428,7 +445,9 @@ class Airspace:
                 }
                 for zone in self.zones
             ],
-            "depots": [{"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in self.depots],
+            "depots": [
+                {"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in self.depots
+            ],
             "base_stations": len(self.base_stations),
             "cost_range": [float(self.cost.min()), float(self.cost.max())],
             "origin_lonlat": list(self.origin_lonlat) if self.origin_lonlat else None,
@@ -458,7 +477,9 @@ def _rasterize(airspace: Airspace) -> tuple[np.ndarray, tuple[TemporaryMask, ...
         grown = conservative_buffer(buildings.footprints, airspace.horizontal_clearance_m)
         owner, rows, cols = touched_cells(grown, *grid)
         # Layers at or below roof + clearance: a count per building, since layers increase.
-        blocked_layers = np.searchsorted(layers, buildings.heights_m + airspace.vertical_clearance_m, side="right")
+        blocked_layers = np.searchsorted(
+            layers, buildings.heights_m + airspace.vertical_clearance_m, side="right"
+        )
         reach = blocked_layers[owner]
         for k in range(nz):
             hit = reach > k

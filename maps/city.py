@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
-from shapely.geometry import Polygon
-
 from dronesim.maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace
 from dronesim.maps.features import (
     BaseStation,
@@ -26,6 +24,7 @@ from dronesim.maps.features import (
     check_area_geometry,
     unique_names,
 )
+from shapely.geometry import Polygon
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,9 +67,13 @@ class City:
         try:
             bounds = tuple(float(v) for v in self.bounds_m)
         except (TypeError, ValueError):
-            raise ValueError(f"city {self.name!r}: bounds_m must be 4 numbers, got {self.bounds_m!r}") from None
-        if len(bounds) != 4 or not all(map(math.isfinite, bounds)) or not (
-            bounds[2] > bounds[0] and bounds[3] > bounds[1]
+            raise ValueError(
+                f"city {self.name!r}: bounds_m must be 4 numbers, got {self.bounds_m!r}"
+            ) from None
+        if (
+            len(bounds) != 4
+            or not all(map(math.isfinite, bounds))
+            or not (bounds[2] > bounds[0] and bounds[3] > bounds[1])
         ):
             raise ValueError(
                 f"city {self.name!r}: bounds_m must be finite (xmin, ymin, xmax, ymax) with max > min, "
@@ -107,7 +110,9 @@ class City:
         **kwargs
             Other `Airspace` fields (``cost``, ``obstacles``).
         """
-        if not (isinstance(cell_size_m, (int, float)) and math.isfinite(cell_size_m) and cell_size_m > 0):
+        if not (
+            isinstance(cell_size_m, (int, float)) and math.isfinite(cell_size_m) and cell_size_m > 0
+        ):
             raise ValueError(f"cell_size_m must be > 0, got {cell_size_m!r}")
         xmin, ymin, xmax, ymax = self.bounds_m
         nx = max(1, math.ceil((xmax - xmin) / cell_size_m - 1e-9))
@@ -158,6 +163,7 @@ class City:
 
 
 # --------------------------------------------------------------------------- generator
+
 
 def generate_city(
     seed: int = 0,
@@ -266,17 +272,26 @@ def generate_city(
     for index in range(depots):
         row, col = divmod(index, grid_cols)
         columns_here = grid_cols if row < grid_rows - 1 else depots - grid_cols * (grid_rows - 1)
-        target = np.array([
-            width_m * (col + 0.5 + jitter[index, 0]) / columns_here,
-            height_m * (row + 0.5 + jitter[index, 1]) / grid_rows,
-        ])
+        target = np.array(
+            [
+                width_m * (col + 0.5 + jitter[index, 0]) / columns_here,
+                height_m * (row + 0.5 + jitter[index, 1]) / grid_rows,
+            ]
+        )
         candidates = [cr for cr in free_blocks if cr not in depot_blocks]
         if not candidates:
             raise ValueError(f"no free block left for depot {index}")
-        centres = np.array([[block_x0[c] + block_m / 2, block_y0[r] + block_m / 2] for c, r in candidates])
+        centres = np.array(
+            [[block_x0[c] + block_m / 2, block_y0[r] + block_m / 2] for c, r in candidates]
+        )
         depot_blocks.append(candidates[int(np.argmin(np.hypot(*(centres - target).T)))])
     depot_list = tuple(
-        Depot(f"depot-{index + 1}", block_x0[c] + block_m / 2, block_y0[r] + block_m / 2, pads_per_depot)
+        Depot(
+            f"depot-{index + 1}",
+            block_x0[c] + block_m / 2,
+            block_y0[r] + block_m / 2,
+            pads_per_depot,
+        )
         for index, (c, r) in enumerate(depot_blocks)
     )
     taken = set(depot_blocks)
@@ -302,7 +317,9 @@ def generate_city(
     zones.append(
         NoFlyZone(
             "hospital-helipad",
-            shapely.Point(block_x0[hc] + block_m / 2, block_y0[hr] + block_m / 2).buffer(40.0, quad_segs=16),
+            shapely.Point(block_x0[hc] + block_m / 2, block_y0[hr] + block_m / 2).buffer(
+                40.0, quad_segs=16
+            ),
             ceiling_m=DEFAULT_CEILING_M,
             buffer_m=15.0,
             kind="helipad",
@@ -356,7 +373,9 @@ def generate_city(
             lx = block_x0[c] + (lot % lots_x) * lot_w
             ly = block_y0[r] + (lot // lots_x) * lot_h
             setback = rng.uniform(2.0, 6.0)
-            footprint = _lot_building(rng, lx + setback, ly + setback, lx + lot_w - setback, ly + lot_h - setback)
+            footprint = _lot_building(
+                rng, lx + setback, ly + setback, lx + lot_w - setback, ly + lot_h - setback
+            )
             footprints.append(footprint)
             heights.append(_building_height(rng, distance, tower_share))
 
@@ -375,7 +394,9 @@ def generate_city(
             )
         )
     residential = [cr for cr in by_distance[len(by_distance) // 3 :] if cr not in taken]
-    chosen = rng.choice(len(residential), size=min(len(residential), int(rng.integers(4, 8))), replace=False)
+    chosen = rng.choice(
+        len(residential), size=min(len(residential), int(rng.integers(4, 8))), replace=False
+    )
     for index, pick in enumerate(sorted(int(p) for p in chosen)):
         c, r = residential[pick]
         hotspots.append(
@@ -446,12 +467,19 @@ def _lot_building(rng: np.random.Generator, x0: float, y0: float, x1: float, y1:
         here = corners[corner]
         step_next = np.sign(corners[(corner + 1) % 4] - here) * cut
         step_prev = np.sign(corners[(corner - 1) % 4] - here) * cut
-        ring = [here + step_next, *(corners[(corner + k) % 4] for k in (1, 2, 3)), here + step_prev,
-                here + step_next + step_prev]
+        ring = [
+            here + step_next,
+            *(corners[(corner + k) % 4] for k in (1, 2, 3)),
+            here + step_prev,
+            here + step_next + step_prev,
+        ]
         return Polygon(ring)
     if shape < 0.32 and min(w, h) > 30:
         ring = min(w, h) * rng.uniform(0.2, 0.3)
-        return Polygon(box.exterior.coords, [shapely.box(x0 + ring, y0 + ring, x1 - ring, y1 - ring).exterior.coords])
+        return Polygon(
+            box.exterior.coords,
+            [shapely.box(x0 + ring, y0 + ring, x1 - ring, y1 - ring).exterior.coords],
+        )
     return box
 
 

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
-
 from dronesim.maps.airspace import Airspace
 from dronesim.maps.features import BaseStation, Hotspot
 
@@ -65,7 +64,9 @@ def ground_risk_cost(
     buildings = airspace.buildings
     if len(buildings):
         centroids = shapely.get_coordinates(shapely.centroid(buildings.footprints))
-        floor_area = shapely.area(buildings.footprints) * np.maximum(1.0, buildings.heights_m / STOREY_HEIGHT_M)
+        floor_area = shapely.area(buildings.footprints) * np.maximum(
+            1.0, buildings.heights_m / STOREY_HEIGHT_M
+        )
         _, j, i = airspace.cell_of(centroids[:, 0], centroids[:, 1])
         inside = (i >= 0) & (j >= 0)
         np.add.at(density, (j[inside], i[inside]), floor_area[inside])
@@ -152,7 +153,11 @@ def with_cost_layers(
     changes: dict[str, np.ndarray] = {"cost": cost}
     if block is not None:
         extra = np.broadcast_to(np.asarray(block, dtype=bool), airspace.shape)
-        base = airspace.obstacles if airspace.obstacles is not None else np.zeros(airspace.shape, np.uint8)
+        base = (
+            airspace.obstacles
+            if airspace.obstacles is not None
+            else np.zeros(airspace.shape, np.uint8)
+        )
         changes["obstacles"] = (base.astype(bool) | extra).astype(np.uint8)
     return airspace.replace(**changes)
 

@@ -129,7 +129,9 @@ class NoFlyZone:
         try:
             ceiling = float(self.ceiling_m)
         except (TypeError, ValueError):
-            raise ValueError(f"{owner}: ceiling_m must be a number, got {self.ceiling_m!r}") from None
+            raise ValueError(
+                f"{owner}: ceiling_m must be a number, got {self.ceiling_m!r}"
+            ) from None
         if math.isnan(ceiling):
             raise ValueError(f"{owner}: ceiling_m must not be NaN")
         if floor < 0:
@@ -140,11 +142,23 @@ class NoFlyZone:
         if buffer < 0:
             raise ValueError(f"{owner}: buffer_m must be >= 0, got {buffer}")
         if self.kind not in ZONE_KINDS:
-            raise ValueError(f"{owner}: kind must be one of {', '.join(ZONE_KINDS)}, got {self.kind!r}")
-        start = None if self.active_from_s is None else _check_finite(owner, "active_from_s", self.active_from_s)
-        end = None if self.active_until_s is None else _check_finite(owner, "active_until_s", self.active_until_s)
+            raise ValueError(
+                f"{owner}: kind must be one of {', '.join(ZONE_KINDS)}, got {self.kind!r}"
+            )
+        start = (
+            None
+            if self.active_from_s is None
+            else _check_finite(owner, "active_from_s", self.active_from_s)
+        )
+        end = (
+            None
+            if self.active_until_s is None
+            else _check_finite(owner, "active_until_s", self.active_until_s)
+        )
         if start is not None and end is not None and not end > start:
-            raise ValueError(f"{owner}: active_until_s must exceed active_from_s ({start}), got {end}")
+            raise ValueError(
+                f"{owner}: active_until_s must exceed active_from_s ({start}), got {end}"
+            )
         object.__setattr__(self, "floor_m", floor)
         object.__setattr__(self, "ceiling_m", ceiling)
         object.__setattr__(self, "buffer_m", buffer)
@@ -201,7 +215,9 @@ class Buildings:
             check_area_geometry(f"building {index}", footprint)
         bad = np.flatnonzero(~np.isfinite(heights) | (heights <= 0))
         if bad.size:
-            raise ValueError(f"building {bad[0]}: height_m must be > 0 and finite, got {heights[bad[0]]}")
+            raise ValueError(
+                f"building {bad[0]}: height_m must be > 0 and finite, got {heights[bad[0]]}"
+            )
         footprints.flags.writeable = False
         heights.flags.writeable = False
         object.__setattr__(self, "footprints", footprints)
@@ -246,7 +262,11 @@ class Depot:
         owner = f"depot {self.name!r}"
         object.__setattr__(self, "x_m", _check_finite(owner, "x_m", self.x_m))
         object.__setattr__(self, "y_m", _check_finite(owner, "y_m", self.y_m))
-        if isinstance(self.pads, bool) or not isinstance(self.pads, (int, np.integer)) or self.pads < 1:
+        if (
+            isinstance(self.pads, bool)
+            or not isinstance(self.pads, (int, np.integer))
+            or self.pads < 1
+        ):
             raise ValueError(f"{owner}: pads must be an integer >= 1, got {self.pads!r}")
         object.__setattr__(self, "pads", int(self.pads))
 

@@ -44,12 +44,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
-
 from dronesim.maps.city import City
 from dronesim.maps.errors import MapFormatError
 from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
 from dronesim.maps.projection import LocalProjection, project_geometry
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
 FORMAT = "dronesim-city/1"
 DEFAULT_MARGIN_M = 100.0
@@ -61,7 +60,9 @@ class RepairWarning(UserWarning):
     """An input geometry was repaired (only ever for building footprints)."""
 
 
-def read_geojson(path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M, name: str | None = None) -> City:
+def read_geojson(
+    path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M, name: str | None = None
+) -> City:
     """Read a city from a GeoJSON FeatureCollection.
 
     Coordinates are WGS84 lon/lat (RFC 7946) projected to a local East-North tangent plane
@@ -101,8 +102,13 @@ def read_geojson(path: str | os.PathLike, *, margin_m: float = DEFAULT_MARGIN_M,
     return city_from_geojson(document, path, margin_m=margin_m, name=name)
 
 
-def city_from_geojson(document: Any, source: str | os.PathLike = "<geojson>", *, margin_m: float = DEFAULT_MARGIN_M,
-                      name: str | None = None) -> City:
+def city_from_geojson(
+    document: Any,
+    source: str | os.PathLike = "<geojson>",
+    *,
+    margin_m: float = DEFAULT_MARGIN_M,
+    name: str | None = None,
+) -> City:
     """A city from a parsed GeoJSON document (see `read_geojson`).
 
     Documents written with ``city_to_geojson(..., local=True)`` (top-level property
@@ -152,20 +158,36 @@ def city_from_geojson(document: Any, source: str | os.PathLike = "<geojson>", *,
                 zones.append(_zone(path, index, props, _area(path, index, geometry, kind)))
             elif kind == "depot":
                 x, y = _point(path, index, geometry, kind)
-                depots.append(Depot(_name(path, index, props, f"depot-{len(depots) + 1}"), x, y,
-                                    _integer(path, index, props, "pads", default=4)))
+                depots.append(
+                    Depot(
+                        _name(path, index, props, f"depot-{len(depots) + 1}"),
+                        x,
+                        y,
+                        _integer(path, index, props, "pads", default=4),
+                    )
+                )
             elif kind == "base_station":
                 x, y = _point(path, index, geometry, kind)
-                stations.append(BaseStation(_name(path, index, props, f"station-{len(stations) + 1}"), x, y,
-                                            _number(path, index, props, "range_m", default=2000.0)))
+                stations.append(
+                    BaseStation(
+                        _name(path, index, props, f"station-{len(stations) + 1}"),
+                        x,
+                        y,
+                        _number(path, index, props, "range_m", default=2000.0),
+                    )
+                )
             elif kind == "hotspot":
                 x, y = _point(path, index, geometry, kind)
-                hotspots.append(Hotspot(
-                    _name(path, index, props, f"hotspot-{len(hotspots) + 1}"), x, y,
-                    radius_m=_number(path, index, props, "radius_m", default=300.0),
-                    weight=_number(path, index, props, "weight", default=1.0),
-                    category=str(props.get("category", "residential")),
-                ))
+                hotspots.append(
+                    Hotspot(
+                        _name(path, index, props, f"hotspot-{len(hotspots) + 1}"),
+                        x,
+                        y,
+                        radius_m=_number(path, index, props, "radius_m", default=300.0),
+                        weight=_number(path, index, props, "weight", default=1.0),
+                        category=str(props.get("category", "residential")),
+                    )
+                )
             else:  # park
                 parks.append(_area(path, index, geometry, kind))
         except MapFormatError:
@@ -192,7 +214,9 @@ def city_from_geojson(document: Any, source: str | os.PathLike = "<geojson>", *,
             base_stations=tuple(stations),
             hotspots=tuple(hotspots),
             parks=tuple(parks),
-            origin_lonlat=None if projection is None else (projection.lon0_deg, projection.lat0_deg),
+            origin_lonlat=None
+            if projection is None
+            else (projection.lon0_deg, projection.lat0_deg),
         )
     except ValueError as error:
         raise MapFormatError(path, str(error)) from None
@@ -218,12 +242,16 @@ def write_geojson(
     """
     origin = origin_lonlat or city.origin_lonlat
     if origin is None:
-        raise ValueError("origin_lonlat: the city has no geographic anchor; pass origin_lonlat=(lon, lat)")
+        raise ValueError(
+            "origin_lonlat: the city has no geographic anchor; pass origin_lonlat=(lon, lat)"
+        )
     document = city_to_geojson(city, origin)
     _atomic_write_text(Path(path), json.dumps(document, separators=(",", ":"), allow_nan=False))
 
 
-def city_to_geojson(city: City, origin_lonlat: tuple[float, float] | None = None, *, local: bool = False) -> dict[str, Any]:
+def city_to_geojson(
+    city: City, origin_lonlat: tuple[float, float] | None = None, *, local: bool = False
+) -> dict[str, Any]:
     """The GeoJSON document (a dict) for a city; see the module docstring for the format.
 
     With ``local=True`` (or no geographic anchor at all) coordinates stay in the local
@@ -257,29 +285,53 @@ def city_to_geojson(city: City, origin_lonlat: tuple[float, float] | None = None
             )
         )
     for depot in city.depots:
-        features.append(_feature(geometry(shapely.Point(depot.x_m, depot.y_m)), kind="depot", name=depot.name, pads=depot.pads))
+        features.append(
+            _feature(
+                geometry(shapely.Point(depot.x_m, depot.y_m)),
+                kind="depot",
+                name=depot.name,
+                pads=depot.pads,
+            )
+        )
     for station in city.base_stations:
         features.append(
-            _feature(geometry(shapely.Point(station.x_m, station.y_m)), kind="base_station", name=station.name,
-                     range_m=station.range_m)
+            _feature(
+                geometry(shapely.Point(station.x_m, station.y_m)),
+                kind="base_station",
+                name=station.name,
+                range_m=station.range_m,
+            )
         )
     for spot in city.hotspots:
         features.append(
-            _feature(geometry(shapely.Point(spot.x_m, spot.y_m)), kind="hotspot", name=spot.name,
-                     radius_m=spot.radius_m, weight=spot.weight, category=spot.category)
+            _feature(
+                geometry(shapely.Point(spot.x_m, spot.y_m)),
+                kind="hotspot",
+                name=spot.name,
+                radius_m=spot.radius_m,
+                weight=spot.weight,
+                category=spot.category,
+            )
         )
     for park in city.parks:
         features.append(_feature(geometry(park), kind="park"))
-    properties: dict[str, Any] = {"format": FORMAT, "name": city.name, "bounds_m": list(city.bounds_m)}
+    properties: dict[str, Any] = {
+        "format": FORMAT,
+        "name": city.name,
+        "bounds_m": list(city.bounds_m),
+    }
     if origin is not None:
         properties["origin_lonlat"] = [float(origin[0]), float(origin[1])]
     if projection is None:
         properties["frame"] = "local"
-        properties["crs"] = "local metric frame (x east, y north, metres); origin_lonlat, when given, is its (0, 0)"
+        properties["crs"] = (
+            "local metric frame (x east, y north, metres); origin_lonlat, when given, is its (0, 0)"
+        )
     return {"type": "FeatureCollection", "properties": properties, "features": features}
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _feature(geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
     return {"type": "Feature", "properties": properties, "geometry": geometry}
@@ -315,18 +367,24 @@ def _feature_geometry(path: Path, index: int, feature: Any, *, geographic: bool 
     if not isinstance(raw, dict) or raw.get("type") not in _GEOMETRY_TYPES:
         found = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
         raise MapFormatError(
-            path, f"geometry.type: expected one of {', '.join(_GEOMETRY_TYPES)}, got {found!r}", feature=index
+            path,
+            f"geometry.type: expected one of {', '.join(_GEOMETRY_TYPES)}, got {found!r}",
+            feature=index,
         )
     try:
         geometry = shape(raw)
     except Exception as error:  # shapely raises several types for malformed coordinate arrays
-        raise MapFormatError(path, f"geometry.coordinates: malformed ({error})", feature=index) from None
+        raise MapFormatError(
+            path, f"geometry.coordinates: malformed ({error})", feature=index
+        ) from None
     coords = shapely.get_coordinates(geometry)
     if geometry.is_empty or not np.isfinite(coords).all():
         raise MapFormatError(path, "geometry.coordinates: empty or not finite", feature=index)
     if geographic and ((np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any()):
         raise MapFormatError(
-            path, "geometry.coordinates: not lon/lat degrees (RFC 7946 order is lon, lat)", feature=index
+            path,
+            "geometry.coordinates: not lon/lat degrees (RFC 7946 order is lon, lat)",
+            feature=index,
         )
     return geometry
 
@@ -338,7 +396,9 @@ def _projection(path: Path, top: dict[str, Any], geometries: list[Any]) -> Local
             lon, lat = (float(v) for v in origin)
             return LocalProjection(lon, lat)
         except (TypeError, ValueError) as error:
-            raise MapFormatError(path, f"properties.origin_lonlat: bad value {origin!r} ({error})") from None
+            raise MapFormatError(
+                path, f"properties.origin_lonlat: bad value {origin!r} ({error})"
+            ) from None
     if not geometries:
         raise MapFormatError(path, "no features")
     coords = np.concatenate([shapely.get_coordinates(g) for g in geometries])
@@ -352,24 +412,36 @@ def _kind(path: Path, index: int, props: dict[str, Any]) -> str:
             return "building"
         if {"floor_m", "ceiling_m", "bottom", "top"} & props.keys():
             return "no_fly_zone"
-        raise MapFormatError(path, "kind: missing, and no 'height' or zone altitudes to tell what it is", feature=index)
+        raise MapFormatError(
+            path,
+            "kind: missing, and no 'height' or zone altitudes to tell what it is",
+            feature=index,
+        )
     kinds = ("building", "no_fly_zone", "depot", "base_station", "hotspot", "park")
     if kind not in kinds:
-        raise MapFormatError(path, f"kind: expected one of {', '.join(kinds)}, got {kind!r}", feature=index)
+        raise MapFormatError(
+            path, f"kind: expected one of {', '.join(kinds)}, got {kind!r}", feature=index
+        )
     return kind
 
 
-def _number(path, index, props, field, *, default=None, minimum=None, exclusive=False, allow_null=False):
+def _number(
+    path, index, props, field, *, default=None, minimum=None, exclusive=False, allow_null=False
+):
     value = props.get(field, default)
     if value is None:
         if allow_null:
             return None
         raise MapFormatError(path, f"{field}: missing", feature=index)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MapFormatError(path, f"{field}: expected a finite number, got {value!r}", feature=index)
+        raise MapFormatError(
+            path, f"{field}: expected a finite number, got {value!r}", feature=index
+        )
     if minimum is not None and (value <= minimum if exclusive else value < minimum):
         relation = ">" if exclusive else ">="
-        raise MapFormatError(path, f"{field}: must be {relation} {minimum:g}, got {value!r}", feature=index)
+        raise MapFormatError(
+            path, f"{field}: must be {relation} {minimum:g}, got {value!r}", feature=index
+        )
     return float(value)
 
 
@@ -383,20 +455,27 @@ def _integer(path, index, props, field, *, default):
 def _name(path, index, props, default):
     value = props.get("name", default)
     if not isinstance(value, str) or not value:
-        raise MapFormatError(path, f"name: expected a non-empty string, got {value!r}", feature=index)
+        raise MapFormatError(
+            path, f"name: expected a non-empty string, got {value!r}", feature=index
+        )
     return value
 
 
 def _area(path, index, geometry, kind):
     if not isinstance(geometry, (Polygon, MultiPolygon)):
-        raise MapFormatError(path, f"geometry.type: a {kind} needs a Polygon or MultiPolygon, got {geometry.geom_type}",
-                             feature=index)
+        raise MapFormatError(
+            path,
+            f"geometry.type: a {kind} needs a Polygon or MultiPolygon, got {geometry.geom_type}",
+            feature=index,
+        )
     return geometry
 
 
 def _point(path, index, geometry, kind):
     if geometry.geom_type != "Point":
-        raise MapFormatError(path, f"geometry.type: a {kind} needs a Point, got {geometry.geom_type}", feature=index)
+        raise MapFormatError(
+            path, f"geometry.type: a {kind} needs a Point, got {geometry.geom_type}", feature=index
+        )
     return float(geometry.x), float(geometry.y)
 
 
@@ -406,9 +485,15 @@ def _building_footprint(path, index, geometry):
         return footprint
     reason = shapely.is_valid_reason(footprint)
     repaired = shapely.make_valid(footprint)
-    polygons = [g for g in shapely.get_parts(repaired) if isinstance(g, (Polygon, MultiPolygon)) and g.area > 0]
+    polygons = [
+        g
+        for g in shapely.get_parts(repaired)
+        if isinstance(g, (Polygon, MultiPolygon)) and g.area > 0
+    ]
     if not polygons:
-        raise MapFormatError(path, f"geometry: invalid building footprint ({reason}) with no area", feature=index)
+        raise MapFormatError(
+            path, f"geometry: invalid building footprint ({reason}) with no area", feature=index
+        )
     warnings.warn(
         f"{path}: feature {index}: building footprint invalid ({reason}); repaired with make_valid",
         RepairWarning,
@@ -420,14 +505,26 @@ def _building_footprint(path, index, geometry):
 def _zone(path, index, props, geometry) -> NoFlyZone:
     floor = props.get("floor_m", props.get("bottom", 0.0))
     ceiling = props.get("ceiling_m", props.get("top"))
-    if "ceiling_m" not in props and "top" in props and isinstance(ceiling, (int, float)) and ceiling >= BLUESKY_UNLIMITED_M:
+    if (
+        "ceiling_m" not in props
+        and "top" in props
+        and isinstance(ceiling, (int, float))
+        and ceiling >= BLUESKY_UNLIMITED_M
+    ):
         ceiling = None
-    if "floor_m" not in props and "bottom" in props and isinstance(floor, (int, float)) and floor < 0:
+    if (
+        "floor_m" not in props
+        and "bottom" in props
+        and isinstance(floor, (int, float))
+        and floor < 0
+    ):
         floor = 0.0  # BlueSky's default bottom is -1e9: from the ground up
     values = {"floor_m": floor, "ceiling_m": ceiling}
     for field_name, value in values.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise MapFormatError(path, f"{field_name}: expected a number or null, got {value!r}", feature=index)
+            raise MapFormatError(
+                path, f"{field_name}: expected a number or null, got {value!r}", feature=index
+            )
     window = {}
     for field_name in ("active_from_s", "active_until_s"):
         window[field_name] = _number(path, index, props, field_name, allow_null=True)
@@ -447,7 +544,9 @@ def _bounds(path, bounds):
     try:
         values = tuple(float(v) for v in bounds)
     except (TypeError, ValueError):
-        raise MapFormatError(path, f"properties.bounds_m: expected 4 numbers, got {bounds!r}") from None
+        raise MapFormatError(
+            path, f"properties.bounds_m: expected 4 numbers, got {bounds!r}"
+        ) from None
     if len(values) != 4:
         raise MapFormatError(path, f"properties.bounds_m: expected 4 numbers, got {bounds!r}")
     return values

@@ -27,7 +27,6 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
-
 from dronesim.maps.errors import MapFormatError
 
 __all__ = [
@@ -54,8 +53,17 @@ _CELL_LUT[np.frombuffer(PASSABLE_CHARS, dtype=np.uint8)] = 0
 _CELL_LUT[np.frombuffer(BLOCKED_CHARS, dtype=np.uint8)] = 1
 
 _INT32_MAX = np.iinfo(np.int32).max
-_SCEN_FIELDS = ("bucket", "map", "width", "height", "startx", "starty", "goalx", "goaly",
-                "optimal_length")
+_SCEN_FIELDS = (
+    "bucket",
+    "map",
+    "width",
+    "height",
+    "startx",
+    "starty",
+    "goalx",
+    "goaly",
+    "optimal_length",
+)
 _3DSCEN_FIELDS = ("sx", "sy", "sz", "gx", "gy", "gz", "optimal_length", "ratio")
 
 
@@ -195,8 +203,7 @@ def _text_lines(spath: str, data: bytes) -> list[str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise MapFormatError(spath, f"not valid UTF-8 text (byte {exc.start})",
-                             line=line) from None
+        raise MapFormatError(spath, f"not valid UTF-8 text (byte {exc.start})", line=line) from None
     # str.splitlines would also break on form feeds, U+2028 etc., shifting line numbers
     # away from what an editor shows; only the three usual line endings count here.
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -211,8 +218,7 @@ def _parse_int(spath: str, field: str, text: str, line: int, *, minimum: int) ->
     try:
         value = int(text)
     except ValueError:
-        raise MapFormatError(spath, f"{field}: expected {what}, got {text!r}",
-                             line=line) from None
+        raise MapFormatError(spath, f"{field}: expected {what}, got {text!r}", line=line) from None
     if not minimum <= value <= _INT32_MAX:
         raise MapFormatError(spath, f"{field}: expected {what}, got {text!r}", line=line)
     return value
@@ -286,17 +292,21 @@ def _parse_table(
     ints = np.empty((n, len(int_cols)), dtype=np.int64)
     reals = np.empty((n, len(real_cols)), dtype=np.float64)
     for i, (row, line) in enumerate(zip(rows, linenos, strict=True)):
-        for out, cols, convert, kind in ((ints, int_cols, int, "an integer"),
-                                         (reals, real_cols, float, "a number")):
+        for out, cols, convert, kind in (
+            (ints, int_cols, int, "an integer"),
+            (reals, real_cols, float, "a number"),
+        ):
             for k, c in enumerate(cols):
                 try:
                     value = convert(row[c])
                 except ValueError:
-                    raise MapFormatError(spath, f"{names[c]}: expected {kind}, got "
-                                         f"{row[c]!r}", line=line) from None
+                    raise MapFormatError(
+                        spath, f"{names[c]}: expected {kind}, got {row[c]!r}", line=line
+                    ) from None
                 if convert is int and abs(value) > _INT32_MAX:
-                    raise MapFormatError(spath, f"{names[c]}: integer out of range, got "
-                                         f"{row[c]!r}", line=line)
+                    raise MapFormatError(
+                        spath, f"{names[c]}: integer out of range, got {row[c]!r}", line=line
+                    )
                 out[i, k] = value
     return ints, reals
 
@@ -366,50 +376,58 @@ def read_map(path: PathLike) -> GridMap2D:
         parts = text.split()
         key = parts[0]
         if key not in ("type", "height", "width"):
-            expected = ("the 'map' line" if len(header) == 3
-                        else "'type', 'height', 'width' or 'map'")
-            raise MapFormatError(spath, f"header: expected {expected}, got {text[:40]!r}",
-                                 line=idx + 1)
+            expected = (
+                "the 'map' line" if len(header) == 3 else "'type', 'height', 'width' or 'map'"
+            )
+            raise MapFormatError(
+                spath, f"header: expected {expected}, got {text[:40]!r}", line=idx + 1
+            )
         if len(parts) != 2:
-            raise MapFormatError(spath, f"{key}: expected '{key} VALUE', got {text!r}",
-                                 line=idx + 1)
+            raise MapFormatError(
+                spath, f"{key}: expected '{key} VALUE', got {text!r}", line=idx + 1
+            )
         if key in header:
-            raise MapFormatError(spath, f"{key}: given twice (first on line "
-                                 f"{header[key][1]})", line=idx + 1)
+            raise MapFormatError(
+                spath, f"{key}: given twice (first on line {header[key][1]})", line=idx + 1
+            )
         header[key] = (parts[1], idx + 1)
 
     if map_idx is None:
-        raise MapFormatError(spath, "header: no 'map' line before the grid",
-                             line=len(lines) + 1)
+        raise MapFormatError(spath, "header: no 'map' line before the grid", line=len(lines) + 1)
     for key in ("type", "height", "width"):
         if key not in header:
             raise MapFormatError(spath, f"header: missing '{key}' line", line=map_idx + 1)
     type_value, type_line = header["type"]
     if type_value != "octile":
-        raise MapFormatError(spath, f"type: expected 'octile', got {type_value!r}",
-                             line=type_line)
+        raise MapFormatError(spath, f"type: expected 'octile', got {type_value!r}", line=type_line)
     height = _parse_int(spath, "height", *header["height"], minimum=1)
     width = _parse_int(spath, "width", *header["width"], minimum=1)
 
-    body = lines[map_idx + 1:]
+    body = lines[map_idx + 1 :]
     # A trailing newline or blank lines at the end are not rows.
     while body and not body[-1].strip():
         body.pop()
     first_row_line = map_idx + 2
     if len(body) < height:
         raise MapFormatError(
-            spath, f"map: truncated, expected {height} rows (height), found {len(body)}",
-            line=first_row_line + len(body))
+            spath,
+            f"map: truncated, expected {height} rows (height), found {len(body)}",
+            line=first_row_line + len(body),
+        )
     if len(body) > height:
         raise MapFormatError(
-            spath, f"map: more rows than height {height}; extra content "
-            f"{_show(body[height][:20])}", line=first_row_line + height)
+            spath,
+            f"map: more rows than height {height}; extra content {_show(body[height][:20])}",
+            line=first_row_line + height,
+        )
 
     for i, row in enumerate(body):
         if len(row) != width:
             raise MapFormatError(
-                spath, f"map row {i}: width {len(row)} found, expected {width}",
-                line=first_row_line + i)
+                spath,
+                f"map row {i}: width {len(row)} found, expected {width}",
+                line=first_row_line + i,
+            )
 
     cells = np.frombuffer(b"".join(body), dtype=np.uint8).reshape(height, width)
     blocked = _CELL_LUT[cells]
@@ -417,9 +435,11 @@ def read_map(path: PathLike) -> GridMap2D:
     if bad.size:
         r, c = (int(v) for v in bad[0])
         raise MapFormatError(
-            spath, f"map row {r}, column {c}: unknown map character "
+            spath,
+            f"map row {r}, column {c}: unknown map character "
             f"{_show(bytes([int(cells[r, c])]))} (expected one of '.GS@OTW')",
-            line=first_row_line + r)
+            line=first_row_line + r,
+        )
     return GridMap2D(blocked=blocked, path=spath)
 
 
@@ -462,8 +482,10 @@ def read_scen(path: PathLike) -> Scenario2D:
             rows[i] = alt
             continue
         raise MapFormatError(
-            spath, f"row: expected 9 fields ({' '.join(_SCEN_FIELDS)}), got {len(rows[i])}",
-            line=linenos[i])
+            spath,
+            f"row: expected 9 fields ({' '.join(_SCEN_FIELDS)}), got {len(rows[i])}",
+            line=linenos[i],
+        )
 
     table, reals = _parse_table(spath, rows, linenos, _SCEN_FIELDS, "isiiiiiif")
     # Columns of `ints`: width, height, startx, starty, goalx, goaly.
@@ -475,13 +497,16 @@ def read_scen(path: PathLike) -> Scenario2D:
         i = _first_bad((ints[:, col] < 1) | (ints[:, col] > _INT32_MAX))
         if i is not None:
             raise MapFormatError(
-                spath, f"{name}: expected a positive integer, got {rows[i][col + 2]!r}",
-                line=linenos[i])
+                spath,
+                f"{name}: expected a positive integer, got {rows[i][col + 2]!r}",
+                line=linenos[i],
+            )
     # Not np.abs: the C parser clamps huge values to INT64_MIN, whose abs() overflows.
     i = _first_bad((bucket < -_INT32_MAX) | (bucket > _INT32_MAX))
     if i is not None:
-        raise MapFormatError(spath, f"bucket: integer out of range, got {rows[i][0]!r}",
-                             line=linenos[i])
+        raise MapFormatError(
+            spath, f"bucket: integer out of range, got {rows[i][0]!r}", line=linenos[i]
+        )
     for k, name in enumerate(("startx", "starty", "goalx", "goaly")):
         values = ints[:, 2 + k]
         limit = width if name.endswith("x") else height
@@ -489,26 +514,35 @@ def read_scen(path: PathLike) -> Scenario2D:
         if i is not None:
             dim = "width" if name.endswith("x") else "height"
             raise MapFormatError(
-                spath, f"{name}: {int(values[i])} is outside the map ({dim} "
-                f"{int(limit[i])}, valid 0..{int(limit[i]) - 1})", line=linenos[i])
+                spath,
+                f"{name}: {int(values[i])} is outside the map ({dim} "
+                f"{int(limit[i])}, valid 0..{int(limit[i]) - 1})",
+                line=linenos[i],
+            )
     i = _first_bad(~np.isfinite(lengths) | (lengths < 0))
     if i is not None:
         raise MapFormatError(
-            spath, f"optimal_length: expected a finite number >= 0, got {rows[i][8]!r}",
-            line=linenos[i])
+            spath,
+            f"optimal_length: expected a finite number >= 0, got {rows[i][8]!r}",
+            line=linenos[i],
+        )
 
     map_name = rows[0][1]
     if len(set(map(itemgetter(1), rows))) > 1:
         i = next(i for i, fields in enumerate(rows) if fields[1] != map_name)
         raise MapFormatError(
-            spath, f"map: {rows[i][1]!r} differs from {map_name!r} in the first row",
-            line=linenos[i])
+            spath,
+            f"map: {rows[i][1]!r} differs from {map_name!r} in the first row",
+            line=linenos[i],
+        )
     for col, name in ((0, "width"), (1, "height")):
         i = _first_bad(ints[:, col] != ints[0, col])
         if i is not None:
             raise MapFormatError(
-                spath, f"{name}: {int(ints[i, col])} differs from {int(ints[0, col])} in the "
-                "first row", line=linenos[i])
+                spath,
+                f"{name}: {int(ints[i, col])} differs from {int(ints[0, col])} in the first row",
+                line=linenos[i],
+            )
 
     unreachable = (lengths == 0.0) & np.any(start != goal, axis=1)
     return Scenario2D(
@@ -552,19 +586,22 @@ def read_3dmap(path: PathLike) -> VoxelMap:
     header = lines[0].strip()
     parts = header.split()
     if len(parts) != 4 or parts[0] != "voxel":
-        raise MapFormatError(spath, f"header: expected 'voxel X Y Z', got {header!r}",
-                             line=1)
-    size = [_parse_int(spath, name, text, 1, minimum=1)
-            for name, text in zip("XYZ", parts[1:], strict=True)]
+        raise MapFormatError(spath, f"header: expected 'voxel X Y Z', got {header!r}", line=1)
+    size = [
+        _parse_int(spath, name, text, 1, minimum=1)
+        for name, text in zip("XYZ", parts[1:], strict=True)
+    ]
     if size[0] * size[1] * size[2] > 2**31:
         # Guards against allocating a huge dense grid from a typo in the header.
-        raise MapFormatError(spath, f"header: map of {size[0]}x{size[1]}x{size[2]} voxels "
-                             "is too large", line=1)
+        raise MapFormatError(
+            spath, f"header: map of {size[0]}x{size[1]}x{size[2]} voxels is too large", line=1
+        )
 
     rows, linenos = _body_rows(lines, 1)
     for i in _rows_without(rows, 3)[:1]:
-        raise MapFormatError(spath, f"voxel: expected 3 fields 'x y z', got {len(rows[i])}",
-                             line=linenos[i])
+        raise MapFormatError(
+            spath, f"voxel: expected 3 fields 'x y z', got {len(rows[i])}", line=linenos[i]
+        )
     blocked = np.zeros((size[2], size[1], size[0]), dtype=np.uint8)
     if rows:
         xyz, _ = _parse_table(spath, rows, linenos, ("x", "y", "z"), "iii")
@@ -572,8 +609,11 @@ def read_3dmap(path: PathLike) -> VoxelMap:
             i = _first_bad((xyz[:, k] < 0) | (xyz[:, k] >= size[k]))
             if i is not None:
                 raise MapFormatError(
-                    spath, f"{name}: {int(xyz[i, k])} is outside the map ({name.upper()} "
-                    f"{size[k]}, valid 0..{size[k] - 1})", line=linenos[i])
+                    spath,
+                    f"{name}: {int(xyz[i, k])} is outside the map ({name.upper()} "
+                    f"{size[k]}, valid 0..{size[k] - 1})",
+                    line=linenos[i],
+                )
         blocked[xyz[:, 2], xyz[:, 1], xyz[:, 0]] = 1
     return VoxelMap(blocked=blocked, path=spath)
 
@@ -606,36 +646,44 @@ def read_3dscen(path: PathLike) -> Scenario3D:
     _check_version(spath, lines)
     map_name = lines[1].strip() if len(lines) > 1 else ""
     if not map_name:
-        raise MapFormatError(spath, "map name: expected the map's name on line 2, got ''",
-                             line=2)
+        raise MapFormatError(spath, "map name: expected the map's name on line 2, got ''", line=2)
     if len(map_name.split()) == 8:
-        raise MapFormatError(spath, "map name: expected the map's name on line 2, got a "
-                             f"scenario row {map_name!r}", line=2)
+        raise MapFormatError(
+            spath,
+            f"map name: expected the map's name on line 2, got a scenario row {map_name!r}",
+            line=2,
+        )
     rows, linenos = _body_rows(lines, 2)
     if not rows:
         raise MapFormatError(spath, "no scenario rows after the map name", line=3)
     for i in _rows_without(rows, 8)[:1]:
         raise MapFormatError(
-            spath, f"row: expected 8 fields ({' '.join(_3DSCEN_FIELDS)}), got "
-            f"{len(rows[i])}", line=linenos[i])
+            spath,
+            f"row: expected 8 fields ({' '.join(_3DSCEN_FIELDS)}), got {len(rows[i])}",
+            line=linenos[i],
+        )
 
     coords, reals = _parse_table(spath, rows, linenos, _3DSCEN_FIELDS, "iiiiiiff")
     for k, name in enumerate(_3DSCEN_FIELDS[:6]):
         i = _first_bad((coords[:, k] < 0) | (coords[:, k] > _INT32_MAX))
         if i is not None:
-            raise MapFormatError(spath, f"{name}: expected an integer >= 0, got "
-                                 f"{rows[i][k]!r}", line=linenos[i])
+            raise MapFormatError(
+                spath, f"{name}: expected an integer >= 0, got {rows[i][k]!r}", line=linenos[i]
+            )
     lengths, ratio = reals[:, 0], reals[:, 1]
     i = _first_bad(~np.isfinite(lengths) | (lengths < 0))
     if i is not None:
         raise MapFormatError(
-            spath, f"optimal_length: expected a finite number >= 0, got {rows[i][6]!r}",
-            line=linenos[i])
+            spath,
+            f"optimal_length: expected a finite number >= 0, got {rows[i][6]!r}",
+            line=linenos[i],
+        )
     # NaN is let through: start == goal makes the heuristic 0 and the ratio undefined.
     i = _first_bad(ratio < 0)
     if i is not None:
-        raise MapFormatError(spath, f"ratio: expected a number >= 0, got {rows[i][7]!r}",
-                             line=linenos[i])
+        raise MapFormatError(
+            spath, f"ratio: expected a number >= 0, got {rows[i][7]!r}", line=linenos[i]
+        )
     return Scenario3D(
         start_xyz=coords[:, 0:3].astype(np.int32),
         goal_xyz=coords[:, 3:6].astype(np.int32),
@@ -671,4 +719,3 @@ def read_scen_any(path: PathLike) -> Scenario2D | Scenario3D:
     if suffix == ".scen":
         return read_scen(spath)
     raise MapFormatError(spath, f"suffix: expected '.scen' or '.3dscen', got {suffix!r}")
-

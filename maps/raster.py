@@ -133,7 +133,11 @@ def _cells_meeting_boundary(geoms, origin_m, cell_size_m, nx, ny):
             box_x0 = x0 + cols[keep] * cell_size_m - tol
             box_y0 = y0 + rows[keep] * cell_size_m - tol
             hit = segments_meet_boxes(
-                start[keep], end[keep], box_x0, box_y0, box_x0 + cell_size_m + 2 * tol,
+                start[keep],
+                end[keep],
+                box_x0,
+                box_y0,
+                box_x0 + cell_size_m + 2 * tol,
                 box_y0 + cell_size_m + 2 * tol,
             )
             found.append((owner[keep][hit], rows[keep][hit], cols[keep][hit]))

@@ -19,7 +19,6 @@ deadline (seconds, ties broken by delivery time), least energy (watt-hours).
 from __future__ import annotations
 
 import numpy as np
-
 from dronesim.planners._jit import kernel
 from dronesim.planners.energy import (
     P_MAX_PAYLOAD,
@@ -48,6 +47,7 @@ N_TRAVEL = 6
 
 # ----------------------------------------------------------------------------- legs
 
+
 @kernel
 def _fly(params, travel, payload, x0, y0, z0, x1, y1, z1):
     """Time (s) and energy (Wh) from (x0, y0, z0) to (x1, y1, z1): climb or descend to the
@@ -59,7 +59,9 @@ def _fly(params, travel, payload, x0, y0, z0, x1, y1, z1):
     cruise = travel[T_CRUISE_ALT]
     up_s, up_wh = vertical_leg(params, payload, cruise - z0)
     detour = travel[T_DETOUR]
-    t, e = cruise_leg(params, payload, (x1 - x0) * detour, (y1 - y0) * detour, travel[T_WIND_X], travel[T_WIND_Y])
+    t, e = cruise_leg(
+        params, payload, (x1 - x0) * detour, (y1 - y0) * detour, travel[T_WIND_X], travel[T_WIND_Y]
+    )
     down_s, down_wh = vertical_leg(params, payload, z1 - cruise)
     return up_s + t + down_s, up_wh + e + down_wh
 
@@ -95,8 +97,17 @@ def fly_matrix(params, travel, payload, from_xyz, to_xyz):
     energy = np.empty((n, m))
     for a in range(n):
         for b in range(m):
-            seconds[a, b], energy[a, b] = _fly(params, travel, payload, from_xyz[a, 0], from_xyz[a, 1], from_xyz[a, 2],
-                                               to_xyz[b, 0], to_xyz[b, 1], to_xyz[b, 2])
+            seconds[a, b], energy[a, b] = _fly(
+                params,
+                travel,
+                payload,
+                from_xyz[a, 0],
+                from_xyz[a, 1],
+                from_xyz[a, 2],
+                to_xyz[b, 0],
+                to_xyz[b, 1],
+                to_xyz[b, 2],
+            )
     return seconds, energy
 
 
@@ -108,19 +119,34 @@ def nearest_depots(params, travel, xy, depot_xy, depot_open):
     seconds = np.empty(n)
     energy = np.empty(n)
     for i in range(n):
-        depot[i], seconds[i], energy[i] = _home(params, travel, xy[i, 0], xy[i, 1], depot_xy, depot_open)
+        depot[i], seconds[i], energy[i] = _home(
+            params, travel, xy[i, 0], xy[i, 1], depot_xy, depot_open
+        )
     return depot, seconds, energy
 
 
 # ----------------------------------------------------------------------------- routes
 
+
 @kernel
 def evaluate_route(
-    params, travel, objective, now_s,
-    x, y, z, free_s, energy_wh,
-    stops, n_stops,
-    pickup, dropoff, weight, deadline,
-    home_s, home_wh,
+    params,
+    travel,
+    objective,
+    now_s,
+    x,
+    y,
+    z,
+    free_s,
+    energy_wh,
+    stops,
+    n_stops,
+    pickup,
+    dropoff,
+    weight,
+    deadline,
+    home_s,
+    home_wh,
     initial_load,
 ):
     """Simulate one drone's route of stops (``stops[s] = 2 * order + (0 pickup | 1 drop)``).
@@ -153,7 +179,17 @@ def evaluate_route(
             cx, cy, cz = pickup[order, 0], pickup[order, 1], 0.0
         else:
             # Descend to the winch height, hover for the hand-over, and climb away.
-            dt, de = _fly(params, travel, load, cx, cy, cz, dropoff[order, 0], dropoff[order, 1], travel[T_CRUISE_ALT])
+            dt, de = _fly(
+                params,
+                travel,
+                load,
+                cx,
+                cy,
+                cz,
+                dropoff[order, 0],
+                dropoff[order, 1],
+                travel[T_CRUISE_ALT],
+            )
             t += dt
             e += de
             down_s, down_wh = vertical_leg(params, load, HANDOVER_HEIGHT_M - travel[T_CRUISE_ALT])
@@ -193,9 +229,23 @@ def _order_tail(params, travel, objective, pickup, dropoff, weight, home_s, home
     # A route of just the drop-off, starting on the ground at the pickup with the parcel:
     # evaluate_route adds the hand-over and the flight home exactly as in longer routes.
     ok, _, end, used, delivered = evaluate_route(
-        params, travel, objective, 0.0,
-        pickup[o, 0], pickup[o, 1], 0.0, 0.0, np.inf,
-        stops, 1, pickup, dropoff, weight, np.zeros(pickup.shape[0]), home_s, home_wh,
+        params,
+        travel,
+        objective,
+        0.0,
+        pickup[o, 0],
+        pickup[o, 1],
+        0.0,
+        0.0,
+        np.inf,
+        stops,
+        1,
+        pickup,
+        dropoff,
+        weight,
+        np.zeros(pickup.shape[0]),
+        home_s,
+        home_wh,
         weight[o],
     )
     return delivered, end, used
@@ -203,10 +253,19 @@ def _order_tail(params, travel, objective, pickup, dropoff, weight, home_s, home
 
 @kernel
 def single_order_costs(
-    params, travel, objective, now_s,
-    drone_xyz, drone_free_s, drone_energy_wh,
-    pickup, dropoff, weight, deadline,
-    home_s, home_wh,
+    params,
+    travel,
+    objective,
+    now_s,
+    drone_xyz,
+    drone_free_s,
+    drone_energy_wh,
+    pickup,
+    dropoff,
+    weight,
+    deadline,
+    home_s,
+    home_wh,
 ):
     """Cost of every drone serving every order alone: ``(cost, delivered_s, energy_wh)``,
     each ``(n_drones, n_orders)``; ``inf`` cost where infeasible (battery or payload).
@@ -229,14 +288,26 @@ def single_order_costs(
     max_payload = params[P_MAX_PAYLOAD]
     for d in range(n_d):
         for o in range(n_o):
-            t, e = _fly(params, travel, 0.0, drone_xyz[d, 0], drone_xyz[d, 1], drone_xyz[d, 2],
-                        pickup[o, 0], pickup[o, 1], 0.0)
+            t, e = _fly(
+                params,
+                travel,
+                0.0,
+                drone_xyz[d, 0],
+                drone_xyz[d, 1],
+                drone_xyz[d, 2],
+                pickup[o, 0],
+                pickup[o, 1],
+                0.0,
+            )
             lift_off = drone_free_s[d] + t + travel[T_PICKUP_TIME]
             handed = lift_off + tail_delivery[o]
             used = e + tail_wh[o]
             delivered[d, o] = handed
             energy[d, o] = used
-            if weight[o] > max_payload + 1e-9 or drone_energy_wh[d] - used < params[P_RESERVE] - 1e-9:
+            if (
+                weight[o] > max_payload + 1e-9
+                or drone_energy_wh[d] - used < params[P_RESERVE] - 1e-9
+            ):
                 cost[d, o] = np.inf
             elif objective == OBJ_EARLIEST:
                 cost[d, o] = handed - now_s
@@ -248,6 +319,7 @@ def single_order_costs(
 
 
 # ----------------------------------------------------------------------------- assignment
+
 
 @kernel
 def linear_sum_assignment(cost):
@@ -344,22 +416,72 @@ def greedy_first_come(cost, order):
 
 # ----------------------------------------------------------------------------- batching
 
+
 @kernel
-def _route_cost(params, travel, objective, now_s, d, drone_xyz, drone_free_s, drone_energy_wh, routes, lengths,
-                pickup, dropoff, weight, deadline, home_s, home_wh):
+def _route_cost(
+    params,
+    travel,
+    objective,
+    now_s,
+    d,
+    drone_xyz,
+    drone_free_s,
+    drone_energy_wh,
+    routes,
+    lengths,
+    pickup,
+    dropoff,
+    weight,
+    deadline,
+    home_s,
+    home_wh,
+):
     if lengths[d] == 0:
         return True, 0.0
     ok, c, _, _, _ = evaluate_route(
-        params, travel, objective, now_s,
-        drone_xyz[d, 0], drone_xyz[d, 1], drone_xyz[d, 2], drone_free_s[d], drone_energy_wh[d],
-        routes[d], lengths[d], pickup, dropoff, weight, deadline, home_s, home_wh, 0.0,
+        params,
+        travel,
+        objective,
+        now_s,
+        drone_xyz[d, 0],
+        drone_xyz[d, 1],
+        drone_xyz[d, 2],
+        drone_free_s[d],
+        drone_energy_wh[d],
+        routes[d],
+        lengths[d],
+        pickup,
+        dropoff,
+        weight,
+        deadline,
+        home_s,
+        home_wh,
+        0.0,
     )
     return ok, c
 
 
 @kernel
-def _best_insertion(params, travel, objective, now_s, d, order, drone_xyz, drone_free_s, drone_energy_wh,
-                    routes, lengths, pickup, dropoff, weight, deadline, home_s, home_wh, scratch):
+def _best_insertion(
+    params,
+    travel,
+    objective,
+    now_s,
+    d,
+    order,
+    drone_xyz,
+    drone_free_s,
+    drone_energy_wh,
+    routes,
+    lengths,
+    pickup,
+    dropoff,
+    weight,
+    deadline,
+    home_s,
+    home_wh,
+    scratch,
+):
     """Cheapest feasible positions (p, q) to insert ``order``'s pickup and drop into drone d's route.
 
     Returns ``(new_cost, p, q, evaluations)``; new_cost is ``inf`` when nothing fits.
@@ -387,9 +509,24 @@ def _best_insertion(params, travel, objective, now_s, d, order, drone_xyz, drone
                     w += 1
             evaluations += 1
             ok, c, _, _, _ = evaluate_route(
-                params, travel, objective, now_s,
-                drone_xyz[d, 0], drone_xyz[d, 1], drone_xyz[d, 2], drone_free_s[d], drone_energy_wh[d],
-                scratch, n + 2, pickup, dropoff, weight, deadline, home_s, home_wh, 0.0,
+                params,
+                travel,
+                objective,
+                now_s,
+                drone_xyz[d, 0],
+                drone_xyz[d, 1],
+                drone_xyz[d, 2],
+                drone_free_s[d],
+                drone_energy_wh[d],
+                scratch,
+                n + 2,
+                pickup,
+                dropoff,
+                weight,
+                deadline,
+                home_s,
+                home_wh,
+                0.0,
             )
             if ok and c < best:
                 best = c
@@ -429,10 +566,26 @@ def _remove(routes, lengths, d, order):
 
 @kernel
 def improve_routes(
-    params, travel, objective, now_s, unassigned_penalty,
-    drone_xyz, drone_free_s, drone_energy_wh,
-    pickup, dropoff, weight, deadline, home_s, home_wh,
-    routes, lengths, drone4order, candidates, budget, order_list,
+    params,
+    travel,
+    objective,
+    now_s,
+    unassigned_penalty,
+    drone_xyz,
+    drone_free_s,
+    drone_energy_wh,
+    pickup,
+    dropoff,
+    weight,
+    deadline,
+    home_s,
+    home_wh,
+    routes,
+    lengths,
+    drone4order,
+    candidates,
+    budget,
+    order_list,
 ):
     """Cheapest insertion of unassigned orders, then relocate moves, within ``budget``
     route evaluations (a count, not a clock, so the same inputs give the same routes).
@@ -449,8 +602,24 @@ def improve_routes(
     scratch = np.empty(routes.shape[1], np.int64)
     route_cost = np.empty(n_d)
     for d in range(n_d):
-        ok, c = _route_cost(params, travel, objective, now_s, d, drone_xyz, drone_free_s, drone_energy_wh,
-                            routes, lengths, pickup, dropoff, weight, deadline, home_s, home_wh)
+        ok, c = _route_cost(
+            params,
+            travel,
+            objective,
+            now_s,
+            d,
+            drone_xyz,
+            drone_free_s,
+            drone_energy_wh,
+            routes,
+            lengths,
+            pickup,
+            dropoff,
+            weight,
+            deadline,
+            home_s,
+            home_wh,
+        )
         route_cost[d] = c if ok else np.inf
     evaluations = 0
     # 1. Cheapest insertion, orders by deadline (then index: deterministic).
@@ -467,9 +636,26 @@ def improve_routes(
                 break
             if not np.isfinite(route_cost[d]):
                 continue
-            new_cost, p, q, used = _best_insertion(params, travel, objective, now_s, d, o, drone_xyz, drone_free_s,
-                                                   drone_energy_wh, routes, lengths, pickup, dropoff, weight,
-                                                   deadline, home_s, home_wh, scratch)
+            new_cost, p, q, used = _best_insertion(
+                params,
+                travel,
+                objective,
+                now_s,
+                d,
+                o,
+                drone_xyz,
+                drone_free_s,
+                drone_energy_wh,
+                routes,
+                lengths,
+                pickup,
+                dropoff,
+                weight,
+                deadline,
+                home_s,
+                home_wh,
+                scratch,
+            )
             evaluations += used
             if new_cost - route_cost[d] < best_delta:
                 best_delta = new_cost - route_cost[d]
@@ -489,8 +675,24 @@ def improve_routes(
             saved = routes[d0, : lengths[d0]].copy()
             saved_length = lengths[d0]
             _remove(routes, lengths, d0, o)
-            ok, without = _route_cost(params, travel, objective, now_s, d0, drone_xyz, drone_free_s, drone_energy_wh,
-                                      routes, lengths, pickup, dropoff, weight, deadline, home_s, home_wh)
+            ok, without = _route_cost(
+                params,
+                travel,
+                objective,
+                now_s,
+                d0,
+                drone_xyz,
+                drone_free_s,
+                drone_energy_wh,
+                routes,
+                lengths,
+                pickup,
+                dropoff,
+                weight,
+                deadline,
+                home_s,
+                home_wh,
+            )
             evaluations += 1
             if not ok:
                 without = np.inf
@@ -507,9 +709,26 @@ def improve_routes(
                 base = without if d == d0 else route_cost[d]
                 if not np.isfinite(base):
                     continue
-                new_cost, p, q, used = _best_insertion(params, travel, objective, now_s, d, o, drone_xyz, drone_free_s,
-                                                       drone_energy_wh, routes, lengths, pickup, dropoff, weight,
-                                                       deadline, home_s, home_wh, scratch)
+                new_cost, p, q, used = _best_insertion(
+                    params,
+                    travel,
+                    objective,
+                    now_s,
+                    d,
+                    o,
+                    drone_xyz,
+                    drone_free_s,
+                    drone_energy_wh,
+                    routes,
+                    lengths,
+                    pickup,
+                    dropoff,
+                    weight,
+                    deadline,
+                    home_s,
+                    home_wh,
+                    scratch,
+                )
                 evaluations += used
                 delta = (new_cost - base) - gain_from_removal
                 if delta < best_delta - 1e-9:
@@ -539,8 +758,21 @@ def improve_routes(
 
 # ----------------------------------------------------------------------------- charging
 
+
 @kernel
-def choose_charging(params, travel, drone_xyz, drone_energy_wh, needs_charge, depot_xy, pads_total, pads_free, queue, charge_s, order):
+def choose_charging(
+    params,
+    travel,
+    drone_xyz,
+    drone_energy_wh,
+    needs_charge,
+    depot_xy,
+    pads_total,
+    pads_free,
+    queue,
+    charge_s,
+    order,
+):
     """Send each drone that needs a charge to the depot where it can start charging soonest.
 
     Drones are handled in ``order`` (the caller passes rising battery, emptiest first,
@@ -564,8 +796,17 @@ def choose_charging(params, travel, drone_xyz, drone_energy_wh, needs_charge, de
         fallback = -1
         fallback_energy = np.inf
         for k in range(n_k):
-            t, e = _fly(params, travel, 0.0, drone_xyz[d, 0], drone_xyz[d, 1], drone_xyz[d, 2],
-                        depot_xy[k, 0], depot_xy[k, 1], 0.0)
+            t, e = _fly(
+                params,
+                travel,
+                0.0,
+                drone_xyz[d, 0],
+                drone_xyz[d, 1],
+                drone_xyz[d, 2],
+                depot_xy[k, 0],
+                depot_xy[k, 1],
+                0.0,
+            )
             if e < fallback_energy:
                 fallback, fallback_energy = k, e
             if drone_energy_wh[d] - e < params[P_RESERVE] - 1e-9:

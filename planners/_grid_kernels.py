@@ -25,12 +25,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from dronesim.planners._jit import inlined, kernel, parallel_kernel
 from llvmlite import ir
 from numba import carray, prange, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
-
-from dronesim.planners._jit import inlined, kernel, parallel_kernel
 
 FOUND = 0
 UNREACHABLE = 1
@@ -71,6 +70,7 @@ _INITIAL_HEAP = 1024
 #   Equal keys pop last-in first-out, which breaks f-ties towards the newest (deepest)
 #   node, the tie-breaking that saves expansions on open maps.
 # - a binary heap (``hk`` keys, ``hn`` nodes) for the others (weighted A*, Lazy Theta*).
+
 
 @intrinsic
 def _leading_zeros(typingctx, value):
@@ -238,6 +238,7 @@ def _heap_reserve(hk, hn, size, extra):
 
 # ----------------------------------------------------------------------------- heuristic
 
+
 @kernel
 def _heuristic(hmode, di, dj, dk, zu, zg, cell_size, penalty, hmin):
     """Lower bound on the cost between two cells ``(di, dj, dk)`` apart (absolute, cells)."""
@@ -261,7 +262,9 @@ def _heuristic(hmode, di, dj, dk, zu, zg, cell_size, penalty, hmin):
             d2, d3 = d3, d2
         if d1 > d2:
             d1, d2 = d2, d1
-        return (SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3) * cell_size * hmin + penalty * vertical
+        return (
+            SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3
+        ) * cell_size * hmin + penalty * vertical
     horizontal = (big + SQRT2_MINUS_1 * small) * cell_size
     return math.sqrt(horizontal * horizontal + vertical * vertical) * hmin + penalty * vertical
 
@@ -271,6 +274,7 @@ def _heuristic(hmode, di, dj, dk, zu, zg, cell_size, penalty, hmin):
 # integer; a move is then allowed when none of its bounding box's bits is set. One load per
 # neighbour instead of one per cell of each of 26 bounding boxes: the 3D kernels expand
 # about twice as fast.
+
 
 @kernel
 def _neighbourhood(px, py, n_moves):
@@ -344,11 +348,31 @@ _ASTAR_DOC = """
 
 @kernel
 def astar(
-    blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-    hmode, cell_size, penalty, hmin, weight,
-    start, goal, max_expansions,
-    g, parent, state, generation, path,
+    blocked,
+    cost,
+    alt,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    hmode,
+    cell_size,
+    penalty,
+    hmin,
+    weight,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """Grid A* over any layered grid with the exact rules (no corner cutting)."""
     plane = px * py
@@ -409,15 +433,24 @@ def astar(
             sv = state[v]
             if sv == closed:
                 continue
-            candidate = gn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            candidate = (
+                gn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            )
             if sv != opened or candidate < g[v]:
                 state[v] = opened
                 g[v] = candidate
                 parent[v] = n
                 vk = k + move_dk[m]
                 h = _heuristic(
-                    hmode, abs(i + move_di[m] - gi), abs(j + move_dj[m] - gj), abs(vk - gk),
-                    alt[vk], zg, cell_size, penalty, hmin,
+                    hmode,
+                    abs(i + move_di[m] - gi),
+                    abs(j + move_dj[m] - gj),
+                    abs(vk - gk),
+                    alt[vk],
+                    zg,
+                    cell_size,
+                    penalty,
+                    hmin,
                 )
                 if radix:
                     used = _radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
@@ -444,8 +477,25 @@ def _cubic_step_costs(move_dk, move_dj, move_di, unit, vertical_cost):
 
 @kernel
 def astar3d_uniform(
-    blocked, px, py, move_offset, move_dk, move_dj, move_di, box_mask, cell_size, penalty, hmin,
-    start, goal, max_expansions, g, parent, state, generation, path,
+    blocked,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    cell_size,
+    penalty,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """`astar` for uniform cost multipliers (all ``hmin``) on cubic cells (layers one cell
     apart), weight 1: step costs from a 26-entry table, the 3D octile heuristic inline, no
@@ -511,7 +561,9 @@ def astar3d_uniform(
                     d2, d3 = d3, d2
                 if d1 > d2:
                     d1, d2 = d2, d1
-                h = (SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3) * unit + penalty * cell_size * vertical
+                h = (
+                    SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3
+                ) * unit + penalty * cell_size * vertical
                 used = _radix_push(head, pn, pk, pnext, used, last, candidate + h * TIE_BREAK, v)
                 queued += 1
     return UNREACHABLE, np.inf, expansions, 0
@@ -519,9 +571,22 @@ def astar3d_uniform(
 
 @kernel
 def astar2d(
-    blocked, cost, px, uniform, pyastar2d_rules, cell_size, hmin, weight,
-    start, goal, max_expansions,
-    g, parent, state, generation, path,
+    blocked,
+    cost,
+    px,
+    uniform,
+    pyastar2d_rules,
+    cell_size,
+    hmin,
+    weight,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """Grid A* specialised for one layer: the eight moves inline, no move tables.
 
@@ -650,7 +715,9 @@ def _eight_moves(px):
 
 
 @kernel
-def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+def astar2d_uniform(
+    blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path
+):
     """`astar2d` for one uniform-cost layer (every multiplier ``hmin``), weight 1: the case
     of most benchmark maps, with nothing but the moves left in the inner loop.
     """
@@ -719,7 +786,21 @@ def astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g
 
 
 @kernel
-def astar2d_pyastar(blocked, cost, px, hmin, bucket_span, start, goal, max_expansions, g, parent, state, generation, path):
+def astar2d_pyastar(
+    blocked,
+    cost,
+    px,
+    hmin,
+    bucket_span,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
+):
     """pyastar2d's rules on one layer with whole-number multipliers, for like-for-like
     benchmarks: a move (diagonals too) costs the multiplier of the cell entered, corners
     may be cut, Chebyshev heuristic. Costs are in grid units. Arguments and return value
@@ -896,9 +977,17 @@ def jump_table(blocked, px, jumps):
         for index in range(size):
             n = size - 1 - index if step > 0 else index
             ahead = n + step
-            if blocked[n] != 0 or blocked[n + sx] != 0 or blocked[n + sy * px] != 0 or blocked[ahead] != 0:
+            if (
+                blocked[n] != 0
+                or blocked[n + sx] != 0
+                or blocked[n + sy * px] != 0
+                or blocked[ahead] != 0
+            ):
                 jumps[n, 4 + d] = 0
-            elif _read_jump(jumps, along_x, ahead, sx)[1] or _read_jump(jumps, along_y, ahead, sy * px)[1]:
+            elif (
+                _read_jump(jumps, along_x, ahead, sx)[1]
+                or _read_jump(jumps, along_y, ahead, sy * px)[1]
+            ):
                 jumps[n, 4 + d] = 1
             else:
                 jumps[n, 4 + d] = _chain(jumps[ahead, 4 + d])
@@ -948,12 +1037,16 @@ def _jump_diagonal(jumps, n, sx, sy, px, ni, nj, gi, gj):
     along_x = 0 if sx > 0 else 1
     along_y = 2 if sy > 0 else 3
     diagonal = sx + sy * px
-    distance, stops = _read_jump(jumps, 4 + (0 if sx > 0 else 1) + (0 if sy > 0 else 2), n, diagonal)
+    distance, stops = _read_jump(
+        jumps, 4 + (0 if sx > 0 else 1) + (0 if sy > 0 else 2), n, diagonal
+    )
     best = distance if stops else distance + 1  # distance + 1: no stop on the way
     to_row = (gj - nj) * sy
     if 1 <= to_row < best:
         ahead = (gi - (ni + to_row * sx)) * sx
-        if ahead == 0 or (ahead > 0 and ahead <= _read_jump(jumps, along_x, n + to_row * diagonal, sx)[0]):
+        if ahead == 0 or (
+            ahead > 0 and ahead <= _read_jump(jumps, along_x, n + to_row * diagonal, sx)[0]
+        ):
             best = to_row
     to_column = (gi - ni) * sx
     if 1 <= to_column < best:
@@ -967,8 +1060,26 @@ def _jump_diagonal(jumps, n, sx, sy, px, ni, nj, gi, gj):
 
 @kernel
 def _jps2d_search(
-    blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation,
-    head, pn, pk, pnext, used, queued, last, expansions,
+    blocked,
+    jumps,
+    px,
+    cell_size,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    head,
+    pn,
+    pk,
+    pnext,
+    used,
+    queued,
+    last,
+    expansions,
 ):
     """The search loop of `jps2d`, resumable: it returns `_POOL_FULL` (and where it
     stands) before the open list's pool could overflow. The pool arrays are never
@@ -1038,7 +1149,21 @@ def _jps2d_search(
 
 
 @kernel
-def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path):
+def jps2d(
+    blocked,
+    jumps,
+    px,
+    cell_size,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
+):
     """A* with jump-point pruning on one uniform-cost layer (multiplier ``hmin`` everywhere).
 
     Same arguments as `astar2d` (minus the rule switches), plus ``jumps`` (the layer's
@@ -1048,15 +1173,45 @@ def jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, p
     """
     head, pn, pk, pnext = _radix_new()
     return _jps2d_pooled(
-        blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path,
-        head, pn, pk, pnext,
+        blocked,
+        jumps,
+        px,
+        cell_size,
+        hmin,
+        start,
+        goal,
+        max_expansions,
+        g,
+        parent,
+        state,
+        generation,
+        path,
+        head,
+        pn,
+        pk,
+        pnext,
     )
 
 
 @kernel
 def _jps2d_pooled(
-    blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path,
-    head, pn, pk, pnext,
+    blocked,
+    jumps,
+    px,
+    cell_size,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
+    head,
+    pn,
+    pk,
+    pnext,
 ):
     """`jps2d` on a radix heap's arrays given by the caller (``head`` is cleared here; the
     pool grows into new arrays when a search needs more)."""
@@ -1071,8 +1226,26 @@ def _jps2d_pooled(
     expansions = 0
     while True:
         status, cost, expansions, used, queued, last = _jps2d_search(
-            blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation,
-            head, pn, pk, pnext, used, queued, last, expansions,
+            blocked,
+            jumps,
+            px,
+            cell_size,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            head,
+            pn,
+            pk,
+            pnext,
+            used,
+            queued,
+            last,
+            expansions,
         )
         if status != _POOL_FULL:
             break
@@ -1148,7 +1321,9 @@ def _read_only(typingctx, array):
 
 
 @kernel
-def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, goal_i, max_expansions):
+def jps2d_path_at(
+    context_address, start_k, start_j, start_i, goal_k, goal_j, goal_i, max_expansions
+):
     """`jps2d` between cells given as ``(k, j, i)`` on the grid of a query context (see
     `CTX_BLOCKED`), with the cells checked, the generation advanced and the path made here.
 
@@ -1162,7 +1337,12 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
     px, ny, nx = ctx[CTX_PX], ctx[CTX_NY], ctx[CTX_NX]
     blocked = carray(_pointer(ctx[CTX_BLOCKED]), (nodes,), np.uint8)
     inside = (
-        start_k == 0 and goal_k == 0 and 0 <= start_j < ny and 0 <= goal_j < ny and 0 <= start_i < nx and 0 <= goal_i < nx
+        start_k == 0
+        and goal_k == 0
+        and 0 <= start_j < ny
+        and 0 <= goal_j < ny
+        and 0 <= start_i < nx
+        and 0 <= goal_i < nx
     )
     start = (start_j + 1) * px + start_i + 1
     goal = (goal_j + 1) * px + goal_i + 1
@@ -1182,11 +1362,19 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
         generations[0] = generation
         pool = ctx[CTX_POOL]
         status, cost, expansions, count = _jps2d_pooled(
-            blocked, carray(_pointer(ctx[CTX_JUMPS]), (nodes, 8), np.int8), px,
-            floats[CTXF_CELL_SIZE], floats[CTXF_HMIN], start, goal, max_expansions,
+            blocked,
+            carray(_pointer(ctx[CTX_JUMPS]), (nodes, 8), np.int8),
+            px,
+            floats[CTXF_CELL_SIZE],
+            floats[CTXF_HMIN],
+            start,
+            goal,
+            max_expansions,
             carray(_pointer(ctx[CTX_G]), (nodes,), np.float64),
             carray(_pointer(ctx[CTX_PARENT]), (nodes,), np.int32),
-            state, generation, carray(_pointer(ctx[CTX_SCRATCH]), (nodes,), np.int32),
+            state,
+            generation,
+            carray(_pointer(ctx[CTX_SCRATCH]), (nodes,), np.int32),
             carray(_pointer(ctx[CTX_HEAD]), (CTX_HEAD_SIZE,), np.int32),
             carray(_pointer(ctx[CTX_POOL_NODES]), (pool,), np.int32),
             carray(_pointer(ctx[CTX_POOL_KEYS]), (pool,), np.uint64),
@@ -1196,10 +1384,17 @@ def jps2d_path_at(context_address, start_k, start_j, start_i, goal_k, goal_j, go
     waypoints = np.empty((count, 3), np.float64)
     length = np.inf
     if status == FOUND:
-        _decode_into(carray(_pointer(ctx[CTX_SCRATCH]), (count,), np.int32), px, ctx[CTX_PY], 0, cells)
+        _decode_into(
+            carray(_pointer(ctx[CTX_SCRATCH]), (count,), np.int32), px, ctx[CTX_PY], 0, cells
+        )
         layers = carray(_pointer(ctx[CTX_LAYERS]), (ctx[CTX_LAYER_COUNT],), np.float64)
         length = _waypoints_into(
-            cells, floats[CTXF_ORIGIN_X], floats[CTXF_ORIGIN_Y], floats[CTXF_CELL_SIZE], layers, waypoints
+            cells,
+            floats[CTXF_ORIGIN_X],
+            floats[CTXF_ORIGIN_Y],
+            floats[CTXF_CELL_SIZE],
+            layers,
+            waypoints,
         )
     return status, cost, expansions, _read_only(cells), _read_only(waypoints), length
 
@@ -1339,7 +1534,9 @@ def _forced(occupied, d, box_forward, alternatives, alternative_count, behind):
 
 
 @kernel
-def jump_table_3d(blocked, px, py, move_offset, box_mask, alternatives, alternative_count, behind, jumps):
+def jump_table_3d(
+    blocked, px, py, move_offset, box_mask, alternatives, alternative_count, behind, jumps
+):
     """Fill the jump table of a padded voxel grid for `jps3d`: ``jumps[n, d]`` (int8) for
     the six straight moves ``d`` (the first six of the move tables), encoded as in
     `jump_table` (``s`` > 0: jump point ``s`` cells on; ``-s``: a wall after ``s`` free
@@ -1362,7 +1559,12 @@ def jump_table_3d(blocked, px, py, move_offset, box_mask, alternatives, alternat
             if blocked[n] != 0 or ahead < 0 or ahead >= size or blocked[ahead] != 0:
                 jumps[n, d] = 0
             elif jumps[ahead, JPS3D_OPEN] == 0 and _forced(
-                _occupancy(blocked, ahead, neighbourhood), d, box_mask, alternatives, alternative_count, behind
+                _occupancy(blocked, ahead, neighbourhood),
+                d,
+                box_mask,
+                alternatives,
+                alternative_count,
+                behind,
             ):
                 jumps[n, d] = 1
             else:
@@ -1391,8 +1593,26 @@ _EXPANDED_PRUNED = 1 << 30  # direction-set flag: the cell was expanded with pru
 
 @kernel
 def jps3d(
-    blocked, jumps, px, py, move_offset, move_dk, move_dj, move_di, box_mask, cell_size, penalty, hmin,
-    start, goal, max_expansions, g, parent, state, generation, path,
+    blocked,
+    jumps,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    cell_size,
+    penalty,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """A* with canonical pruning and straight jumps on uniform-cost cubic cells (see the
     section comment): the same optimal costs as `astar3d_uniform`, with fewer
@@ -1488,7 +1708,9 @@ def jps3d(
                 ):
                     directions[v] = (known | arrival) & ~_EXPANDED_PRUNED
                     state[v] = opened
-                    key = g[v] + _octile3d(v, px, plane, gi, gj, gk, unit, vertical_cost) * TIE_BREAK
+                    key = (
+                        g[v] + _octile3d(v, px, plane, gi, gj, gk, unit, vertical_cost) * TIE_BREAK
+                    )
                     used = _radix_push(head, pn, pk, pnext, used, last, key, v)
                     queued += 1
                 continue
@@ -1509,7 +1731,9 @@ def jps3d(
                 state[v] = opened
                 g[v] = candidate
                 parent[v] = n
-                key = candidate + _octile3d(v, px, plane, gi, gj, gk, unit, vertical_cost) * TIE_BREAK
+                key = (
+                    candidate + _octile3d(v, px, plane, gi, gj, gk, unit, vertical_cost) * TIE_BREAK
+                )
                 used = _radix_push(head, pn, pk, pnext, used, last, key, v)
                 queued += 1
     return UNREACHABLE, np.inf, expansions, 0
@@ -1517,14 +1741,44 @@ def jps3d(
 
 # ----------------------------------------------------------------------------- batch
 
+
 @parallel_kernel
 def astar_batch(
-    blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-    method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
-    starts, goals, max_expansions,
-    g, parent, state, generations, scratch, path_buffer,
-    status, costs, expansions, owner, offset, lengths,
+    blocked,
+    cost,
+    alt,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    method,
+    hmode,
+    cell_size,
+    penalty,
+    hmin,
+    weight,
+    bucket_span,
+    jumps,
+    starts,
+    goals,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generations,
+    scratch,
+    path_buffer,
+    status,
+    costs,
+    expansions,
+    owner,
+    offset,
+    lengths,
 ):
     """Many (start, goal) queries spread over threads; ``method`` picks the kernel
     (`METHOD_ASTAR`, `METHOD_ASTAR2D`, `METHOD_ASTAR2D_UNIFORM`, `METHOD_PYASTAR2D`,
@@ -1548,11 +1802,34 @@ def astar_batch(
                 break
             generations[t] += 1
             s, c, e, length = run_method(
-                blocked, cost, alt, px, py,
-                move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-                method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
-                starts[q], goals[q], max_expansions,
-                g[t], parent[t], state[t], generations[t], scratch[t],
+                blocked,
+                cost,
+                alt,
+                px,
+                py,
+                move_offset,
+                move_dk,
+                move_dj,
+                move_di,
+                box_mask,
+                step_length,
+                step_climb,
+                method,
+                hmode,
+                cell_size,
+                penalty,
+                hmin,
+                weight,
+                bucket_span,
+                jumps,
+                starts[q],
+                goals[q],
+                max_expansions,
+                g[t],
+                parent[t],
+                state[t],
+                generations[t],
+                scratch[t],
             )
             status[q] = s
             costs[q] = c
@@ -1580,52 +1857,197 @@ METHOD_JPS3D = 6
 
 @kernel
 def run_method(
-    blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-    method, hmode, cell_size, penalty, hmin, weight, bucket_span, jumps,
-    start, goal, max_expansions,
-    g, parent, state, generation, path,
+    blocked,
+    cost,
+    alt,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    method,
+    hmode,
+    cell_size,
+    penalty,
+    hmin,
+    weight,
+    bucket_span,
+    jumps,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """One query with the kernel ``method`` names (see `astar_batch`; ``bucket_span`` as in
     `astar2d_pyastar`, ``jumps`` as in `jps2d`)."""
     if method == METHOD_JPS:
-        return jps2d(blocked, jumps, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+        return jps2d(
+            blocked,
+            jumps,
+            px,
+            cell_size,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
+        )
     if method == METHOD_JPS3D:
         return jps3d(
-            blocked, jumps, px, py, move_offset, move_dk, move_dj, move_di, box_mask, cell_size, penalty, hmin,
-            start, goal, max_expansions, g, parent, state, generation, path,
+            blocked,
+            jumps,
+            px,
+            py,
+            move_offset,
+            move_dk,
+            move_dj,
+            move_di,
+            box_mask,
+            cell_size,
+            penalty,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
         )
     if method == METHOD_ASTAR3D_UNIFORM and weight == 1.0:
         return astar3d_uniform(
-            blocked, px, py, move_offset, move_dk, move_dj, move_di, box_mask, cell_size, penalty, hmin,
-            start, goal, max_expansions, g, parent, state, generation, path,
+            blocked,
+            px,
+            py,
+            move_offset,
+            move_dk,
+            move_dj,
+            move_di,
+            box_mask,
+            cell_size,
+            penalty,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
         )
     if method == METHOD_ASTAR or method == METHOD_ASTAR3D_UNIFORM:
         return astar(
-            blocked, cost, alt, px, py,
-            move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-            hmode, cell_size, penalty, hmin, weight,
-            start, goal, max_expansions, g, parent, state, generation, path,
+            blocked,
+            cost,
+            alt,
+            px,
+            py,
+            move_offset,
+            move_dk,
+            move_dj,
+            move_di,
+            box_mask,
+            step_length,
+            step_climb,
+            hmode,
+            cell_size,
+            penalty,
+            hmin,
+            weight,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
         )
     if method == METHOD_ASTAR2D_UNIFORM and weight == 1.0:
-        return astar2d_uniform(blocked, px, cell_size, hmin, start, goal, max_expansions, g, parent, state, generation, path)
+        return astar2d_uniform(
+            blocked,
+            px,
+            cell_size,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
+        )
     if method == METHOD_PYASTAR2D and weight == 1.0 and bucket_span > 0:
         return astar2d_pyastar(
-            blocked, cost, px, hmin, bucket_span, start, goal, max_expansions, g, parent, state, generation, path
+            blocked,
+            cost,
+            px,
+            hmin,
+            bucket_span,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            path,
         )
     return astar2d(
-        blocked, cost, px, method == METHOD_ASTAR2D_UNIFORM, method == METHOD_PYASTAR2D, cell_size, hmin, weight,
-        start, goal, max_expansions, g, parent, state, generation, path,
+        blocked,
+        cost,
+        px,
+        method == METHOD_ASTAR2D_UNIFORM,
+        method == METHOD_PYASTAR2D,
+        cell_size,
+        hmin,
+        weight,
+        start,
+        goal,
+        max_expansions,
+        g,
+        parent,
+        state,
+        generation,
+        path,
     )
 
 
 # ----------------------------------------------------------------------------- Dijkstra
 
+
 @kernel
 def dijkstra_field(
-    blocked, cost, alt, px, py,
-    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-    source, distance, parent,
+    blocked,
+    cost,
+    alt,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    source,
+    distance,
+    parent,
 ):
     """Cheapest cost from ``source`` to every reachable cell (exact rules).
 
@@ -1645,8 +2067,25 @@ def dijkstra_field(
     count = 0
     while True:
         full, used, queued, last, count = _dijkstra_field_run(
-            blocked, cost, px, py, move_offset, box_mask, step_length, step_climb,
-            distance, parent, settled, head, pn, pk, pnext, used, queued, last, count,
+            blocked,
+            cost,
+            px,
+            py,
+            move_offset,
+            box_mask,
+            step_length,
+            step_climb,
+            distance,
+            parent,
+            settled,
+            head,
+            pn,
+            pk,
+            pnext,
+            used,
+            queued,
+            last,
+            count,
         )
         if not full:
             return count
@@ -1656,8 +2095,25 @@ def dijkstra_field(
 
 @kernel
 def _dijkstra_field_run(
-    blocked, cost, px, py, move_offset, box_mask, step_length, step_climb,
-    distance, parent, settled, head, pn, pk, pnext, used, queued, last, count,
+    blocked,
+    cost,
+    px,
+    py,
+    move_offset,
+    box_mask,
+    step_length,
+    step_climb,
+    distance,
+    parent,
+    settled,
+    head,
+    pn,
+    pk,
+    pnext,
+    used,
+    queued,
+    last,
+    count,
 ):
     """The loop of `dijkstra_field`, resumable as `_jps2d_search` is: returns
     ``(full, used, queued, last, count)``, ``full`` when the pool must grow first."""
@@ -1684,7 +2140,9 @@ def _dijkstra_field_run(
             v = n + move_offset[m]
             if settled[v] != 0:
                 continue
-            candidate = dn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            candidate = (
+                dn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
+            )
             if candidate < distance[v]:
                 distance[v] = candidate
                 parent[v] = n
@@ -1770,6 +2228,7 @@ def trace_field(parent, cell, path):
 
 
 # ----------------------------------------------------------------------------- line of sight
+
 
 @kernel
 def line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, a, b):
@@ -1894,13 +2353,34 @@ def _euclid(alt, px, py, cell_size, penalty, hmin, a, b):
 
 # ----------------------------------------------------------------------------- Lazy Theta*
 
+
 @kernel
 def lazy_theta(
-    blocked, cost, alt, edges, px, py,
-    move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb,
-    hmode, cell_size, penalty, hmin,
-    start, goal, max_expansions,
-    g, parent, state, generation, path,
+    blocked,
+    cost,
+    alt,
+    edges,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    hmode,
+    cell_size,
+    penalty,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    path,
 ):
     """Lazy Theta* (Nash, Koenig & Tovey, AAAI 2010): any-angle paths on the grid.
 
@@ -1936,7 +2416,9 @@ def lazy_theta(
         k = n // plane
         p = parent[n]
         if p != n:
-            clear, line_cost = line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, p, n)
+            clear, line_cost = line_of_sight(
+                blocked, cost, alt, edges, px, py, cell_size, penalty, p, n
+            )
             best = g[p] + line_cost if clear else np.inf
             if not clear or best > gn:
                 best_parent = p
@@ -1946,7 +2428,11 @@ def lazy_theta(
                     if state[v] != closed or occupied & box_mask[m, 1] != 0:
                         continue
                     vk = k - move_dk[m]
-                    through = g[v] + step_length[m, vk] * 0.5 * (np.float64(cost[v]) + np.float64(cost[n])) + step_climb[m, vk]
+                    through = (
+                        g[v]
+                        + step_length[m, vk] * 0.5 * (np.float64(cost[v]) + np.float64(cost[n]))
+                        + step_climb[m, vk]
+                    )
                     if through < best:
                         best = through
                         best_parent = v
@@ -1978,14 +2464,22 @@ def lazy_theta(
                 parent[v] = p
                 vk = k + move_dk[m]
                 h = _heuristic(
-                    hmode, abs(i + move_di[m] - gi), abs(j + move_dj[m] - gj), abs(vk - gk),
-                    alt[vk], zg, cell_size, penalty, hmin,
+                    hmode,
+                    abs(i + move_di[m] - gi),
+                    abs(j + move_dj[m] - gj),
+                    abs(vk - gk),
+                    alt[vk],
+                    zg,
+                    cell_size,
+                    penalty,
+                    hmin,
                 )
                 size = _heap_push(hk, hn, size, candidate + h, v)
     return UNREACHABLE, np.inf, expansions, 0
 
 
 # ----------------------------------------------------------------------------- smoothing
+
 
 @kernel
 def string_pull(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices, n_vertices, out):
@@ -2000,14 +2494,28 @@ def string_pull(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices,
         for index in range(n_vertices):
             out[index] = vertices[index]
         if n_vertices == 2:
-            total = line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[0], vertices[1])[1]
+            total = line_of_sight(
+                blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[0], vertices[1]
+            )[1]
         return n_vertices, total
     # Cost of the chain up to each vertex, for the no-dearer test.
     chain = np.zeros(n_vertices, np.float64)
     for index in range(1, n_vertices):
-        chain[index] = chain[index - 1] + line_of_sight(
-            blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[index - 1], vertices[index]
-        )[1]
+        chain[index] = (
+            chain[index - 1]
+            + line_of_sight(
+                blocked,
+                cost,
+                alt,
+                edges,
+                px,
+                py,
+                cell_size,
+                penalty,
+                vertices[index - 1],
+                vertices[index],
+            )[1]
+        )
     kept = 1
     out[0] = vertices[0]
     anchor = 0
@@ -2020,7 +2528,16 @@ def string_pull(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices,
         probe = index + 1
         while probe < n_vertices:
             clear, direct = line_of_sight(
-                blocked, cost, alt, edges, px, py, cell_size, penalty, vertices[anchor], vertices[probe]
+                blocked,
+                cost,
+                alt,
+                edges,
+                px,
+                py,
+                cell_size,
+                penalty,
+                vertices[anchor],
+                vertices[probe],
             )
             if not clear or direct > chain[probe] - chain[anchor] + 1e-9:
                 break
@@ -2049,6 +2566,7 @@ def string_pull(blocked, cost, alt, edges, px, py, cell_size, penalty, vertices,
 # (x, y). Double corners are never used as intermediate vertices (the competition allows
 # visiting them without cutting through; forbidding them only ever lengthens a path), and
 # a start or goal on one may only leave or arrive through its one free quadrant.
+
 
 @kernel
 def _cell_free(cells, x, y):
@@ -2245,6 +2763,7 @@ def _unit_move(m):
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 @inlined
 def _decode_into(nodes, px, py, pad_z, cells):

@@ -27,7 +27,6 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
-
 from dronesim.planners._jit import kernel
 
 GRAVITY_MPS2 = 9.80665
@@ -110,25 +109,48 @@ class DroneModel:
 
     def __post_init__(self) -> None:
         positive = (
-            "empty_mass_kg", "battery_wh", "cruise_speed_mps", "max_airspeed_mps", "climb_rate_mps", "descent_rate_mps",
-            "rotor_disk_area_m2", "efficiency", "air_density_kgpm3",
+            "empty_mass_kg",
+            "battery_wh",
+            "cruise_speed_mps",
+            "max_airspeed_mps",
+            "climb_rate_mps",
+            "descent_rate_mps",
+            "rotor_disk_area_m2",
+            "efficiency",
+            "air_density_kgpm3",
         )
         for item in fields(self):
             if item.name == "name":
                 if not isinstance(self.name, str) or not self.name:
-                    raise ValueError(f"drone model name must be a non-empty string, got {self.name!r}")
+                    raise ValueError(
+                        f"drone model name must be a non-empty string, got {self.name!r}"
+                    )
                 continue
             value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"drone model {self.name!r}: {item.name} must be a finite number, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
+                raise ValueError(
+                    f"drone model {self.name!r}: {item.name} must be a finite number, got {value!r}"
+                )
             if item.name in positive and value <= 0:
-                raise ValueError(f"drone model {self.name!r}: {item.name} must be > 0, got {value!r}")
+                raise ValueError(
+                    f"drone model {self.name!r}: {item.name} must be > 0, got {value!r}"
+                )
             if value < 0:
-                raise ValueError(f"drone model {self.name!r}: {item.name} must be >= 0, got {value!r}")
+                raise ValueError(
+                    f"drone model {self.name!r}: {item.name} must be >= 0, got {value!r}"
+                )
         if not self.efficiency <= 1:
-            raise ValueError(f"drone model {self.name!r}: efficiency must be <= 1, got {self.efficiency!r}")
+            raise ValueError(
+                f"drone model {self.name!r}: efficiency must be <= 1, got {self.efficiency!r}"
+            )
         if not self.reserve_fraction < 1:
-            raise ValueError(f"drone model {self.name!r}: reserve_fraction must be < 1, got {self.reserve_fraction!r}")
+            raise ValueError(
+                f"drone model {self.name!r}: reserve_fraction must be < 1, got {self.reserve_fraction!r}"
+            )
         if self.charge_power_w == 0 and self.swap_time_s == 0:
             raise ValueError(f"drone model {self.name!r}: set charge_power_w or swap_time_s")
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
 from dronesim.planners import _fleet_kernels as F
 from dronesim.planners.energy import DroneModel
 
@@ -137,7 +136,11 @@ class OrderBatch:
         self.weight_kg = _vector("weight_kg", self.weight_kg, n)
         self.created_s = _vector("created_s", self.created_s, n)
         self.deadline_s = _vector("deadline_s", self.deadline_s, n)
-        self.min_energy_wh = np.zeros(n) if self.min_energy_wh is None else _vector("min_energy_wh", self.min_energy_wh, n)
+        self.min_energy_wh = (
+            np.zeros(n)
+            if self.min_energy_wh is None
+            else _vector("min_energy_wh", self.min_energy_wh, n)
+        )
         if (self.weight_kg < 0).any():
             raise ValueError(f"weight_kg: must be >= 0, got {self.weight_kg.min()}")
 
@@ -171,8 +174,16 @@ class DepotState:
         if k == 0:
             raise ValueError("depots: at least one depot is needed")
         self.pads = np.asarray(self.pads, dtype=np.int64).reshape(-1)
-        self.free_pads = self.pads.copy() if self.free_pads is None else np.asarray(self.free_pads, dtype=np.int64).reshape(-1)
-        self.queue = np.zeros(k, np.int64) if self.queue is None else np.asarray(self.queue, dtype=np.int64).reshape(-1)
+        self.free_pads = (
+            self.pads.copy()
+            if self.free_pads is None
+            else np.asarray(self.free_pads, dtype=np.int64).reshape(-1)
+        )
+        self.queue = (
+            np.zeros(k, np.int64)
+            if self.queue is None
+            else np.asarray(self.queue, dtype=np.int64).reshape(-1)
+        )
         for name in ("pads", "free_pads", "queue"):
             if getattr(self, name).shape[0] != k:
                 raise ValueError(f"{name}: expected {k} values, got {getattr(self, name).shape[0]}")
@@ -246,12 +257,23 @@ def trip_estimates(
     code = _objective(objective)
     params = model.as_array()
     travel_array = travel.as_array(model)
-    home_depot, home_s, home_wh = F.nearest_depots(params, travel_array, orders.dropoff_m, depots.position_m, depots.open)
+    home_depot, home_s, home_wh = F.nearest_depots(
+        params, travel_array, orders.dropoff_m, depots.position_m, depots.open
+    )
     cost, delivered, energy = F.single_order_costs(
-        params, travel_array, code, float(now_s),
-        fleet.position_m, np.maximum(fleet.free_s, now_s), fleet.energy_wh,
-        orders.pickup_m, orders.dropoff_m, orders.weight_kg, orders.deadline_s,
-        home_s, home_wh,
+        params,
+        travel_array,
+        code,
+        float(now_s),
+        fleet.position_m,
+        np.maximum(fleet.free_s, now_s),
+        fleet.energy_wh,
+        orders.pickup_m,
+        orders.dropoff_m,
+        orders.weight_kg,
+        orders.deadline_s,
+        home_s,
+        home_wh,
     )
     cost[~fleet.available, :] = np.inf
     if orders.min_energy_wh.any():
@@ -336,7 +358,9 @@ class GreedyPolicy:
     name: str = "greedy"
 
     def plan(self, problem: DispatchProblem) -> DispatchPlan:
-        drone4order = F.greedy_first_come(problem.estimates.cost, np.argsort(problem.orders.created_s, kind="stable"))
+        drone4order = F.greedy_first_come(
+            problem.estimates.cost, np.argsort(problem.orders.created_s, kind="stable")
+        )
         return _single_order_plan(problem, drone4order)
 
 
@@ -386,8 +410,12 @@ class BatchingPolicy:
         cost = problem.estimates.cost
         k = min(self.candidates, n_d)
         # The drones with the cheapest single-order trip for each order (stable: index ties).
-        order_of = np.argsort(np.where(np.isfinite(cost), cost, np.inf).T, axis=1, kind="stable")[:, :k]
-        candidates = np.where(np.isfinite(np.take_along_axis(cost.T, order_of, axis=1)), order_of, -1)
+        order_of = np.argsort(np.where(np.isfinite(cost), cost, np.inf).T, axis=1, kind="stable")[
+            :, :k
+        ]
+        candidates = np.where(
+            np.isfinite(np.take_along_axis(cost.T, order_of, axis=1)), order_of, -1
+        )
         candidates = np.ascontiguousarray(candidates, dtype=np.int64)
         drone4order = start.drone4order.copy()
         params = problem.model.as_array()
@@ -395,11 +423,26 @@ class BatchingPolicy:
         orders = problem.orders
         fleet = problem.fleet
         total, evaluations = F.improve_routes(
-            params, travel, _objective(problem.objective), float(problem.now_s), float(problem.unassigned_penalty),
-            fleet.position_m, np.maximum(fleet.free_s, problem.now_s), fleet.energy_wh,
-            orders.pickup_m, orders.dropoff_m, orders.weight_kg, orders.deadline_s,
-            problem.estimates.home_s, problem.estimates.home_wh,
-            routes, lengths, drone4order, candidates, int(self.budget), np.argsort(orders.deadline_s, kind="stable"),
+            params,
+            travel,
+            _objective(problem.objective),
+            float(problem.now_s),
+            float(problem.unassigned_penalty),
+            fleet.position_m,
+            np.maximum(fleet.free_s, problem.now_s),
+            fleet.energy_wh,
+            orders.pickup_m,
+            orders.dropoff_m,
+            orders.weight_kg,
+            orders.deadline_s,
+            problem.estimates.home_s,
+            problem.estimates.home_wh,
+            routes,
+            lengths,
+            drone4order,
+            candidates,
+            int(self.budget),
+            np.argsort(orders.deadline_s, kind="stable"),
         )
         return DispatchPlan(
             routes=[_stops(routes[d, : lengths[d]]) for d in range(n_d)],
@@ -411,7 +454,9 @@ class BatchingPolicy:
         )
 
 
-POLICIES: dict[str, DispatchPolicy] = {policy.name: policy for policy in (GreedyPolicy(), AssignmentPolicy(), BatchingPolicy())}
+POLICIES: dict[str, DispatchPolicy] = {
+    policy.name: policy for policy in (GreedyPolicy(), AssignmentPolicy(), BatchingPolicy())
+}
 
 
 def register_policy(policy: DispatchPolicy, *, replace: bool = False) -> DispatchPolicy:
@@ -431,7 +476,9 @@ def get_policy(name: str | DispatchPolicy) -> DispatchPolicy:
     try:
         return POLICIES[name]
     except KeyError:
-        raise ValueError(f"unknown dispatch policy {name!r}; known: {', '.join(POLICIES)}") from None
+        raise ValueError(
+            f"unknown dispatch policy {name!r}; known: {', '.join(POLICIES)}"
+        ) from None
 
 
 def dispatch(
@@ -480,25 +527,39 @@ def dispatch(
         # An order left open is served in a later round at a worse cost; four times the
         # dearest single trip makes batching take an order whenever it fits.
         unassigned_penalty = float(4 * finite.max() + 1) if finite.size else 1.0
-    problem = DispatchProblem(fleet, orders, depots, model, travel, float(now_s), objective, estimates, unassigned_penalty)
+    problem = DispatchProblem(
+        fleet, orders, depots, model, travel, float(now_s), objective, estimates, unassigned_penalty
+    )
     plan = get_policy(policy).plan(problem)
     busy = np.array([len(route) > 0 for route in plan.routes], dtype=bool)
     idle = fleet.available & ~busy
     low = fleet.energy_wh < charge_threshold * model.battery_wh
     # An idle drone with no feasible order left charges too: it could not have served one.
-    could_serve = np.isfinite(estimates.cost).any(axis=1) if len(orders) else np.ones(len(fleet), bool)
+    could_serve = (
+        np.isfinite(estimates.cost).any(axis=1) if len(orders) else np.ones(len(fleet), bool)
+    )
     needs_charge = idle & (low | (~could_serve & (fleet.energy_wh < model.battery_wh - 1e-9)))
     params = model.as_array()
     travel_array = travel.as_array(model)
     charge_s = model.charge_time_s(model.battery_wh * (1 - charge_threshold))
     depot4drone, _ = F.choose_charging(
-        params, travel_array, fleet.position_m, fleet.energy_wh, needs_charge,
-        depots.position_m, depots.pads, depots.free_pads, depots.queue, float(charge_s),
+        params,
+        travel_array,
+        fleet.position_m,
+        fleet.energy_wh,
+        needs_charge,
+        depots.position_m,
+        depots.pads,
+        depots.free_pads,
+        depots.queue,
+        float(charge_s),
         np.argsort(fleet.energy_wh, kind="stable"),
     )
     plan.charge_depot = depot4drone
     if forecast_per_depot is not None:
-        plan.rebalance_depot = rebalance(fleet, depots, model, travel, idle & ~needs_charge, forecast_per_depot)
+        plan.rebalance_depot = rebalance(
+            fleet, depots, model, travel, idle & ~needs_charge, forecast_per_depot
+        )
     return plan
 
 
@@ -542,7 +603,9 @@ def rebalance(
     slots = np.repeat(np.arange(k), deficit)
     spare = np.array(spare, np.int64)
     depot_xyz = np.c_[depots.position_m, np.zeros(k)]
-    seconds, energy = F.fly_matrix(model.as_array(), travel.as_array(model), 0.0, fleet.position_m[spare], depot_xyz)
+    seconds, energy = F.fly_matrix(
+        model.as_array(), travel.as_array(model), 0.0, fleet.position_m[spare], depot_xyz
+    )
     reachable = fleet.energy_wh[spare, None] - energy >= model.reserve_wh
     cost = np.where(reachable, seconds, np.inf)[:, slots]
     col4row = solve_assignment(cost)
@@ -562,11 +625,21 @@ def _single_order_plan(problem: DispatchProblem, drone4order: np.ndarray) -> Dis
             total += problem.estimates.cost[d, o]
         else:
             total += problem.unassigned_penalty
-    return DispatchPlan(routes, np.asarray(drone4order, np.int64), np.full(n_d, -1, np.int64), np.full(n_d, -1, np.int64), total)
+    return DispatchPlan(
+        routes,
+        np.asarray(drone4order, np.int64),
+        np.full(n_d, -1, np.int64),
+        np.full(n_d, -1, np.int64),
+        total,
+    )
 
 
 def _stops(encoded: np.ndarray) -> np.ndarray:
-    return np.stack([encoded >> 1, encoded & 1], axis=1).astype(np.int64) if len(encoded) else np.empty((0, 2), np.int64)
+    return (
+        np.stack([encoded >> 1, encoded & 1], axis=1).astype(np.int64)
+        if len(encoded)
+        else np.empty((0, 2), np.int64)
+    )
 
 
 def _vector(name: str, values, n: int) -> np.ndarray:
@@ -582,7 +655,9 @@ def _objective(name: str) -> int:
     try:
         return OBJECTIVES[name]
     except KeyError:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {name!r}") from None
+        raise ValueError(
+            f"objective must be one of {', '.join(OBJECTIVES)}, got {name!r}"
+        ) from None
 
 
 __all__ = [

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-
 from dronesim.maps import Airspace
 from dronesim.maps.features import conservative_buffer
 from dronesim.planners import _grid_kernels as K
@@ -85,8 +84,14 @@ class PlanningGrid:
         climb_penalty_per_m: float = 0.0,
         threads: int | None = None,
     ) -> None:
-        if not (isinstance(climb_penalty_per_m, (int, float)) and math.isfinite(climb_penalty_per_m) and climb_penalty_per_m >= 0):
-            raise ValueError(f"climb_penalty_per_m must be a finite number >= 0, got {climb_penalty_per_m!r}")
+        if not (
+            isinstance(climb_penalty_per_m, (int, float))
+            and math.isfinite(climb_penalty_per_m)
+            and climb_penalty_per_m >= 0
+        ):
+            raise ValueError(
+                f"climb_penalty_per_m must be a finite number >= 0, got {climb_penalty_per_m!r}"
+            )
         self.airspace = airspace
         self.t_s = t_s
         self.climb_penalty_per_m = float(climb_penalty_per_m)
@@ -154,7 +159,10 @@ class PlanningGrid:
     def nodes(self, cells: np.ndarray) -> np.ndarray:
         """Padded flat indices (int32) of an ``(n, 3)`` array of cells."""
         cells = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
-        return (((cells[:, 0] + self._pad_z) * self.py + (cells[:, 1] + 1)) * self.px + (cells[:, 2] + 1)).astype(np.int32)
+        return (
+            ((cells[:, 0] + self._pad_z) * self.py + (cells[:, 1] + 1)) * self.px
+            + (cells[:, 2] + 1)
+        ).astype(np.int32)
 
     def cells_of(self, nodes: np.ndarray) -> np.ndarray:
         """``(n, 3)`` cells ``(k, j, i)`` of padded flat indices."""
@@ -184,7 +192,9 @@ class PlanningGrid:
             raise ValueError(f"{role} cell {(k, j, i)} lies outside the grid of shape {self.shape}")
         node = ((k + self._pad_z) * self.py + (j + 1)) * self.px + (i + 1)
         if self._blocked_view[node]:
-            raise ValueError(f"{role} cell {(k, j, i)} is blocked: {self.blocked_reason((k, j, i))}")
+            raise ValueError(
+                f"{role} cell {(k, j, i)} is blocked: {self.blocked_reason((k, j, i))}"
+            )
         return node
 
     def blocked_reason(self, cell: Cell) -> str:
@@ -198,7 +208,12 @@ class PlanningGrid:
         reasons = [
             f"no-fly zone {zone.name!r}"
             for zone in airspace.zones
-            if (self.t_s is None and not zone.is_temporary or self.t_s is not None and zone.active_at(self.t_s))
+            if (
+                self.t_s is None
+                and not zone.is_temporary
+                or self.t_s is not None
+                and zone.active_at(self.t_s)
+            )
             and zone.overlaps_band(low, high)
             and zone.keep_out.intersects(box)
         ]
@@ -209,7 +224,9 @@ class PlanningGrid:
                 if airspace.layers_m[k] <= top and conservative_buffer(
                     buildings.footprints[index], airspace.horizontal_clearance_m
                 ).intersects(box):
-                    reasons.append(f"building {int(index)} ({buildings.heights_m[index]:.0f} m tall)")
+                    reasons.append(
+                        f"building {int(index)} ({buildings.heights_m[index]:.0f} m tall)"
+                    )
         if airspace.obstacles is not None and airspace.obstacles[k, j, i]:
             reasons.append("an obstacle of the grid map")
         return ", ".join(reasons) if reasons else "blocked cell"
@@ -230,11 +247,17 @@ class PlanningGrid:
             raise ValueError(f"{role} ({x}, {y}, {z}) m: coordinates must be finite")
         k, j, i = (int(v) for v in self.airspace.cell_of(x, y, z))
         if j < 0 or i < 0:
-            raise ValueError(f"{role} ({x:.1f}, {y:.1f}) m lies outside the map {self.airspace.bounds_m}")
+            raise ValueError(
+                f"{role} ({x:.1f}, {y:.1f}) m lies outside the map {self.airspace.bounds_m}"
+            )
         if k < 0:
-            raise ValueError(f"{role} altitude {z:.1f} m lies outside [0, {self.airspace.ceiling_m:g}] m")
+            raise ValueError(
+                f"{role} altitude {z:.1f} m lies outside [0, {self.airspace.ceiling_m:g}] m"
+            )
         if self.blocked[k, j, i]:
-            raise ValueError(f"{role} ({x:.1f}, {y:.1f}, {z:.1f}) m is in a blocked cell: {self.blocked_reason((k, j, i))}")
+            raise ValueError(
+                f"{role} ({x:.1f}, {y:.1f}, {z:.1f}) m is in a blocked cell: {self.blocked_reason((k, j, i))}"
+            )
         return (k, j, i)
 
     # ------------------------------------------------------------------ work arrays
@@ -266,7 +289,12 @@ class PlanningGrid:
         rows = self._rows
         if rows is None or self._generations[0] >= _GENERATION_LIMIT:
             work = self._work_arrays(1)
-            rows = self._rows = (work["g"][0], work["parent"][0], work["state"][0], work["scratch"][0])
+            rows = self._rows = (
+                work["g"][0],
+                work["parent"][0],
+                work["state"][0],
+                work["scratch"][0],
+            )
             self._generations = memoryview(work["generations"])  # Python ints, no numpy scalars
         generation = self._generations[0] + 1
         self._generations[0] = generation
@@ -286,9 +314,15 @@ class PlanningGrid:
             layers = np.ascontiguousarray(self._layers, dtype=np.float64)
             pool = _context_pool_size(self._blocked.shape[0])
             arrays = {
-                K.CTX_BLOCKED: self._blocked, K.CTX_JUMPS: self.jump_table, K.CTX_G: rows["g"],
-                K.CTX_PARENT: rows["parent"], K.CTX_STATE: rows["state"], K.CTX_SCRATCH: rows["scratch"],
-                K.CTX_GENERATIONS: work["generations"], K.CTX_FLOATS: floats, K.CTX_LAYERS: layers,
+                K.CTX_BLOCKED: self._blocked,
+                K.CTX_JUMPS: self.jump_table,
+                K.CTX_G: rows["g"],
+                K.CTX_PARENT: rows["parent"],
+                K.CTX_STATE: rows["state"],
+                K.CTX_SCRATCH: rows["scratch"],
+                K.CTX_GENERATIONS: work["generations"],
+                K.CTX_FLOATS: floats,
+                K.CTX_LAYERS: layers,
                 K.CTX_HEAD: np.full(K.CTX_HEAD_SIZE, -1, np.int32),
                 K.CTX_POOL_NODES: np.empty(pool, np.int32),
                 K.CTX_POOL_KEYS: np.empty(pool, np.uint64),
@@ -314,10 +348,23 @@ class PlanningGrid:
             jumps = np.empty((self._blocked.shape[0], 8), np.int8)
             if self.three_d:
                 alternatives, count, behind = _jump_rules_3d(
-                    self._moves, lambda move: _step_cost(move, self._cell_size, self.hmin, self.climb_penalty_per_m)
+                    self._moves,
+                    lambda move: _step_cost(
+                        move, self._cell_size, self.hmin, self.climb_penalty_per_m
+                    ),
                 )
                 m = self._moves
-                K.jump_table_3d(self._blocked, self.px, self.py, m.offset, m.box_mask, alternatives, count, behind, jumps)
+                K.jump_table_3d(
+                    self._blocked,
+                    self.px,
+                    self.py,
+                    m.offset,
+                    m.box_mask,
+                    alternatives,
+                    count,
+                    behind,
+                    jumps,
+                )
             else:
                 K.jump_table(self._blocked, self.px, jumps)
             self._jumps = jumps
@@ -356,16 +403,24 @@ class PlanningGrid:
     def _method(self, rules: str, prune: bool | None, weight: float) -> int:
         if rules == "pyastar2d":
             if self.three_d or self.climb_penalty_per_m:
-                raise ValueError("rules='pyastar2d' is defined for single-layer grids without climb penalty")
+                raise ValueError(
+                    "rules='pyastar2d' is defined for single-layer grids without climb penalty"
+                )
             return K.METHOD_PYASTAR2D
         if rules != "exact":
             raise ValueError(f"rules must be 'exact' or 'pyastar2d', got {rules!r}")
         if prune and not self.jps_applicable:
-            raise ValueError("jump point search needs uniform cost multipliers, on one layer or on cubic cells")
+            raise ValueError(
+                "jump point search needs uniform cost multipliers, on one layer or on cubic cells"
+            )
         if prune or (prune is None and weight == 1.0 and self.jps_applicable):
             return K.METHOD_JPS3D if self.three_d else K.METHOD_JPS
         if self.three_d:
-            return K.METHOD_ASTAR3D_UNIFORM if self.uniform_cost and self.hmode == K.H_OCTILE_3D else K.METHOD_ASTAR
+            return (
+                K.METHOD_ASTAR3D_UNIFORM
+                if self.uniform_cost and self.hmode == K.H_OCTILE_3D
+                else K.METHOD_ASTAR
+            )
         return K.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else K.METHOD_ASTAR2D
 
     def astar(
@@ -398,7 +453,9 @@ class PlanningGrid:
             layer, ``weight == 1``), ``False`` never, ``True`` always (error where it is
             not exact). Costs are the same either way; expansions count jump points.
         """
-        status, cost, expansions, nodes = self._search(start, goal, weight, max_expansions, rules, prune)
+        status, cost, expansions, nodes = self._search(
+            start, goal, weight, max_expansions, rules, prune
+        )
         return SearchResult(status, cost, expansions, self.cells_of(nodes))
 
     def astar_path(
@@ -429,8 +486,16 @@ class PlanningGrid:
                 start_k, start_j, start_i = start
                 goal_k, goal_j, goal_i = goal
                 # One index() per coordinate: a third of the cost of mapping over the cells.
-                start_k, start_j, start_i = operator.index(start_k), operator.index(start_j), operator.index(start_i)
-                goal_k, goal_j, goal_i = operator.index(goal_k), operator.index(goal_j), operator.index(goal_i)
+                start_k, start_j, start_i = (
+                    operator.index(start_k),
+                    operator.index(start_j),
+                    operator.index(start_i),
+                )
+                goal_k, goal_j, goal_i = (
+                    operator.index(goal_k),
+                    operator.index(goal_j),
+                    operator.index(goal_i),
+                )
             except (TypeError, ValueError):
                 pass  # not three integers: `_search` says so
             else:
@@ -441,7 +506,9 @@ class PlanningGrid:
                     context, start_k, start_j, start_i, goal_k, goal_j, goal_i, limit
                 )
                 if status == _FOUND:
-                    return FlightPath.of_read_only_arrays(planner, waypoints, cells, length, cost, expansions)
+                    return FlightPath.of_read_only_arrays(
+                        planner, waypoints, cells, length, cost, expansions
+                    )
                 if status != K.BAD_CELL:
                     return FlightPath.not_found(planner, status, expansions)
                 # A start or goal outside or blocked: `_search` names the problem.
@@ -451,10 +518,14 @@ class PlanningGrid:
         count = nodes.shape[0]
         cells = np.empty((count, 3), np.int64)
         waypoints = np.empty((count, 3), np.float64)
-        length = K.node_path(nodes, self.px, self.py, self._pad_z, *self._origin, self._layers, cells, waypoints)
+        length = K.node_path(
+            nodes, self.px, self.py, self._pad_z, *self._origin, self._layers, cells, waypoints
+        )
         return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
 
-    def _search(self, start, goal, weight, max_expansions, rules, prune) -> tuple[int, float, int, np.ndarray]:
+    def _search(
+        self, start, goal, weight, max_expansions, rules, prune
+    ) -> tuple[int, float, int, np.ndarray]:
         """One A* query: status, cost, expansions and the path's padded nodes (a view of
         the work arrays, valid until the next query)."""
         method, weight, limit = self._search_method(weight, max_expansions, rules, prune)
@@ -464,35 +535,95 @@ class PlanningGrid:
         # The specialised kernels take few arguments: numba's dispatch cost grows with them.
         if method == K.METHOD_JPS:
             status, cost, expansions, length = K.jps2d(
-                self._blocked, self._jumps if self._jumps is not None else self.jump_table,
-                self.px, self._cell_size, self.hmin, start_node, goal_node, limit,
-                g, parent, state, generation, scratch,
+                self._blocked,
+                self._jumps if self._jumps is not None else self.jump_table,
+                self.px,
+                self._cell_size,
+                self.hmin,
+                start_node,
+                goal_node,
+                limit,
+                g,
+                parent,
+                state,
+                generation,
+                scratch,
             )
         elif method == K.METHOD_JPS3D:
             m = self._moves
             status, cost, expansions, length = K.jps3d(
-                self._blocked, self._jumps if self._jumps is not None else self.jump_table,
-                self.px, self.py, m.offset, m.dk, m.dj, m.di, m.box_mask,
-                self._cell_size, self.climb_penalty_per_m, self.hmin, start_node, goal_node, limit,
-                g, parent, state, generation, scratch,
+                self._blocked,
+                self._jumps if self._jumps is not None else self.jump_table,
+                self.px,
+                self.py,
+                m.offset,
+                m.dk,
+                m.dj,
+                m.di,
+                m.box_mask,
+                self._cell_size,
+                self.climb_penalty_per_m,
+                self.hmin,
+                start_node,
+                goal_node,
+                limit,
+                g,
+                parent,
+                state,
+                generation,
+                scratch,
             )
         elif method == K.METHOD_ASTAR3D_UNIFORM and weight == 1.0:
             m = self._moves
             status, cost, expansions, length = K.astar3d_uniform(
-                self._blocked, self.px, self.py, m.offset, m.dk, m.dj, m.di, m.box_mask,
-                self._cell_size, self.climb_penalty_per_m, self.hmin, start_node, goal_node, limit,
-                g, parent, state, generation, scratch,
+                self._blocked,
+                self.px,
+                self.py,
+                m.offset,
+                m.dk,
+                m.dj,
+                m.di,
+                m.box_mask,
+                self._cell_size,
+                self.climb_penalty_per_m,
+                self.hmin,
+                start_node,
+                goal_node,
+                limit,
+                g,
+                parent,
+                state,
+                generation,
+                scratch,
             )
         elif method == K.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
             status, cost, expansions, length = K.astar2d_uniform(
-                self._blocked, self.px, self._cell_size, self.hmin, start_node, goal_node, limit,
-                g, parent, state, generation, scratch,
+                self._blocked,
+                self.px,
+                self._cell_size,
+                self.hmin,
+                start_node,
+                goal_node,
+                limit,
+                g,
+                parent,
+                state,
+                generation,
+                scratch,
             )
         else:
             status, cost, expansions, length = K.run_method(
-                *self._grid_args(), *self._move_args(), *self._method_args(method, weight),
-                start_node, goal_node, limit,
-                g, parent, state, generation, scratch,
+                *self._grid_args(),
+                *self._move_args(),
+                *self._method_args(method, weight),
+                start_node,
+                goal_node,
+                limit,
+                g,
+                parent,
+                state,
+                generation,
+                scratch,
             )
         return status, cost, expansions, scratch[:length]
 
@@ -512,7 +643,12 @@ class PlanningGrid:
     def _method_args(self, method: int, weight: float) -> tuple:
         """The arguments of `K.run_method` and `K.astar_batch` that choose and tune the kernel."""
         return (
-            method, self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin, weight,
+            method,
+            self.hmode,
+            self.cell_size_m,
+            self.climb_penalty_per_m,
+            self.hmin,
+            weight,
             self.bucket_span if method == K.METHOD_PYASTAR2D else 0,
             self.jump_table if method in (K.METHOD_JPS, K.METHOD_JPS3D) else _NO_JUMPS,
         )
@@ -559,7 +695,9 @@ class PlanningGrid:
         starts = np.asarray(starts, dtype=np.int64).reshape(-1, 3)
         goals = np.asarray(goals, dtype=np.int64).reshape(-1, 3)
         if starts.shape != goals.shape:
-            raise ValueError(f"starts and goals must have the same shape, got {starts.shape} and {goals.shape}")
+            raise ValueError(
+                f"starts and goals must have the same shape, got {starts.shape} and {goals.shape}"
+            )
         for role, cells in (("start", starts), ("goal", goals)):
             for index, cell in enumerate(cells):
                 self.check_cell(cell, f"{role} {index}")
@@ -571,7 +709,9 @@ class PlanningGrid:
         work = self._work_arrays(threads)
         nz, ny, nx = self.shape
         per_thread = -(-n // threads)
-        capacity = buffer_cells or min(max(4 * (nx + ny + nz) * per_thread, 4096), per_thread * self._blocked.shape[0])
+        capacity = buffer_cells or min(
+            max(4 * (nx + ny + nz) * per_thread, 4096), per_thread * self._blocked.shape[0]
+        )
         buffer = np.empty((threads, capacity), np.int32)
         status = np.empty(n, np.int64)
         costs = np.empty(n, np.float64)
@@ -580,26 +720,50 @@ class PlanningGrid:
         offset = np.empty(n, np.int64)
         lengths = np.empty(n, np.int64)
         K.astar_batch(
-            *self._grid_args(), *self._move_args(),
+            *self._grid_args(),
+            *self._move_args(),
             *self._method_args(method, weight),
-            self.nodes(starts), self.nodes(goals), limit,
-            work["g"][:threads], work["parent"][:threads], work["state"][:threads],
-            work["generations"][:threads], work["scratch"][:threads], buffer,
-            status, costs, expansions, owner, offset, lengths,
+            self.nodes(starts),
+            self.nodes(goals),
+            limit,
+            work["g"][:threads],
+            work["parent"][:threads],
+            work["state"][:threads],
+            work["generations"][:threads],
+            work["scratch"][:threads],
+            buffer,
+            status,
+            costs,
+            expansions,
+            owner,
+            offset,
+            lengths,
         )
         results = []
         for q in range(n):
             if lengths[q] < 0:  # did not fit in its thread's buffer: replan alone
                 results.append(
-                    self.astar(tuple(starts[q]), tuple(goals[q]), weight=weight, max_expansions=max_expansions,
-                               rules=rules, prune=prune)
+                    self.astar(
+                        tuple(starts[q]),
+                        tuple(goals[q]),
+                        weight=weight,
+                        max_expansions=max_expansions,
+                        rules=rules,
+                        prune=prune,
+                    )
                 )
                 continue
             nodes = buffer[owner[q], offset[q] : offset[q] + lengths[q]]
-            results.append(SearchResult(int(status[q]), float(costs[q]), int(expansions[q]), self.cells_of(nodes)))
+            results.append(
+                SearchResult(
+                    int(status[q]), float(costs[q]), int(expansions[q]), self.cells_of(nodes)
+                )
+            )
         return results
 
-    def theta(self, start: Cell, goal: Cell, *, max_expansions: int | None = None, smooth: bool = True) -> SearchResult:
+    def theta(
+        self, start: Cell, goal: Cell, *, max_expansions: int | None = None, smooth: bool = True
+    ) -> SearchResult:
         """Lazy Theta* any-angle search, optionally string-pulled afterwards.
 
         Costs are line integrals of the cost multipliers along each segment (metres) plus
@@ -611,10 +775,25 @@ class PlanningGrid:
         goal_node = self.node(self.check_cell(goal, "goal"))
         (g, parent, state, scratch), generation = self._next_generation()
         status, cost, expansions, length = K.lazy_theta(
-            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, *self._move_args(),
-            self.hmode, self.cell_size_m, self.climb_penalty_per_m, self.hmin,
-            start_node, goal_node, limit,
-            g, parent, state, generation, scratch,
+            self._blocked,
+            self._cost,
+            self._alt,
+            self._edges,
+            self.px,
+            self.py,
+            *self._move_args(),
+            self.hmode,
+            self.cell_size_m,
+            self.climb_penalty_per_m,
+            self.hmin,
+            start_node,
+            goal_node,
+            limit,
+            g,
+            parent,
+            state,
+            generation,
+            scratch,
         )
         nodes = scratch[:length].copy()
         if status == K.FOUND and smooth and length > 2:
@@ -647,11 +826,18 @@ class PlanningGrid:
             except (TypeError, ValueError):
                 raise ValueError(f"{role}: expected a corner (i, j), got {point!r}") from None
             if not (0 <= i <= nx and 0 <= j <= ny):
-                raise ValueError(f"{role} corner {(i, j)} lies outside the grid's corners 0..{nx} x 0..{ny}")
+                raise ValueError(
+                    f"{role} corner {(i, j)} lies outside the grid's corners 0..{nx} x 0..{ny}"
+                )
             corners.append((i, j))
         if self._corner_work is None:
             size = (ny + 1) * (nx + 1)
-            self._corner_work = (np.empty(size), np.empty(size, np.int32), np.zeros(size, np.int32), np.empty(size, np.int32))
+            self._corner_work = (
+                np.empty(size),
+                np.empty(size, np.int32),
+                np.zeros(size, np.int32),
+                np.empty(size, np.int32),
+            )
         g, parent, state, path = self._corner_work
         self._corner_generation += 1
         if self._corner_generation >= _GENERATION_LIMIT:
@@ -659,11 +845,22 @@ class PlanningGrid:
             self._corner_generation = 1
         (si, sj), (gi, gj) = corners
         status, cost, expansions, length = K.corner_theta(
-            np.ascontiguousarray(self.blocked[0]), si, sj, gi, gj, g, parent, state, self._corner_generation, path
+            np.ascontiguousarray(self.blocked[0]),
+            si,
+            sj,
+            gi,
+            gj,
+            g,
+            parent,
+            state,
+            self._corner_generation,
+            path,
         )
         flat = path[:length].astype(np.int64)
         j, i = np.divmod(flat, nx + 1)
-        return SearchResult(int(status), float(cost), int(expansions), np.stack([np.zeros_like(j), j, i], axis=1))
+        return SearchResult(
+            int(status), float(cost), int(expansions), np.stack([np.zeros_like(j), j, i], axis=1)
+        )
 
     def smooth(self, cells) -> tuple[np.ndarray, float]:
         """String-pull a cell path (e.g. from `astar`) with the conservative line of sight.
@@ -677,16 +874,33 @@ class PlanningGrid:
     def _pull(self, nodes: np.ndarray) -> tuple[np.ndarray, float]:
         out = np.empty(nodes.shape[0], np.int32)
         kept, cost = K.string_pull(
-            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, self.cell_size_m,
-            self.climb_penalty_per_m, nodes.astype(np.int32), nodes.shape[0], out,
+            self._blocked,
+            self._cost,
+            self._alt,
+            self._edges,
+            self.px,
+            self.py,
+            self.cell_size_m,
+            self.climb_penalty_per_m,
+            nodes.astype(np.int32),
+            nodes.shape[0],
+            out,
         )
         return out[:kept], float(cost)
 
     def line_of_sight(self, a: Cell, b: Cell) -> tuple[bool, float]:
         """Conservative line of sight between two cell centres, and the segment's cost."""
         clear, cost = K.line_of_sight(
-            self._blocked, self._cost, self._alt, self._edges, self.px, self.py, self.cell_size_m,
-            self.climb_penalty_per_m, self.node(a), self.node(b),
+            self._blocked,
+            self._cost,
+            self._alt,
+            self._edges,
+            self.px,
+            self.py,
+            self.cell_size_m,
+            self.climb_penalty_per_m,
+            self.node(a),
+            self.node(b),
         )
         return bool(clear), float(cost)
 
@@ -697,7 +911,9 @@ class PlanningGrid:
         distance = np.empty(size, np.float64)
         parent = np.empty(size, np.int32)
         if not self.three_d and self.uniform_cost:  # one uniform-cost layer: the specialised kernel
-            K.dijkstra_field_2d(self._blocked, self.px, self.cell_size_m * self.hmin, source_node, distance, parent)
+            K.dijkstra_field_2d(
+                self._blocked, self.px, self.cell_size_m * self.hmin, source_node, distance, parent
+            )
         else:
             K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
         return DistanceField(self, tuple(int(v) for v in source), distance, parent)
@@ -731,9 +947,15 @@ class PlanningGrid:
             k, j, i, vk, vj, vi = (a[ok] for a in (k, j, i, vk, vj, vi))
             dz = layers[vk] - layers[k]
             length = np.sqrt((di * di + dj * dj) * size * size + dz * dz)
-            weight = length * 0.5 * (cost[k, j, i].astype(np.float64) + cost[vk, vj, vi]) + self.climb_penalty_per_m * np.abs(dz)
+            weight = length * 0.5 * (
+                cost[k, j, i].astype(np.float64) + cost[vk, vj, vi]
+            ) + self.climb_penalty_per_m * np.abs(dz)
             graph.add_weighted_edges_from(
-                zip(zip(k.tolist(), j.tolist(), i.tolist()), zip(vk.tolist(), vj.tolist(), vi.tolist()), weight.tolist())
+                zip(
+                    zip(k.tolist(), j.tolist(), i.tolist()),
+                    zip(vk.tolist(), vj.tolist(), vi.tolist()),
+                    weight.tolist(),
+                )
             )
         return graph
 
@@ -747,7 +969,9 @@ class DistanceField:
     grid : PlanningGrid
     """
 
-    def __init__(self, grid: PlanningGrid, source: Cell, distance: np.ndarray, parent: np.ndarray) -> None:
+    def __init__(
+        self, grid: PlanningGrid, source: Cell, distance: np.ndarray, parent: np.ndarray
+    ) -> None:
         self.grid = grid
         self.source = source
         self._distance = distance
@@ -880,7 +1104,9 @@ def _jump_rules_3d(moves: _MoveTables, step_cost) -> tuple[np.ndarray, np.ndarra
     return alternatives, count, behind
 
 
-def _move_tables(three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: float, penalty: float) -> _MoveTables:
+def _move_tables(
+    three_d: bool, px: int, py: int, alt: np.ndarray, cell_size: float, penalty: float
+) -> _MoveTables:
     moves = _MOVES_3D if three_d else _MOVES_2D
     # Straight moves first, then diagonals: the order only decides which of equally good
     # parents is kept, but a fixed order keeps results reproducible.

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-
 from dronesim.planners import _grid_kernels as K
 from dronesim.planners.grid import Cell, PlanningGrid, SearchResult
 from dronesim.planners.path import FlightPath, PlanStatus
@@ -70,15 +69,27 @@ class GridAStar:
 
     def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
         if not self.smooth:
-            return grid._astar_path(start, goal, self.name, (self.weight, self.max_expansions, self.rules, self.prune))
+            return grid._astar_path(
+                start, goal, self.name, (self.weight, self.max_expansions, self.rules, self.prune)
+            )
         result = grid.astar(
-            start, goal, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
+            start,
+            goal,
+            weight=self.weight,
+            max_expansions=self.max_expansions,
+            rules=self.rules,
+            prune=self.prune,
         )
         return self._path(grid, result)
 
     def plan_many(self, grid: PlanningGrid, starts, goals) -> list[FlightPath]:
         results = grid.astar_many(
-            starts, goals, weight=self.weight, max_expansions=self.max_expansions, rules=self.rules, prune=self.prune
+            starts,
+            goals,
+            weight=self.weight,
+            max_expansions=self.max_expansions,
+            rules=self.rules,
+            prune=self.prune,
         )
         return [self._path(grid, result) for result in results]
 
@@ -88,7 +99,9 @@ class GridAStar:
         cells, cost = result.cells, result.cost
         if self.smooth:
             cells, cost = grid.smooth(cells)
-        return FlightPath.from_cells(grid.airspace, cells, planner=self.name, cost=cost, expansions=result.expansions)
+        return FlightPath.from_cells(
+            grid.airspace, cells, planner=self.name, cost=cost, expansions=result.expansions
+        )
 
 
 @dataclass
@@ -106,7 +119,11 @@ class LazyThetaStar:
         if result.status != PlanStatus.FOUND:
             return FlightPath.not_found(self.name, result.status, result.expansions)
         return FlightPath.from_cells(
-            grid.airspace, result.cells, planner=self.name, cost=result.cost, expansions=result.expansions
+            grid.airspace,
+            result.cells,
+            planner=self.name,
+            cost=result.cost,
+            expansions=result.expansions,
         )
 
 
@@ -132,10 +149,17 @@ class CornerThetaStar:
         size = airspace.cell_size_m
         cells = result.cells
         waypoints = np.stack(
-            [x0 + cells[:, 2] * size, y0 + cells[:, 1] * size, np.full(len(cells), airspace.layers_m[0])], axis=1
+            [
+                x0 + cells[:, 2] * size,
+                y0 + cells[:, 1] * size,
+                np.full(len(cells), airspace.layers_m[0]),
+            ],
+            axis=1,
         )
         length = float(np.linalg.norm(np.diff(waypoints, axis=0), axis=1).sum())
-        return FlightPath(self.name, PlanStatus.FOUND, waypoints, cells, length, result.cost, result.expansions)
+        return FlightPath(
+            self.name, PlanStatus.FOUND, waypoints, cells, length, result.cost, result.expansions
+        )
 
 
 @dataclass
@@ -170,7 +194,9 @@ class NetworkXReference:
         except nx.NetworkXNoPath:
             return FlightPath.not_found(self.name, PlanStatus.UNREACHABLE, 0)
         cost = float(nx.path_weight(graph, nodes, weight="weight"))
-        return FlightPath.from_cells(grid.airspace, np.array(nodes), planner=self.name, cost=cost, expansions=0)
+        return FlightPath.from_cells(
+            grid.airspace, np.array(nodes), planner=self.name, cost=cost, expansions=0
+        )
 
 
 def _networkx_heuristic(grid: PlanningGrid):
@@ -213,9 +239,13 @@ class PlannerRegistry:
     def register(self, planner: Planner, *, replace: bool = False) -> Planner:
         """Add a planner under its ``name``; returns it (usable as a decorator on instances)."""
         if not isinstance(planner, Planner):
-            raise ValueError(f"a planner needs a 'name' and a 'plan(grid, start, goal)' method, got {planner!r}")
+            raise ValueError(
+                f"a planner needs a 'name' and a 'plan(grid, start, goal)' method, got {planner!r}"
+            )
         if planner.name in self._planners and not replace:
-            raise ValueError(f"a planner named {planner.name!r} is already registered (pass replace=True)")
+            raise ValueError(
+                f"a planner named {planner.name!r} is already registered (pass replace=True)"
+            )
         self._planners[planner.name] = planner
         return planner
 
@@ -237,7 +267,9 @@ class PlannerRegistry:
             return self._planners[name]
         if isinstance(name, str) and ":" in name:
             return load_planner(name)
-        raise ValueError(f"unknown planner {name!r}; known: {', '.join(self.names())} (or module:attribute)")
+        raise ValueError(
+            f"unknown planner {name!r}; known: {', '.join(self.names())} (or module:attribute)"
+        )
 
 
 def load_planner(spec: str) -> Planner:
@@ -251,7 +283,9 @@ def load_planner(spec: str) -> Planner:
     is_factory = isinstance(target, type) or (callable(target) and not isinstance(target, Planner))
     planner = target() if is_factory else target
     if not isinstance(planner, Planner):
-        raise ValueError(f"planner {spec!r}: {planner!r} has no 'name' and 'plan(grid, start, goal)'")
+        raise ValueError(
+            f"planner {spec!r}: {planner!r} has no 'name' and 'plan(grid, start, goal)'"
+        )
     return planner
 
 
@@ -259,9 +293,17 @@ PLANNERS = PlannerRegistry()
 for _planner in (
     GridAStar(),
     GridAStar("astar-plain", prune=False, description="exact grid A* without jump-point pruning"),
-    GridAStar("jps", prune=True, description="jump point search (uniform cost: one layer, or cubic voxels)"),
-    GridAStar("astar-weighted", weight=1.5, description="weighted A*, w = 1.5 (cost <= 1.5 x optimum)"),
-    GridAStar("astar-smooth", smooth=True, prune=False, description="exact A*, then string pulling"),
+    GridAStar(
+        "jps",
+        prune=True,
+        description="jump point search (uniform cost: one layer, or cubic voxels)",
+    ),
+    GridAStar(
+        "astar-weighted", weight=1.5, description="weighted A*, w = 1.5 (cost <= 1.5 x optimum)"
+    ),
+    GridAStar(
+        "astar-smooth", smooth=True, prune=False, description="exact A*, then string pulling"
+    ),
     LazyThetaStar(),
     CornerThetaStar(),
     NetworkXReference(),
@@ -284,9 +326,13 @@ def get_planner(name: str | Planner) -> Planner:
     return PLANNERS.get(name)
 
 
-def plan_cells(grid: PlanningGrid, start: Cell, goal: Cell, planner: str | Planner = "astar") -> FlightPath:
+def plan_cells(
+    grid: PlanningGrid, start: Cell, goal: Cell, planner: str | Planner = "astar"
+) -> FlightPath:
     """Plan between two free cells ``(k, j, i)``; see `plan_route` for world coordinates."""
-    return get_planner(planner).plan(grid, grid.check_cell(start, "start"), grid.check_cell(goal, "goal"))
+    return get_planner(planner).plan(
+        grid, grid.check_cell(start, "start"), grid.check_cell(goal, "goal")
+    )
 
 
 def plan_route(grid: PlanningGrid, start_m, goal_m, planner: str | Planner = "astar") -> FlightPath:
@@ -308,12 +354,22 @@ def plan_route(grid: PlanningGrid, start_m, goal_m, planner: str | Planner = "as
     if not path.found:
         return path
     return FlightPath.from_cells(
-        grid.airspace, path.cells, planner=path.planner, cost=path.cost, expansions=path.expansions,
-        start_m=start_m, goal_m=goal_m,
+        grid.airspace,
+        path.cells,
+        planner=path.planner,
+        cost=path.cost,
+        expansions=path.expansions,
+        start_m=start_m,
+        goal_m=goal_m,
     )
 
 
-def plan_many(grid: PlanningGrid, starts: Sequence[Cell], goals: Sequence[Cell], planner: str | Planner = "astar") -> list[FlightPath]:
+def plan_many(
+    grid: PlanningGrid,
+    starts: Sequence[Cell],
+    goals: Sequence[Cell],
+    planner: str | Planner = "astar",
+) -> list[FlightPath]:
     """Plan many cell pairs; in parallel when the planner supports it (same results)."""
     chosen = get_planner(planner)
     if hasattr(chosen, "plan_many"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from dronesim.planners._jit import kernel
 from dronesim.planners.energy import (
     cruise_leg,
@@ -66,13 +65,34 @@ def time_path(params, wind_x, wind_y, xyz, kind, hold_s, payload, start_t, start
 
 @kernel
 def advance(
-    t_from, t_to, dt,
-    plan_t, plan_xyz, plan_wh, plan_state, plan_event, plan_arg, plan_len, plan_pos,
-    rest_state, position, battery, state,
-    cruise_floor_m, sep_h, sep_v,
-    traj_drone, traj_t, traj_xyz, traj_wh,
-    event_t, event_drone, event_code, event_arg,
-    conflicts_prev, n_conflicts_prev,
+    t_from,
+    t_to,
+    dt,
+    plan_t,
+    plan_xyz,
+    plan_wh,
+    plan_state,
+    plan_event,
+    plan_arg,
+    plan_len,
+    plan_pos,
+    rest_state,
+    position,
+    battery,
+    state,
+    cruise_floor_m,
+    sep_h,
+    sep_v,
+    traj_drone,
+    traj_t,
+    traj_xyz,
+    traj_wh,
+    event_t,
+    event_drone,
+    event_code,
+    event_arg,
+    conflicts_prev,
+    n_conflicts_prev,
 ):
     """Advance every drone from ``t_from`` to ``t_to`` in steps of ``dt`` seconds.
 
@@ -128,7 +148,9 @@ def advance(
                 t1 = plan_t[d, pos + 1]
                 f = 0.0 if t1 <= t0 else (t - t0) / (t1 - t0)
                 for axis in range(3):
-                    position[d, axis] = plan_xyz[d, pos, axis] + f * (plan_xyz[d, pos + 1, axis] - plan_xyz[d, pos, axis])
+                    position[d, axis] = plan_xyz[d, pos, axis] + f * (
+                        plan_xyz[d, pos + 1, axis] - plan_xyz[d, pos, axis]
+                    )
                 battery[d] = plan_wh[d, pos] + f * (plan_wh[d, pos + 1] - plan_wh[d, pos])
                 state[d] = plan_state[d, pos]
             else:
@@ -144,7 +166,10 @@ def advance(
             if (
                 pos + 1 < length
                 and position[d, 2] >= cruise_floor_m
-                and (plan_xyz[d, pos + 1, 0] != plan_xyz[d, pos, 0] or plan_xyz[d, pos + 1, 1] != plan_xyz[d, pos, 1])
+                and (
+                    plan_xyz[d, pos + 1, 0] != plan_xyz[d, pos, 0]
+                    or plan_xyz[d, pos + 1, 1] != plan_xyz[d, pos, 1]
+                )
             ):
                 cruising[m] = d
                 m += 1

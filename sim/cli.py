@@ -47,14 +47,28 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = commands.add_parser("run", help="simulate a scenario and print its report")
-    run.add_argument("scenario", nargs="?", default="demo", help="bundled scenario name or a .toml path (default demo)")
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        default="demo",
+        help="bundled scenario name or a .toml path (default demo)",
+    )
     run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--duration", type=float, metavar="S", help="override the simulated duration, seconds")
+    run.add_argument(
+        "--duration", type=float, metavar="S", help="override the simulated duration, seconds"
+    )
     run.add_argument("--report", type=Path, metavar="FILE.json", help="write the report as JSON")
-    run.add_argument("--record", type=Path, metavar="FILE.npz", help="write the recording (for replay and analysis)")
+    run.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE.npz",
+        help="write the recording (for replay and analysis)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.add_argument("--view", action="store_true", help="watch the run live in a window")
-    run.add_argument("--speed", type=float, default=60.0, help="with --view: simulated seconds per real second")
+    run.add_argument(
+        "--speed", type=float, default=60.0, help="with --view: simulated seconds per real second"
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate a scenario file without running it")
@@ -63,16 +77,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="replay a recording in a window")
     replay.add_argument("recording", type=Path, metavar="FILE.npz")
-    replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    replay.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second"
+    )
     replay.set_defaults(handler=_replay)
 
-    render = commands.add_parser("render", help="render a recording headless: one PNG frame or a GIF")
+    render = commands.add_parser(
+        "render", help="render a recording headless: one PNG frame or a GIF"
+    )
     render.add_argument("recording", type=Path, metavar="FILE.npz")
     render.add_argument("--at", type=float, metavar="SECONDS", help="time of the frame")
     render.add_argument("--out", type=Path, metavar="frame.png", help="PNG to write")
     render.add_argument("--size", default="1280x800", metavar="WxH")
     render.add_argument("--gif", type=Path, metavar="OUT.gif", help="write an animation instead")
-    render.add_argument("--from", dest="start", type=float, metavar="A", help="animation start, seconds")
+    render.add_argument(
+        "--from", dest="start", type=float, metavar="A", help="animation start, seconds"
+    )
     render.add_argument("--to", dest="end", type=float, metavar="B", help="animation end, seconds")
     render.add_argument("--fps", type=float, default=12.0)
     render.set_defaults(handler=_render)
@@ -86,29 +106,42 @@ def _build_parser() -> argparse.ArgumentParser:
 
     generate = map_commands.add_parser("generate", help="generate a procedural city")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    generate.add_argument("--out", type=Path, help="write the city as GeoJSON (lon/lat) to this file")
+    generate.add_argument(
+        "--out", type=Path, help="write the city as GeoJSON (lon/lat) to this file"
+    )
     generate.add_argument("--width-m", type=float, default=3000.0, help="city width in metres")
     generate.add_argument("--height-m", type=float, default=3000.0, help="city height in metres")
     generate.add_argument("--depots", type=int, default=3, help="number of depots")
     generate.add_argument(
-        "--origin", type=_lonlat, default=None, metavar="LON,LAT",
+        "--origin",
+        type=_lonlat,
+        default=None,
+        metavar="LON,LAT",
         help="geographic anchor of the frame in degrees (default 0,0 when writing GeoJSON)",
     )
-    generate.add_argument("--cell-size", type=float, default=10.0, help="cell size in metres for the summary")
+    generate.add_argument(
+        "--cell-size", type=float, default=10.0, help="cell size in metres for the summary"
+    )
     generate.add_argument("--json", action="store_true", help="print the summary as JSON")
     generate.set_defaults(handler=_map_generate)
 
     info = map_commands.add_parser("info", help="describe a map file (.geojson, .map, .3dmap)")
     info.add_argument("file", type=Path)
-    info.add_argument("--cell-size", type=float, default=10.0, help="cell size in metres for GeoJSON maps")
+    info.add_argument(
+        "--cell-size", type=float, default=10.0, help="cell size in metres for GeoJSON maps"
+    )
     info.add_argument("--json", action="store_true", help="print the summary as JSON")
     info.set_defaults(handler=_map_info)
 
     bench_parser = commands.add_parser("bench", help="measure dronesim beside its peers")
     bench_commands = bench_parser.add_subparsers(title="benchmarks", metavar="BENCHMARK")
     bench_parser.set_defaults(handler=lambda args: _usage(bench_parser))
-    raster = bench_commands.add_parser("raster", help="rasterize a 2000 x 2000 x 6 airspace (200 zones, 5,000 buildings)")
-    raster.add_argument("--repeats", type=int, default=3, help="repetitions; the median is reported")
+    raster = bench_commands.add_parser(
+        "raster", help="rasterize a 2000 x 2000 x 6 airspace (200 zones, 5,000 buildings)"
+    )
+    raster.add_argument(
+        "--repeats", type=int, default=3, help="repetitions; the median is reported"
+    )
     raster.add_argument("--seed", type=int, default=0)
     raster.add_argument("--json", type=Path, help="write the figures as JSON")
     raster.set_defaults(handler=_bench_raster)
@@ -116,34 +149,66 @@ def _build_parser() -> argparse.ArgumentParser:
     planners = bench_commands.add_parser(
         "planners", help="route planners on MovingAI .scen / voxel .3dscen queries, beside peers"
     )
-    planners.add_argument("--scen", type=Path, action="append", required=True, metavar="FILE",
-                          help="a .map.scen or .3dmap.3dscen file (repeatable)")
-    planners.add_argument("--planner", action="append", metavar="NAME",
-                          help="registered planner or module:attribute (repeatable; default astar)")
-    planners.add_argument("--peers", default="", metavar="LIST",
-                          help="comma-separated peers: networkx, pyastar2d (optional extras)")
-    planners.add_argument("--limit", type=int, metavar="N", help="N query rows spread evenly over each file")
+    planners.add_argument(
+        "--scen",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a .map.scen or .3dmap.3dscen file (repeatable)",
+    )
+    planners.add_argument(
+        "--planner",
+        action="append",
+        metavar="NAME",
+        help="registered planner or module:attribute (repeatable; default astar)",
+    )
+    planners.add_argument(
+        "--peers",
+        default="",
+        metavar="LIST",
+        help="comma-separated peers: networkx, pyastar2d (optional extras)",
+    )
+    planners.add_argument(
+        "--limit", type=int, metavar="N", help="N query rows spread evenly over each file"
+    )
     planners.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
-    planners.add_argument("--plot", type=Path, metavar="OUT.png", help="plot time per query against path cost")
+    planners.add_argument(
+        "--plot", type=Path, metavar="OUT.png", help="plot time per query against path cost"
+    )
     planners.set_defaults(handler=_bench_planners)
 
-    kernels = bench_commands.add_parser("kernels", help="batch planning speed-up and distance-field routes")
-    kernels.add_argument("--map", type=Path, help="a MovingAI .map (default Boston_0_1024 from ../shared/data)")
+    kernels = bench_commands.add_parser(
+        "kernels", help="batch planning speed-up and distance-field routes"
+    )
+    kernels.add_argument(
+        "--map", type=Path, help="a MovingAI .map (default Boston_0_1024 from ../shared/data)"
+    )
     kernels.add_argument("--queries", type=int, default=300)
     kernels.add_argument("--json", type=Path, metavar="OUT")
     kernels.set_defaults(handler=_bench_kernels)
 
-    fleet = bench_commands.add_parser("fleet", help="assignment and dispatch rounds, beside scipy and greedy")
-    fleet.add_argument("--repeats", type=int, default=5, help="timed runs per case (median reported)")
+    fleet = bench_commands.add_parser(
+        "fleet", help="assignment and dispatch rounds, beside scipy and greedy"
+    )
+    fleet.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per case (median reported)"
+    )
     fleet.add_argument("--json", type=Path, metavar="OUT")
     fleet.set_defaults(handler=_bench_fleet)
 
-    simulation = bench_commands.add_parser("sim", help="demo cold/warm, city-day, scaling, deconfliction")
-    simulation.add_argument("--quick", action="store_true", help="skip city-day and the 2,000-drone case")
+    simulation = bench_commands.add_parser(
+        "sim", help="demo cold/warm, city-day, scaling, deconfliction"
+    )
+    simulation.add_argument(
+        "--quick", action="store_true", help="skip city-day and the 2,000-drone case"
+    )
     simulation.add_argument("--json", type=Path, metavar="OUT")
     simulation.set_defaults(handler=_bench_sim)
 
-    viz = bench_commands.add_parser("viz", help="frame time of a 1,000-drone snapshot at 1280 x 800")
+    viz = bench_commands.add_parser(
+        "viz", help="frame time of a 1,000-drone snapshot at 1280 x 800"
+    )
     viz.add_argument("--frames", type=int, default=200)
     viz.add_argument("--json", type=Path, metavar="OUT")
     viz.set_defaults(handler=_bench_viz)
@@ -166,6 +231,7 @@ def _lonlat(text: str) -> tuple[float, float]:
 
 
 # ----------------------------------------------------------------------------- run
+
 
 def _load(name: str):
     from dronesim.sim.scenario import load_scenario
@@ -227,8 +293,14 @@ def _run_with_progress(simulation, quiet: bool):
         return simulation.run()
     from tqdm import tqdm
 
-    with tqdm(total=int(simulation.duration_s), unit="sim s", file=sys.stderr, leave=False,
-              desc=simulation.scenario.name, mininterval=0.5) as bar:
+    with tqdm(
+        total=int(simulation.duration_s),
+        unit="sim s",
+        file=sys.stderr,
+        leave=False,
+        desc=simulation.scenario.name,
+        mininterval=0.5,
+    ) as bar:
         last = [0.0]
 
         def progress(t_s: float) -> None:
@@ -265,7 +337,9 @@ def _render(args: argparse.Namespace) -> int:
         print(f"{args.gif}: {frames} frames")
         return 0
     if args.at is None or args.out is None:
-        raise CommandError("render: give --at SECONDS and --out frame.png (or --gif OUT --from A --to B)")
+        raise CommandError(
+            "render: give --at SECONDS and --out frame.png (or --gif OUT --from A --to B)"
+        )
     recording.check_time(args.at)
     render_png(recording, args.at, args.out, size)
     print(f"{args.out}")
@@ -296,6 +370,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- map
+
 
 def _map_generate(args: argparse.Namespace) -> int:
     from dronesim.maps import generate_city
@@ -385,7 +460,10 @@ def _bench_planners(args: argparse.Namespace) -> int:
         try:
             bench.plot(document, args.plot)
         except ImportError:
-            print("notice: matplotlib not installed (pip install 'dronesim[bench]'): no plot", file=sys.stderr)
+            print(
+                "notice: matplotlib not installed (pip install 'dronesim[bench]'): no plot",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -404,7 +482,9 @@ def _bench_kernels(args: argparse.Namespace) -> int:
         raise CommandError(f"--map: {args.map}: no such file")
     if args.queries < 2:
         raise CommandError(f"--queries: must be >= 2, got {args.queries}")
-    return _report_benchmark(kernels, kernels.run(args.map or kernels.DEFAULT_MAP, args.queries), args.json)
+    return _report_benchmark(
+        kernels, kernels.run(args.map or kernels.DEFAULT_MAP, args.queries), args.json
+    )
 
 
 def _bench_fleet(args: argparse.Namespace) -> int:
@@ -438,7 +518,9 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         lines.append(f"{summary['format']} map {summary['file']}")
     city = summary.get("city")
     if city:
-        lines.append(f"city        {city['name']}, {city['size_m'][0]:.0f} x {city['size_m'][1]:.0f} m")
+        lines.append(
+            f"city        {city['name']}, {city['size_m'][0]:.0f} x {city['size_m'][1]:.0f} m"
+        )
         heights = city["building_height_m"]
         if heights:
             lines.append(
@@ -467,7 +549,9 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         for altitude, share in zip(air["layers_m"], shares):
             lines.append(f"            {altitude:7.1f} m  {100 * share:5.1f} %")
     if air["zones"]:
-        lines.append("zones       name                 kind        band (m)        buffer  active (s)")
+        lines.append(
+            "zones       name                 kind        band (m)        buffer  active (s)"
+        )
         for zone in air["zones"]:
             ceiling = "inf" if zone["ceiling_m"] == math.inf else f"{zone['ceiling_m']:g}"
             band = f"{zone['floor_m']:g}-{ceiling}"
@@ -483,7 +567,9 @@ def _print_summary(summary: dict, as_json: bool) -> None:
     else:
         lines.append("zones       none")
     for depot in air["depots"]:
-        lines.append(f"depot       {depot['name']} at ({depot['x_m']:.0f}, {depot['y_m']:.0f}) m, {depot['pads']} pads")
+        lines.append(
+            f"depot       {depot['name']} at ({depot['x_m']:.0f}, {depot['y_m']:.0f}) m, {depot['pads']} pads"
+        )
     if "written" in summary:
         lines.append(f"written     {summary['written']}")
     print("\n".join(lines))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from dronesim.maps import Airspace, City
 from dronesim.sim.scenario import DemandSpec
 
@@ -63,8 +62,21 @@ def generate_orders(
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
     dropoff = _dropoffs(city, airspace, free_column, hours, rng)
     depots = np.array([[d.x_m, d.y_m] for d in airspace.depots])
-    nearest = np.argmin(np.hypot(dropoff[:, None, 0] - depots[None, :, 0], dropoff[:, None, 1] - depots[None, :, 1]), axis=1) if n else np.empty(0, int)
-    weight = np.clip(spec.weight_median_kg * np.exp(rng.normal(0.0, spec.weight_sigma, n)), 0.05, spec.weight_max_kg)
+    nearest = (
+        np.argmin(
+            np.hypot(
+                dropoff[:, None, 0] - depots[None, :, 0], dropoff[:, None, 1] - depots[None, :, 1]
+            ),
+            axis=1,
+        )
+        if n
+        else np.empty(0, int)
+    )
+    weight = np.clip(
+        spec.weight_median_kg * np.exp(rng.normal(0.0, spec.weight_sigma, n)),
+        0.05,
+        spec.weight_max_kg,
+    )
     return Orders(
         created_s=created,
         deadline_s=created + spec.deadline_s,
@@ -75,7 +87,13 @@ def generate_orders(
     )
 
 
-def _dropoffs(city: City, airspace: Airspace, free_column: np.ndarray, hours: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _dropoffs(
+    city: City,
+    airspace: Airspace,
+    free_column: np.ndarray,
+    hours: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     n = hours.shape[0]
     out = np.empty((n, 2))
     hotspots = city.hotspots
@@ -85,11 +103,20 @@ def _dropoffs(city: City, airspace: Airspace, free_column: np.ndarray, hours: np
     for index in range(n):
         for _ in range(200):
             if hotspots:
-                weights = np.array([
-                    spot.weight * (1.6 if (spot.category == "commercial" and hours[index] in _COMMERCIAL_PEAK)
-                                   or (spot.category == "residential" and hours[index] in _RESIDENTIAL_PEAK) else 1.0)
-                    for spot in hotspots
-                ])
+                weights = np.array(
+                    [
+                        spot.weight
+                        * (
+                            1.6
+                            if (spot.category == "commercial" and hours[index] in _COMMERCIAL_PEAK)
+                            or (
+                                spot.category == "residential" and hours[index] in _RESIDENTIAL_PEAK
+                            )
+                            else 1.0
+                        )
+                        for spot in hotspots
+                    ]
+                )
                 spot = hotspots[rng.choice(len(hotspots), p=weights / weights.sum())]
                 x, y = rng.normal((spot.x_m, spot.y_m), spot.radius_m)
             else:

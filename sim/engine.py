@@ -18,10 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-
 from dronesim.maps import Airspace, City, generate_city
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
-from dronesim.planners.fleet import DepotState, FleetState, OrderBatch, TravelModel, dispatch, rebalance
+from dronesim.planners.fleet import (
+    DepotState,
+    FleetState,
+    OrderBatch,
+    TravelModel,
+    dispatch,
+    rebalance,
+)
 from dronesim.sim import _kernels as K
 from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.routing import LayerRouter, PlanBuilder, leg_layer, measure_detour
@@ -41,10 +47,31 @@ REGION_DEPOTS = 4  # most depots per dispatch region
 REGION_DRONES = 200  # drones per dispatch region, roughly
 
 # Drone states (codes in the recording; names in STATE_NAMES).
-IDLE, CHARGING, WAITING_PAD, TAKEOFF, TO_PICKUP, PICKING_UP, TO_DROPOFF, DELIVERING, RETURNING, REPOSITIONING, ESCAPING = range(11)
+(
+    IDLE,
+    CHARGING,
+    WAITING_PAD,
+    TAKEOFF,
+    TO_PICKUP,
+    PICKING_UP,
+    TO_DROPOFF,
+    DELIVERING,
+    RETURNING,
+    REPOSITIONING,
+    ESCAPING,
+) = range(11)
 STATE_NAMES = (
-    "idle", "charging", "waiting for pad", "taking off", "to pickup", "picking up", "to drop-off",
-    "delivering", "returning", "repositioning", "leaving zone",
+    "idle",
+    "charging",
+    "waiting for pad",
+    "taking off",
+    "to pickup",
+    "picking up",
+    "to drop-off",
+    "delivering",
+    "returning",
+    "repositioning",
+    "leaving zone",
 )
 
 # Waypoint events.
@@ -72,7 +99,9 @@ class Counters:
     zone_escapes: int = 0
     rejected_trips: int = 0
     dispatch_rounds: int = 0
-    timers: dict[str, float] = field(default_factory=lambda: {"planning": 0.0, "dispatch": 0.0, "stepping": 0.0})
+    timers: dict[str, float] = field(
+        default_factory=lambda: {"planning": 0.0, "dispatch": 0.0, "stepping": 0.0}
+    )
 
 
 class Simulation:
@@ -93,7 +122,9 @@ class Simulation:
     >>> report = sim.run()                               # doctest: +SKIP
     """
 
-    def __init__(self, scenario: Scenario, *, seed: int | None = None, duration_s: float | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, *, seed: int | None = None, duration_s: float | None = None
+    ) -> None:
         tic = time.perf_counter()
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else int(seed)
@@ -108,7 +139,9 @@ class Simulation:
         self.params = self.model.as_array()
         self.wind = scenario.wind.vector_mps
         dc = scenario.deconfliction
-        self.layers_used = sorted({dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers))
+        self.layers_used = sorted(
+            {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
+        )
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
@@ -116,7 +149,14 @@ class Simulation:
         self.t = 0.0
         self._check_depot_columns()
 
-        self.orders: Orders = generate_orders(scenario.demand, self.city, self.airspace, self.duration_s, self.top_layer, self._demand_rng)
+        self.orders: Orders = generate_orders(
+            scenario.demand,
+            self.city,
+            self.airspace,
+            self.duration_s,
+            self.top_layer,
+            self._demand_rng,
+        )
         n_orders = len(self.orders)
         self.order_status = np.full(n_orders, OPEN, np.int64)
         self.order_drone = np.full(n_orders, -1, np.int64)
@@ -182,9 +222,13 @@ class Simulation:
                     if moment is not None and 0 < moment < self.duration_s:
                         self._schedule(moment, _ZONE, index)
         self._schedule(0.0, _DISPATCH, 0)
-        self.router = LayerRouter(self.airspace, 0.0, scenario.planner.name, scenario.planner.smooth, self.counters.timers)
+        self.router = LayerRouter(
+            self.airspace, 0.0, scenario.planner.name, scenario.planner.smooth, self.counters.timers
+        )
         self._routers = {self.router.active: self.router}
-        self.detour_factor = measure_detour(self.router, self.layers_used[0], self.depots_xy, self._detour_rng)
+        self.detour_factor = measure_detour(
+            self.router, self.layers_used[0], self.depots_xy, self._detour_rng
+        )
         # Estimates lean high (the highest cruise layer, 5 % more detour than measured) so
         # that trips the dispatcher picks rarely fail the exact check on the routed plan.
         self.travel = TravelModel(
@@ -196,7 +240,9 @@ class Simulation:
         # Regions hold about REGION_DRONES drones (between 1 and REGION_DEPOTS depots).
         per_depot = max(1.0, self.n_drones / max(1, len(self.depots_xy)))
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
-        self._regions = depot_regions(self.depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS)))
+        self._regions = depot_regions(
+            self.depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS))
+        )
         self.setup_seconds = time.perf_counter() - tic
 
     # ------------------------------------------------------------------ scheduling
@@ -266,12 +312,34 @@ class Simulation:
         battery_before = self.battery.copy()
         sep = self.scenario.separation
         n_traj, n_events, losses, pair_seconds, self._n_conflicts, depleted = K.advance(
-            self.t, t_next, self.scenario.time_step_s,
-            self.plan_t, self.plan_xyz, self.plan_wh, self.plan_state, self.plan_event, self.plan_arg,
-            self.plan_len, self.plan_pos, self.rest_state, self.position, self.battery, self.state,
-            self.airspace.layers_m[0] - 1.0, sep.horizontal_m, sep.vertical_m,
-            traj_drone, traj_t, traj_xyz, traj_wh, event_t, event_drone, event_code, event_arg,
-            self._conflicts, self._n_conflicts,
+            self.t,
+            t_next,
+            self.scenario.time_step_s,
+            self.plan_t,
+            self.plan_xyz,
+            self.plan_wh,
+            self.plan_state,
+            self.plan_event,
+            self.plan_arg,
+            self.plan_len,
+            self.plan_pos,
+            self.rest_state,
+            self.position,
+            self.battery,
+            self.state,
+            self.airspace.layers_m[0] - 1.0,
+            sep.horizontal_m,
+            sep.vertical_m,
+            traj_drone,
+            traj_t,
+            traj_xyz,
+            traj_wh,
+            event_t,
+            event_drone,
+            event_code,
+            event_arg,
+            self._conflicts,
+            self._n_conflicts,
         )
         self.counters.separation_losses += int(losses)
         self._separation_log.append((t_next, self.counters.separation_losses))
@@ -279,7 +347,14 @@ class Simulation:
         self.counters.battery_depletions += int(depleted)
         self._energy_used_wh += float(np.maximum(battery_before - self.battery, 0.0).sum())
         if n_traj:
-            self._traj.append((traj_drone[:n_traj].copy(), traj_t[:n_traj].copy(), traj_xyz[:n_traj].copy(), traj_wh[:n_traj].copy()))
+            self._traj.append(
+                (
+                    traj_drone[:n_traj].copy(),
+                    traj_t[:n_traj].copy(),
+                    traj_xyz[:n_traj].copy(),
+                    traj_wh[:n_traj].copy(),
+                )
+            )
             for index in range(n_traj):
                 self._recent[traj_drone[index]].append((traj_t[index], *traj_xyz[index]))
         horizon = t_next - TRAIL_S
@@ -291,7 +366,12 @@ class Simulation:
         if n_events:
             order = np.lexsort((event_drone[:n_events], event_t[:n_events]))
             for index in order:
-                self._waypoint_event(float(event_t[index]), int(event_drone[index]), int(event_code[index]), int(event_arg[index]))
+                self._waypoint_event(
+                    float(event_t[index]),
+                    int(event_drone[index]),
+                    int(event_code[index]),
+                    int(event_arg[index]),
+                )
         self._log_states()
 
     def _log_states(self) -> None:
@@ -371,7 +451,14 @@ class Simulation:
 
     def _point(self, d: int, t: float) -> None:
         """Record the drone's position and battery at ``t`` in its trajectory."""
-        self._traj.append((np.array([d], np.int32), np.array([t]), self.position[d : d + 1].copy(), self.battery[d : d + 1].copy()))
+        self._traj.append(
+            (
+                np.array([d], np.int32),
+                np.array([t]),
+                self.position[d : d + 1].copy(),
+                self.battery[d : d + 1].copy(),
+            )
+        )
         self._recent[d].append((t, *self.position[d]))
 
     def _leave_queue(self, d: int) -> None:
@@ -421,8 +508,10 @@ class Simulation:
         """Drones that may take new work: on the ground at a depot and not charging, or
         waiting for a pad with enough battery."""
         idle = (self.plan_len == 0) & (self.rest_state == IDLE)
-        waiting = (self.plan_len == 0) & (self.rest_state == WAITING_PAD) & (
-            self.battery >= self.scenario.dispatch.charge_threshold * self.model.battery_wh
+        waiting = (
+            (self.plan_len == 0)
+            & (self.rest_state == WAITING_PAD)
+            & (self.battery >= self.scenario.dispatch.charge_threshold * self.model.battery_wh)
         )
         return idle | waiting
 
@@ -446,11 +535,15 @@ class Simulation:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return
         free_pads = self.pads - np.array([len(u) for u in self.pad_users])
-        depots = DepotState(self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue]))
+        depots = DepotState(
+            self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue])
+        )
         if len(drones) > REGIONAL_DISPATCH_DRONES and len(self._regions) > 1:
             groups = [
-                (drones[np.isin(self.at_depot[drones], members)],
-                 open_orders[np.isin(self.orders.pickup_depot[open_orders], members)])
+                (
+                    drones[np.isin(self.at_depot[drones], members)],
+                    open_orders[np.isin(self.orders.pickup_depot[open_orders], members)],
+                )
                 for members in self._regions
             ]
         else:
@@ -458,7 +551,9 @@ class Simulation:
         decisions = []
         for group_drones, group_orders in groups:
             if len(group_drones):
-                decisions.append(self._plan_group(group_drones, group_orders, depots, len(groups) == 1))
+                decisions.append(
+                    self._plan_group(group_drones, group_orders, depots, len(groups) == 1)
+                )
         self.counters.timers["dispatch"] += time.perf_counter() - tic
         idle = []
         for group_drones, group_orders, plan in decisions:
@@ -477,7 +572,9 @@ class Simulation:
             tic = time.perf_counter()
             idle = np.array(idle, np.int64)
             fleet = self._fleet_state(idle)
-            target = rebalance(fleet, depots, self.model, self.travel, np.ones(len(idle), bool), self._forecast())
+            target = rebalance(
+                fleet, depots, self.model, self.travel, np.ones(len(idle), bool), self._forecast()
+            )
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             for row, d in enumerate(idle):
                 if target[row] >= 0:
@@ -486,10 +583,14 @@ class Simulation:
     def _fleet_state(self, drones: np.ndarray) -> FleetState:
         return FleetState(
             np.c_[self.depots_xy[np.maximum(self.at_depot[drones], 0)], np.zeros(len(drones))],
-            np.full(len(drones), self.t), self.battery[drones], np.ones(len(drones), bool),
+            np.full(len(drones), self.t),
+            self.battery[drones],
+            np.ones(len(drones), bool),
         )
 
-    def _plan_group(self, drones: np.ndarray, open_orders: np.ndarray, depots: DepotState, rebalance_here: bool):
+    def _plan_group(
+        self, drones: np.ndarray, open_orders: np.ndarray, depots: DepotState, rebalance_here: bool
+    ):
         """Run the dispatch policy for some drones and orders; returns (drones, orders, plan)."""
         spec = self.scenario.dispatch
         # The most urgent orders first: at most a few per available drone, so a backlog
@@ -500,13 +601,24 @@ class Simulation:
             open_orders = np.sort(open_orders[urgent])
         orders = self.orders
         batch = OrderBatch(
-            orders.pickup_xy[open_orders], orders.dropoff_xy[open_orders], orders.weight_kg[open_orders],
-            orders.created_s[open_orders], orders.deadline_s[open_orders], self.order_min_wh[open_orders],
+            orders.pickup_xy[open_orders],
+            orders.dropoff_xy[open_orders],
+            orders.weight_kg[open_orders],
+            orders.created_s[open_orders],
+            orders.deadline_s[open_orders],
+            self.order_min_wh[open_orders],
         )
         forecast = self._forecast() if spec.rebalance and rebalance_here else None
         plan = dispatch(
-            self._fleet_state(drones), batch, depots, self.model, self.travel, self.t,
-            policy=spec.policy, objective=spec.objective, charge_threshold=spec.charge_threshold,
+            self._fleet_state(drones),
+            batch,
+            depots,
+            self.model,
+            self.travel,
+            self.t,
+            policy=spec.policy,
+            objective=spec.objective,
+            charge_threshold=spec.charge_threshold,
             forecast_per_depot=forecast,
         )
         return drones, open_orders, plan
@@ -517,7 +629,12 @@ class Simulation:
         spec = self.scenario.demand
         hour = int(((spec.start_hour * 3600.0 + self.t) // 3600.0) % 24)
         expected = spec.orders_per_hour[hour] * spec.scale * 0.5
-        share = np.bincount(self.orders.pickup_depot[: self._next_order], minlength=len(self.depots_xy)).astype(float) + 1.0
+        share = (
+            np.bincount(
+                self.orders.pickup_depot[: self._next_order], minlength=len(self.depots_xy)
+            ).astype(float)
+            + 1.0
+        )
         return expected * share / share.sum()
 
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
@@ -559,7 +676,16 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         plan = PlanBuilder(*self.depots_xy[here], 0.0, 0.0)
-        if not self._fly(plan, here, self.depots_xy[depot], depot, REPOSITIONING, land=True, event=EV_LANDED, arg=depot):
+        if not self._fly(
+            plan,
+            here,
+            self.depots_xy[depot],
+            depot,
+            REPOSITIONING,
+            land=True,
+            event=EV_LANDED,
+            arg=depot,
+        ):
             return
         timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
@@ -571,7 +697,9 @@ class Simulation:
     def _install(self, d: int, timed: dict) -> None:
         # Busy time: a plan keeps the drone busy from now to its end (within the run).
         if self.plan_len[d] > 0:
-            self._busy_seconds -= max(0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t)
+            self._busy_seconds -= max(
+                0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
+            )
         self._busy_seconds += max(0.0, min(timed["t"][-1], self.duration_s) - self.t)
         # The plan's first point (where and when it starts) belongs to the flown path.
         self._point(d, float(timed["t"][0]))
@@ -615,13 +743,17 @@ class Simulation:
                 if at_depot == depot and plan.here[2] == 0.0:
                     plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
                 else:
-                    if not self._fly(plan, at_depot, self.depots_xy[depot], depot, TO_PICKUP, land=True):
+                    if not self._fly(
+                        plan, at_depot, self.depots_xy[depot], depot, TO_PICKUP, land=True
+                    ):
                         return None, "no route to the pickup"
                     plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
                 at_depot = depot
                 plan.load += orders.weight_kg[order]
             else:
-                if not self._fly(plan, at_depot, orders.dropoff_xy[order], -1, TO_DROPOFF, land=False):
+                if not self._fly(
+                    plan, at_depot, orders.dropoff_xy[order], -1, TO_DROPOFF, land=False
+                ):
                     return None, "no route to the drop-off"
                 x, y, z = plan.here
                 plan.move(x, y, HANDOVER_HEIGHT_M, DELIVERING)
@@ -631,14 +763,33 @@ class Simulation:
         x, y, _ = plan.here
         home = int(np.argmin(np.hypot(self.depots_xy[:, 0] - x, self.depots_xy[:, 1] - y)))
         if at_depot != home or plan.here[2] != 0.0:
-            if not self._fly(plan, at_depot, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home):
+            if not self._fly(
+                plan,
+                at_depot,
+                self.depots_xy[home],
+                home,
+                RETURNING,
+                land=True,
+                event=EV_LANDED,
+                arg=home,
+            ):
                 return None, "no route home"
         else:
             plan.move(x, y, 0.0, RETURNING, EV_LANDED, home)
         return plan, None
 
-    def _fly(self, plan: PlanBuilder, from_depot: int, target_xy, to_depot: int, state: int, *,
-             land: bool, event: int = 0, arg: int = -1) -> bool:
+    def _fly(
+        self,
+        plan: PlanBuilder,
+        from_depot: int,
+        target_xy,
+        to_depot: int,
+        state: int,
+        *,
+        land: bool,
+        event: int = 0,
+        arg: int = -1,
+    ) -> bool:
         """Climb at the current point, fly a routed leg on the chosen layer, then land at
         the target (or stop at cruise altitude above it when ``land`` is False)."""
         x, y, z = plan.here
@@ -672,15 +823,27 @@ class Simulation:
         """A temporary zone switched on or off: new grids, and replans for every drone
         whose remaining route would cross a zone now active."""
         tic = time.perf_counter()
-        active_now = tuple(i for i, zone in enumerate(self.airspace.zones) if zone.is_temporary and zone.active_at(self.t))
+        active_now = tuple(
+            i
+            for i, zone in enumerate(self.airspace.zones)
+            if zone.is_temporary and zone.active_at(self.t)
+        )
         # The same zones active again (a zone switched off): that epoch's grids and fields still hold.
         router = self._routers.get(active_now)
         if router is None:
-            router = LayerRouter(self.airspace, self.t, self.scenario.planner.name, self.scenario.planner.smooth, self.counters.timers)
+            router = LayerRouter(
+                self.airspace,
+                self.t,
+                self.scenario.planner.name,
+                self.scenario.planner.smooth,
+                self.counters.timers,
+            )
             self._routers[active_now] = router
         self.router = router
         self.counters.timers["planning"] += time.perf_counter() - tic
-        active = [zone for zone in self.airspace.zones if zone.is_temporary and zone.active_at(self.t)]
+        active = [
+            zone for zone in self.airspace.zones if zone.is_temporary and zone.active_at(self.t)
+        ]
         if not active:
             return
         for d in np.flatnonzero(self.plan_len > 0):
@@ -714,20 +877,31 @@ class Simulation:
         # Orders whose drop-off is now inside a zone: the parcel comes back.
         stops = []
         for order, kind in remaining:
-            if kind == 1 and not self.router.column_free(self.orders.dropoff_xy[order], self.top_layer):
+            if kind == 1 and not self.router.column_free(
+                self.orders.dropoff_xy[order], self.top_layer
+            ):
                 self._fail(order, f"destination inside no-fly zone '{zones[0].name}'")
                 continue
             stops.append((order, kind))
         dropped = {o for o, _ in remaining} - {o for o, _ in stops}
         stops = [(o, k) for o, k in stops if o not in dropped]
         start = (x, y, z)
-        inside = any(zone.active_at(self.t) and zone.floor_m <= z <= zone.ceiling_m and zone.keep_out.intersects(shapely.Point(x, y)) for zone in zones)
+        inside = any(
+            zone.active_at(self.t)
+            and zone.floor_m <= z <= zone.ceiling_m
+            and zone.keep_out.intersects(shapely.Point(x, y))
+            for zone in zones
+        )
         escape_plan = None
         if inside and z > 0:
             layer = int(np.clip(self.airspace.layer_of(z), 0, self.airspace.nz - 1))
             exit_xy = self.router.escape((x, y), layer)
             if exit_xy is not None:
-                escape_plan = (float(exit_xy[0]), float(exit_xy[1]), float(self.airspace.layers_m[layer]))
+                escape_plan = (
+                    float(exit_xy[0]),
+                    float(exit_xy[1]),
+                    float(self.airspace.layers_m[layer]),
+                )
                 self.counters.zone_escapes += 1
                 self._exits.append((d, self.t))
         builder = PlanBuilder(x, y, z, self.payload[d])
@@ -747,8 +921,21 @@ class Simulation:
             # No way to the remaining stops: the parcels come back to the nearest depot.
             for order, _ in stops:
                 self._fail(order, "no route around the no-fly zone")
-            home = int(np.argmin(np.hypot(self.depots_xy[:, 0] - start[0], self.depots_xy[:, 1] - start[1])))
-            self._fly(builder, -1, self.depots_xy[home], home, RETURNING, land=True, event=EV_LANDED, arg=home)
+            home = int(
+                np.argmin(
+                    np.hypot(self.depots_xy[:, 0] - start[0], self.depots_xy[:, 1] - start[1])
+                )
+            )
+            self._fly(
+                builder,
+                -1,
+                self.depots_xy[home],
+                home,
+                RETURNING,
+                land=True,
+                event=EV_LANDED,
+                arg=home,
+            )
         timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None:
             return
@@ -758,7 +945,9 @@ class Simulation:
     def snapshot(self, t_s: float | None = None) -> Snapshot:
         """The run now (a live simulation only knows the present: ``t_s`` must be ``self.t``)."""
         if t_s is not None and abs(t_s - self.t) > 1e-9:
-            raise ValueError(f"a live simulation is at t = {self.t:g} s; advance it with step_to({t_s:g})")
+            raise ValueError(
+                f"a live simulation is at t = {self.t:g} s; advance it with step_to({t_s:g})"
+            )
         n = self.n_drones
         battery = self.displayed_battery_wh()
         heading = np.zeros(n)
@@ -767,10 +956,14 @@ class Simulation:
         for d in range(n):
             recent = np.array(self._recent[d], dtype=float).reshape(-1, 4)
             order = np.argsort(recent[:, 0], kind="stable")
-            trails.append(trail_points(recent[order, 0], recent[order, 1:], self.t, self.position[d], TRAIL_S))
+            trails.append(
+                trail_points(recent[order, 0], recent[order, 1:], self.t, self.position[d], TRAIL_S)
+            )
             pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
             resting = self.position[d, 2] <= 0.0 and STATE_NAMES[self.state[d]] in REST_STATES
-            routes.append(route_ahead(self.position[d], self.plan_xyz[d, pos + 1 : length], resting))
+            routes.append(
+                route_ahead(self.position[d], self.plan_xyz[d, pos + 1 : length], resting)
+            )
             heading[d] = self._heading(d)
         created = self.created_count()
         status = self.order_status[:created]
@@ -796,7 +989,11 @@ class Simulation:
             order_created_s=self.orders.created_s[open_orders],
             order_deadline_s=self.orders.deadline_s[open_orders],
             order_carried=status[open_orders] == CARRIED,
-            order_drone=np.where((status[open_orders] == ASSIGNED) | (status[open_orders] == CARRIED), self.order_drone[open_orders], -1),
+            order_drone=np.where(
+                (status[open_orders] == ASSIGNED) | (status[open_orders] == CARRIED),
+                self.order_drone[open_orders],
+                -1,
+            ),
             depot_pads=self.pads.copy(),
             depot_in_use=np.array([len(users) for users in self.pad_users], np.int64),
             depot_queue=np.array([len(queue) for queue in self.pad_queue], np.int64),
@@ -817,7 +1014,9 @@ class Simulation:
         if charging.any():
             span = np.maximum(self.charge_done_s[charging] - self.charge_start_s[charging], 1e-9)
             f = np.clip((self.t - self.charge_start_s[charging]) / span, 0.0, 1.0)
-            battery[charging] = self.charge_start_wh[charging] + f * (self.model.battery_wh - self.charge_start_wh[charging])
+            battery[charging] = self.charge_start_wh[charging] + f * (
+                self.model.battery_wh - self.charge_start_wh[charging]
+            )
         return battery
 
     def _heading(self, d: int) -> float:
@@ -897,7 +1096,11 @@ class Simulation:
             if not band.any():
                 continue
             lines = shapely.linestrings(np.stack([p[band, :2], q[band, :2]], axis=1))
-            count += int(shapely.intersects(lines, zone.geometry.buffer(zone.buffer_m) if zone.buffer_m else zone.geometry).sum())
+            count += int(
+                shapely.intersects(
+                    lines, zone.geometry.buffer(zone.buffer_m) if zone.buffer_m else zone.geometry
+                ).sum()
+            )
         return count
 
 
@@ -911,7 +1114,9 @@ def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
     groups = []
     for strip in np.array_split(by_y, strips):
         by_x = strip[np.lexsort((strip, depots_xy[strip, 0]))]
-        groups.extend(part for part in np.array_split(by_x, max(1, -(-len(strip) // per_region))) if len(part))
+        groups.extend(
+            part for part in np.array_split(by_x, max(1, -(-len(strip) // per_region))) if len(part)
+        )
     return [np.sort(group) for group in groups]
 
 
@@ -930,15 +1135,22 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     else:
         try:
             city = generate_city(
-                spec.seed, width_m=spec.width_m, height_m=spec.height_m, depots=spec.depots,
-                pads_per_depot=spec.pads_per_depot, temporary_window_s=spec.temporary_window_s,
+                spec.seed,
+                width_m=spec.width_m,
+                height_m=spec.height_m,
+                depots=spec.depots,
+                pads_per_depot=spec.pads_per_depot,
+                temporary_window_s=spec.temporary_window_s,
             )
         except ValueError as error:
             raise ScenarioError(scenario.source, "map", str(error)) from None
     try:
         airspace = city.to_airspace(
-            spec.cell_size_m, layers_m=spec.layers_m, ceiling_m=spec.ceiling_m,
-            horizontal_clearance_m=spec.horizontal_clearance_m, vertical_clearance_m=spec.vertical_clearance_m,
+            spec.cell_size_m,
+            layers_m=spec.layers_m,
+            ceiling_m=spec.ceiling_m,
+            horizontal_clearance_m=spec.horizontal_clearance_m,
+            vertical_clearance_m=spec.vertical_clearance_m,
         )
     except ValueError as error:
         raise ScenarioError(scenario.source, "map", str(error)) from None

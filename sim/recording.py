@@ -41,7 +41,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 from dronesim.sim.report import atomic_write_bytes
 from dronesim.sim.snapshot import (
     REST_STATES,
@@ -55,11 +54,30 @@ from dronesim.sim.snapshot import (
 FORMAT = "dronesim-recording/1"
 TRAIL_S = 60.0
 REQUIRED = (
-    "meta", "traj_drone", "traj_t", "traj_xyz", "traj_battery_wh", "airspace_geojson",
-    "order_created_s", "order_deadline_s", "order_pickup_xy", "order_dropoff_xy", "order_weight_kg",
-    "order_status", "order_delivered_s", "order_drone", "order_reason",
-    "order_event_t", "order_event_order", "order_event_kind", "order_event_drone",
-    "state_t", "state_drone", "state_code", "separation_t", "separation_losses",
+    "meta",
+    "traj_drone",
+    "traj_t",
+    "traj_xyz",
+    "traj_battery_wh",
+    "airspace_geojson",
+    "order_created_s",
+    "order_deadline_s",
+    "order_pickup_xy",
+    "order_dropoff_xy",
+    "order_weight_kg",
+    "order_status",
+    "order_delivered_s",
+    "order_drone",
+    "order_reason",
+    "order_event_t",
+    "order_event_order",
+    "order_event_kind",
+    "order_event_drone",
+    "state_t",
+    "state_drone",
+    "state_code",
+    "separation_t",
+    "separation_losses",
 )
 
 
@@ -91,7 +109,9 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "reasons": list(s.reasons),
         "drone_model": s.model.to_dict(),
         "separation_m": [s.scenario.separation.horizontal_m, s.scenario.separation.vertical_m],
-        "depots": [{"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in s.airspace.depots],
+        "depots": [
+            {"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in s.airspace.depots
+        ],
         "drones": s.n_drones,
     }
     arrays = {
@@ -100,7 +120,9 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "traj_t": t.astype(np.float64),
         "traj_xyz": xyz.astype(np.float64),
         "traj_battery_wh": wh.astype(np.float64),
-        "airspace_geojson": np.array(json.dumps(city_to_geojson(s.city, local=True), separators=(",", ":"))),
+        "airspace_geojson": np.array(
+            json.dumps(city_to_geojson(s.city, local=True), separators=(",", ":"))
+        ),
         "order_created_s": s.orders.created_s[:created],
         "order_deadline_s": s.orders.deadline_s[:created],
         "order_pickup_xy": s.orders.pickup_xy[:created],
@@ -118,9 +140,12 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "state_drone": states[:, 1].astype(np.int32),
         "state_code": states[:, 2].astype(np.int8),
         "end_heading_rad": s.snapshot().heading_rad,
-        "end_route_drone": np.repeat(np.arange(s.n_drones, dtype=np.int32), np.maximum(s.plan_len - 1 - s.plan_pos, 0)),
+        "end_route_drone": np.repeat(
+            np.arange(s.n_drones, dtype=np.int32), np.maximum(s.plan_len - 1 - s.plan_pos, 0)
+        ),
         "end_route_xyz": np.concatenate(
-            [s.plan_xyz[d, s.plan_pos[d] + 1 : s.plan_len[d]] for d in range(s.n_drones)] + [np.empty((0, 3))]
+            [s.plan_xyz[d, s.plan_pos[d] + 1 : s.plan_len[d]] for d in range(s.n_drones)]
+            + [np.empty((0, 3))]
         ),
         "separation_t": np.array([p[0] for p in s._separation_log], dtype=np.float64),
         "separation_losses": np.array([p[1] for p in s._separation_log], dtype=np.int64),
@@ -137,7 +162,9 @@ class Recording:
         self.source = source
         self.meta = json.loads(str(arrays["meta"]))
         if self.meta.get("format") != FORMAT:
-            raise RecordingError(f"{source}: meta.format: expected {FORMAT!r}, got {self.meta.get('format')!r}")
+            raise RecordingError(
+                f"{source}: meta.format: expected {FORMAT!r}, got {self.meta.get('format')!r}"
+            )
         self.arrays = arrays
         self.n_drones = int(self.meta["drones"])
         self.state_names = tuple(self.meta["state_names"])
@@ -158,7 +185,9 @@ class Recording:
         self._state_starts = np.searchsorted(self._state_drone, np.arange(self.n_drones + 1))
         from dronesim.maps.geojson import city_from_geojson
 
-        self.city = city_from_geojson(json.loads(str(arrays["airspace_geojson"])), f"{source}: airspace_geojson")
+        self.city = city_from_geojson(
+            json.loads(str(arrays["airspace_geojson"])), f"{source}: airspace_geojson"
+        )
         self.zones = self.city.zones
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
@@ -167,7 +196,9 @@ class Recording:
         if "end_route_drone" in arrays:
             owners = arrays["end_route_drone"]
             starts = np.searchsorted(owners, np.arange(self.n_drones + 1))
-            self._end_route = [arrays["end_route_xyz"][starts[d] : starts[d + 1]] for d in range(self.n_drones)]
+            self._end_route = [
+                arrays["end_route_xyz"][starts[d] : starts[d + 1]] for d in range(self.n_drones)
+            ]
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Recording:
@@ -185,7 +216,9 @@ class Recording:
             with np.load(path, allow_pickle=False) as data:
                 missing = [name for name in REQUIRED if name not in data.files]
                 if missing:
-                    raise RecordingError(f"{path}: not a dronesim recording (missing {', '.join(missing[:3])})")
+                    raise RecordingError(
+                        f"{path}: not a dronesim recording (missing {', '.join(missing[:3])})"
+                    )
                 arrays = {name: data[name] for name in data.files}
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
             if isinstance(error, RecordingError):
@@ -206,7 +239,9 @@ class Recording:
     def check_time(self, t_s: float) -> float:
         start, end = self.time_span
         if not (start <= t_s <= end):
-            raise RecordingError(f"{self.source}: time {t_s:g} s lies outside the recording [{start:g}, {end:g}] s")
+            raise RecordingError(
+                f"{self.source}: time {t_s:g} s lies outside the recording [{start:g}, {end:g}] s"
+            )
         return float(t_s)
 
     def snapshot(self, t_s: float) -> Snapshot:
@@ -251,7 +286,9 @@ class Recording:
             state[d] = self._state_code[lo + k] if k >= 0 else 0
             resting = position[d, 2] <= 0.0 and self.state_names[state[d]] in REST_STATES
             ahead = self.traj_xyz[ahead_from[d] : self._starts[d + 1]]
-            if self._end_route is not None:  # what the drone still had planned when the recording ended
+            if (
+                self._end_route is not None
+            ):  # what the drone still had planned when the recording ended
                 ahead = np.concatenate([ahead, self._end_route[d]])
             routes.append(route_ahead(position[d], ahead, resting))
         a = self.arrays
@@ -321,7 +358,9 @@ def _pad_use(position, state, depots_xy, state_names) -> tuple[np.ndarray, np.nd
     in_use = np.zeros(k, np.int64)
     queue = np.zeros(k, np.int64)
     for d in np.flatnonzero((state == charging) | (state == waiting)):
-        depot = int(np.argmin(np.hypot(depots_xy[:, 0] - position[d, 0], depots_xy[:, 1] - position[d, 1])))
+        depot = int(
+            np.argmin(np.hypot(depots_xy[:, 0] - position[d, 0], depots_xy[:, 1] - position[d, 1]))
+        )
         if state[d] == charging:
             in_use[depot] += 1
         else:

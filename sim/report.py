@@ -107,23 +107,62 @@ class Report:
     def summary(self) -> str:
         """A readable table of the run."""
         rows = [
-            ("scenario", f"{self.scenario} (seed {self.seed}, {self.drones} drones, {self.sim_seconds / 3600:.1f} h simulated)"),
-            ("orders", f"{self.orders_created} created: {self.orders_delivered} delivered, {self.orders_failed} failed, {self.orders_pending} pending"),
-            ("on time", "-" if self.on_time_rate is None else f"{100 * self.on_time_rate:.1f} % of deliveries"),
+            (
+                "scenario",
+                f"{self.scenario} (seed {self.seed}, {self.drones} drones, {self.sim_seconds / 3600:.1f} h simulated)",
+            ),
+            (
+                "orders",
+                f"{self.orders_created} created: {self.orders_delivered} delivered, {self.orders_failed} failed, {self.orders_pending} pending",
+            ),
+            (
+                "on time",
+                "-"
+                if self.on_time_rate is None
+                else f"{100 * self.on_time_rate:.1f} % of deliveries",
+            ),
             ("delivery time", _times(self.delivery_time_s)),
             ("distance", f"{self.distance_km:.1f} km flown"),
-            ("energy", f"{self.energy_kwh:.2f} kWh" + ("" if self.energy_wh_per_delivery is None else f", {self.energy_wh_per_delivery:.0f} Wh per delivery")),
+            (
+                "energy",
+                f"{self.energy_kwh:.2f} kWh"
+                + (
+                    ""
+                    if self.energy_wh_per_delivery is None
+                    else f", {self.energy_wh_per_delivery:.0f} Wh per delivery"
+                ),
+            ),
             ("utilization", f"{100 * self.utilization:.1f} % of drone time on trips"),
-            ("safety", f"{self.nofly_violations} no-fly violations, {self.battery_depletions} battery depletions, "
-                       f"{self.separation_losses} losses of separation ({self.deconfliction} deconfliction)"),
+            (
+                "safety",
+                f"{self.nofly_violations} no-fly violations, {self.battery_depletions} battery depletions, "
+                f"{self.separation_losses} losses of separation ({self.deconfliction} deconfliction)",
+            ),
             ("zones", f"{self.replans} replans, {self.zone_escapes} drones led out of a zone"),
-            ("planning", f"{self.planner_calls} planner calls, {self.rejected_trips} trips rejected at routing"),
-            ("wall time", f"{self.wall_seconds:.2f} s (planning {self.time_s['planning']:.2f}, dispatch {self.time_s['dispatch']:.2f}, "
-                          f"stepping {self.time_s['stepping']:.2f}, set-up {self.time_s['setup']:.2f}); "
-                          f"{self.sim_seconds / max(self.wall_seconds, 1e-9):,.0f}x real time"),
+            (
+                "planning",
+                f"{self.planner_calls} planner calls, {self.rejected_trips} trips rejected at routing",
+            ),
+            (
+                "wall time",
+                f"{self.wall_seconds:.2f} s (planning {self.time_s['planning']:.2f}, dispatch {self.time_s['dispatch']:.2f}, "
+                f"stepping {self.time_s['stepping']:.2f}, set-up {self.time_s['setup']:.2f}); "
+                f"{self.sim_seconds / max(self.wall_seconds, 1e-9):,.0f}x real time",
+            ),
         ]
         if self.failed_reasons:
-            rows.insert(2, ("failures", "; ".join(f"{count} {reason}" for reason, count in sorted(self.failed_reasons.items(), key=lambda kv: -kv[1]))))
+            rows.insert(
+                2,
+                (
+                    "failures",
+                    "; ".join(
+                        f"{count} {reason}"
+                        for reason, count in sorted(
+                            self.failed_reasons.items(), key=lambda kv: -kv[1]
+                        )
+                    ),
+                ),
+            )
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -186,7 +225,10 @@ def build_report(simulation, wall_seconds: float) -> Report:
         planner_calls=int(sum(router.planner_calls for router in s._routers.values())),
         rejected_trips=int(s.counters.rejected_trips),
         dispatch_rounds=int(s.counters.dispatch_rounds),
-        time_s={**{k: float(v) for k, v in s.counters.timers.items()}, "setup": float(s.setup_seconds)},
+        time_s={
+            **{k: float(v) for k, v in s.counters.timers.items()},
+            "setup": float(s.setup_seconds),
+        },
         deconfliction=s.scenario.deconfliction.policy,
     )
 

@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid, get_planner
 from dronesim.sim import _kernels as K
@@ -34,10 +33,19 @@ class Leg:
 class LayerRouter:
     """Routes on each cruise layer for one zone epoch."""
 
-    def __init__(self, airspace: Airspace, t_s: float, planner_name: str, smooth: bool, timers: dict[str, float]) -> None:
+    def __init__(
+        self,
+        airspace: Airspace,
+        t_s: float,
+        planner_name: str,
+        smooth: bool,
+        timers: dict[str, float],
+    ) -> None:
         self.airspace = airspace
         self.t_s = t_s
-        self.active = tuple(i for i, zone in enumerate(airspace.zones) if zone.is_temporary and zone.active_at(t_s))
+        self.active = tuple(
+            i for i, zone in enumerate(airspace.zones) if zone.is_temporary and zone.active_at(t_s)
+        )
         self.blocked = airspace.blocked_at(t_s)
         self.planner = get_planner(planner_name)
         self.smooth = smooth
@@ -52,8 +60,12 @@ class LayerRouter:
         if grid is None:
             a = self.airspace
             flat = Airspace.from_grid(
-                self.blocked[layer], cell_size_m=a.cell_size_m, origin_m=a.origin_m,
-                layers_m=(a.layers_m[layer],), ceiling_m=a.ceiling_m, cost=a.cost[layer : layer + 1],
+                self.blocked[layer],
+                cell_size_m=a.cell_size_m,
+                origin_m=a.origin_m,
+                layers_m=(a.layers_m[layer],),
+                ceiling_m=a.ceiling_m,
+                cost=a.cost[layer : layer + 1],
             )
             grid = PlanningGrid(flat)
             self._grids[layer] = grid
@@ -183,8 +195,12 @@ class PlanBuilder:
             return
         self._segment(K.SEG_MOVE, 0.0, state, (x, y, z), event, arg)
 
-    def hold_at(self, seconds: float, state: int, on_ground: bool, event: int = 0, arg: int = -1) -> None:
-        self._segment(K.SEG_GROUND if on_ground else K.SEG_HOVER, seconds, state, self.here, event, arg)
+    def hold_at(
+        self, seconds: float, state: int, on_ground: bool, event: int = 0, arg: int = -1
+    ) -> None:
+        self._segment(
+            K.SEG_GROUND if on_ground else K.SEG_HOVER, seconds, state, self.here, event, arg
+        )
 
     def _segment(self, kind: int, hold: float, state: int, target, event: int, arg: int) -> None:
         self.kind.append(kind)
@@ -202,9 +218,17 @@ class PlanBuilder:
         times = np.empty(n)
         energy = np.empty(n)
         ok = K.time_path(
-            params, float(wind[0]), float(wind[1]), xyz,
-            np.array(self.kind, np.int64), np.array(self.hold, np.float64), np.array(self.payload, np.float64),
-            float(start_t), float(start_wh), times, energy,
+            params,
+            float(wind[0]),
+            float(wind[1]),
+            xyz,
+            np.array(self.kind, np.int64),
+            np.array(self.hold, np.float64),
+            np.array(self.payload, np.float64),
+            float(start_t),
+            float(start_wh),
+            times,
+            energy,
         )
         if not ok:
             return None
@@ -218,7 +242,13 @@ class PlanBuilder:
         }
 
 
-def measure_detour(router: LayerRouter, layer: int, depots_xy: np.ndarray, rng: np.random.Generator, samples: int = 60) -> float:
+def measure_detour(
+    router: LayerRouter,
+    layer: int,
+    depots_xy: np.ndarray,
+    rng: np.random.Generator,
+    samples: int = 60,
+) -> float:
     """Mean ratio of depot-field route length to straight-line distance on a layer (>= 1)."""
     grid = router.grid(layer)
     free = np.argwhere(grid.blocked[0] == 0)

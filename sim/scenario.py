@@ -28,7 +28,9 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, field_path: str, message: str) -> None:
         self.source = source
         self.field = field_path
-        super().__init__(f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}")
+        super().__init__(
+            f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -176,39 +178,104 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(source, "", f"bad TOML ({error})") from None
     reader = _Reader(source)
-    top = reader.table(data, "", {
-        "name", "description", "seed", "duration_s", "time_step_s", "map", "drone", "fleet", "demand",
-        "dispatch", "planner", "deconfliction", "separation", "wind",
-    })
+    top = reader.table(
+        data,
+        "",
+        {
+            "name",
+            "description",
+            "seed",
+            "duration_s",
+            "time_step_s",
+            "map",
+            "drone",
+            "fleet",
+            "demand",
+            "dispatch",
+            "planner",
+            "deconfliction",
+            "separation",
+            "wind",
+        },
+    )
     name = reader.string(top, "name", required=True)
-    map_table = reader.table(top.get("map", {}), "map", {f.name for f in dataclasses.fields(MapSpec)})
+    map_table = reader.table(
+        top.get("map", {}), "map", {f.name for f in dataclasses.fields(MapSpec)}
+    )
     geojson = reader.string(map_table, "map.geojson", key="geojson")
     if geojson is not None and base_dir is not None and not Path(geojson).is_absolute():
         geojson = str((base_dir / geojson).resolve())
     defaults = MapSpec()
     map_spec = MapSpec(
-        generator=reader.choice(map_table, "map.generator", ("city", "geojson"),
-                                default="geojson" if geojson else defaults.generator, key="generator"),
+        generator=reader.choice(
+            map_table,
+            "map.generator",
+            ("city", "geojson"),
+            default="geojson" if geojson else defaults.generator,
+            key="generator",
+        ),
         geojson=geojson,
         seed=reader.integer(map_table, "map.seed", default=defaults.seed, key="seed"),
-        width_m=reader.number(map_table, "map.width_m", default=defaults.width_m, minimum=500, key="width_m"),
-        height_m=reader.number(map_table, "map.height_m", default=defaults.height_m, minimum=500, key="height_m"),
-        depots=reader.integer(map_table, "map.depots", default=defaults.depots, minimum=1, key="depots"),
-        pads_per_depot=reader.integer(map_table, "map.pads_per_depot", default=defaults.pads_per_depot, minimum=1, key="pads_per_depot"),
-        temporary_window_s=tuple(reader.numbers(map_table, "map.temporary_window_s", default=defaults.temporary_window_s, length=2, key="temporary_window_s")),
-        cell_size_m=reader.number(map_table, "map.cell_size_m", default=defaults.cell_size_m, minimum=1, key="cell_size_m"),
-        layers_m=tuple(reader.numbers(map_table, "map.layers_m", default=defaults.layers_m, key="layers_m")),
-        ceiling_m=reader.number(map_table, "map.ceiling_m", default=defaults.ceiling_m, minimum=1, key="ceiling_m"),
-        horizontal_clearance_m=reader.number(map_table, "map.horizontal_clearance_m", default=defaults.horizontal_clearance_m, minimum=0, key="horizontal_clearance_m"),
-        vertical_clearance_m=reader.number(map_table, "map.vertical_clearance_m", default=defaults.vertical_clearance_m, minimum=0, key="vertical_clearance_m"),
+        width_m=reader.number(
+            map_table, "map.width_m", default=defaults.width_m, minimum=500, key="width_m"
+        ),
+        height_m=reader.number(
+            map_table, "map.height_m", default=defaults.height_m, minimum=500, key="height_m"
+        ),
+        depots=reader.integer(
+            map_table, "map.depots", default=defaults.depots, minimum=1, key="depots"
+        ),
+        pads_per_depot=reader.integer(
+            map_table,
+            "map.pads_per_depot",
+            default=defaults.pads_per_depot,
+            minimum=1,
+            key="pads_per_depot",
+        ),
+        temporary_window_s=tuple(
+            reader.numbers(
+                map_table,
+                "map.temporary_window_s",
+                default=defaults.temporary_window_s,
+                length=2,
+                key="temporary_window_s",
+            )
+        ),
+        cell_size_m=reader.number(
+            map_table, "map.cell_size_m", default=defaults.cell_size_m, minimum=1, key="cell_size_m"
+        ),
+        layers_m=tuple(
+            reader.numbers(map_table, "map.layers_m", default=defaults.layers_m, key="layers_m")
+        ),
+        ceiling_m=reader.number(
+            map_table, "map.ceiling_m", default=defaults.ceiling_m, minimum=1, key="ceiling_m"
+        ),
+        horizontal_clearance_m=reader.number(
+            map_table,
+            "map.horizontal_clearance_m",
+            default=defaults.horizontal_clearance_m,
+            minimum=0,
+            key="horizontal_clearance_m",
+        ),
+        vertical_clearance_m=reader.number(
+            map_table,
+            "map.vertical_clearance_m",
+            default=defaults.vertical_clearance_m,
+            minimum=0,
+            key="vertical_clearance_m",
+        ),
     )
     if map_spec.generator == "geojson" and not map_spec.geojson:
         raise ScenarioError(source, "map.geojson", "required when map.generator is 'geojson'")
     window = map_spec.temporary_window_s
     if not window[1] > window[0]:
-        raise ScenarioError(source, "map.temporary_window_s", f"end must be after start, got {list(window)}")
+        raise ScenarioError(
+            source, "map.temporary_window_s", f"end must be after start, got {list(window)}"
+        )
 
-    drone_table = reader.table(top.get("drone", {}), "drone", {f.name for f in dataclasses.fields(DroneModel)})
+    drone_table = reader.table(
+        top.get("drone", {}), "drone", {f.name for f in dataclasses.fields(DroneModel)}
+    )
     drone_kwargs: dict[str, Any] = {}
     for item in dataclasses.fields(DroneModel):
         if item.name not in drone_table:
@@ -216,7 +283,9 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         if item.name == "name":
             drone_kwargs["name"] = reader.string(drone_table, "drone.name", key="name")
         else:
-            drone_kwargs[item.name] = reader.number(drone_table, f"drone.{item.name}", key=item.name)
+            drone_kwargs[item.name] = reader.number(
+                drone_table, f"drone.{item.name}", key=item.name
+            )
     try:
         drone = DroneModel(**drone_kwargs)
     except ValueError as error:
@@ -226,12 +295,21 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     fleet_table = reader.table(top.get("fleet", {}), "fleet", {"drones_per_depot"})
     per_depot = fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0])
     if isinstance(per_depot, list):
-        counts = tuple(reader.integer({"v": v}, f"fleet.drones_per_depot[{i}]", minimum=0, key="v") for i, v in enumerate(per_depot))
+        counts = tuple(
+            reader.integer({"v": v}, f"fleet.drones_per_depot[{i}]", minimum=0, key="v")
+            for i, v in enumerate(per_depot)
+        )
     else:
-        counts = (reader.integer(fleet_table, "fleet.drones_per_depot", minimum=0, key="drones_per_depot"),)
+        counts = (
+            reader.integer(
+                fleet_table, "fleet.drones_per_depot", minimum=0, key="drones_per_depot"
+            ),
+        )
     fleet = FleetSpec(drones_per_depot=counts)
 
-    demand_table = reader.table(top.get("demand", {}), "demand", {f.name for f in dataclasses.fields(DemandSpec)})
+    demand_table = reader.table(
+        top.get("demand", {}), "demand", {f.name for f in dataclasses.fields(DemandSpec)}
+    )
     d = DemandSpec()
     rates = demand_table.get("orders_per_hour", list(d.orders_per_hour))
     if isinstance(rates, (int, float)) and not isinstance(rates, bool):
@@ -240,66 +318,180 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     demand = DemandSpec(
         orders_per_hour=tuple(rates),
         scale=reader.number(demand_table, "demand.scale", default=d.scale, minimum=0, key="scale"),
-        start_hour=reader.number(demand_table, "demand.start_hour", default=d.start_hour, minimum=0, maximum=24, key="start_hour"),
-        weight_median_kg=reader.number(demand_table, "demand.weight_median_kg", default=d.weight_median_kg, minimum=0.001, key="weight_median_kg"),
-        weight_sigma=reader.number(demand_table, "demand.weight_sigma", default=d.weight_sigma, minimum=0, key="weight_sigma"),
-        weight_max_kg=reader.number(demand_table, "demand.weight_max_kg", default=d.weight_max_kg, minimum=0.001, key="weight_max_kg"),
-        deadline_s=reader.number(demand_table, "demand.deadline_s", default=d.deadline_s, minimum=60, key="deadline_s"),
-        pickup=reader.choice(demand_table, "demand.pickup", ("nearest-depot",), default=d.pickup, key="pickup"),
+        start_hour=reader.number(
+            demand_table,
+            "demand.start_hour",
+            default=d.start_hour,
+            minimum=0,
+            maximum=24,
+            key="start_hour",
+        ),
+        weight_median_kg=reader.number(
+            demand_table,
+            "demand.weight_median_kg",
+            default=d.weight_median_kg,
+            minimum=0.001,
+            key="weight_median_kg",
+        ),
+        weight_sigma=reader.number(
+            demand_table,
+            "demand.weight_sigma",
+            default=d.weight_sigma,
+            minimum=0,
+            key="weight_sigma",
+        ),
+        weight_max_kg=reader.number(
+            demand_table,
+            "demand.weight_max_kg",
+            default=d.weight_max_kg,
+            minimum=0.001,
+            key="weight_max_kg",
+        ),
+        deadline_s=reader.number(
+            demand_table, "demand.deadline_s", default=d.deadline_s, minimum=60, key="deadline_s"
+        ),
+        pickup=reader.choice(
+            demand_table, "demand.pickup", ("nearest-depot",), default=d.pickup, key="pickup"
+        ),
     )
     if demand.weight_max_kg > drone.max_payload_kg:
         raise ScenarioError(
-            source, "demand.weight_max_kg",
+            source,
+            "demand.weight_max_kg",
             f"{demand.weight_max_kg:g} kg exceeds drone.max_payload_kg ({drone.max_payload_kg:g} kg)",
         )
 
     from dronesim.planners.fleet import OBJECTIVES, POLICIES
     from dronesim.planners.registry import PLANNERS
 
-    dispatch_table = reader.table(top.get("dispatch", {}), "dispatch", {f.name for f in dataclasses.fields(DispatchSpec)})
+    dispatch_table = reader.table(
+        top.get("dispatch", {}), "dispatch", {f.name for f in dataclasses.fields(DispatchSpec)}
+    )
     ds = DispatchSpec()
     dispatch = DispatchSpec(
-        policy=reader.choice(dispatch_table, "dispatch.policy", tuple(POLICIES), default=ds.policy, key="policy"),
-        objective=reader.choice(dispatch_table, "dispatch.objective", tuple(OBJECTIVES), default=ds.objective, key="objective"),
-        interval_s=reader.number(dispatch_table, "dispatch.interval_s", default=ds.interval_s, minimum=1, key="interval_s"),
-        charge_threshold=reader.number(dispatch_table, "dispatch.charge_threshold", default=ds.charge_threshold, minimum=0, maximum=0.99, key="charge_threshold"),
-        rebalance=reader.boolean(dispatch_table, "dispatch.rebalance", default=ds.rebalance, key="rebalance"),
+        policy=reader.choice(
+            dispatch_table, "dispatch.policy", tuple(POLICIES), default=ds.policy, key="policy"
+        ),
+        objective=reader.choice(
+            dispatch_table,
+            "dispatch.objective",
+            tuple(OBJECTIVES),
+            default=ds.objective,
+            key="objective",
+        ),
+        interval_s=reader.number(
+            dispatch_table,
+            "dispatch.interval_s",
+            default=ds.interval_s,
+            minimum=1,
+            key="interval_s",
+        ),
+        charge_threshold=reader.number(
+            dispatch_table,
+            "dispatch.charge_threshold",
+            default=ds.charge_threshold,
+            minimum=0,
+            maximum=0.99,
+            key="charge_threshold",
+        ),
+        rebalance=reader.boolean(
+            dispatch_table, "dispatch.rebalance", default=ds.rebalance, key="rebalance"
+        ),
     )
-    planner_table = reader.table(top.get("planner", {}), "planner", {f.name for f in dataclasses.fields(PlannerSpec)})
+    planner_table = reader.table(
+        top.get("planner", {}), "planner", {f.name for f in dataclasses.fields(PlannerSpec)}
+    )
     ps = PlannerSpec()
     planner_name = reader.string(planner_table, "planner.name", key="name") or ps.name
     if planner_name not in PLANNERS.names() and ":" not in planner_name:
-        raise ScenarioError(source, "planner.name", f"unknown planner {planner_name!r}; known: {', '.join(PLANNERS.names())}")
+        raise ScenarioError(
+            source,
+            "planner.name",
+            f"unknown planner {planner_name!r}; known: {', '.join(PLANNERS.names())}",
+        )
     planner = PlannerSpec(
         name=planner_name,
-        climb_penalty_per_m=reader.number(planner_table, "planner.climb_penalty_per_m", default=ps.climb_penalty_per_m, minimum=0, key="climb_penalty_per_m"),
+        climb_penalty_per_m=reader.number(
+            planner_table,
+            "planner.climb_penalty_per_m",
+            default=ps.climb_penalty_per_m,
+            minimum=0,
+            key="climb_penalty_per_m",
+        ),
         smooth=reader.boolean(planner_table, "planner.smooth", default=ps.smooth, key="smooth"),
     )
-    deconfliction_table = reader.table(top.get("deconfliction", {}), "deconfliction", {f.name for f in dataclasses.fields(DeconflictionSpec)})
+    deconfliction_table = reader.table(
+        top.get("deconfliction", {}),
+        "deconfliction",
+        {f.name for f in dataclasses.fields(DeconflictionSpec)},
+    )
     dc = DeconflictionSpec()
     n_layers = len(map_spec.layers_m)
     deconfliction = DeconflictionSpec(
-        policy=reader.choice(deconfliction_table, "deconfliction.policy", ("none", "layers"), default=dc.policy, key="policy"),
-        cruise_layer=reader.integer(deconfliction_table, "deconfliction.cruise_layer", default=min(dc.cruise_layer, n_layers - 1), minimum=0, maximum=n_layers - 1, key="cruise_layer"),
+        policy=reader.choice(
+            deconfliction_table,
+            "deconfliction.policy",
+            ("none", "layers"),
+            default=dc.policy,
+            key="policy",
+        ),
+        cruise_layer=reader.integer(
+            deconfliction_table,
+            "deconfliction.cruise_layer",
+            default=min(dc.cruise_layer, n_layers - 1),
+            minimum=0,
+            maximum=n_layers - 1,
+            key="cruise_layer",
+        ),
         sector_layers=tuple(
-            reader.integer({"v": v}, f"deconfliction.sector_layers[{i}]", minimum=0, maximum=n_layers - 1, key="v")
-            for i, v in enumerate(deconfliction_table.get("sector_layers", [k for k in dc.sector_layers if k < n_layers] or [0]))
+            reader.integer(
+                {"v": v},
+                f"deconfliction.sector_layers[{i}]",
+                minimum=0,
+                maximum=n_layers - 1,
+                key="v",
+            )
+            for i, v in enumerate(
+                deconfliction_table.get(
+                    "sector_layers", [k for k in dc.sector_layers if k < n_layers] or [0]
+                )
+            )
         ),
     )
     if not deconfliction.sector_layers:
         raise ScenarioError(source, "deconfliction.sector_layers", "needs at least one layer")
-    separation_table = reader.table(top.get("separation", {}), "separation", {"horizontal_m", "vertical_m"})
+    separation_table = reader.table(
+        top.get("separation", {}), "separation", {"horizontal_m", "vertical_m"}
+    )
     separation = SeparationSpec(
-        horizontal_m=reader.number(separation_table, "separation.horizontal_m", default=SeparationSpec().horizontal_m, minimum=0.1, key="horizontal_m"),
-        vertical_m=reader.number(separation_table, "separation.vertical_m", default=SeparationSpec().vertical_m, minimum=0.1, key="vertical_m"),
+        horizontal_m=reader.number(
+            separation_table,
+            "separation.horizontal_m",
+            default=SeparationSpec().horizontal_m,
+            minimum=0.1,
+            key="horizontal_m",
+        ),
+        vertical_m=reader.number(
+            separation_table,
+            "separation.vertical_m",
+            default=SeparationSpec().vertical_m,
+            minimum=0.1,
+            key="vertical_m",
+        ),
     )
     wind_table = reader.table(top.get("wind", {}), "wind", {"speed_mps", "from_deg"})
     wind = WindSpec(
-        speed_mps=reader.number(wind_table, "wind.speed_mps", default=0.0, minimum=0, key="speed_mps"),
+        speed_mps=reader.number(
+            wind_table, "wind.speed_mps", default=0.0, minimum=0, key="speed_mps"
+        ),
         from_deg=reader.number(wind_table, "wind.from_deg", default=270.0, key="from_deg"),
     )
     if wind.speed_mps >= drone.max_airspeed_mps:
-        raise ScenarioError(source, "wind.speed_mps", f"{wind.speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})")
+        raise ScenarioError(
+            source,
+            "wind.speed_mps",
+            f"{wind.speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})",
+        )
     scenario = Scenario(
         name=name,
         description=reader.string(top, "description") or "",
@@ -324,11 +516,21 @@ def _validated(scenario: Scenario) -> Scenario:
     """Checks that need several sections together."""
     source = scenario.source
     layers = scenario.map.layers_m
-    if any(b <= a for a, b in zip(layers, layers[1:])) or not all(0 < v < scenario.map.ceiling_m for v in layers):
-        raise ScenarioError(source, "map.layers_m", f"must be increasing and within (0, {scenario.map.ceiling_m:g}), got {list(layers)}")
-    if len(scenario.fleet.drones_per_depot) not in (1, scenario.map.depots) and scenario.map.generator == "city":
+    if any(b <= a for a, b in zip(layers, layers[1:])) or not all(
+        0 < v < scenario.map.ceiling_m for v in layers
+    ):
         raise ScenarioError(
-            source, "fleet.drones_per_depot",
+            source,
+            "map.layers_m",
+            f"must be increasing and within (0, {scenario.map.ceiling_m:g}), got {list(layers)}",
+        )
+    if (
+        len(scenario.fleet.drones_per_depot) not in (1, scenario.map.depots)
+        and scenario.map.generator == "city"
+    ):
+        raise ScenarioError(
+            source,
+            "fleet.drones_per_depot",
             f"give one number or one per depot ({scenario.map.depots}), got {len(scenario.fleet.drones_per_depot)}",
         )
     return scenario
@@ -431,7 +633,9 @@ def _strip_owner(message: str) -> str:
 def bundled_scenarios() -> dict[str, str]:
     """Names of the bundled scenarios and their one-line descriptions."""
     found = {}
-    for entry in sorted(resources.files("dronesim.sim").joinpath("scenarios").iterdir(), key=lambda e: e.name):
+    for entry in sorted(
+        resources.files("dronesim.sim").joinpath("scenarios").iterdir(), key=lambda e: e.name
+    ):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
             found[entry.name[:-5]] = str(data.get("description", ""))
@@ -446,5 +650,9 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
         return from_toml_text(entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)")
     path = Path(text)
     if not path.suffix and not path.exists():
-        raise ScenarioError(text, "", f"no bundled scenario or file of that name; bundled: {', '.join(bundled_scenarios())}")
+        raise ScenarioError(
+            text,
+            "",
+            f"no bundled scenario or file of that name; bundled: {', '.join(bundled_scenarios())}",
+        )
     return Scenario.read(path)

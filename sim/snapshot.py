@@ -146,7 +146,9 @@ def route_ahead(position: np.ndarray, ahead: np.ndarray, on_ground_at_rest: bool
     return ahead
 
 
-def trail_points(times: np.ndarray, xyz: np.ndarray, t_s: float, position: np.ndarray, trail_s: float) -> np.ndarray:
+def trail_points(
+    times: np.ndarray, xyz: np.ndarray, t_s: float, position: np.ndarray, trail_s: float
+) -> np.ndarray:
     """Flown points of the last ``trail_s`` seconds (one per time), then the position now."""
     recent = (times >= t_s - trail_s) & (times <= t_s)
     times, xyz = times[recent], xyz[recent]

@@ -48,7 +48,8 @@ class Warmup:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dronesim.sim.warmup", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def wait(self, group: str, timeout_s: float = 120.0) -> None:
@@ -68,20 +69,44 @@ def _compile_fleet() -> None:
     compiles the trip estimates itself meanwhile, as it needs them first."""
     from dronesim.planners import _fleet_kernels as F
     from dronesim.planners.energy import DroneModel
-    from dronesim.planners.fleet import DepotState, FleetState, TravelModel, rebalance, solve_assignment
+    from dronesim.planners.fleet import (
+        DepotState,
+        FleetState,
+        TravelModel,
+        rebalance,
+        solve_assignment,
+    )
 
     model = DroneModel()
     travel = TravelModel()
     solve_assignment(np.array([[1.0, 2.0, np.inf], [3.0, np.inf, 1.0]]))
     depots_xy = np.array([[0.0, 0.0], [800.0, 0.0], [0.0, 800.0]])
     home = np.array([0, 0, 0, 0, 1, 2])
-    fleet = FleetState(np.c_[depots_xy[home], np.zeros(len(home))], np.full(len(home), 0.0), np.full(6, 130.0)[np.arange(6)],
-                       np.ones(len(home), bool))
+    fleet = FleetState(
+        np.c_[depots_xy[home], np.zeros(len(home))],
+        np.full(len(home), 0.0),
+        np.full(6, 130.0)[np.arange(6)],
+        np.ones(len(home), bool),
+    )
     pads = np.array([2, 2, 2], np.int64)
-    depots = DepotState(depots_xy, pads, pads - np.array([len(u) for u in ([], [], [])]), np.array([len(q) for q in ([], [1], [])]))
+    depots = DepotState(
+        depots_xy,
+        pads,
+        pads - np.array([len(u) for u in ([], [], [])]),
+        np.array([len(q) for q in ([], [1], [])]),
+    )
     F.choose_charging(
-        model.as_array(), travel.as_array(model), fleet.position_m, fleet.energy_wh, np.ones(len(home), bool),
-        depots.position_m, depots.pads, depots.free_pads, depots.queue, 600.0, np.argsort(fleet.energy_wh, kind="stable"),
+        model.as_array(),
+        travel.as_array(model),
+        fleet.position_m,
+        fleet.energy_wh,
+        np.ones(len(home), bool),
+        depots.position_m,
+        depots.pads,
+        depots.free_pads,
+        depots.queue,
+        600.0,
+        np.argsort(fleet.energy_wh, kind="stable"),
     )
     rebalance(fleet, depots, model, travel, np.ones(len(home), bool), np.array([0.0, 3.0, 3.0]))
 
@@ -107,21 +132,45 @@ def _compile_advance() -> None:
     plan_xyz = np.zeros((n, width, 3))
     capacity = 4
     K.advance(
-        0.0, 1.0, 1.0,
-        plan_t, plan_xyz, np.zeros((n, width)), np.zeros((n, width), np.int64), np.zeros((n, width), np.int64),
-        np.full((n, width), -1, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
-        np.zeros(n, np.int64), np.zeros((n, 3)), np.zeros(n), np.zeros(n, np.int64),
-        29.0, 30.0, 10.0,
-        np.empty(capacity, np.int32), np.empty(capacity), np.empty((capacity, 3)), np.empty(capacity),
-        np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64), np.empty(capacity, np.int64),
-        np.zeros(16, np.int64), 0,
+        0.0,
+        1.0,
+        1.0,
+        plan_t,
+        plan_xyz,
+        np.zeros((n, width)),
+        np.zeros((n, width), np.int64),
+        np.zeros((n, width), np.int64),
+        np.full((n, width), -1, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros((n, 3)),
+        np.zeros(n),
+        np.zeros(n, np.int64),
+        29.0,
+        30.0,
+        10.0,
+        np.empty(capacity, np.int32),
+        np.empty(capacity),
+        np.empty((capacity, 3)),
+        np.empty(capacity),
+        np.empty(capacity),
+        np.empty(capacity, np.int64),
+        np.empty(capacity, np.int64),
+        np.empty(capacity, np.int64),
+        np.zeros(16, np.int64),
+        0,
     )
 
 
 def main(directory: str) -> int:
     """Compile the groups in the order the engine first needs them, leaving markers."""
     folder = Path(directory)
-    for group, compile_group in (("advance", _compile_advance), ("plan", _compile_plan), ("fleet", _compile_fleet)):
+    for group, compile_group in (
+        ("advance", _compile_advance),
+        ("plan", _compile_plan),
+        ("fleet", _compile_fleet),
+    ):
         try:
             compile_group()
         finally:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from dronesim.viz.draw import DrawOptions, draw, timeline_rect
 from dronesim.viz.export import scene_for
 from dronesim.viz.scene import Camera
@@ -86,13 +85,23 @@ def open_window(size: tuple[int, int], title: str):
         pygame.font.init()
         window = pygame.display.set_mode(size, pygame.RESIZABLE)
     except pygame.error as error:
-        raise DisplayError(f"no display to open a window ({error}); use 'dronesim render' for headless frames") from None
+        raise DisplayError(
+            f"no display to open a window ({error}); use 'dronesim render' for headless frames"
+        ) from None
     pygame.display.set_caption(title)
     return window
 
 
-def run_app(source, city, title: str, speed: float = 60.0, size=(1280, 800), max_frames: int | None = None,
-            screenshot_dir: str | os.PathLike = ".", on_frame=None) -> DrawOptions:
+def run_app(
+    source,
+    city,
+    title: str,
+    speed: float = 60.0,
+    size=(1280, 800),
+    max_frames: int | None = None,
+    screenshot_dir: str | os.PathLike = ".",
+    on_frame=None,
+) -> DrawOptions:
     """Run the window until the user quits (or ``max_frames`` frames, for tests).
 
     ``on_frame(index)`` is called before each frame's events are read (tests post events
@@ -103,7 +112,9 @@ def run_app(source, city, title: str, speed: float = 60.0, size=(1280, 800), max
     window = open_window(size, title)
     scene = scene_for(city)
     camera = Camera.fit(scene.bounds_m, window.get_size())
-    options = DrawOptions(title=title, speed=speed, timeline=None if source.live else source.time_span)
+    options = DrawOptions(
+        title=title, speed=speed, timeline=None if source.live else source.time_span
+    )
     clock = pygame.time.Clock()
     drag_from = None
     dragged = False
@@ -114,15 +125,19 @@ def run_app(source, city, title: str, speed: float = 60.0, size=(1280, 800), max
         if on_frame is not None:
             on_frame(frames)
         for event in pygame.event.get():
-            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+            if event.type == pygame.QUIT or (
+                event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
+            ):
                 running = False
             elif event.type == pygame.VIDEORESIZE:
                 window = pygame.display.set_mode(event.size, pygame.RESIZABLE)
                 camera = camera.resized(window.get_size())
             elif event.type == pygame.KEYDOWN:
-                camera, options = _key(event, source, camera, options, scene, window, screenshot_dir)
+                camera, options = _key(
+                    event, source, camera, options, scene, window, screenshot_dir
+                )
             elif event.type == pygame.MOUSEWHEEL:
-                camera = camera.zoomed(1.2 ** event.y, pygame.mouse.get_pos())
+                camera = camera.zoomed(1.2**event.y, pygame.mouse.get_pos())
             elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                 drag_from = event.pos
                 dragged = False
@@ -192,7 +207,9 @@ def _click(pixel, source, camera, options, size):
         return options
     snapshot = source.snapshot()
     points = camera.to_screen(snapshot.position_m[:, :2])
-    distance = np.hypot(points[:, 0] - pixel[0], points[:, 1] - pixel[1]) if len(points) else np.array([])
+    distance = (
+        np.hypot(points[:, 0] - pixel[0], points[:, 1] - pixel[1]) if len(points) else np.array([])
+    )
     options.selected = int(np.argmin(distance)) if len(distance) and distance.min() <= 12 else None
     return options
 

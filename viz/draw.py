@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from dronesim.viz.scene import Camera, Scene, format_clock, format_duration
 
 # Palette -----------------------------------------------------------------------------
@@ -30,16 +29,16 @@ PANEL = (255, 255, 255, 215)
 LATE = (20, 20, 20)
 STATE_COLOURS = (
     (150, 150, 150),  # idle
-    (240, 196, 25),   # charging
-    (226, 132, 19),   # waiting for pad
-    (98, 181, 229),   # taking off
-    (31, 119, 180),   # to pickup
-    (23, 190, 207),   # picking up
+    (240, 196, 25),  # charging
+    (226, 132, 19),  # waiting for pad
+    (98, 181, 229),  # taking off
+    (31, 119, 180),  # to pickup
+    (23, 190, 207),  # picking up
     (148, 103, 189),  # to drop-off
-    (214, 39, 140),   # delivering
-    (44, 160, 44),    # returning
-    (23, 150, 130),   # repositioning
-    (214, 39, 40),    # leaving zone
+    (214, 39, 140),  # delivering
+    (44, 160, 44),  # returning
+    (23, 150, 130),  # repositioning
+    (214, 39, 40),  # leaving zone
 )
 ALTITUDE_LEGEND_M = (30.0, 70.0, 110.0)
 
@@ -61,7 +60,9 @@ class DrawOptions:
     title: str = "dronesim"
 
 
-def draw(surface, snapshot, camera: Camera, scene: Scene, options: DrawOptions | None = None) -> None:
+def draw(
+    surface, snapshot, camera: Camera, scene: Scene, options: DrawOptions | None = None
+) -> None:
     """Paint one frame of ``snapshot`` on ``surface`` (a pygame Surface) through ``camera``."""
     options = options or DrawOptions()
     surface.blit(_static_layer(scene, camera, options), (0, 0))
@@ -87,6 +88,7 @@ def draw(surface, snapshot, camera: Camera, scene: Scene, options: DrawOptions |
 
 
 # ----------------------------------------------------------------------------- static
+
 
 def _static_layer(scene: Scene, camera: Camera, options: DrawOptions):
     import pygame
@@ -125,7 +127,14 @@ def _static_layer(scene: Scene, camera: Camera, options: DrawOptions):
         pygame.draw.line(layer, STATION, (x, y - 6), (x + 4, y + 4), 2)
     _scale_bar(layer, camera)
     if scene.credit:
-        _text(layer, scene.credit, (camera.size[0] - 8, camera.size[1] - 6), 12, (90, 90, 90), anchor="bottomright")
+        _text(
+            layer,
+            scene.credit,
+            (camera.size[0] - 8, camera.size[1] - 6),
+            12,
+            (90, 90, 90),
+            anchor="bottomright",
+        )
     scene.cache[key] = layer
     return layer
 
@@ -150,6 +159,7 @@ def _scale_bar(surface, camera: Camera) -> None:
 
 # ----------------------------------------------------------------------------- dynamic
 
+
 def _temporary_zones(surface, snapshot, camera: Camera, scene: Scene) -> None:
     import pygame
 
@@ -173,14 +183,29 @@ def _temporary_zones(surface, snapshot, camera: Camera, scene: Scene) -> None:
     for index in snapshot.active_zones:
         if scene.zone_rings[index]:
             centre = camera.to_screen(np.mean(scene.zone_rings[index][0], axis=0))
-            _text(surface, f"{scene.zone_names[index]}: ACTIVE", centre, 14, (140, 60, 0), anchor="center", bold=True)
+            _text(
+                surface,
+                f"{scene.zone_names[index]}: ACTIVE",
+                centre,
+                14,
+                (140, 60, 0),
+                anchor="center",
+                bold=True,
+            )
     for index in snapshot.upcoming_zones:
         for ring in scene.zone_rings[index]:
             _dashed(surface, ZONE_UPCOMING, camera.to_screen(ring), 2)
         if scene.zone_rings[index]:
             centre = camera.to_screen(np.mean(scene.zone_rings[index][0], axis=0))
             countdown = snapshot.zone_countdown_s.get(index, 0.0)
-            _text(surface, f"{scene.zone_names[index]} in {format_duration(countdown)}", centre, 13, (150, 90, 0), anchor="center")
+            _text(
+                surface,
+                f"{scene.zone_names[index]} in {format_duration(countdown)}",
+                centre,
+                13,
+                (150, 90, 0),
+                anchor="center",
+            )
 
 
 def _depots(surface, snapshot, camera: Camera, scene: Scene) -> None:
@@ -241,16 +266,24 @@ _FADED = [tuple(int(c + (255 - c) * 0.55) for c in colour) for colour in STATE_C
 def _trails(surface, snapshot, camera: Camera) -> None:
     import pygame
 
-    airborne = [d for d, trail in enumerate(snapshot.trail_m) if len(trail) >= 2 and snapshot.position_m[d, 2] > 0.0]
+    airborne = [
+        d
+        for d, trail in enumerate(snapshot.trail_m)
+        if len(trail) >= 2 and snapshot.position_m[d, 2] > 0.0
+    ]
     if not airborne:
         return
     # One transform for every trail point, then one polyline per drone.
     lengths = [len(snapshot.trail_m[d]) for d in airborne]
-    points = camera.to_screen(np.concatenate([snapshot.trail_m[d][:, :2] for d in airborne])).tolist()
+    points = camera.to_screen(
+        np.concatenate([snapshot.trail_m[d][:, :2] for d in airborne])
+    ).tolist()
     states = snapshot.state.tolist()
     start = 0
     for d, length in zip(airborne, lengths):
-        pygame.draw.lines(surface, _FADED[states[d] % len(_FADED)], False, points[start : start + length], 2)
+        pygame.draw.lines(
+            surface, _FADED[states[d] % len(_FADED)], False, points[start : start + length], 2
+        )
         start += length
 
 
@@ -304,7 +337,9 @@ def _sprite(kind: str, *key):
         fraction = level / 12
         image = pygame.Surface((12, 3))
         image.fill((60, 60, 60))
-        image.fill((int(220 * (1 - fraction)), int(170 * fraction + 30), 40), (0, 0, max(1, level), 3))
+        image.fill(
+            (int(220 * (1 - fraction)), int(170 * fraction + 30), 40), (0, 0, max(1, level), 3)
+        )
         sprite = (image, 0)
     elif kind == "order":
         level, carried = key  # urgency level 0..15
@@ -323,12 +358,21 @@ def _drones(surface, snapshot, camera: Camera, selected: int | None) -> None:
     points = camera.to_screen(snapshot.position_m[:, :2])
     altitude = snapshot.position_m[:, 2]
     width, height = camera.size
-    visible = (points[:, 0] > -20) & (points[:, 0] < width + 20) & (points[:, 1] > -20) & (points[:, 1] < height + 20)
+    visible = (
+        (points[:, 0] > -20)
+        & (points[:, 0] < width + 20)
+        & (points[:, 1] > -20)
+        & (points[:, 1] < height + 20)
+    )
     index = np.flatnonzero(visible)
     x = np.round(points[index, 0]).astype(int).tolist()
     y = np.round(points[index, 1]).astype(int).tolist()
-    size_bucket = np.round(np.clip(altitude[index] / 120.0, 0.0, 1.0) * (_SIZES - 1)).astype(int).tolist()
-    angle_bucket = (np.round(snapshot.heading_rad[index] / (2 * math.pi) * _ANGLES).astype(int) % _ANGLES).tolist()
+    size_bucket = (
+        np.round(np.clip(altitude[index] / 120.0, 0.0, 1.0) * (_SIZES - 1)).astype(int).tolist()
+    )
+    angle_bucket = (
+        np.round(snapshot.heading_rad[index] / (2 * math.pi) * _ANGLES).astype(int) % _ANGLES
+    ).tolist()
     level = np.round(np.clip(snapshot.battery_fraction[index], 0.0, 1.0) * 12).astype(int).tolist()
     states = snapshot.state[index].tolist()
     flying = (altitude[index] > 0.0).tolist()
@@ -349,6 +393,7 @@ def _drones(surface, snapshot, camera: Camera, selected: int | None) -> None:
 
 # ----------------------------------------------------------------------------- overlays
 
+
 def _panel(surface, rect) -> None:
     import pygame
 
@@ -361,15 +406,34 @@ def _panel(surface, rect) -> None:
 def _hud(surface, snapshot, options: DrawOptions) -> None:
     lines = [
         (options.title, 16, True),
-        (f"t = {format_duration(snapshot.t_s)}   clock {format_clock(snapshot.clock_s)}", 14, False),
-        ("paused" if options.paused else (f"speed {options.speed:g}x" if options.speed else ""), 14, False),
-        (f"delivered {snapshot.delivered}   late {snapshot.late}   failed {snapshot.failed}   pending {snapshot.pending}", 14, False),
-        (f"energy {snapshot.energy_used_wh / 1000:.2f} kWh   separation losses {snapshot.separation_losses}", 14, False),
+        (
+            f"t = {format_duration(snapshot.t_s)}   clock {format_clock(snapshot.clock_s)}",
+            14,
+            False,
+        ),
+        (
+            "paused" if options.paused else (f"speed {options.speed:g}x" if options.speed else ""),
+            14,
+            False,
+        ),
+        (
+            f"delivered {snapshot.delivered}   late {snapshot.late}   failed {snapshot.failed}   pending {snapshot.pending}",
+            14,
+            False,
+        ),
+        (
+            f"energy {snapshot.energy_used_wh / 1000:.2f} kWh   separation losses {snapshot.separation_losses}",
+            14,
+            False,
+        ),
     ]
     lines = [line for line in lines if line[0]]
     counts = snapshot.state_counts()
     busy = [(name, count) for name, count in counts.items() if count]
-    state_lines = ["  ".join(f"{name} {count}" for name, count in busy[i : i + 3]) for i in range(0, len(busy), 3)]
+    state_lines = [
+        "  ".join(f"{name} {count}" for name, count in busy[i : i + 3])
+        for i in range(0, len(busy), 3)
+    ]
     height = 14 + 20 * len(lines) + 17 * len(state_lines)
     _panel(surface, (8, 8, 430, height))
     y = 14
@@ -416,7 +480,15 @@ def _legend(surface, snapshot) -> None:
     x = 22
     for altitude in ALTITUDE_LEGEND_M:
         size = 4.0 + 5.0 * altitude / 120.0
-        pygame.draw.polygon(surface, (120, 120, 120), ((x, y + 8 - size), (x - size * 0.8, y + 8 + size * 0.7), (x + size * 0.8, y + 8 + size * 0.7)))
+        pygame.draw.polygon(
+            surface,
+            (120, 120, 120),
+            (
+                (x, y + 8 - size),
+                (x - size * 0.8, y + 8 + size * 0.7),
+                (x + size * 0.8, y + 8 + size * 0.7),
+            ),
+        )
         _text(surface, f"{altitude:g} m", (x + 10, y + 1), 12, TEXT)
         x += 60
     y += 20
@@ -473,7 +545,11 @@ def _zone_tooltip(surface, snapshot, camera: Camera, scene: Scene, pixel) -> Non
     floor, ceiling = scene.zone_bands[index]
     band = f"{floor:g}-{'unlimited' if math.isinf(ceiling) else f'{ceiling:g} m'}"
     start, end = scene.zone_windows[index]
-    window = "permanent" if start is None and end is None else f"active {format_duration(start or 0)} to {format_duration(end or 0)}"
+    window = (
+        "permanent"
+        if start is None and end is None
+        else f"active {format_duration(start or 0)} to {format_duration(end or 0)}"
+    )
     text = f"{scene.zone_names[index]} ({scene.zone_kinds[index]}): {band}, {window}"
     x, y = pixel
     _panel(surface, (x + 12, y + 12, 7 * len(text) + 16, 24))
@@ -496,7 +572,9 @@ def _timeline(surface, snapshot, scene: Scene, span: tuple[float, float]) -> Non
         x1 = rect[0] + rect[2] * np.clip((b - start) / max(end - start, 1e-9), 0, 1)
         pygame.draw.rect(surface, ZONE_UPCOMING, (x0, rect[1], max(1, x1 - x0), rect[3]))
     f = np.clip((snapshot.t_s - start) / max(end - start, 1e-9), 0, 1)
-    pygame.draw.rect(surface, (31, 119, 180), (rect[0], rect[1] + rect[3] // 3, rect[2] * f, rect[3] // 3))
+    pygame.draw.rect(
+        surface, (31, 119, 180), (rect[0], rect[1] + rect[3] // 3, rect[2] * f, rect[3] // 3)
+    )
     pygame.draw.circle(surface, TEXT, (rect[0] + rect[2] * f, rect[1] + rect[3] / 2), 7)
 
 
@@ -507,6 +585,7 @@ def timeline_rect(size) -> tuple[int, int, int, int]:
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _polygon(surface, colour, points, width: int = 0) -> None:
     import pygame
@@ -534,7 +613,9 @@ _FONTS: dict = {}
 _TEXTS: dict = {}
 
 
-def _text(surface, text: str, position, size: int, colour, anchor: str = "topleft", bold: bool = False) -> None:
+def _text(
+    surface, text: str, position, size: int, colour, anchor: str = "topleft", bold: bool = False
+) -> None:
     import pygame
 
     key = (text, size, colour, bold)

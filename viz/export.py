@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
 from dronesim.viz.draw import DrawOptions, draw
 from dronesim.viz.scene import Camera, Scene
 
@@ -44,7 +43,13 @@ def _init_headless():
     return pygame
 
 
-def render_snapshot(snapshot, scene: Scene, size: tuple[int, int], options: DrawOptions | None = None, camera: Camera | None = None):
+def render_snapshot(
+    snapshot,
+    scene: Scene,
+    size: tuple[int, int],
+    options: DrawOptions | None = None,
+    camera: Camera | None = None,
+):
     """A pygame Surface with one frame (headless)."""
     pygame = _init_headless()
     surface = pygame.Surface(size)
@@ -52,18 +57,29 @@ def render_snapshot(snapshot, scene: Scene, size: tuple[int, int], options: Draw
     return surface
 
 
-def render_png(recording, t_s: float, out: str | os.PathLike, size: tuple[int, int] = (1280, 800)) -> None:
+def render_png(
+    recording, t_s: float, out: str | os.PathLike, size: tuple[int, int] = (1280, 800)
+) -> None:
     """Save the recording's frame at ``t_s`` seconds as a PNG."""
     pygame = _init_headless()
     snapshot = recording.snapshot(t_s)
-    options = DrawOptions(title=f"dronesim - {recording.meta['scenario']}", timeline=recording.time_span)
+    options = DrawOptions(
+        title=f"dronesim - {recording.meta['scenario']}", timeline=recording.time_span
+    )
     surface = render_snapshot(snapshot, scene_for(recording.city), size, options)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(surface, os.fspath(out))
 
 
-def render_gif(recording, start_s: float, end_s: float, fps: float, out: str | os.PathLike,
-               size: tuple[int, int] = (960, 600), sim_seconds_per_frame: float | None = None) -> int:
+def render_gif(
+    recording,
+    start_s: float,
+    end_s: float,
+    fps: float,
+    out: str | os.PathLike,
+    size: tuple[int, int] = (960, 600),
+    sim_seconds_per_frame: float | None = None,
+) -> int:
     """Save frames from ``start_s`` to ``end_s`` as an animated GIF; returns the frame count.
 
     One frame per ``sim_seconds_per_frame`` of simulated time (default: 150 frames over
@@ -85,10 +101,18 @@ def render_gif(recording, start_s: float, end_s: float, fps: float, out: str | o
     camera = Camera.fit(scene.bounds_m, size)
     frames = []
     for t in np.arange(start_s, end_s + 1e-9, step):
-        options = DrawOptions(title=f"dronesim - {recording.meta['scenario']}", timeline=recording.time_span,
-                              speed=step * fps, legend=False)
+        options = DrawOptions(
+            title=f"dronesim - {recording.meta['scenario']}",
+            timeline=recording.time_span,
+            speed=step * fps,
+            legend=False,
+        )
         surface = render_snapshot(recording.snapshot(float(t)), scene, size, options, camera)
-        frames.append(Image.frombytes("RGB", size, pygame.image.tobytes(surface, "RGB")).quantize(colors=128))
+        frames.append(
+            Image.frombytes("RGB", size, pygame.image.tobytes(surface, "RGB")).quantize(colors=128)
+        )
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(os.fspath(out), save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    frames[0].save(
+        os.fspath(out), save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0
+    )
     return len(frames)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-
 from dronesim.maps import City
 
 
@@ -68,8 +67,12 @@ class Camera:
     def panned(self, dx_px: float, dy_px: float) -> Camera:
         """Move the view by a mouse drag of (dx, dy) pixels."""
         return Camera(
-            (self.centre_m[0] - dx_px / self.pixels_per_m, self.centre_m[1] + dy_px / self.pixels_per_m),
-            self.pixels_per_m, self.size,
+            (
+                self.centre_m[0] - dx_px / self.pixels_per_m,
+                self.centre_m[1] + dy_px / self.pixels_per_m,
+            ),
+            self.pixels_per_m,
+            self.size,
         )
 
     def resized(self, size: tuple[int, int]) -> Camera:
@@ -77,7 +80,12 @@ class Camera:
 
     @property
     def key(self) -> tuple:
-        return (round(self.centre_m[0], 6), round(self.centre_m[1], 6), round(self.pixels_per_m, 9), self.size)
+        return (
+            round(self.centre_m[0], 6),
+            round(self.centre_m[1], 6),
+            round(self.pixels_per_m, 9),
+            self.size,
+        )
 
 
 @dataclass
@@ -109,9 +117,16 @@ class Scene:
         zones = city.zones
         return cls(
             bounds_m=city.bounds_m,
-            building_rings=[ring for footprint in city.buildings.footprints for ring in _rings(footprint)[:1]],
-            building_heights_m=np.array([h for footprint, h in zip(city.buildings.footprints, city.buildings.heights_m)
-                                         for _ in _rings(footprint)[:1]]),
+            building_rings=[
+                ring for footprint in city.buildings.footprints for ring in _rings(footprint)[:1]
+            ],
+            building_heights_m=np.array(
+                [
+                    h
+                    for footprint, h in zip(city.buildings.footprints, city.buildings.heights_m)
+                    for _ in _rings(footprint)[:1]
+                ]
+            ),
             park_rings=[ring for park in city.parks for ring in _rings(park)[:1]],
             zone_rings=[_rings(zone.keep_out) for zone in zones],
             zone_names=[zone.name for zone in zones],

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 import shapely
-
 from dronesim.maps import Airspace, Buildings, Depot, NoFlyZone
 
 LAYERS = (30.0, 50.0, 70.0, 90.0, 110.0)
@@ -30,7 +29,11 @@ def small_airspace(**kwargs) -> Airspace:
         ("ceiling_m", -5.0, "ceiling_m must be > 0, got -5.0"),
         ("origin_m", (0.0, math.nan), "origin_m must be two finite numbers"),
         ("horizontal_clearance_m", -1.0, "horizontal_clearance_m must be >= 0, got -1.0"),
-        ("cost", np.ones((5, 15, 20)) * 0.5, r"cost must be finite and >= 1, got 0.5 at cell \(0, 0, 0\)"),
+        (
+            "cost",
+            np.ones((5, 15, 20)) * 0.5,
+            r"cost must be finite and >= 1, got 0.5 at cell \(0, 0, 0\)",
+        ),
         ("cost", np.ones((5, 15, 21)), r"cost must have shape \(5, 15, 20\)"),
         ("obstacles", np.zeros((1, 15, 20)), r"obstacles must have shape \(5, 15, 20\)"),
         ("origin_lonlat", (200.0, 0.0), "origin_lonlat must be"),
@@ -54,7 +57,16 @@ def test_airspace_is_frozen_and_its_arrays_read_only():
 def test_layer_bands_split_at_midpoints_between_ground_and_ceiling():
     airspace = small_airspace()
     assert airspace.layer_bands_m.tolist() == [[0, 40], [40, 60], [60, 80], [80, 100], [100, 120]]
-    assert airspace.layer_of([0, 39.9, 40, 40.1, 119, 120, 120.5, -1]).tolist() == [0, 0, 0, 1, 4, 4, -1, -1]
+    assert airspace.layer_of([0, 39.9, 40, 40.1, 119, 120, 120.5, -1]).tolist() == [
+        0,
+        0,
+        0,
+        1,
+        4,
+        4,
+        -1,
+        -1,
+    ]
 
 
 def test_world_cell_transforms_round_trip_and_flag_outside_points():
@@ -64,14 +76,24 @@ def test_world_cell_transforms_round_trip_and_flag_outside_points():
     assert [a.tolist() for a in airspace.cell_of(x, y, z)] == [k.tolist(), j.tolist(), i.tolist()]
     assert [int(v) for v in airspace.cell_of(-100.0, 250.0)] == [0, 0, 0]
     assert [int(v) for v in airspace.cell_of(-100.1, 400.0, 500.0)] == [-1, -1, -1]
-    assert [int(v) for v in airspace.cell_of(100.0, 300.0)] == [0, 5, -1]  # x = east edge is outside
-    assert airspace.contains_xy([-100, 99.99, 100], [250, 399.99, 300]).tolist() == [True, True, False]
+    assert [int(v) for v in airspace.cell_of(100.0, 300.0)] == [
+        0,
+        5,
+        -1,
+    ]  # x = east edge is outside
+    assert airspace.contains_xy([-100, 99.99, 100], [250, 399.99, 300]).tolist() == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_buildings_block_layers_up_to_roof_plus_clearance_on_the_grown_footprint():
     footprint = shapely.box(83, 63, 117, 87)
     airspace = small_airspace(
-        buildings=Buildings([footprint], [42.0]), horizontal_clearance_m=6.0, vertical_clearance_m=10.0
+        buildings=Buildings([footprint], [42.0]),
+        horizontal_clearance_m=6.0,
+        vertical_clearance_m=10.0,
     )
     # 42 + 10 = 52 m: layers 30 and 50 blocked, 70 and above free.
     assert airspace.blocked[2:].sum() == 0
@@ -87,25 +109,45 @@ def test_zone_blocks_only_layers_whose_band_overlaps_its_altitudes():
     zone = NoFlyZone("upper", shapely.box(50, 50, 100, 100), floor_m=60.0, ceiling_m=120.0)
     airspace = small_airspace(zones=(zone,))
     per_layer = airspace.blocked.reshape(5, -1).sum(axis=1)
-    assert per_layer[:2].tolist() == [0, 0] and (per_layer[2:] == per_layer[2]).all() and per_layer[2] > 0
+    assert (
+        per_layer[:2].tolist() == [0, 0]
+        and (per_layer[2:] == per_layer[2]).all()
+        and per_layer[2] > 0
+    )
     low = NoFlyZone("low", shapely.box(50, 50, 100, 100), floor_m=0.0, ceiling_m=45.0)
     per_layer = small_airspace(zones=(low,)).blocked.reshape(5, -1).sum(axis=1)
     assert per_layer[2:].sum() == 0 and per_layer[0] > 0 and per_layer[1] > 0
 
 
 def test_temporary_zone_is_blocked_only_inside_its_window():
-    event = NoFlyZone("event", shapely.Point(100, 75).buffer(30), buffer_m=5.0, kind="event", active_from_s=600, active_until_s=1200)
+    event = NoFlyZone(
+        "event",
+        shapely.Point(100, 75).buffer(30),
+        buffer_m=5.0,
+        kind="event",
+        active_from_s=600,
+        active_until_s=1200,
+    )
     airspace = small_airspace(zones=(event,))
     assert airspace.blocked.sum() == 0
     assert airspace.blocked_at(0.0) is airspace.blocked
     during = airspace.blocked_at(600.0)
     expected = np.zeros((15, 20), dtype=bool)
     j, i = np.mgrid[0:15, 0:20]
-    expected[shapely.intersects(shapely.box(i * 10.0, j * 10.0, i * 10.0 + 10, j * 10.0 + 10), event.geometry.buffer(5.0))] = True
-    assert np.array_equal(during[0].astype(bool) | expected, during[0].astype(bool))  # never less than exact
+    expected[
+        shapely.intersects(
+            shapely.box(i * 10.0, j * 10.0, i * 10.0 + 10, j * 10.0 + 10),
+            event.geometry.buffer(5.0),
+        )
+    ] = True
+    assert np.array_equal(
+        during[0].astype(bool) | expected, during[0].astype(bool)
+    )  # never less than exact
     assert (during == during[0]).all()
     assert airspace.blocked_at(1200.0).sum() == 0
-    assert [z.name for z in airspace.active_zones(700)] == ["event"] and airspace.active_zones(1300) == ()
+    assert [z.name for z in airspace.active_zones(700)] == ["event"] and airspace.active_zones(
+        1300
+    ) == ()
     assert [z.name for z in airspace.zones_at(100, 75, 50, t_s=700)] == ["event"]
     assert airspace.zones_at(100, 75, 50, t_s=100) == ()
 
@@ -140,7 +182,9 @@ def test_replace_rebuilds_rasters_only_when_their_inputs_change():
 
 def test_airspace_pickles():
     zone = NoFlyZone("event", shapely.box(0, 0, 30, 30), active_from_s=5, active_until_s=10)
-    airspace = small_airspace(zones=(zone,), buildings=Buildings([shapely.box(100, 100, 120, 120)], [35.0]))
+    airspace = small_airspace(
+        zones=(zone,), buildings=Buildings([shapely.box(100, 100, 120, 120)], [35.0])
+    )
     copy = pickle.loads(pickle.dumps(airspace))
     assert np.array_equal(copy.blocked, airspace.blocked)
     assert np.array_equal(copy.blocked_at(7), airspace.blocked_at(7))

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import shapely
-
 from dronesim.maps import generate_city
 
 
@@ -9,7 +8,18 @@ def _fingerprint(city):
     return (
         [g.wkb for g in city.buildings.footprints],
         city.buildings.heights_m.tobytes(),
-        [(z.name, z.geometry.wkb, z.floor_m, z.ceiling_m, z.buffer_m, z.active_from_s, z.active_until_s) for z in city.zones],
+        [
+            (
+                z.name,
+                z.geometry.wkb,
+                z.floor_m,
+                z.ceiling_m,
+                z.buffer_m,
+                z.active_from_s,
+                z.active_until_s,
+            )
+            for z in city.zones
+        ],
         city.depots,
         city.base_stations,
         city.hotspots,
@@ -29,7 +39,11 @@ def test_generated_city_has_every_kind_of_feature(seed):
     city = generate_city(seed)
     kinds = [zone.kind for zone in city.zones]
     airport = city.zones[kinds.index("airport")]
-    assert airport.ceiling_m == np.inf and airport.floor_m == 0 and airport.geometry.area > 0.03 * 3000 * 3000
+    assert (
+        airport.ceiling_m == np.inf
+        and airport.floor_m == 0
+        and airport.geometry.area > 0.03 * 3000 * 3000
+    )
     permanent_small = [z for z in city.zones if not z.is_temporary and z.kind != "airport"]
     assert {z.kind for z in permanent_small} >= {"government", "helipad"}
     assert all(z.geometry.area < 0.01 * 3000 * 3000 for z in permanent_small)

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import shapely
-
 from dronesim.maps import Airspace, BaseStation, Buildings, Depot, generate_city
 from dronesim.maps.cost import ground_risk_cost, radio_coverage_cost, with_cost_layers
 
@@ -18,7 +17,9 @@ def test_ground_risk_is_higher_over_dense_blocks_than_over_parks(city_airspace):
     assert cost.shape == airspace.shape and cost.dtype == np.float32
     assert cost.min() >= 1.0 and cost.max() <= 3.0 + 1e-6
     assert np.array_equal(cost[0], cost[-1])
-    _, rows, cols = airspace.cell_of(*shapely.get_coordinates(shapely.centroid(np.array(city.parks, dtype=object))).T)
+    _, rows, cols = airspace.cell_of(
+        *shapely.get_coordinates(shapely.centroid(np.array(city.parks, dtype=object))).T
+    )
     park_cost = cost[0, rows, cols].mean()
     tall = city.buildings.heights_m > 40
     centroids = shapely.get_coordinates(shapely.centroid(city.buildings.footprints[tall]))
@@ -41,7 +42,9 @@ def test_radio_cost_grows_with_distance_and_flags_cells_out_of_range():
     xc, yc, _ = airspace.cell_centre(0, np.arange(12)[:, None], np.arange(60)[None, :])
     distance = np.hypot(xc - 55, yc - 55)
     assert np.array_equal(out, distance > 300)
-    assert np.allclose(cost[0], np.where(out, 4.0, 1 + 3 * (np.minimum(distance, 300) / 300) ** 2), rtol=1e-6)
+    assert np.allclose(
+        cost[0], np.where(out, 4.0, 1 + 3 * (np.minimum(distance, 300) / 300) ** 2), rtol=1e-6
+    )
 
 
 def test_with_cost_layers_multiplies_and_blocks():
@@ -52,7 +55,9 @@ def test_with_cost_layers_multiplies_and_blocks():
     combined = with_cost_layers(airspace, radio, doubled, block=out)
     assert np.allclose(combined.cost, radio * 2)
     assert np.array_equal(combined.blocked[0].astype(bool), out)
-    far_depot = Airspace((0.0, 0.0), 10.0, 40, 10, base_stations=(station,), depots=(Depot("far", 395, 50),))
+    far_depot = Airspace(
+        (0.0, 0.0), 10.0, 40, 10, base_stations=(station,), depots=(Depot("far", 395, 50),)
+    )
     with pytest.raises(ValueError, match="depot 'far'.*cannot take off"):
         with_cost_layers(far_depot, radio, block=out)
 

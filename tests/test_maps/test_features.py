@@ -3,10 +3,16 @@ import math
 import numpy as np
 import pytest
 import shapely
+from dronesim.maps.features import (
+    BaseStation,
+    Buildings,
+    Depot,
+    Hotspot,
+    NoFlyZone,
+    conservative_buffer,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone, conservative_buffer
 
 SQUARE = shapely.box(0, 0, 100, 100)
 
@@ -56,7 +62,13 @@ def test_zone_raises_when_field_is_bad(kwargs, message):
 def test_zone_active_window_is_half_open():
     zone = NoFlyZone("event", SQUARE, kind="event", active_from_s=100, active_until_s=200)
     assert zone.is_temporary
-    assert [zone.active_at(t) for t in (99.9, 100, 150, 199.9, 200)] == [False, True, True, True, False]
+    assert [zone.active_at(t) for t in (99.9, 100, 150, 199.9, 200)] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
     assert NoFlyZone("p", SQUARE).active_at(-1e9) and not NoFlyZone("p", SQUARE).is_temporary
     open_ended = NoFlyZone("o", SQUARE, active_from_s=5)
     assert not open_ended.active_at(4) and open_ended.active_at(1e12)
@@ -75,7 +87,9 @@ def test_conservative_buffer_holds_every_point_within_the_distance(points, dista
     grown = conservative_buffer(polygon, distance, quad_segs=4)
     rng = np.random.default_rng(seed)
     xmin, ymin, xmax, ymax = polygon.bounds
-    samples = rng.uniform([xmin - distance, ymin - distance], [xmax + distance, ymax + distance], (400, 2))
+    samples = rng.uniform(
+        [xmin - distance, ymin - distance], [xmax + distance, ymax + distance], (400, 2)
+    )
     near = shapely.distance(shapely.points(samples), polygon) <= distance
     assert shapely.covers(grown, shapely.points(samples[near])).all()
 

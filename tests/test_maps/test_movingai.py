@@ -10,10 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-
 from dronesim.maps.errors import MapFormatError
 from dronesim.maps.movingai import (
     GridMap2D,
@@ -26,6 +22,9 @@ from dronesim.maps.movingai import (
     read_scen,
     read_scen_any,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MOVINGAI = DATA / "movingai"
@@ -181,8 +180,11 @@ def test_rmtst01_has_exactly_two_unreachable_rows() -> None:
     assert int(scen.unreachable.sum()) == 2
     pairs = {
         (tuple(s), tuple(g))
-        for s, g in zip(scen.start_xy[scen.unreachable].tolist(),
-                        scen.goal_xy[scen.unreachable].tolist(), strict=True)
+        for s, g in zip(
+            scen.start_xy[scen.unreachable].tolist(),
+            scen.goal_xy[scen.unreachable].tolist(),
+            strict=True,
+        )
     }
     assert pairs == {((10, 33), (108, 16)), ((100, 14), (84, 10))}
 
@@ -213,12 +215,20 @@ def test_anyangle_lengths_not_longer_than_octile() -> None:
     anyangle = read_scen(MOVINGAI / "anyangle" / "AcrosstheCape.map.scen")
     index = {
         (tuple(s), tuple(g)): length
-        for s, g, length in zip(octile.start_xy.tolist(), octile.goal_xy.tolist(),
-                                octile.optimal_length.tolist(), strict=True)
+        for s, g, length in zip(
+            octile.start_xy.tolist(),
+            octile.goal_xy.tolist(),
+            octile.optimal_length.tolist(),
+            strict=True,
+        )
     }
     matched = 0
-    for s, g, length in zip(anyangle.start_xy.tolist(), anyangle.goal_xy.tolist(),
-                            anyangle.optimal_length.tolist(), strict=True):
+    for s, g, length in zip(
+        anyangle.start_xy.tolist(),
+        anyangle.goal_xy.tolist(),
+        anyangle.optimal_length.tolist(),
+        strict=True,
+    ):
         ref = index.get((tuple(s), tuple(g)))
         if ref is not None:
             matched += 1
@@ -284,9 +294,7 @@ def test_read_scen_any_dispatches_on_suffix() -> None:
 SMALL_MAP = "type octile\nheight 3\nwidth 4\nmap\n.@..\nT.GS\n..OW\n"
 SMALL_BLOCKED = [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1]]
 SMALL_SCEN = (
-    "version 1\n"
-    "0\tsmall.map\t4\t3\t0\t0\t3\t1\t3.41421356\n"
-    "1\tsmall.map\t4\t3\t2\t1\t2\t1\t0\n"
+    "version 1\n0\tsmall.map\t4\t3\t0\t0\t3\t1\t3.41421356\n1\tsmall.map\t4\t3\t2\t1\t2\t1\t0\n"
 )
 SMALL_3DMAP = "voxel 4 3 2\n0 0 0\n3 2 1\n"
 SMALL_3DSCEN = "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.41421356 1.0\n"
@@ -301,7 +309,9 @@ def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def _expect_error(reader: Callable[[Path], Any], path: Path, line: int | None, *fragments: str) -> MapFormatError:
+def _expect_error(
+    reader: Callable[[Path], Any], path: Path, line: int | None, *fragments: str
+) -> MapFormatError:
     with pytest.raises(MapFormatError) as info:
         reader(path)
     err = info.value
@@ -364,37 +374,86 @@ def test_unreachable_flag(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "line", "fragments"),
     [
-        ("truncated", "type octile\nheight 3\nwidth 4\nmap\n....\n....\n", 7,
-         ("truncated", "expected 3 rows", "found 2")),
-        ("wide_row", "type octile\nheight 3\nwidth 4\nmap\n....\n.....\n....\n", 6,
-         ("width 5 found, expected 4",)),
-        ("short_row", "type octile\nheight 2\nwidth 4\nmap\n...\n....\n", 5,
-         ("width 3 found, expected 4",)),
-        ("bad_width", "type octile\nheight 3\nwidth abc\nmap\n", 3,
-         ("width: expected a positive integer, got 'abc'",)),
-        ("zero_height", "type octile\nheight 0\nwidth 4\nmap\n", 2,
-         ("height: expected a positive integer, got '0'",)),
-        ("negative_height", "type octile\nheight -2\nwidth 4\nmap\n", 2,
-         ("height: expected a positive integer, got '-2'",)),
-        ("unknown_type", "type hex\nheight 1\nwidth 1\nmap\n.\n", 1,
-         ("type: expected 'octile', got 'hex'",)),
+        (
+            "truncated",
+            "type octile\nheight 3\nwidth 4\nmap\n....\n....\n",
+            7,
+            ("truncated", "expected 3 rows", "found 2"),
+        ),
+        (
+            "wide_row",
+            "type octile\nheight 3\nwidth 4\nmap\n....\n.....\n....\n",
+            6,
+            ("width 5 found, expected 4",),
+        ),
+        (
+            "short_row",
+            "type octile\nheight 2\nwidth 4\nmap\n...\n....\n",
+            5,
+            ("width 3 found, expected 4",),
+        ),
+        (
+            "bad_width",
+            "type octile\nheight 3\nwidth abc\nmap\n",
+            3,
+            ("width: expected a positive integer, got 'abc'",),
+        ),
+        (
+            "zero_height",
+            "type octile\nheight 0\nwidth 4\nmap\n",
+            2,
+            ("height: expected a positive integer, got '0'",),
+        ),
+        (
+            "negative_height",
+            "type octile\nheight -2\nwidth 4\nmap\n",
+            2,
+            ("height: expected a positive integer, got '-2'",),
+        ),
+        (
+            "unknown_type",
+            "type hex\nheight 1\nwidth 1\nmap\n.\n",
+            1,
+            ("type: expected 'octile', got 'hex'",),
+        ),
         ("missing_type", "height 1\nwidth 1\nmap\n.\n", 3, ("missing 'type'",)),
-        ("no_map_line", "type octile\nheight 1\nwidth 2\n..\n", 4,
-         ("expected the 'map' line", "'..'")),
+        (
+            "no_map_line",
+            "type octile\nheight 1\nwidth 2\n..\n",
+            4,
+            ("expected the 'map' line", "'..'"),
+        ),
         ("no_map_line_eof", "type octile\nheight 1\nwidth 2\n", 4, ("no 'map' line",)),
-        ("header_value_missing", "type octile\nheight\nwidth 2\nmap\n..\n", 2,
-         ("height: expected 'height VALUE'",)),
-        ("duplicate_key", "type octile\nheight 1\nheight 1\nwidth 1\nmap\n.\n", 3,
-         ("given twice",)),
-        ("unknown_char", "type octile\nheight 2\nwidth 3\nmap\n...\n.x.\n", 6,
-         ("unknown map character 'x'", "row 1, column 1")),
-        ("extra_rows", "type octile\nheight 1\nwidth 2\nmap\n..\n..\n", 6,
-         ("more rows than height 1",)),
+        (
+            "header_value_missing",
+            "type octile\nheight\nwidth 2\nmap\n..\n",
+            2,
+            ("height: expected 'height VALUE'",),
+        ),
+        (
+            "duplicate_key",
+            "type octile\nheight 1\nheight 1\nwidth 1\nmap\n.\n",
+            3,
+            ("given twice",),
+        ),
+        (
+            "unknown_char",
+            "type octile\nheight 2\nwidth 3\nmap\n...\n.x.\n",
+            6,
+            ("unknown map character 'x'", "row 1, column 1"),
+        ),
+        (
+            "extra_rows",
+            "type octile\nheight 1\nwidth 2\nmap\n..\n..\n",
+            6,
+            ("more rows than height 1",),
+        ),
         ("empty", "", 1, ("no 'map' line",)),
     ],
 )
-def test_malformed_map(tmp_path: Path, name: str, text: str, line: int,
-                       fragments: tuple[str, ...]) -> None:
+def test_malformed_map(
+    tmp_path: Path, name: str, text: str, line: int, fragments: tuple[str, ...]
+) -> None:
     _expect_error(read_map, _write(tmp_path, f"{name}.map", text), line, *fragments)
 
 
@@ -409,53 +468,117 @@ ROW = "0\tsmall.map\t4\t3\t0\t0\t3\t1\t3.4\n"
 @pytest.mark.parametrize(
     ("name", "text", "line", "fragments"),
     [
-        ("non_numeric", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\tabc\t3\t1\t3.4\n", 3,
-         ("starty: expected an integer, got 'abc'",)),
-        ("float_coordinate", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0.5\t0\t3\t1\t3.4\n", 3,
-         ("startx: expected an integer, got '0.5'",)),
-        ("bad_length", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\tfar\n", 3,
-         ("optimal_length: expected a number, got 'far'",)),
-        ("negative_length", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\t-1\n", 3,
-         ("optimal_length: expected a finite number >= 0, got '-1'",)),
-        ("nan_length", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\tnan\n", 3,
-         ("optimal_length",)),
-        ("too_few_fields", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\n", 3,
-         ("expected 9 fields", "got 7")),
-        ("too_many_fields", f"version 1\n{ROW}0 small.map 4 3 0 0 3 1 3.4 9\n", 3,
-         ("expected 9 fields", "got 10")),
-        ("x_out_of_bounds", f"version 1\n{ROW}0\tsmall.map\t4\t3\t4\t0\t3\t1\t3.4\n", 3,
-         ("startx: 4 is outside the map (width 4",)),
-        ("y_out_of_bounds", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t3\t3.4\n", 3,
-         ("goaly: 3 is outside the map (height 3",)),
-        ("negative_coordinate", f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t-1\t1\t3.4\n", 3,
-         ("goalx: -1 is outside the map",)),
-        ("zero_width", "version 1\n0\tsmall.map\t0\t3\t0\t0\t0\t1\t1\n", 2,
-         ("width: expected a positive integer, got '0'",)),
-        ("huge_bucket", f"version 1\n{ROW}-99999999999999999999\tsmall.map\t4\t3\t0\t0\t3\t1\t3\n",
-         3, ("bucket",)),
-        ("other_map", f"version 1\n{ROW}0\tother.map\t4\t3\t0\t0\t3\t1\t3.4\n", 3,
-         ("'other.map' differs from 'small.map'",)),
-        ("other_size", f"version 1\n{ROW}0\tsmall.map\t5\t3\t0\t0\t3\t1\t3.4\n", 3,
-         ("width: 5 differs from 4",)),
+        (
+            "non_numeric",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\tabc\t3\t1\t3.4\n",
+            3,
+            ("starty: expected an integer, got 'abc'",),
+        ),
+        (
+            "float_coordinate",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0.5\t0\t3\t1\t3.4\n",
+            3,
+            ("startx: expected an integer, got '0.5'",),
+        ),
+        (
+            "bad_length",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\tfar\n",
+            3,
+            ("optimal_length: expected a number, got 'far'",),
+        ),
+        (
+            "negative_length",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\t-1\n",
+            3,
+            ("optimal_length: expected a finite number >= 0, got '-1'",),
+        ),
+        (
+            "nan_length",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t1\tnan\n",
+            3,
+            ("optimal_length",),
+        ),
+        (
+            "too_few_fields",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\n",
+            3,
+            ("expected 9 fields", "got 7"),
+        ),
+        (
+            "too_many_fields",
+            f"version 1\n{ROW}0 small.map 4 3 0 0 3 1 3.4 9\n",
+            3,
+            ("expected 9 fields", "got 10"),
+        ),
+        (
+            "x_out_of_bounds",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t4\t0\t3\t1\t3.4\n",
+            3,
+            ("startx: 4 is outside the map (width 4",),
+        ),
+        (
+            "y_out_of_bounds",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t3\t3\t3.4\n",
+            3,
+            ("goaly: 3 is outside the map (height 3",),
+        ),
+        (
+            "negative_coordinate",
+            f"version 1\n{ROW}0\tsmall.map\t4\t3\t0\t0\t-1\t1\t3.4\n",
+            3,
+            ("goalx: -1 is outside the map",),
+        ),
+        (
+            "zero_width",
+            "version 1\n0\tsmall.map\t0\t3\t0\t0\t0\t1\t1\n",
+            2,
+            ("width: expected a positive integer, got '0'",),
+        ),
+        (
+            "huge_bucket",
+            f"version 1\n{ROW}-99999999999999999999\tsmall.map\t4\t3\t0\t0\t3\t1\t3\n",
+            3,
+            ("bucket",),
+        ),
+        (
+            "other_map",
+            f"version 1\n{ROW}0\tother.map\t4\t3\t0\t0\t3\t1\t3.4\n",
+            3,
+            ("'other.map' differs from 'small.map'",),
+        ),
+        (
+            "other_size",
+            f"version 1\n{ROW}0\tsmall.map\t5\t3\t0\t0\t3\t1\t3.4\n",
+            3,
+            ("width: 5 differs from 4",),
+        ),
         ("bad_version", f"version 2\n{ROW}", 1, ("expected 'version 1', got 'version 2'",)),
         ("no_version", ROW, 1, ("expected 'version 1'",)),
         ("no_rows", "version 1\n", 2, ("no scenario rows",)),
-        ("after_blank_line", f"version 1\n\n{ROW}\n0\tsmall.map\t4\t3\t0\t0\t3\n", 5,
-         ("expected 9 fields",)),
-        ("not_utf8", b"version 1\n0\tsm\xffall.map\t4\t3\t0\t0\t3\t1\t3.4\n", 2,
-         ("not valid UTF-8",)),
+        (
+            "after_blank_line",
+            f"version 1\n\n{ROW}\n0\tsmall.map\t4\t3\t0\t0\t3\n",
+            5,
+            ("expected 9 fields",),
+        ),
+        (
+            "not_utf8",
+            b"version 1\n0\tsm\xffall.map\t4\t3\t0\t0\t3\t1\t3.4\n",
+            2,
+            ("not valid UTF-8",),
+        ),
     ],
 )
-def test_malformed_scen(tmp_path: Path, name: str, text: str | bytes, line: int,
-                        fragments: tuple[str, ...]) -> None:
+def test_malformed_scen(
+    tmp_path: Path, name: str, text: str | bytes, line: int, fragments: tuple[str, ...]
+) -> None:
     _expect_error(read_scen, _write(tmp_path, f"{name}.map.scen", text), line, *fragments)
 
 
 @pytest.mark.parametrize(
     ("name", "text", "line", "fragments"),
     [
-        ("x_out_of_range", "voxel 4 3 2\n0 0 0\n4 0 0\n", 3,
-         ("x: 4 is outside the map (X 4",)),
+        ("x_out_of_range", "voxel 4 3 2\n0 0 0\n4 0 0\n", 3, ("x: 4 is outside the map (X 4",)),
         ("z_out_of_range", "voxel 4 3 2\n0 0 0\n\n0 0 2\n", 4, ("z: 2 is outside the map (Z 2",)),
         ("negative", "voxel 4 3 2\n0 -1 0\n", 2, ("y: -1 is outside the map",)),
         ("non_numeric", "voxel 4 3 2\n0 0 0\n1 b 1\n", 3, ("y: expected an integer, got 'b'",)),
@@ -465,31 +588,48 @@ def test_malformed_scen(tmp_path: Path, name: str, text: str | bytes, line: int,
         ("zero_size", "voxel 4 3 0\n", 1, ("Z: expected a positive integer, got '0'",)),
     ],
 )
-def test_malformed_3dmap(tmp_path: Path, name: str, text: str, line: int,
-                         fragments: tuple[str, ...]) -> None:
+def test_malformed_3dmap(
+    tmp_path: Path, name: str, text: str, line: int, fragments: tuple[str, ...]
+) -> None:
     _expect_error(read_3dmap, _write(tmp_path, f"{name}.3dmap", text), line, *fragments)
 
 
 @pytest.mark.parametrize(
     ("name", "text", "line", "fragments"),
     [
-        ("bad_version", "version one\nsmall.3dmap\n1 1 0 2 1 1 1.4 1.0\n", 1,
-         ("expected 'version 1'",)),
+        (
+            "bad_version",
+            "version one\nsmall.3dmap\n1 1 0 2 1 1 1.4 1.0\n",
+            1,
+            ("expected 'version 1'",),
+        ),
         ("no_map_name", "version 1\n1 1 0 2 1 1 1.4 1.0\n", 2, ("map name",)),
-        ("too_few_fields", "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.4\n", 3,
-         ("expected 8 fields", "got 7")),
-        ("non_numeric", "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.4 1.0\n1 1 q 2 1 1 1.4 1.0\n",
-         4, ("sz: expected an integer, got 'q'",)),
-        ("negative", "version 1\nsmall.3dmap\n1 1 0 2 -1 1 1.4 1.0\n", 3,
-         ("gy: expected an integer >= 0, got '-1'",)),
+        (
+            "too_few_fields",
+            "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.4\n",
+            3,
+            ("expected 8 fields", "got 7"),
+        ),
+        (
+            "non_numeric",
+            "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.4 1.0\n1 1 q 2 1 1 1.4 1.0\n",
+            4,
+            ("sz: expected an integer, got 'q'",),
+        ),
+        (
+            "negative",
+            "version 1\nsmall.3dmap\n1 1 0 2 -1 1 1.4 1.0\n",
+            3,
+            ("gy: expected an integer >= 0, got '-1'",),
+        ),
         ("negative_ratio", "version 1\nsmall.3dmap\n1 1 0 2 1 1 1.4 -1.0\n", 3, ("ratio",)),
         ("no_rows", "version 1\nsmall.3dmap\n", 3, ("no scenario rows",)),
     ],
 )
-def test_malformed_3dscen(tmp_path: Path, name: str, text: str, line: int,
-                          fragments: tuple[str, ...]) -> None:
-    _expect_error(read_3dscen, _write(tmp_path, f"{name}.3dmap.3dscen", text), line,
-                  *fragments)
+def test_malformed_3dscen(
+    tmp_path: Path, name: str, text: str, line: int, fragments: tuple[str, ...]
+) -> None:
+    _expect_error(read_3dscen, _write(tmp_path, f"{name}.3dmap.3dscen", text), line, *fragments)
 
 
 def test_small_voxel_files(tmp_path: Path) -> None:
@@ -510,7 +650,8 @@ def test_small_voxel_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "reader", [read_map, read_scen, read_3dmap, read_3dscen, read_scen_any],
+    "reader",
+    [read_map, read_scen, read_3dmap, read_3dscen, read_scen_any],
     ids=lambda f: f.__name__,
 )
 def test_missing_file(tmp_path: Path, reader: Callable[[Path], Any]) -> None:
@@ -541,14 +682,20 @@ def test_read_scen_any_rejects_unknown_suffix(tmp_path: Path) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    grid=arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)),
-                elements=st.integers(0, 1)),
+    grid=arrays(
+        np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)), elements=st.integers(0, 1)
+    ),
     newline=st.sampled_from(["\n", "\r\n"]),
     passable=st.sampled_from(list(PASSABLE)),
     blocked=st.sampled_from(list(BLOCKED)),
 )
-def test_map_round_trip(tmp_path_factory: pytest.TempPathFactory, grid: np.ndarray,
-                        newline: str, passable: str, blocked: str) -> None:
+def test_map_round_trip(
+    tmp_path_factory: pytest.TempPathFactory,
+    grid: np.ndarray,
+    newline: str,
+    passable: str,
+    blocked: str,
+) -> None:
     h, w = grid.shape
     rows = ["".join(blocked if v else passable for v in row) for row in grid]
     text = newline.join(["type octile", f"height {h}", f"width {w}", "map", *rows]) + newline
@@ -558,16 +705,28 @@ def test_map_round_trip(tmp_path_factory: pytest.TempPathFactory, grid: np.ndarr
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), width=st.integers(1, 2000), height=st.integers(1, 2000),
-       n=st.integers(1, 30))
-def test_scen_round_trip(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject,
-                         width: int, height: int, n: int) -> None:
+@given(
+    data=st.data(), width=st.integers(1, 2000), height=st.integers(1, 2000), n=st.integers(1, 30)
+)
+def test_scen_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, width: int, height: int, n: int
+) -> None:
     xs = st.integers(0, width - 1)
     ys = st.integers(0, height - 1)
-    rows = data.draw(st.lists(
-        st.tuples(st.integers(0, 500), xs, ys, xs, ys,
-                  st.floats(0, 1e5, allow_nan=False, allow_infinity=False)),
-        min_size=n, max_size=n))
+    rows = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 500),
+                xs,
+                ys,
+                xs,
+                ys,
+                st.floats(0, 1e5, allow_nan=False, allow_infinity=False),
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
     lines = ["version 1"] + [
         f"{b}\tm.map\t{width}\t{height}\t{sx}\t{sy}\t{gx}\t{gy}\t{length!r}"
         for b, sx, sy, gx, gy, length in rows

@@ -14,10 +14,9 @@ import math
 import numpy as np
 import pytest
 import shapely
+from dronesim.maps.projection import LocalProjection, project_geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from dronesim.maps.projection import LocalProjection, project_geometry
 
 A = 6378137.0
 F = 1.0 / 298.257223563

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import shapely
-
 from dronesim.maps.raster import segments_meet_boxes, touched_cells, touched_mask
 
 
@@ -20,15 +19,29 @@ def _random_polygon(rng: np.random.Generator, size: float):
         return shapely.Polygon(centre + np.c_[radii * np.cos(angles), radii * np.sin(angles)])
     if kind == 2:  # polygon with a hole
         outer = shapely.box(*rng.uniform(0, size / 3, 2), *rng.uniform(2 * size / 3, size, 2))
-        return outer.difference(outer.centroid.buffer(min(outer.bounds[2] - outer.bounds[0], outer.bounds[3] - outer.bounds[1]) / 4))
+        return outer.difference(
+            outer.centroid.buffer(
+                min(outer.bounds[2] - outer.bounds[0], outer.bounds[3] - outer.bounds[1]) / 4
+            )
+        )
     if kind == 3:  # multipolygon of two triangles
-        return shapely.MultiPolygon([shapely.Polygon(rng.uniform(0, size / 2, (3, 2))), shapely.Polygon(rng.uniform(size / 2, size, (3, 2)))])
+        return shapely.MultiPolygon(
+            [
+                shapely.Polygon(rng.uniform(0, size / 2, (3, 2))),
+                shapely.Polygon(rng.uniform(size / 2, size, (3, 2))),
+            ]
+        )
     return shapely.convex_hull(shapely.MultiPoint(rng.uniform(0, size, (6, 2))))
 
 
 def _brute_mask(geometry, origin, cell, nx, ny):
     j, i = np.mgrid[0:ny, 0:nx]
-    boxes = shapely.box(origin[0] + i * cell, origin[1] + j * cell, origin[0] + (i + 1) * cell, origin[1] + (j + 1) * cell)
+    boxes = shapely.box(
+        origin[0] + i * cell,
+        origin[1] + j * cell,
+        origin[0] + (i + 1) * cell,
+        origin[1] + (j + 1) * cell,
+    )
     return shapely.intersects(boxes, geometry)
 
 
@@ -41,7 +54,9 @@ def test_touched_cells_equal_shapely_box_intersection(seed):
     cell = float(rng.uniform(0.4, 4.0))
     origin = tuple(rng.uniform(-4, 0, 2))
     nx = ny = int(36 / cell)
-    assert np.array_equal(touched_mask(geometry, origin, cell, nx, ny), _brute_mask(geometry, origin, cell, nx, ny))
+    assert np.array_equal(
+        touched_mask(geometry, origin, cell, nx, ny), _brute_mask(geometry, origin, cell, nx, ny)
+    )
 
 
 def test_touched_cells_catch_a_corner_touch_and_a_polygon_inside_one_cell():
@@ -95,5 +110,8 @@ def test_segments_meet_boxes_matches_shapely():
     lo = rng.uniform(0, 10, (2000, 2))
     hi = lo + rng.uniform(0.1, 3, (2000, 2))
     got = segments_meet_boxes(start, end, lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
-    expected = shapely.intersects(shapely.linestrings(np.stack([start, end], axis=1)), shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    expected = shapely.intersects(
+        shapely.linestrings(np.stack([start, end], axis=1)),
+        shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]),
+    )
     assert np.array_equal(got, expected)

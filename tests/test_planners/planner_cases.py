@@ -3,12 +3,13 @@
 import networkx as nx
 import numpy as np
 import pytest
-
 from dronesim.maps import Airspace
 from dronesim.planners import PlanStatus
 
 
-def random_airspace(seed: int, *, three_d: bool, costs: bool, layers=None, density: float = 0.25, shape=None) -> Airspace:
+def random_airspace(
+    seed: int, *, three_d: bool, costs: bool, layers=None, density: float = 0.25, shape=None
+) -> Airspace:
     """A small random grid airspace (10 m cells) for comparisons with networkx."""
     rng = np.random.default_rng(seed)
     shape = shape or ((4, 14, 16) if three_d else (1, 24, 26))
@@ -16,7 +17,9 @@ def random_airspace(seed: int, *, three_d: bool, costs: bool, layers=None, densi
     cost = 1.0 + rng.random(shape) * 3.0 if costs else None
     kwargs = {}
     if three_d:
-        kwargs["layers_m"] = tuple(layers) if layers else tuple((k + 0.5) * 10.0 for k in range(shape[0]))
+        kwargs["layers_m"] = (
+            tuple(layers) if layers else tuple((k + 0.5) * 10.0 for k in range(shape[0]))
+        )
         kwargs["ceiling_m"] = max(kwargs["layers_m"]) + 10.0
     return Airspace.from_grid(blocked, cell_size_m=10.0, cost=cost, **kwargs)
 
@@ -58,4 +61,6 @@ def assert_astar_matches_networkx(grid, graph, pairs, **options) -> None:
         cells = [tuple(int(v) for v in cell) for cell in result.cells]
         assert cells[0] == start and cells[-1] == goal
         moved = path_cost(graph, cells)
-        assert moved == pytest.approx(expected, rel=1e-9) and moved == pytest.approx(result.cost, rel=1e-9)
+        assert moved == pytest.approx(expected, rel=1e-9) and moved == pytest.approx(
+            result.cost, rel=1e-9
+        )

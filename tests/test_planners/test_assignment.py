@@ -5,7 +5,6 @@ import itertools
 import networkx as nx
 import numpy as np
 import pytest
-
 from dronesim.planners.fleet import solve_assignment
 
 
@@ -59,7 +58,9 @@ def test_equals_brute_force_on_the_largest_shapes(shape):
     assert _score(cost, solve_assignment(cost)) == pytest.approx(_brute_force(cost))
 
 
-@pytest.mark.parametrize("seed, shape", [(1, (60, 60)), (2, (40, 60)), (3, (60, 35)), (4, (50, 50))])
+@pytest.mark.parametrize(
+    "seed, shape", [(1, (60, 60)), (2, (40, 60)), (3, (60, 35)), (4, (50, 50))]
+)
 def test_equals_networkx_max_weight_matching(seed, shape):
     rng = np.random.default_rng(seed)
     cost = _random_cost(rng, shape, infeasible=0.4)

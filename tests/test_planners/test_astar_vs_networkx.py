@@ -3,6 +3,9 @@
 import networkx as nx
 import numpy as np
 import pytest
+from dronesim.planners import PlanningGrid, PlanStatus
+from dronesim.planners import _grid_kernels as K
+from dronesim.planners import grid as grid_module
 from planner_cases import (
     assert_astar_matches_networkx,
     path_cost,
@@ -10,10 +13,6 @@ from planner_cases import (
     random_pairs,
     reference_cost,
 )
-
-from dronesim.planners import PlanningGrid, PlanStatus
-from dronesim.planners import _grid_kernels as K
-from dronesim.planners import grid as grid_module
 
 CASES = {
     "2d-uniform": dict(three_d=False, costs=False),
@@ -30,12 +29,16 @@ CASES = {
 def test_astar_cost_equals_networkx(case, seed, prune):
     airspace = random_airspace(seed, **CASES[case])
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.0 if case.startswith("2d") else 1.5)
-    assert_astar_matches_networkx(grid, grid.step_graph(), random_pairs(grid, 25, seed), prune=prune)
+    assert_astar_matches_networkx(
+        grid, grid.step_graph(), random_pairs(grid, 25, seed), prune=prune
+    )
 
 
 def test_jump_point_search_matches_networkx_on_open_and_cluttered_maps():
     for seed, density in ((3, 0.05), (4, 0.3), (5, 0.45)):
-        airspace = random_airspace(seed, three_d=False, costs=False, density=density, shape=(1, 40, 37))
+        airspace = random_airspace(
+            seed, three_d=False, costs=False, density=density, shape=(1, 40, 37)
+        )
         grid = PlanningGrid(airspace)
         graph = grid.step_graph()
         for start, goal in random_pairs(grid, 40, seed):
@@ -56,7 +59,9 @@ def _scan_jump(blocked, n, step, side):
         if blocked[ahead]:
             return -free
         free += 1
-        if (not blocked[ahead + side] and blocked[n + side]) or (not blocked[ahead - side] and blocked[n - side]):
+        if (not blocked[ahead + side] and blocked[n + side]) or (
+            not blocked[ahead - side] and blocked[n - side]
+        ):
             return free
         n = ahead
 
@@ -85,17 +90,24 @@ def _read_jump(table, n, column, step):
 
 
 @pytest.mark.parametrize(
-    "density, shape", [(0.05, (1, 33, 41)), (0.3, (1, 33, 41)), (0.0005, (1, 150, 300))], ids=["open", "cluttered", "long-runs"]
+    "density, shape",
+    [(0.05, (1, 33, 41)), (0.3, (1, 33, 41)), (0.0005, (1, 150, 300))],
+    ids=["open", "cluttered", "long-runs"],
 )
 def test_jump_table_equals_walking_the_grid(density, shape):
-    grid = PlanningGrid(random_airspace(11, three_d=False, costs=False, density=density, shape=shape))
+    grid = PlanningGrid(
+        random_airspace(11, three_d=False, costs=False, density=density, shape=shape)
+    )
     table = grid.jump_table
     blocked = grid._blocked
     px = grid.px
     free = np.flatnonzero(blocked == 0)
     for n in free[:: max(1, len(free) // 400)]:
         for direction, (step, side) in enumerate(((1, px), (-1, px), (px, 1), (-px, 1))):
-            assert _read_jump(table, n, direction, step) == _scan_jump(blocked, n, step, side), (n, direction)
+            assert _read_jump(table, n, direction, step) == _scan_jump(blocked, n, step, side), (
+                n,
+                direction,
+            )
         for direction, (sx, sy) in enumerate(((1, 1), (-1, 1), (1, -1), (-1, -1))):
             expected = _scan_diagonal(blocked, n, sx, sy, px)
             assert _read_jump(table, n, 4 + direction, sx + sy * px) == expected, (n, sx, sy)
@@ -110,7 +122,11 @@ def test_jump_point_search_is_exact_over_runs_longer_than_a_table_entry():
 
     grid = PlanningGrid(Airspace.from_grid(blocked))
     graph = grid.step_graph()
-    pairs = random_pairs(grid, 10, 3) + [((0, 5, 2), (0, 5, 290)), ((0, 2, 3), (0, 137, 138)), ((0, 100, 295), (0, 60, 5))]
+    pairs = random_pairs(grid, 10, 3) + [
+        ((0, 5, 2), (0, 5, 290)),
+        ((0, 2, 3), (0, 137, 138)),
+        ((0, 100, 295), (0, 60, 5)),
+    ]
     for start, goal in pairs:
         expected = reference_cost(graph, start, goal)
         result = grid.astar(start, goal, prune=True)
@@ -154,7 +170,9 @@ def test_weighted_astar_is_bounded_suboptimal():
             assert expected * (1 - 1e-12) <= result.cost <= 1.5 * expected * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("whole_costs", [False, True], ids=["fractional-costs-radix", "whole-costs-dial"])
+@pytest.mark.parametrize(
+    "whole_costs", [False, True], ids=["fractional-costs-radix", "whole-costs-dial"]
+)
 def test_pyastar2d_rules_match_a_directed_networkx_graph(whole_costs):
     airspace = random_airspace(8, three_d=False, costs=True, shape=(1, 40, 45))
     if whole_costs:
@@ -171,7 +189,12 @@ def test_pyastar2d_rules_match_a_directed_networkx_graph(whole_costs):
             for dj in (-1, 0, 1):
                 for di in (-1, 0, 1):
                     vj, vi = j + dj, i + di
-                    if (dj or di) and 0 <= vj < ny and 0 <= vi < nx_ and not grid.blocked[0, vj, vi]:
+                    if (
+                        (dj or di)
+                        and 0 <= vj < ny
+                        and 0 <= vi < nx_
+                        and not grid.blocked[0, vj, vi]
+                    ):
                         graph.add_edge((0, j, i), (0, vj, vi), weight=float(cost[vj, vi]))
     for start, goal in random_pairs(grid, 30, 8):
         result = grid.astar(start, goal, rules="pyastar2d")
@@ -189,7 +212,9 @@ def test_expansion_limit_and_unreachable_are_statuses():
 
     grid = PlanningGrid(Airspace.from_grid(blocked))
     assert grid.astar((0, 0, 0), (0, 9, 9)).status == PlanStatus.UNREACHABLE
-    assert grid.astar((0, 0, 0), (0, 9, 4), max_expansions=3, prune=False).status == PlanStatus.LIMIT
+    assert (
+        grid.astar((0, 0, 0), (0, 9, 4), max_expansions=3, prune=False).status == PlanStatus.LIMIT
+    )
     assert grid.astar((0, 0, 0), (0, 0, 0)).cost == 0.0
     with pytest.raises(ValueError, match="weight must be a number >= 1"):
         grid.astar((0, 0, 0), (0, 1, 1), weight=0.5)
@@ -234,8 +259,15 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
     for start, goal in random_pairs(grid, 40, 3):
         bound = heuristic(start, goal)
         kernels = K._heuristic(
-            grid.hmode, abs(start[2] - goal[2]), abs(start[1] - goal[1]), abs(start[0] - goal[0]),
-            layers[start[0]], layers[goal[0]], grid.cell_size_m, grid.climb_penalty_per_m, grid.hmin,
+            grid.hmode,
+            abs(start[2] - goal[2]),
+            abs(start[1] - goal[1]),
+            abs(start[0] - goal[0]),
+            layers[start[0]],
+            layers[goal[0]],
+            grid.cell_size_m,
+            grid.climb_penalty_per_m,
+            grid.hmin,
         )
         assert bound == pytest.approx(kernels, rel=1e-12)
         assert bound <= reference_cost(graph, start, goal) * (1 + 1e-12)
@@ -244,7 +276,9 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
 def test_jump_point_search_is_exact_when_its_open_list_grows():
     """A long query across a cluttered map: over 600 jump points, more entries than the
     open list's first pool holds (1024), so the search pauses, grows it and resumes."""
-    grid = PlanningGrid(random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120)))
+    grid = PlanningGrid(
+        random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120))
+    )
     graph = grid.step_graph()
     start, goal = (0, 60, 1), (0, 60, 118)
     result = grid.astar(start, goal, prune=True)
@@ -256,7 +290,9 @@ def test_jump_point_search_is_exact_when_its_open_list_grows():
 def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
     """`astar_path` plans single-layer JPS queries in one numba call (checks, search and
     path arrays): the same path as `astar`, the same errors, the same statuses."""
-    grid = PlanningGrid(random_airspace(6, three_d=False, costs=False, density=0.25, shape=(1, 30, 34)))
+    grid = PlanningGrid(
+        random_airspace(6, three_d=False, costs=False, density=0.25, shape=(1, 30, 34))
+    )
     assert grid._method("exact", None, 1.0) == K.METHOD_JPS
     for start, goal in random_pairs(grid, 40, 6):
         path = grid.astar_path(start, goal)
@@ -265,7 +301,10 @@ def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
         if search.status == PlanStatus.FOUND:
             assert path.cost == search.cost
             assert np.array_equal(path.cells, search.cells)
-            assert path.waypoints_m.shape == (len(search.cells), 3) and not path.waypoints_m.flags.writeable
+            assert (
+                path.waypoints_m.shape == (len(search.cells), 3)
+                and not path.waypoints_m.flags.writeable
+            )
             assert not path.cells.flags.writeable
     blocked = tuple(int(v) for v in np.argwhere(grid.blocked == 1)[0])
     free = tuple(int(v) for v in np.argwhere(grid.blocked == 0)[0])
@@ -284,7 +323,9 @@ def test_one_call_path_survives_generation_wrap_replaced_work_arrays_and_a_small
     work arrays (the context is rebuilt), and with an open-list pool too small for the
     query (the kernel grows its own), it still returns the search's path."""
     monkeypatch.setattr(grid_module, "_context_pool_size", lambda nodes: 4)
-    grid = PlanningGrid(random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120)))
+    grid = PlanningGrid(
+        random_airspace(21, three_d=False, costs=False, density=0.2, shape=(1, 120, 120))
+    )
     graph = grid.step_graph()
     start, goal = (0, 60, 1), (0, 60, 118)
     expected = reference_cost(graph, start, goal)

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 import shapely
-from planner_cases import random_airspace, random_pairs
-
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid
+from planner_cases import random_airspace, random_pairs
 
 
 @pytest.mark.parametrize(
@@ -26,7 +25,11 @@ def test_batch_equals_one_by_one(case, options):
     batch = grid.astar_many(starts, goals, threads=2, **options)
     for (start, goal), result in zip(pairs, batch):
         alone = grid.astar(start, goal, **options)
-        assert (result.status, result.cost, result.expansions) == (alone.status, alone.cost, alone.expansions)
+        assert (result.status, result.cost, result.expansions) == (
+            alone.status,
+            alone.cost,
+            alone.expansions,
+        )
         assert np.array_equal(result.cells, alone.cells)
 
 
@@ -82,7 +85,9 @@ def test_line_of_sight_climbing_through_a_band_needs_the_cell_below():
     # a climb from layer 0 elsewhere through that column's band must be refused.
     blocked = np.zeros((3, 1, 6), np.uint8)
     blocked[0, 0, 3] = 1
-    airspace = Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=(30.0, 50.0, 70.0), ceiling_m=120.0)
+    airspace = Airspace.from_grid(
+        blocked, cell_size_m=10.0, layers_m=(30.0, 50.0, 70.0), ceiling_m=120.0
+    )
     grid = PlanningGrid(airspace)
     assert not grid.line_of_sight((0, 0, 0), (2, 0, 5))[0]
     assert grid.line_of_sight((1, 0, 0), (2, 0, 5))[0]

@@ -8,7 +8,6 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
-
 from dronesim.benchmarks import planners as bench
 from dronesim.sim.cli import main
 
@@ -25,8 +24,17 @@ MAP_ROWS = [
     "..@@@@@@...@.@@.",
     "...........@.@..",
 ]
-QUERIES = [((0, 0), (15, 0)), ((0, 9), (9, 2)), ((2, 4), (14, 5)), ((7, 9), (0, 0)), ((6, 4), (12, 7)),
-           ((3, 2), (15, 9)), ((15, 0), (0, 9)), ((12, 9), (1, 9)), ((9, 5), (9, 5))]
+QUERIES = [
+    ((0, 0), (15, 0)),
+    ((0, 9), (9, 2)),
+    ((2, 4), (14, 5)),
+    ((7, 9), (0, 0)),
+    ((6, 4), (12, 7)),
+    ((3, 2), (15, 9)),
+    ((15, 0), (0, 9)),
+    ((12, 9), (1, 9)),
+    ((9, 5), (9, 5)),
+]
 
 
 def _reference_lengths():
@@ -51,11 +59,15 @@ def _reference_lengths():
 @pytest.fixture
 def scen_file(tmp_path):
     (tmp_path / "tiny.map").write_text(
-        f"type octile\nheight {len(MAP_ROWS)}\nwidth {len(MAP_ROWS[0])}\nmap\n" + "\n".join(MAP_ROWS) + "\n"
+        f"type octile\nheight {len(MAP_ROWS)}\nwidth {len(MAP_ROWS[0])}\nmap\n"
+        + "\n".join(MAP_ROWS)
+        + "\n"
     )
     lines = ["version 1"]
     for (start, goal), length in zip(QUERIES, _reference_lengths()):
-        lines.append(f"0\ttiny.map\t16\t10\t{start[0]}\t{start[1]}\t{goal[0]}\t{goal[1]}\t{length:.8f}")
+        lines.append(
+            f"0\ttiny.map\t16\t10\t{start[0]}\t{start[1]}\t{goal[0]}\t{goal[1]}\t{length:.8f}"
+        )
     path = tmp_path / "tiny.map.scen"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -63,8 +75,22 @@ def scen_file(tmp_path):
 
 def test_json_contract_and_costs_against_the_scen(scen_file, tmp_path, capsys):
     out = tmp_path / "out" / "bench.json"
-    code = main(["bench", "planners", "--scen", str(scen_file), "--planner", "astar", "--planner", "astar-plain",
-                 "--peers", "networkx", "--json", str(out)])
+    code = main(
+        [
+            "bench",
+            "planners",
+            "--scen",
+            str(scen_file),
+            "--planner",
+            "astar",
+            "--planner",
+            "astar-plain",
+            "--peers",
+            "networkx",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     table = capsys.readouterr().out
     assert "networkx 1/" in table or "networkx 0." in table
@@ -92,14 +118,21 @@ def test_json_contract_and_costs_against_the_scen(scen_file, tmp_path, capsys):
         summary = runs[name]["summary"]
         seconds = [q["seconds"] for q in runs[name]["queries"]]
         peer_seconds = [q["seconds"] for q in runs["peer:networkx"]["queries"]]
-        assert summary["time_ratio_to_peer"]["networkx"] == pytest.approx(np.median(seconds) / np.median(peer_seconds))
-        assert summary["total_time_ratio_to_peer"]["networkx"] == pytest.approx(sum(seconds) / sum(peer_seconds))
+        assert summary["time_ratio_to_peer"]["networkx"] == pytest.approx(
+            np.median(seconds) / np.median(peer_seconds)
+        )
+        assert summary["total_time_ratio_to_peer"]["networkx"] == pytest.approx(
+            sum(seconds) / sum(peer_seconds)
+        )
     assert runs["peer:networkx"]["summary"]["setup_seconds"] >= 0
 
 
 def test_limit_takes_rows_spread_over_the_file(scen_file, tmp_path):
     out = tmp_path / "bench.json"
-    assert main(["bench", "planners", "--scen", str(scen_file), "--limit", "3", "--json", str(out)]) == 0
+    assert (
+        main(["bench", "planners", "--scen", str(scen_file), "--limit", "3", "--json", str(out)])
+        == 0
+    )
     (run,) = json.loads(out.read_text())["runs"]
     assert [q["index"] for q in run["queries"]] == [0, 4, 8]
     assert [q["start"] for q in run["queries"]] == [list(QUERIES[i][0]) for i in (0, 4, 8)]
@@ -152,7 +185,9 @@ def test_graph_memory_estimate_holds_for_networkx():
     from dronesim.planners import PlanningGrid
 
     blocked = (np.random.default_rng(5).random((3, 18, 20)) < 0.1).astype(np.uint8)
-    grid = PlanningGrid(Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=(5.0, 15.0, 25.0), ceiling_m=30.0))
+    grid = PlanningGrid(
+        Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=(5.0, 15.0, 25.0), ceiling_m=30.0)
+    )
     tracemalloc.start()
     graph = grid.step_graph()
     allocated, _ = tracemalloc.get_traced_memory()

@@ -2,14 +2,22 @@
 
 import numpy as np
 import pytest
-
 from dronesim.maps import Airspace
 from dronesim.maps.movingai import read_3dmap, read_3dscen, read_map, read_scen
 from dronesim.planners import PlanningGrid, PlanStatus, get_planner
 
 MAPS = [
-    "8room_000", "AcrosstheCape", "Berlin_0_512", "Boston_0_1024", "Denver_2_256", "Paris_1_512",
-    "arena", "den312d", "maze512-1-0", "random512-10-0", "rmtst01",
+    "8room_000",
+    "AcrosstheCape",
+    "Berlin_0_512",
+    "Boston_0_1024",
+    "Denver_2_256",
+    "Paris_1_512",
+    "arena",
+    "den312d",
+    "maze512-1-0",
+    "random512-10-0",
+    "rmtst01",
 ]
 ROWS_PER_MAP = 40
 
@@ -20,7 +28,9 @@ def _sample(n: int, count: int) -> np.ndarray:
 
 @pytest.mark.parametrize("name", MAPS)
 def test_astar_equals_movingai_optimal_lengths(shared_data, name):
-    grid = PlanningGrid(Airspace.from_grid(read_map(shared_data / "movingai" / f"{name}.map").blocked))
+    grid = PlanningGrid(
+        Airspace.from_grid(read_map(shared_data / "movingai" / f"{name}.map").blocked)
+    )
     scen = read_scen(shared_data / "movingai" / f"{name}.map.scen")
     rows = _sample(len(scen.optimal_length), ROWS_PER_MAP)
     if name == "rmtst01":  # make sure the two unreachable rows are in the sample
@@ -49,13 +59,19 @@ def test_astar_equals_voxel_optimal_lengths(shared_data, name):
 
 
 def test_corner_theta_never_beats_and_nearly_matches_anyangle_optima(shared_data):
-    grid = PlanningGrid(Airspace.from_grid(read_map(shared_data / "movingai" / "AcrosstheCape.map").blocked))
+    grid = PlanningGrid(
+        Airspace.from_grid(read_map(shared_data / "movingai" / "AcrosstheCape.map").blocked)
+    )
     scen = read_scen(shared_data / "movingai" / "anyangle" / "AcrosstheCape.map.scen")
     planner = get_planner("theta-corners")
     ratios = []
     for q in _sample(len(scen.optimal_length), 80):
         optimum = scen.optimal_length[q]
-        path = planner.plan(grid, (0, scen.start_xy[q, 1], scen.start_xy[q, 0]), (0, scen.goal_xy[q, 1], scen.goal_xy[q, 0]))
+        path = planner.plan(
+            grid,
+            (0, scen.start_xy[q, 1], scen.start_xy[q, 0]),
+            (0, scen.goal_xy[q, 1], scen.goal_xy[q, 0]),
+        )
         assert path.found
         assert path.cost >= optimum * (1 - 1e-6), q
         assert path.length_m == pytest.approx(path.cost)

@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
-
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid
 from dronesim.planners import _grid_kernels as K
+from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
 
 
 @pytest.mark.parametrize("density", [0.02, 0.12, 0.3])
@@ -18,7 +17,8 @@ from dronesim.planners import _grid_kernels as K
 @pytest.mark.parametrize("seed", [0, 1])
 def test_jps3d_equals_networkx_on_random_voxels(density, penalty, seed):
     grid = PlanningGrid(
-        random_airspace(seed, three_d=True, costs=False, density=density, shape=(7, 15, 17)), climb_penalty_per_m=penalty
+        random_airspace(seed, three_d=True, costs=False, density=density, shape=(7, 15, 17)),
+        climb_penalty_per_m=penalty,
     )
     assert grid._method("exact", None, 1.0) == K.METHOD_JPS3D
     assert_astar_matches_networkx(grid, grid.step_graph(), random_pairs(grid, 30, seed))
@@ -32,16 +32,24 @@ def test_jps3d_is_exact_through_walls_with_holes_and_long_runs():
     blocked[3, 5, 40] = blocked[3, 9, 200] = 0  # holes in the floor
     blocked[:, :, 150] = 1
     blocked[1, 2, 150] = blocked[5, 10, 150] = 0  # holes in the wall
-    airspace = Airspace.from_grid(blocked, cell_size_m=10.0, layers_m=tuple(5.0 + 10 * k for k in range(6)), ceiling_m=60.0)
+    airspace = Airspace.from_grid(
+        blocked, cell_size_m=10.0, layers_m=tuple(5.0 + 10 * k for k in range(6)), ceiling_m=60.0
+    )
     grid = PlanningGrid(airspace, climb_penalty_per_m=0.3)
-    pairs = random_pairs(grid, 12, 4) + [((0, 0, 0), (5, 11, 299)), ((5, 0, 299), (0, 11, 0)), ((1, 6, 2), (1, 6, 290))]
+    pairs = random_pairs(grid, 12, 4) + [
+        ((0, 0, 0), (5, 11, 299)),
+        ((5, 0, 299), (0, 11, 0)),
+        ((1, 6, 2), (1, 6, 290)),
+    ]
     assert_astar_matches_networkx(grid, grid.step_graph(), pairs)
 
 
 def test_jps3d_jumps_over_cells_that_astar_expands():
     """With few obstacles, straight runs are jumped: fewer expansions for the same costs
     (a seeded grid: 342 against 581 when written)."""
-    grid = PlanningGrid(random_airspace(0, three_d=True, costs=False, density=0.01, shape=(12, 40, 40)))
+    grid = PlanningGrid(
+        random_airspace(0, three_d=True, costs=False, density=0.01, shape=(12, 40, 40))
+    )
     jumped = plain = 0
     for start, goal in random_pairs(grid, 30, 0):
         with_jumps, without = grid.astar(start, goal), grid.astar(start, goal, prune=False)
@@ -52,7 +60,9 @@ def test_jps3d_jumps_over_cells_that_astar_expands():
 
 
 def test_jps3d_batch_equals_one_by_one():
-    grid = PlanningGrid(random_airspace(3, three_d=True, costs=False, density=0.15, shape=(6, 14, 16)))
+    grid = PlanningGrid(
+        random_airspace(3, three_d=True, costs=False, density=0.15, shape=(6, 14, 16))
+    )
     pairs = random_pairs(grid, 24, 3)
     starts = np.array([s for s, _ in pairs])
     goals = np.array([g for _, g in pairs])
@@ -98,7 +108,11 @@ def _forced(blocked, c, d, penalty):
             continue
         through = _step(d, penalty) + _step(e, penalty)
         other = tuple(x - y for x, y in zip(target, back))
-        if max(map(abs, other)) <= 1 and _box_free(blocked, back, target) and _step(other, penalty) < through * (1 - 1e-12):
+        if (
+            max(map(abs, other)) <= 1
+            and _box_free(blocked, back, target)
+            and _step(other, penalty) < through * (1 - 1e-12)
+        ):
             continue
         reachable = False
         for w in CUBE:
@@ -157,7 +171,10 @@ def _read(table, n, column, offset):
     ids=["open", "cluttered", "climb-penalty", "long-runs"],
 )
 def test_jump_table_3d_equals_walking_the_grid(density, shape, penalty, samples):
-    grid = PlanningGrid(random_airspace(8, three_d=True, costs=False, density=density, shape=shape), climb_penalty_per_m=penalty)
+    grid = PlanningGrid(
+        random_airspace(8, three_d=True, costs=False, density=density, shape=shape),
+        climb_penalty_per_m=penalty,
+    )
     table = grid.jump_table
     blocked = grid._blocked.reshape(grid._pshape)
     moves = grid._moves
@@ -168,4 +185,6 @@ def test_jump_table_3d_equals_walking_the_grid(density, shape, penalty, samples)
         assert table[n, K.JPS3D_OPEN] == open_cube
         for column in range(6):
             d = (int(moves.dk[column]), int(moves.dj[column]), int(moves.di[column]))
-            assert _read(table, n, column, int(moves.offset[column])) == _walk(blocked, cell, d, penalty), (cell, d)
+            assert _read(table, n, column, int(moves.offset[column])) == _walk(
+                blocked, cell, d, penalty
+            ), (cell, d)

@@ -2,8 +2,6 @@ import math
 
 import numpy as np
 import pytest
-from planner_cases import random_pairs
-
 from dronesim.maps import generate_city
 from dronesim.planners import (
     PLANNERS,
@@ -18,6 +16,7 @@ from dronesim.planners import (
     register,
 )
 from dronesim.planners.registry import PlannerRegistry
+from planner_cases import random_pairs
 
 EVENT_T_S = 4000.0  # inside the generated city's event window
 
@@ -29,7 +28,11 @@ def city_grid():
     return airspace, PlanningGrid(airspace, t_s=EVENT_T_S, climb_penalty_per_m=2.0)
 
 
-SAFE = [name for name in PLANNERS.names() if get_planner(name).respects_airspace and name not in ("jps",)]
+SAFE = [
+    name
+    for name in PLANNERS.names()
+    if get_planner(name).respects_airspace and name not in ("jps",)
+]
 
 
 @pytest.mark.parametrize("name", SAFE)
@@ -50,20 +53,41 @@ def test_validation_catches_a_path_through_a_zone_and_a_building(city_grid):
     airspace, _ = city_grid
     airport = next(zone for zone in airspace.zones if zone.kind == "airport")
     centre = airport.geometry.centroid
-    through_zone = FlightPath("hand", PlanStatus.FOUND, np.array([[centre.x - 500, centre.y, 50.0], [centre.x + 500, centre.y, 50.0]]),
-                              np.empty((0, 3), np.int64), 1000.0, 1000.0, 0)
+    through_zone = FlightPath(
+        "hand",
+        PlanStatus.FOUND,
+        np.array([[centre.x - 500, centre.y, 50.0], [centre.x + 500, centre.y, 50.0]]),
+        np.empty((0, 3), np.int64),
+        1000.0,
+        1000.0,
+        0,
+    )
     assert any("airport" in v for v in through_zone.violations(airspace))
     with pytest.raises(ValueError, match="enters no-fly zone 'airport'"):
         through_zone.validate(airspace)
     tallest = int(np.argmax(airspace.buildings.heights_m))
     point = airspace.buildings.footprints[tallest].representative_point()
-    through_building = FlightPath("hand", PlanStatus.FOUND, np.array([[point.x - 80, point.y, 70.0], [point.x + 80, point.y, 70.0]]),
-                                  np.empty((0, 3), np.int64), 160.0, 160.0, 0)
+    through_building = FlightPath(
+        "hand",
+        PlanStatus.FOUND,
+        np.array([[point.x - 80, point.y, 70.0], [point.x + 80, point.y, 70.0]]),
+        np.empty((0, 3), np.int64),
+        160.0,
+        160.0,
+        0,
+    )
     assert any(f"building {tallest}" in v for v in through_building.violations(airspace))
     event = next(zone for zone in airspace.zones if zone.is_temporary)
     c = event.geometry.centroid
-    through_event = FlightPath("hand", PlanStatus.FOUND, np.array([[c.x - 10, c.y, 110.0], [c.x + 10, c.y, 110.0]]),
-                               np.empty((0, 3), np.int64), 20.0, 20.0, 0)
+    through_event = FlightPath(
+        "hand",
+        PlanStatus.FOUND,
+        np.array([[c.x - 10, c.y, 110.0], [c.x + 10, c.y, 110.0]]),
+        np.empty((0, 3), np.int64),
+        20.0,
+        20.0,
+        0,
+    )
     assert through_event.violations(airspace, t_s=0.0) == []
     assert through_event.violations(airspace, t_s=EVENT_T_S)
 
@@ -112,7 +136,11 @@ def test_unreachable_goal_is_a_status():
     grid = PlanningGrid(Airspace.from_grid(blocked))
     for name in ("astar", "theta", "networkx", "astar-weighted"):
         path = plan_cells(grid, (0, 0, 0), (0, 4, 4), name)
-        assert path.status == PlanStatus.UNREACHABLE and not path.found and path.waypoints_m.shape == (0, 3)
+        assert (
+            path.status == PlanStatus.UNREACHABLE
+            and not path.found
+            and path.waypoints_m.shape == (0, 3)
+        )
 
 
 def test_plan_many_equals_plan_cells(city_grid):
@@ -134,7 +162,9 @@ class StraightLine:
         clear, cost = grid.line_of_sight(start, goal)
         if not clear:
             return FlightPath.not_found(self.name, PlanStatus.UNREACHABLE, 0)
-        return FlightPath.from_cells(grid.airspace, np.array([start, goal]), planner=self.name, cost=cost, expansions=0)
+        return FlightPath.from_cells(
+            grid.airspace, np.array([start, goal]), planner=self.name, cost=cost, expansions=0
+        )
 
 
 def test_registry_takes_user_planners_by_object_and_by_import_spec(city_grid):
@@ -157,7 +187,9 @@ def test_registry_takes_user_planners_by_object_and_by_import_spec(city_grid):
 
 
 def test_shared_registry_has_the_named_planners():
-    assert {"astar", "astar-weighted", "theta", "networkx", "jps", "astar-plain"} <= set(PLANNERS.names())
+    assert {"astar", "astar-weighted", "theta", "networkx", "jps", "astar-plain"} <= set(
+        PLANNERS.names()
+    )
     custom = GridAStar("astar-w3-test", weight=3.0)
     register(custom)
     try:

@@ -1,7 +1,6 @@
 import pytest
-from tiny import TINY  # noqa: F401  (tests import it from here too)
-
 from dronesim.sim.scenario import from_toml_text
+from tiny import TINY  # noqa: F401  (tests import it from here too)
 
 
 @pytest.fixture(scope="session")

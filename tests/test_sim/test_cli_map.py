@@ -3,7 +3,6 @@ import subprocess
 import sys
 
 import pytest
-
 from dronesim.sim.cli import main
 
 
@@ -15,7 +14,9 @@ def run(capsys, *argv):
 
 def test_map_generate_writes_geojson_and_info_reads_it(capsys, tmp_path):
     out_file = tmp_path / "city.geojson"
-    code, out, err = run(capsys, "map", "generate", "--seed", "3", "--out", str(out_file), "--origin", "13.4,52.5")
+    code, out, err = run(
+        capsys, "map", "generate", "--seed", "3", "--out", str(out_file), "--origin", "13.4,52.5"
+    )
     assert code == 0 and err == ""
     assert "buildings" in out and "event-stadium" in out and out_file.exists()
     code, out, err = run(capsys, "map", "info", str(out_file), "--cell-size", "20", "--json")
@@ -58,7 +59,9 @@ def test_map_info_reads_movingai_maps(capsys, shared_data):
 def test_console_script_exit_code_and_stderr(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "dronesim.sim.cli", "map", "info", str(tmp_path / "none.geojson")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().endswith("none.geojson: no such file")

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dronesim.sim import _kernels as K
 from dronesim.sim.engine import FAILED, Simulation
 from dronesim.sim.recording import Recording, write_recording
@@ -12,7 +11,10 @@ from dronesim.sim.report import REPORT_FIELDS, Report
 def test_orders_are_conserved_and_failures_have_reasons(tiny_run):
     simulation, report = tiny_run
     assert report.orders_created > 20
-    assert report.orders_created == report.orders_delivered + report.orders_failed + report.orders_pending
+    assert (
+        report.orders_created
+        == report.orders_delivered + report.orders_failed + report.orders_pending
+    )
     assert sum(report.failed_reasons.values()) == report.orders_failed
     failed = simulation.order_status[: report.orders_created] == FAILED
     assert (simulation.order_reason[: report.orders_created][failed] >= 0).all()
@@ -96,7 +98,9 @@ def test_recording_is_plain_numpy_and_interpolates_to_the_live_positions(tiny_sc
         assert geojson["properties"]["frame"] == "local"
         kinds = {f["properties"]["kind"] for f in geojson["features"]}
         assert {"building", "no_fly_zone", "depot"} <= kinds
-        zone = next(f for f in geojson["features"] if f["properties"].get("active_from_s") is not None)
+        zone = next(
+            f for f in geojson["features"] if f["properties"].get("active_from_s") is not None
+        )
         assert zone["properties"]["active_until_s"] > zone["properties"]["active_from_s"]
     recording = Recording.load(path)
     assert recording.time_span == (0.0, 1200.0)
@@ -112,10 +116,27 @@ def test_live_and_recorded_snapshots_agree(tiny_scenario, tmp_path):
     recording = Recording.load(tmp_path / "run.npz")
     for moment, a in live.items():
         b = recording.snapshot(moment)
-        for name in ("position_m", "heading_rad", "state", "battery_fraction", "payload_kg", "order_dropoff_m",
-                     "order_carried", "depot_in_use", "depot_queue"):
+        for name in (
+            "position_m",
+            "heading_rad",
+            "state",
+            "battery_fraction",
+            "payload_kg",
+            "order_dropoff_m",
+            "order_carried",
+            "depot_in_use",
+            "depot_queue",
+        ):
             assert np.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
-        for name in ("delivered", "late", "failed", "pending", "separation_losses", "active_zones", "upcoming_zones"):
+        for name in (
+            "delivered",
+            "late",
+            "failed",
+            "pending",
+            "separation_losses",
+            "active_zones",
+            "upcoming_zones",
+        ):
             assert getattr(a, name) == getattr(b, name), name
         assert a.energy_used_wh == pytest.approx(b.energy_used_wh, abs=1e-6)
 
@@ -140,7 +161,9 @@ def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):
     back = simulation.depots_xy[depot]
     plan.move(*back, 50.0, RETURNING)
     plan.move(*back, 0.0, RETURNING, 3, depot)
-    simulation._install(d, plan.timed(simulation.params, simulation.wind, simulation.t, simulation.battery[d]))
+    simulation._install(
+        d, plan.timed(simulation.params, simulation.wind, simulation.t, simulation.battery[d])
+    )
     simulation.step_to(1300.0)
     assert simulation.counters.replans >= 1
     assert simulation.nofly_violations() == 0
@@ -151,7 +174,9 @@ def test_spatial_hash_counts_the_same_conflicts_as_all_pairs():
     for n in (2, 10, 200, 1500):
         position = np.c_[rng.uniform(0, 800, (n, 2)), rng.choice([30.0, 50.0, 55.0], n)]
         members = np.arange(n, dtype=np.int64)
-        assert K.conflicts_now(position, members, 30.0, 10.0) == K.brute_force_conflicts(position, members, 30.0, 10.0)
+        assert K.conflicts_now(position, members, 30.0, 10.0) == K.brute_force_conflicts(
+            position, members, 30.0, 10.0
+        )
 
 
 def test_time_path_is_exact_for_climbs_cruise_and_hover():
@@ -159,7 +184,15 @@ def test_time_path_is_exact_for_climbs_cruise_and_hover():
 
     model = DroneModel()
     params = model.as_array()
-    xyz = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 60.0], [1000.0, 0.0, 60.0], [1000.0, 0.0, 60.0], [1000.0, 0.0, 10.0]])
+    xyz = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [0.0, 0.0, 60.0],
+            [1000.0, 0.0, 60.0],
+            [1000.0, 0.0, 60.0],
+            [1000.0, 0.0, 10.0],
+        ]
+    )
     kind = np.array([K.SEG_MOVE, K.SEG_MOVE, K.SEG_HOVER, K.SEG_MOVE])
     hold = np.array([0.0, 0.0, 45.0, 0.0])
     payload = np.array([0.5, 0.5, 0.5, 0.5])
@@ -185,8 +218,22 @@ def test_drone_model_matches_rodrigues_2022_measurements():
         wh_per_km = model.cruise_wh_per_km(0.5, speed)
         assert 22.2 * 0.75 <= wh_per_km <= 22.2 * 1.25, (speed, wh_per_km)
     params = model.as_array()
-    xyz = np.array([[0, 0, 0], [0, 0, 50], [1500, 0, 50], [1500, 0, 10], [1500, 0, 10], [1500, 0, 50], [0, 0, 50], [0, 0, 0]], float)
-    kind = np.array([K.SEG_MOVE, K.SEG_MOVE, K.SEG_MOVE, K.SEG_HOVER, K.SEG_MOVE, K.SEG_MOVE, K.SEG_MOVE])
+    xyz = np.array(
+        [
+            [0, 0, 0],
+            [0, 0, 50],
+            [1500, 0, 50],
+            [1500, 0, 10],
+            [1500, 0, 10],
+            [1500, 0, 50],
+            [0, 0, 50],
+            [0, 0, 0],
+        ],
+        float,
+    )
+    kind = np.array(
+        [K.SEG_MOVE, K.SEG_MOVE, K.SEG_MOVE, K.SEG_HOVER, K.SEG_MOVE, K.SEG_MOVE, K.SEG_MOVE]
+    )
     hold = np.array([0, 0, 0, 45.0, 0, 0, 0])
     payload = np.array([0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0])
     times = np.empty(8)

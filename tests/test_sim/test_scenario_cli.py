@@ -1,10 +1,9 @@
 import json
 
 import pytest
-from tiny import TINY
-
 from dronesim.sim.cli import main
 from dronesim.sim.scenario import ScenarioError, bundled_scenarios, from_toml_text, load_scenario
+from tiny import TINY
 
 
 def run(capsys, *argv):
@@ -16,7 +15,11 @@ def run(capsys, *argv):
 def test_bundled_scenarios_load_and_are_listed(capsys):
     assert {"demo", "city-day"} <= set(bundled_scenarios())
     demo = load_scenario("demo")
-    assert demo.name == "demo" and demo.duration_s == 7200 and demo.map.temporary_window_s[0] < demo.duration_s
+    assert (
+        demo.name == "demo"
+        and demo.duration_s == 7200
+        and demo.map.temporary_window_s[0] < demo.duration_s
+    )
     city = load_scenario("city-day")
     assert city.duration_s == 86400 and city.map.width_m == 10000
     code, out, _ = run(capsys, "scenarios")
@@ -34,14 +37,38 @@ def _write(tmp_path, text, name="s.toml"):
     [
         (lambda t: t + "\ncolour = 'red'\n", "colour: unknown key"),
         (lambda t: t.replace("[fleet]", "[fleet]\nsize = 3"), "fleet.size: unknown key"),
-        (lambda t: t.replace("[drone]", "[drone]\ncruise_speed_mps = -3"), "drone.cruise_speed_mps: must be > 0, got -3"),
-        (lambda t: t.replace("duration_s = 2400", "duration_s = 'long'"), "duration_s: expected a number, got 'long'"),
-        (lambda t: t.replace("[demand]", "[demand]\nweight_max_kg = 2.5"), "demand.weight_max_kg: 2.5 kg exceeds drone.max_payload_kg"),
-        (lambda t: t.replace("orders_per_hour = 120", "orders_per_hour = [1, 2]"), "demand.orders_per_hour: expected 24 numbers, got 2"),
-        (lambda t: t.replace("[dispatch]", "[dispatch]\npolicy = 'lottery'"), "dispatch.policy: expected one of"),
-        (lambda t: t.replace("[map]", "[map]\ngeojson = 'missing.geojson'"), "missing.geojson: no such file"),
-        (lambda t: t.replace("[wind]", "[wind]\n").replace("speed_mps = 3", "speed_mps = 40"), "wind.speed_mps: 40 m/s is not below"),
-        (lambda t: t + "\n[planner]\nname = 'teleport'\n", "planner.name: unknown planner 'teleport'"),
+        (
+            lambda t: t.replace("[drone]", "[drone]\ncruise_speed_mps = -3"),
+            "drone.cruise_speed_mps: must be > 0, got -3",
+        ),
+        (
+            lambda t: t.replace("duration_s = 2400", "duration_s = 'long'"),
+            "duration_s: expected a number, got 'long'",
+        ),
+        (
+            lambda t: t.replace("[demand]", "[demand]\nweight_max_kg = 2.5"),
+            "demand.weight_max_kg: 2.5 kg exceeds drone.max_payload_kg",
+        ),
+        (
+            lambda t: t.replace("orders_per_hour = 120", "orders_per_hour = [1, 2]"),
+            "demand.orders_per_hour: expected 24 numbers, got 2",
+        ),
+        (
+            lambda t: t.replace("[dispatch]", "[dispatch]\npolicy = 'lottery'"),
+            "dispatch.policy: expected one of",
+        ),
+        (
+            lambda t: t.replace("[map]", "[map]\ngeojson = 'missing.geojson'"),
+            "missing.geojson: no such file",
+        ),
+        (
+            lambda t: t.replace("[wind]", "[wind]\n").replace("speed_mps = 3", "speed_mps = 40"),
+            "wind.speed_mps: 40 m/s is not below",
+        ),
+        (
+            lambda t: t + "\n[planner]\nname = 'teleport'\n",
+            "planner.name: unknown planner 'teleport'",
+        ),
         (lambda t: "name = ", "bad TOML"),
     ],
 )
@@ -58,8 +85,16 @@ def test_check_rejects_a_depot_inside_a_building(capsys, tmp_path):
         "type": "FeatureCollection",
         "properties": {"origin_lonlat": [0.0, 0.0], "bounds_m": [-100, -100, 600, 600]},
         "features": [
-            {"type": "Feature", "properties": {"kind": "building", "height": 30}, "geometry": {"type": "Polygon", "coordinates": square}},
-            {"type": "Feature", "properties": {"kind": "depot", "name": "hub", "pads": 2}, "geometry": {"type": "Point", "coordinates": [0.001, 0.001]}},
+            {
+                "type": "Feature",
+                "properties": {"kind": "building", "height": 30},
+                "geometry": {"type": "Polygon", "coordinates": square},
+            },
+            {
+                "type": "Feature",
+                "properties": {"kind": "depot", "name": "hub", "pads": 2},
+                "geometry": {"type": "Point", "coordinates": [0.001, 0.001]},
+            },
         ],
     }
     (tmp_path / "city.geojson").write_text(json.dumps(document))
@@ -75,8 +110,19 @@ def test_check_accepts_the_bundled_and_a_valid_file(capsys, tmp_path):
 
 def test_run_writes_report_and_recording(capsys, tmp_path):
     path = _write(tmp_path, TINY)
-    code, out, err = run(capsys, "run", str(path), "--duration", "600", "--seed", "5",
-                         "--report", str(tmp_path / "r.json"), "--record", str(tmp_path / "r.npz"))
+    code, out, err = run(
+        capsys,
+        "run",
+        str(path),
+        "--duration",
+        "600",
+        "--seed",
+        "5",
+        "--report",
+        str(tmp_path / "r.json"),
+        "--record",
+        str(tmp_path / "r.npz"),
+    )
     assert code == 0, err
     assert "orders" in out and "wall time" in out
     report = json.loads((tmp_path / "r.json").read_text())

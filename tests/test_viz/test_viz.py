@@ -10,7 +10,6 @@ import numpy as np
 import pygame
 import pytest
 import shapely
-
 from dronesim.maps import Buildings, City, Depot, NoFlyZone
 from dronesim.sim.snapshot import Snapshot
 from dronesim.viz.draw import GROUND, STATE_COLOURS, ZONE_ACTIVE, ZONE_PERMANENT, DrawOptions
@@ -25,7 +24,13 @@ def _city():
         buildings=Buildings([shapely.box(700, 700, 760, 760)], [50.0]),
         zones=(
             NoFlyZone("gov", shapely.box(100, 100, 300, 300)),
-            NoFlyZone("event", shapely.box(600, 100, 900, 300), kind="event", active_from_s=100, active_until_s=500),
+            NoFlyZone(
+                "event",
+                shapely.box(600, 100, 900, 300),
+                kind="event",
+                active_from_s=100,
+                active_until_s=500,
+            ),
         ),
         depots=(Depot("hub", 500.0, 500.0, 2),),
     )
@@ -33,17 +38,46 @@ def _city():
 
 def _snapshot(t_s=200.0, position=(500.0, 800.0, 50.0), state=6):
     return Snapshot(
-        t_s=t_s, clock_s=43200.0 + t_s, position_m=np.array([position]), heading_rad=np.array([0.0]),
-        state=np.array([state]), battery_fraction=np.array([0.8]), payload_kg=np.array([0.5]),
-        route_m=(np.array([[500.0, 900.0, 50.0]]),), trail_m=(np.array([[500.0, 780.0, 50.0], list(position)]),),
-        active_zones=(1,) if 100 <= t_s < 500 else (), upcoming_zones=(1,) if t_s < 100 else (),
+        t_s=t_s,
+        clock_s=43200.0 + t_s,
+        position_m=np.array([position]),
+        heading_rad=np.array([0.0]),
+        state=np.array([state]),
+        battery_fraction=np.array([0.8]),
+        payload_kg=np.array([0.5]),
+        route_m=(np.array([[500.0, 900.0, 50.0]]),),
+        trail_m=(np.array([[500.0, 780.0, 50.0], list(position)]),),
+        active_zones=(1,) if 100 <= t_s < 500 else (),
+        upcoming_zones=(1,) if t_s < 100 else (),
         zone_countdown_s={1: 100 - t_s} if t_s < 100 else {},
-        order_pickup_m=np.array([[500.0, 500.0]]), order_dropoff_m=np.array([[300.0, 800.0]]),
-        order_created_s=np.array([0.0]), order_deadline_s=np.array([1800.0]), order_carried=np.array([True]),
-        order_drone=np.array([0]), depot_pads=np.array([2]), depot_in_use=np.array([1]), depot_queue=np.array([0]),
-        delivered=3, late=1, failed=0, pending=1, energy_used_wh=1234.0, separation_losses=2,
-        state_names=("idle", "charging", "waiting for pad", "taking off", "to pickup", "picking up", "to drop-off",
-                     "delivering", "returning", "repositioning", "leaving zone"),
+        order_pickup_m=np.array([[500.0, 500.0]]),
+        order_dropoff_m=np.array([[300.0, 800.0]]),
+        order_created_s=np.array([0.0]),
+        order_deadline_s=np.array([1800.0]),
+        order_carried=np.array([True]),
+        order_drone=np.array([0]),
+        depot_pads=np.array([2]),
+        depot_in_use=np.array([1]),
+        depot_queue=np.array([0]),
+        delivered=3,
+        late=1,
+        failed=0,
+        pending=1,
+        energy_used_wh=1234.0,
+        separation_losses=2,
+        state_names=(
+            "idle",
+            "charging",
+            "waiting for pad",
+            "taking off",
+            "to pickup",
+            "picking up",
+            "to drop-off",
+            "delivering",
+            "returning",
+            "repositioning",
+            "leaving zone",
+        ),
     )
 
 
@@ -63,7 +97,9 @@ def _blend(base, colour, alpha):
 
 def test_zone_colours_fill_their_areas():
     frame, camera = _render(_snapshot(200.0))
-    x, y = camera.to_screen((200.0, 150.0)).astype(int)  # inside the permanent zone, clear of labels
+    x, y = camera.to_screen((200.0, 150.0)).astype(
+        int
+    )  # inside the permanent zone, clear of labels
     assert np.allclose(frame[y, x], _blend(GROUND, ZONE_PERMANENT, 60), atol=3)
     x, y = camera.to_screen((850.0, 130.0)).astype(int)  # inside the active temporary zone
     assert np.allclose(frame[y, x], _blend(GROUND, ZONE_ACTIVE, 95), atol=3)
@@ -107,12 +143,11 @@ def test_camera_zooms_about_the_cursor_and_pans():
 
 def test_live_and_replay_draw_the_same_frame(tmp_path):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
-    from tiny import TINY
-
     from dronesim.sim.engine import Simulation
     from dronesim.sim.recording import Recording, write_recording
     from dronesim.sim.scenario import from_toml_text
     from dronesim.viz.export import scene_for
+    from tiny import TINY
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=1100)
     simulation.step_to(1000.0)
@@ -122,8 +157,12 @@ def test_live_and_replay_draw_the_same_frame(tmp_path):
     replay = Recording.load(tmp_path / "run.npz").snapshot(1000.0)
     scene = scene_for(simulation.city)
     camera = Camera.fit(scene.bounds_m, (640, 480))
-    a = pygame.surfarray.array3d(render_snapshot(live, scene, (640, 480), DrawOptions(selected=2), camera))
-    b = pygame.surfarray.array3d(render_snapshot(replay, scene, (640, 480), DrawOptions(selected=2), camera))
+    a = pygame.surfarray.array3d(
+        render_snapshot(live, scene, (640, 480), DrawOptions(selected=2), camera)
+    )
+    b = pygame.surfarray.array3d(
+        render_snapshot(replay, scene, (640, 480), DrawOptions(selected=2), camera)
+    )
     assert np.array_equal(a, b)
 
 
@@ -142,7 +181,10 @@ def test_app_loop_handles_controls_headless(tmp_path):
         1: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE, mod=0)],
         2: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_PLUS, mod=0)] * 3,
         3: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT, mod=pygame.KMOD_SHIFT)],
-        4: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_b, mod=0), pygame.event.Event(pygame.KEYDOWN, key=pygame.K_l, mod=0)],
+        4: [
+            pygame.event.Event(pygame.KEYDOWN, key=pygame.K_b, mod=0),
+            pygame.event.Event(pygame.KEYDOWN, key=pygame.K_l, mod=0),
+        ],
         5: [pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1, flipped=False)],
         6: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_s, mod=0)],
         7: [pygame.event.Event(pygame.VIDEORESIZE, size=(900, 700), w=900, h=700)],
@@ -152,37 +194,90 @@ def test_app_loop_handles_controls_headless(tmp_path):
         for event in script.get(index, []):
             pygame.event.post(event)
 
-    options = run_app(source, scene_city, "test", speed=10.0, max_frames=10, screenshot_dir=tmp_path, on_frame=on_frame)
+    options = run_app(
+        source,
+        scene_city,
+        "test",
+        speed=10.0,
+        max_frames=10,
+        screenshot_dir=tmp_path,
+        on_frame=on_frame,
+    )
     assert options.paused and options.speed == 80.0 and not options.buildings and not options.legend
-    assert source.t == pytest.approx(300.0, abs=0.1)  # shift+right: 5 minutes (paused after frame 1)
+    assert source.t == pytest.approx(
+        300.0, abs=0.1
+    )  # shift+right: 5 minutes (paused after frame 1)
     assert list(tmp_path.glob("dronesim-*.png"))
 
 
 def test_render_cli_writes_png_and_gif_and_rejects_bad_input(tmp_path, capsys):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
-    from tiny import TINY
-
     from dronesim.sim.cli import main
     from dronesim.sim.engine import Simulation
     from dronesim.sim.recording import write_recording
     from dronesim.sim.scenario import from_toml_text
+    from tiny import TINY
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=600)
     simulation.run()
     recording = tmp_path / "run.npz"
     write_recording(simulation, recording)
-    assert main(["render", str(recording), "--at", "300", "--out", str(tmp_path / "f.png"), "--size", "640x400"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(recording),
+                "--at",
+                "300",
+                "--out",
+                str(tmp_path / "f.png"),
+                "--size",
+                "640x400",
+            ]
+        )
+        == 0
+    )
     assert pygame.image.load(str(tmp_path / "f.png")).get_size() == (640, 400)
     pytest.importorskip("PIL")
-    assert main(["render", str(recording), "--gif", str(tmp_path / "a.gif"), "--from", "0", "--to", "120", "--fps", "10", "--size", "320x200"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(recording),
+                "--gif",
+                str(tmp_path / "a.gif"),
+                "--from",
+                "0",
+                "--to",
+                "120",
+                "--fps",
+                "10",
+                "--size",
+                "320x200",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "a.gif").read_bytes()[:3] == b"GIF"
     capsys.readouterr()
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     for argv, message in (
-        (["render", str(tmp_path / "none.npz"), "--at", "1", "--out", "x.png"], "none.npz: no such file"),
-        (["render", str(tmp_path / "bad.npz"), "--at", "1", "--out", "x.png"], "bad.npz: corrupt recording"),
-        (["render", str(recording), "--at", "9999", "--out", "x.png"], "time 9999 s lies outside the recording [0, 600] s"),
-        (["render", str(recording), "--at", "10", "--out", "x.png", "--size", "big"], "--size: expected WIDTHxHEIGHT"),
+        (
+            ["render", str(tmp_path / "none.npz"), "--at", "1", "--out", "x.png"],
+            "none.npz: no such file",
+        ),
+        (
+            ["render", str(tmp_path / "bad.npz"), "--at", "1", "--out", "x.png"],
+            "bad.npz: corrupt recording",
+        ),
+        (
+            ["render", str(recording), "--at", "9999", "--out", "x.png"],
+            "time 9999 s lies outside the recording [0, 600] s",
+        ),
+        (
+            ["render", str(recording), "--at", "10", "--out", "x.png", "--size", "big"],
+            "--size: expected WIDTHxHEIGHT",
+        ),
         (["replay", str(tmp_path / "none.npz")], "none.npz: no such file"),
     ):
         assert main(argv) == 2
@@ -192,33 +287,45 @@ def test_render_cli_writes_png_and_gif_and_rejects_bad_input(tmp_path, capsys):
 
 def test_replay_without_a_display_says_to_use_render(tmp_path):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
-    from tiny import TINY
-
     from dronesim.sim.engine import Simulation
     from dronesim.sim.recording import write_recording
     from dronesim.sim.scenario import from_toml_text
+    from tiny import TINY
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=120)
     simulation.run()
     write_recording(simulation, tmp_path / "run.npz")
-    environment = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")
+    }
     environment["SDL_VIDEODRIVER"] = "x11"
-    result = subprocess.run([sys.executable, "-m", "dronesim.sim.cli", "replay", str(tmp_path / "run.npz")],
-                            capture_output=True, text=True, env=environment, check=False, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "dronesim.sim.cli", "replay", str(tmp_path / "run.npz")],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "use 'dronesim render'" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_live_view_advances_the_simulation_and_finishes_the_run():
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
-    from tiny import TINY
-
     from dronesim.sim.engine import Simulation
     from dronesim.sim.scenario import from_toml_text
     from dronesim.viz.app import run_live
+    from tiny import TINY
 
     simulation = Simulation(from_toml_text(TINY, "tiny.toml"), duration_s=400)
     seen = []
-    report = run_live(simulation, speed=4000.0, max_frames=6, on_frame=lambda index: seen.append(simulation.t))
+    report = run_live(
+        simulation, speed=4000.0, max_frames=6, on_frame=lambda index: seen.append(simulation.t)
+    )
     assert seen[-1] > seen[0]  # the window moved simulated time forwards
-    assert report.sim_seconds == 400 and report.orders_created == report.orders_delivered + report.orders_failed + report.orders_pending
+    assert (
+        report.sim_seconds == 400
+        and report.orders_created
+        == report.orders_delivered + report.orders_failed + report.orders_pending
+    )
