@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m dronesim.benchmarks.rasterize
+	$(BIN)/dronesim bench raster
 
 clean:
 	rm -rf $(VENV) build *.egg-info
