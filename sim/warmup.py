@@ -33,7 +33,8 @@ def kernels_cached() -> bool:
 
     for kernel in (K.advance, K.time_path, F.single_order_costs):
         try:
-            if not os.path.exists(kernel._cache._cache_file._index_path):
+            # numba has no public way to ask whether a kernel is in its on-disk cache.
+            if not os.path.exists(kernel._cache._cache_file._index_path):  # noqa: SLF001
                 return False
         except AttributeError:  # caching disabled or a numba without these internals
             return True
