@@ -8,6 +8,11 @@ temporary zones switching on or off, and dispatch rounds every ``dispatch.interv
 
 Randomness comes from one ``numpy.random.SeedSequence(seed)`` spawned per subsystem
 (demand, map details), so a scenario and seed give the same run bit for bit.
+
+Seams: trip plans are built by `sim.trips.TripPlanner`, dispatch decisions come from
+`sim.dispatching.DispatchAdapter`, the run's history goes into a `sim.runlog.RunLog`
+(``Simulation.log``) that the report and the recording read, and every code (states,
+events, order statuses, failure reasons) is `sim.vocabulary`'s.
 """
 
 from __future__ import annotations
@@ -76,6 +81,28 @@ class Simulation:
         Overrides the scenario's seed.
     duration_s : float, optional
         Overrides the scenario's duration.
+
+    Attributes
+    ----------
+    t : float
+        Simulation time now, seconds.
+    log : RunLog
+        The run's history (trajectory, state changes, order events, separation, energy,
+        busy time, counters): what reports, recordings and audits read.
+    counters : Counters
+        ``log.counters``.
+    trips : TripPlanner
+        Builds trip plans (`trips.build`, `trips.fly`) on the current ``router``.
+    dispatcher : DispatchAdapter
+        Runs the dispatch policy each round.
+    router : LayerRouter
+        Routes of the current zone epoch (replaced when a temporary zone switches).
+    position, battery, state, payload, at_depot : numpy.ndarray
+        Fleet state now, one row per drone (metres, watt-hours, state codes, kilograms,
+        depot index or -1 while away).
+    order_status, order_drone, order_delivered_s, order_reason : numpy.ndarray
+        Order table (status codes, drone or -1, seconds or NaN, index into ``reasons``
+        or -1); ``orders`` holds what does not change.
 
     Examples
     --------

@@ -60,6 +60,7 @@ from dronesim.sim.vocabulary import (
     EV_PICKED,
     EV_RETURNED,
     EVENT_NAMES,
+    IDLE,
     ORDER_STATUS_NAMES,
     REST_STATE_NAMES,
     STATE_NAMES,
@@ -303,7 +304,7 @@ class Recording:
         for d in range(n):
             lo, hi = self._state_starts[d], self._state_starts[d + 1]
             k = int(np.searchsorted(self._state_t[lo:hi], t, side="right")) - 1
-            state[d] = self._state_code[lo + k] if k >= 0 else 0
+            state[d] = self._state_code[lo + k] if k >= 0 else IDLE
             resting = position[d, 2] <= 0.0 and self.state_names[state[d]] in REST_STATE_NAMES
             ahead = self.traj_xyz[ahead_from[d] : self._starts[d + 1]]
             if (
