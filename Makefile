@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python -m dronesim.benchmarks.rasterize
+	$(BIN)/dronesim bench raster
 
 clean:
 	rm -rf $(VENV) build *.egg-info

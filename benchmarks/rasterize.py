@@ -10,15 +10,14 @@ Measures, in the same run:
   with the ratio and how many touched cells GDAL's ``all_touched`` misses (it tests the
   cells a scanline crosses, not exact square/polygon contact).
 
-Run ``python -m benchmarks.rasterize [--repeats N] [--json OUT]`` or
-``dronesim bench raster``.
+Run ``dronesim bench raster [--repeats N] [--json OUT]`` (the command line is the only
+entry point: a ``__main__`` here calling it made an import cycle with ``sim.cli``).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -206,9 +205,3 @@ def format_table(result: dict[str, Any]) -> str:
     else:
         lines.append(f"  {result['peer_notice']}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    from dronesim.sim.cli import main
-
-    sys.exit(main(["bench", "raster", *sys.argv[1:]]))

@@ -18,8 +18,8 @@ import numpy as np
 
 def synthetic_snapshot(city, drones: int = 1000, orders: int = 400, seed: int = 0):
     """A busy moment: drones spread over the city in every state, open orders, a zone active."""
-    from dronesim.sim.engine import STATE_NAMES
     from dronesim.sim.snapshot import Snapshot
+    from dronesim.sim.vocabulary import STATE_NAMES
 
     rng = np.random.default_rng(seed)
     xmin, ymin, xmax, ymax = city.bounds_m

@@ -976,13 +976,14 @@ class DistanceField:
         self.source = source
         self._distance = distance
         self._parent = parent
-        self._scratch = np.empty(grid._blocked.shape[0], np.int32)
+        # DistanceField and PlanningGrid share the padded layout of this module.
+        self._scratch = np.empty(grid._blocked.shape[0], np.int32)  # noqa: SLF001
 
     @property
     def distance(self) -> np.ndarray:
         """``(nz, ny, nx)`` cost from the source (``inf`` where unreachable)."""
-        pz, py, px = self.grid._pshape
-        pad = self.grid._pad_z
+        pz, py, px = self.grid._pshape  # noqa: SLF001  (same module's padded layout)
+        pad = self.grid._pad_z  # noqa: SLF001
         nz = self.grid.shape[0]
         return self._distance.reshape(pz, py, px)[pad : pad + nz, 1:-1, 1:-1]
 

@@ -69,7 +69,8 @@ class GridAStar:
 
     def plan(self, grid: PlanningGrid, start: Cell, goal: Cell) -> FlightPath:
         if not self.smooth:
-            return grid._astar_path(
+            # The per-query fast path (options as one hashable tuple, no keywords).
+            return grid._astar_path(  # noqa: SLF001
                 start, goal, self.name, (self.weight, self.max_expansions, self.rules, self.prune)
             )
         result = grid.astar(

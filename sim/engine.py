@@ -8,100 +8,67 @@ temporary zones switching on or off, and dispatch rounds every ``dispatch.interv
 
 Randomness comes from one ``numpy.random.SeedSequence(seed)`` spawned per subsystem
 (demand, map details), so a scenario and seed give the same run bit for bit.
+
+Seams: trip plans are built by `sim.trips.TripPlanner`, dispatch decisions come from
+`sim.dispatching.DispatchAdapter`, the run's history goes into a `sim.runlog.RunLog`
+(``Simulation.log``) that the report and the recording read, and every code (states,
+events, order statuses, failure reasons) is `sim.vocabulary`'s.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from dronesim.maps import Airspace, City, generate_city
-from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
-from dronesim.planners.fleet import (
-    DepotState,
-    FleetState,
-    OrderBatch,
-    TravelModel,
-    dispatch,
-    rebalance,
-)
+from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim.demand import Orders, generate_orders
-from dronesim.sim.routing import LayerRouter, PlanBuilder, leg_layer, measure_detour
+from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
+from dronesim.sim.report import Report, build_report
+from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
+from dronesim.sim.runlog import RunLog
 from dronesim.sim.scenario import Scenario
 from dronesim.sim.snapshot import (
-    REST_STATES,
     Snapshot,
     route_ahead,
     segment_heading,
     trail_points,
     zone_timing,
 )
-
-TRAIL_S = 60.0  # seconds of flown path shown behind each drone
-REGIONAL_DISPATCH_DRONES = 150  # above this many available drones, dispatch by region
-REGION_DEPOTS = 4  # most depots per dispatch region
-REGION_DRONES = 200  # drones per dispatch region, roughly
-
-# Drone states (codes in the recording; names in STATE_NAMES).
-(
-    IDLE,
+from dronesim.sim.trips import PICKUP, PICKUP_TIME_S, TripPlanner
+from dronesim.sim.vocabulary import (
+    ASSIGNED,
+    CARRIED,
     CHARGING,
-    WAITING_PAD,
-    TAKEOFF,
-    TO_PICKUP,
-    PICKING_UP,
-    TO_DROPOFF,
-    DELIVERING,
-    RETURNING,
-    REPOSITIONING,
+    DELIVERED,
     ESCAPING,
-) = range(11)
-STATE_NAMES = (
-    "idle",
-    "charging",
-    "waiting for pad",
-    "taking off",
-    "to pickup",
-    "picking up",
-    "to drop-off",
-    "delivering",
-    "returning",
-    "repositioning",
-    "leaving zone",
+    EV_ASSIGNED,
+    EV_DELIVERED,
+    EV_FAILED,
+    EV_LANDED,
+    EV_PICKED,
+    EV_RETURNED,
+    FAILED,
+    IDLE,
+    OPEN,
+    REASON_EXPIRED,
+    REASON_TRIP_ABORTED,
+    REPOSITIONING,
+    REST_STATES,
+    RETURNING,
+    STATE_NAMES,
+    WAITING_PAD,
+    reason_destination_in_zone,
 )
 
-# Waypoint events.
-EV_PICKED, EV_DELIVERED, EV_LANDED = 1, 2, 3
-EV_RETURNED = 3  # order log only: a parcel brought back to a depot undelivered
-EVENT_NAMES = {EV_PICKED: "picked up", EV_DELIVERED: "delivered", EV_LANDED: "landed"}
-
-# Order status.
-OPEN, ASSIGNED, CARRIED, DELIVERED, FAILED = range(5)
-ORDER_STATUS_NAMES = ("open", "assigned", "carried", "delivered", "failed")
+TRAIL_S = 60.0  # seconds of flown path shown behind each drone
 
 # Scheduled events: (time, priority, sequence, kind, argument). Lower priority first.
 _ZONE, _CHARGED, _DISPATCH = "zone", "charged", "dispatch"
 _PRIORITY = {_ZONE: 0, _CHARGED: 1, _DISPATCH: 2}
-
-
-@dataclass
-class Counters:
-    """What the run has measured so far (the report reads these)."""
-
-    separation_losses: int = 0
-    separation_pair_seconds: float = 0.0
-    battery_depletions: int = 0
-    replans: int = 0
-    zone_escapes: int = 0
-    rejected_trips: int = 0
-    dispatch_rounds: int = 0
-    timers: dict[str, float] = field(
-        default_factory=lambda: {"planning": 0.0, "dispatch": 0.0, "stepping": 0.0}
-    )
 
 
 class Simulation:
@@ -114,6 +81,28 @@ class Simulation:
         Overrides the scenario's seed.
     duration_s : float, optional
         Overrides the scenario's duration.
+
+    Attributes
+    ----------
+    t : float
+        Simulation time now, seconds.
+    log : RunLog
+        The run's history (trajectory, state changes, order events, separation, energy,
+        busy time, counters): what reports, recordings and audits read.
+    counters : Counters
+        ``log.counters``.
+    trips : TripPlanner
+        Builds trip plans (`trips.build`, `trips.fly`) on the current ``router``.
+    dispatcher : DispatchAdapter
+        Runs the dispatch policy each round.
+    router : LayerRouter
+        Routes of the current zone epoch (replaced when a temporary zone switches).
+    position, battery, state, payload, at_depot : numpy.ndarray
+        Fleet state now, one row per drone (metres, watt-hours, state codes, kilograms,
+        depot index or -1 while away).
+    order_status, order_drone, order_delivered_s, order_reason : numpy.ndarray
+        Order table (status codes, drone or -1, seconds or NaN, index into ``reasons``
+        or -1); ``orders`` holds what does not change.
 
     Examples
     --------
@@ -145,7 +134,6 @@ class Simulation:
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
-        self.counters = Counters()
         self.t = 0.0
         self._check_depot_columns()
 
@@ -197,19 +185,13 @@ class Simulation:
         self.pad_queue: list[list[int]] = [[] for _ in self.depots_xy]
         self.charge_done_s = np.full(n, np.nan)
 
-        # Trajectory and logs for the recording and the report.
-        self._traj = [
-            (np.arange(n, dtype=np.int32), np.zeros(n), self.position.copy(), self.battery.copy())
-        ]
-        self._exits: list[tuple[int, float]] = []
-        self._state_log: list[tuple[float, int, int]] = [(0.0, d, IDLE) for d in range(n)]
-        self._order_log: list[tuple[float, int, int, int]] = []  # (t, order, event, drone)
+        # The run's history, for the report and the recording.
+        self.log = RunLog(self.position, self.battery)
+        self.counters = self.log.counters
+        self._exits = self.log.escapes  # (drone, t_s) where an escape from a zone starts
         self._conflicts = np.zeros(max(16, 8 * n), np.int64)
         self._n_conflicts = 0
-        self._energy_used_wh = 0.0
-        self._busy_seconds = 0.0
         self._last_logged = self.state.copy()
-        self._separation_log: list[tuple[float, int]] = [(0.0, 0)]
         self.charge_start_s = np.full(n, np.nan)
         self.charge_start_wh = np.zeros(n)
         self._recent: list[list[tuple[float, float, float, float]]] = [[] for _ in range(n)]
@@ -235,13 +217,21 @@ class Simulation:
             detour_factor=self.detour_factor * 1.05,
             cruise_altitude_m=float(max(self.airspace.layers_m[k] for k in self.layers_used)),
             wind_mps=self.wind,
-            pickup_time_s=30.0,
+            pickup_time_s=PICKUP_TIME_S,
         )
-        # Regions hold about REGION_DRONES drones (between 1 and REGION_DEPOTS depots).
-        per_depot = max(1.0, self.n_drones / max(1, len(self.depots_xy)))
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
-        self._regions = depot_regions(
-            self.depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS))
+        self.trips = TripPlanner(
+            self.airspace, self.depots_xy, self.orders, self.model.service_time_s, dc
+        )
+        self.dispatcher = DispatchAdapter(
+            scenario.dispatch,
+            scenario.demand,
+            self.model,
+            self.travel,
+            self.depots_xy,
+            self.pads,
+            self.orders,
+            self.n_drones,
         )
         self.setup_seconds = time.perf_counter() - tic
 
@@ -255,7 +245,7 @@ class Simulation:
         """``(0, duration_s)``: the simulated period, seconds."""
         return (0.0, self.duration_s)
 
-    def run(self, progress=None):
+    def run(self, progress=None) -> Report:
         """Run to the end; returns the `Report`.
 
         Parameters
@@ -263,8 +253,6 @@ class Simulation:
         progress : callable, optional
             Called as ``progress(t_s)`` after each dispatch interval (for a progress bar).
         """
-        from dronesim.sim.report import build_report
-
         tic = time.perf_counter()
         while self.step_to(self.duration_s, progress):
             pass
@@ -342,18 +330,13 @@ class Simulation:
             self._n_conflicts,
         )
         self.counters.separation_losses += int(losses)
-        self._separation_log.append((t_next, self.counters.separation_losses))
+        self.log.add_separation(t_next, self.counters.separation_losses)
         self.counters.separation_pair_seconds += float(pair_seconds)
         self.counters.battery_depletions += int(depleted)
-        self._energy_used_wh += float(np.maximum(battery_before - self.battery, 0.0).sum())
+        self.log.energy_used_wh += float(np.maximum(battery_before - self.battery, 0.0).sum())
         if n_traj:
-            self._traj.append(
-                (
-                    traj_drone[:n_traj].copy(),
-                    traj_t[:n_traj].copy(),
-                    traj_xyz[:n_traj].copy(),
-                    traj_wh[:n_traj].copy(),
-                )
+            self.log.add_points(
+                traj_drone[:n_traj], traj_t[:n_traj], traj_xyz[:n_traj], traj_wh[:n_traj]
             )
             for index in range(n_traj):
                 self._recent[traj_drone[index]].append((traj_t[index], *traj_xyz[index]))
@@ -377,21 +360,21 @@ class Simulation:
     def _log_states(self) -> None:
         changed = np.flatnonzero(self.state != self._last_logged)
         for d in changed:
-            self._state_log.append((self.t, int(d), int(self.state[d])))
+            self.log.add_state(self.t, int(d), int(self.state[d]))
         self._last_logged = self.state.copy()
 
     def _waypoint_event(self, t: float, d: int, code: int, argument: int) -> None:
         if code == EV_PICKED:
             self.order_status[argument] = CARRIED
             self.payload[d] += self.orders.weight_kg[argument]
-            self._order_log.append((t, argument, EV_PICKED, d))
+            self.log.add_order_event(t, argument, EV_PICKED, d)
         elif code == EV_DELIVERED:
             self.order_status[argument] = DELIVERED
             self.order_delivered_s[argument] = t
             self.payload[d] = max(0.0, self.payload[d] - self.orders.weight_kg[argument])
             if argument in self.drone_orders[d]:
                 self.drone_orders[d].remove(argument)
-            self._order_log.append((t, argument, EV_DELIVERED, d))
+            self.log.add_order_event(t, argument, EV_DELIVERED, d)
         elif code == EV_LANDED:
             self.at_depot[d] = argument
             if self.plan_pos[d] >= self.plan_len[d] - 1:
@@ -404,8 +387,8 @@ class Simulation:
         self.payload[d] = 0.0
         for order in self.drone_orders[d]:
             if self.order_status[order] in (ASSIGNED, CARRIED):
-                self._fail(order, "parcel returned: trip aborted")
-            self._order_log.append((t, order, EV_RETURNED, d))
+                self._fail(order, REASON_TRIP_ABORTED)
+            self.log.add_order_event(t, order, EV_RETURNED, d)
         self.drone_orders[d] = []
         self.position[d] = (*self.depots_xy[depot], 0.0)
         if self.battery[d] < 0.9 * self.model.battery_wh:
@@ -451,13 +434,11 @@ class Simulation:
 
     def _point(self, d: int, t: float) -> None:
         """Record the drone's position and battery at ``t`` in its trajectory."""
-        self._traj.append(
-            (
-                np.array([d], np.int32),
-                np.array([t]),
-                self.position[d : d + 1].copy(),
-                self.battery[d : d + 1].copy(),
-            )
+        self.log.add_points(
+            np.array([d], np.int32),
+            np.array([t]),
+            self.position[d : d + 1],
+            self.battery[d : d + 1],
         )
         self._recent[d].append((t, *self.position[d]))
 
@@ -475,7 +456,7 @@ class Simulation:
     def _fail(self, order: int, reason: str) -> None:
         self.order_status[order] = FAILED
         self.order_reason[order] = self._reason(reason)
-        self._order_log.append((self.t, order, -1, int(self.order_drone[order])))
+        self.log.add_order_event(self.t, order, EV_FAILED, int(self.order_drone[order]))
 
     def created_count(self) -> int:
         """Orders placed so far (created at or before the current time)."""
@@ -488,7 +469,7 @@ class Simulation:
         candidates = np.flatnonzero(self.order_status[: self._next_order] == OPEN)
         expired = candidates[self.orders.deadline_s[candidates] < self.t]
         for order in expired:
-            self._fail(int(order), "expired: no feasible drone before the deadline")
+            self._fail(int(order), REASON_EXPIRED)
         candidates = candidates[self.orders.deadline_s[candidates] >= self.t]
         # A drop-off inside an active zone cannot be served while it lasts.
         keep = []
@@ -498,7 +479,7 @@ class Simulation:
             else:
                 zones = self.airspace.zones_at(*self.orders.dropoff_xy[order], 0.0, self.t)
                 if zones:
-                    self._fail(int(order), f"destination inside no-fly zone '{zones[0].name}'")
+                    self._fail(int(order), reason_destination_in_zone(zones[0].name))
                 else:
                     keep.append(order)
         return np.array(keep, np.int64)
@@ -521,126 +502,37 @@ class Simulation:
             self.warmup.wait(group)
 
     def _dispatch(self) -> None:
-        """One dispatch round. Large fleets are dispatched region by region (groups of
-        neighbouring depots holding about `REGION_DRONES` drones; an order belongs to the
-        region of its pickup depot), so a round costs in proportion to the fleet, not its
-        square; rebalancing then moves idle drones between all depots."""
+        """One dispatch round: the adapter decides (`sim.dispatching`), the engine carries
+        the decisions out in the order given."""
         tic = time.perf_counter()
         self.counters.dispatch_rounds += 1
         open_orders = self._open_orders()
-        available = self._available()
-        spec = self.scenario.dispatch
-        drones = np.flatnonzero(available)
+        drones = np.flatnonzero(self._available())
         if len(drones) == 0:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return
-        free_pads = self.pads - np.array([len(u) for u in self.pad_users])
-        depots = DepotState(
-            self.depots_xy, self.pads, free_pads, np.array([len(q) for q in self.pad_queue])
-        )
-        if len(drones) > REGIONAL_DISPATCH_DRONES and len(self._regions) > 1:
-            groups = [
-                (
-                    drones[np.isin(self.at_depot[drones], members)],
-                    open_orders[np.isin(self.orders.pickup_depot[open_orders], members)],
-                )
-                for members in self._regions
-            ]
-        else:
-            groups = [(drones, open_orders)]
-        decisions = []
-        for group_drones, group_orders in groups:
-            if len(group_drones):
-                decisions.append(
-                    self._plan_group(group_drones, group_orders, depots, len(groups) == 1)
-                )
-        self.counters.timers["dispatch"] += time.perf_counter() - tic
-        idle = []
-        for group_drones, group_orders, plan in decisions:
-            for row, d in enumerate(group_drones):
-                route = plan.routes[row]
-                if len(route):
-                    stops = [(int(group_orders[o]), int(kind)) for o, kind in route]
-                    self._start_trip(int(d), stops)
-                elif plan.charge_depot[row] >= 0:
-                    self._send_to(int(d), int(plan.charge_depot[row]), charge=True)
-                elif plan.rebalance_depot[row] >= 0:
-                    self._send_to(int(d), int(plan.rebalance_depot[row]), charge=False)
-                else:
-                    idle.append(int(d))
-        if spec.rebalance and len(decisions) > 1 and idle:
-            tic = time.perf_counter()
-            idle = np.array(idle, np.int64)
-            fleet = self._fleet_state(idle)
-            target = rebalance(
-                fleet, depots, self.model, self.travel, np.ones(len(idle), bool), self._forecast()
-            )
-            self.counters.timers["dispatch"] += time.perf_counter() - tic
-            for row, d in enumerate(idle):
-                if target[row] >= 0:
-                    self._send_to(int(d), int(target[row]), charge=False)
-
-    def _fleet_state(self, drones: np.ndarray) -> FleetState:
-        return FleetState(
-            np.c_[self.depots_xy[np.maximum(self.at_depot[drones], 0)], np.zeros(len(drones))],
-            np.full(len(drones), self.t),
-            self.battery[drones],
-            np.ones(len(drones), bool),
-        )
-
-    def _plan_group(
-        self, drones: np.ndarray, open_orders: np.ndarray, depots: DepotState, rebalance_here: bool
-    ):
-        """Run the dispatch policy for some drones and orders; returns (drones, orders, plan)."""
-        spec = self.scenario.dispatch
-        # The most urgent orders first: at most a few per available drone, so a backlog
-        # does not make every round slower without giving any drone more to choose from.
-        limit = max(50, 3 * len(drones))
-        if len(open_orders) > limit:
-            urgent = np.lexsort((open_orders, self.orders.deadline_s[open_orders]))[:limit]
-            open_orders = np.sort(open_orders[urgent])
-        orders = self.orders
-        batch = OrderBatch(
-            orders.pickup_xy[open_orders],
-            orders.dropoff_xy[open_orders],
-            orders.weight_kg[open_orders],
-            orders.created_s[open_orders],
-            orders.deadline_s[open_orders],
-            self.order_min_wh[open_orders],
-        )
-        forecast = self._forecast() if spec.rebalance and rebalance_here else None
-        plan = dispatch(
-            self._fleet_state(drones),
-            batch,
-            depots,
-            self.model,
-            self.travel,
+        decisions = self.dispatcher.decide(
             self.t,
-            policy=spec.policy,
-            objective=spec.objective,
-            charge_threshold=spec.charge_threshold,
-            forecast_per_depot=forecast,
+            drones,
+            open_orders,
+            self.at_depot,
+            self.battery,
+            self.order_min_wh,
+            np.array([len(u) for u in self.pad_users]),
+            np.array([len(q) for q in self.pad_queue]),
+            self._next_order,
         )
-        return drones, open_orders, plan
-
-    def _forecast(self) -> np.ndarray:
-        """Drones wanted at each depot for the next half hour: the orders the demand rate
-        expects then (one trip per drone), shared out as past orders were."""
-        spec = self.scenario.demand
-        hour = int(((spec.start_hour * 3600.0 + self.t) // 3600.0) % 24)
-        expected = spec.orders_per_hour[hour] * spec.scale * 0.5
-        share = (
-            np.bincount(
-                self.orders.pickup_depot[: self._next_order], minlength=len(self.depots_xy)
-            ).astype(float)
-            + 1.0
-        )
-        return expected * share / share.sum()
+        self.counters.timers["dispatch"] += time.perf_counter() - tic
+        for decision in decisions:
+            if decision.action == TRIP:
+                self._start_trip(decision.drone, list(decision.stops))
+            else:
+                self._send_to(decision.drone, decision.depot, charge=decision.action == CHARGE)
 
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
         depot = int(self.at_depot[d])
         start = (*self.depots_xy[depot], 0.0)
-        plan, reason = self._build_trip(start, 0.0, stops, depot)
+        plan, _ = self.trips.build(self.router, start, 0.0, stops, depot)
         if plan is None:
             self.counters.rejected_trips += 1
             return
@@ -653,19 +545,19 @@ class Simulation:
             if timed is not None:
                 needed = float(timed["wh"][0] - timed["wh"][-1])
                 for order, kind in stops:
-                    if kind == 0 and len(stops) == 2:
+                    if kind == PICKUP and len(stops) == 2:
                         self.order_min_wh[order] = max(self.order_min_wh[order], needed)
             if self.rest_state[d] == IDLE:
                 self._request_pad(d, depot, self.t)
             return
         self._leave_queue(d)
-        self._install(d, timed)
+        self.install_plan(d, timed)
         self.at_depot[d] = -1
         for order, kind in stops:
-            if kind == 0:
+            if kind == PICKUP:
                 self.order_status[order] = ASSIGNED
                 self.order_drone[order] = d
-                self._order_log.append((self.t, order, 0, d))
+                self.log.add_order_event(self.t, order, EV_ASSIGNED, d)
                 self.drone_orders[d].append(order)
 
     def _send_to(self, d: int, depot: int, charge: bool) -> None:
@@ -676,7 +568,8 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         plan = PlanBuilder(*self.depots_xy[here], 0.0, 0.0)
-        if not self._fly(
+        if not self.trips.fly(
+            self.router,
             plan,
             here,
             self.depots_xy[depot],
@@ -691,16 +584,27 @@ class Simulation:
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             return
         self._leave_queue(d)
-        self._install(d, timed)
+        self.install_plan(d, timed)
         self.at_depot[d] = -1
 
-    def _install(self, d: int, timed: dict) -> None:
+    def install_plan(self, d: int, timed: dict) -> None:
+        """Give drone ``d`` a timed flight plan starting now, replacing its current one.
+
+        Parameters
+        ----------
+        d : int
+            The drone.
+        timed : dict
+            `PlanBuilder.timed` output: ``t`` (s), ``xyz`` (m), ``wh`` (battery, Wh),
+            ``state``, ``event`` and ``arg`` per waypoint; its first point is where the
+            drone is now.
+        """
         # Busy time: a plan keeps the drone busy from now to its end (within the run).
         if self.plan_len[d] > 0:
-            self._busy_seconds -= max(
+            self.log.busy_seconds -= max(
                 0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
             )
-        self._busy_seconds += max(0.0, min(timed["t"][-1], self.duration_s) - self.t)
+        self.log.busy_seconds += max(0.0, min(timed["t"][-1], self.duration_s) - self.t)
         # The plan's first point (where and when it starts) belongs to the flown path.
         self._point(d, float(timed["t"][0]))
         length = timed["t"].shape[0]
@@ -727,96 +631,6 @@ class Simulation:
         self.plan_event = np.pad(self.plan_event, pad)
         self.plan_arg = np.pad(self.plan_arg, pad, constant_values=-1)
         self.width += extra
-
-    # ------------------------------------------------------------------ trips
-    def _build_trip(self, start, load: float, stops, home_hint: int, start_state: int = TAKEOFF):
-        """A plan from ``start`` (x, y, z) through the stops, then home to the nearest depot.
-
-        Returns ``(PlanBuilder, None)`` or ``(None, reason)``.
-        """
-        plan = PlanBuilder(*start, load)
-        at_depot = home_hint if start[2] == 0.0 else -1
-        orders = self.orders
-        for order, kind in stops:
-            if kind == 0:
-                depot = int(orders.pickup_depot[order])
-                if at_depot == depot and plan.here[2] == 0.0:
-                    plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
-                else:
-                    if not self._fly(
-                        plan, at_depot, self.depots_xy[depot], depot, TO_PICKUP, land=True
-                    ):
-                        return None, "no route to the pickup"
-                    plan.hold_at(30.0, PICKING_UP, True, EV_PICKED, order)
-                at_depot = depot
-                plan.load += orders.weight_kg[order]
-            else:
-                if not self._fly(
-                    plan, at_depot, orders.dropoff_xy[order], -1, TO_DROPOFF, land=False
-                ):
-                    return None, "no route to the drop-off"
-                x, y, z = plan.here
-                plan.move(x, y, HANDOVER_HEIGHT_M, DELIVERING)
-                plan.hold_at(self.model.service_time_s, DELIVERING, False, EV_DELIVERED, order)
-                plan.load = max(0.0, plan.load - orders.weight_kg[order])
-                at_depot = -1
-        x, y, _ = plan.here
-        home = int(np.argmin(np.hypot(self.depots_xy[:, 0] - x, self.depots_xy[:, 1] - y)))
-        if at_depot != home or plan.here[2] != 0.0:
-            if not self._fly(
-                plan,
-                at_depot,
-                self.depots_xy[home],
-                home,
-                RETURNING,
-                land=True,
-                event=EV_LANDED,
-                arg=home,
-            ):
-                return None, "no route home"
-        else:
-            plan.move(x, y, 0.0, RETURNING, EV_LANDED, home)
-        return plan, None
-
-    def _fly(
-        self,
-        plan: PlanBuilder,
-        from_depot: int,
-        target_xy,
-        to_depot: int,
-        state: int,
-        *,
-        land: bool,
-        event: int = 0,
-        arg: int = -1,
-    ) -> bool:
-        """Climb at the current point, fly a routed leg on the chosen layer, then land at
-        the target (or stop at cruise altitude above it when ``land`` is False)."""
-        x, y, z = plan.here
-        dc = self.scenario.deconfliction
-        layer = leg_layer(dc.policy, dc.cruise_layer, dc.sector_layers, (x, y), target_xy)
-        altitude = self.airspace.layers_m[layer]
-        router = self.router
-        if z < altitude:
-            if not router.column_free((x, y), layer):
-                return False
-            plan.move(x, y, altitude, TAKEOFF if z == 0.0 else state)
-        elif z > altitude:
-            if not router.free_at((x, y), layer):
-                return False
-            plan.move(x, y, altitude, state)
-        leg = router.leg((x, y), target_xy, layer, from_depot, to_depot, self.depots_xy)
-        if leg is None:
-            return False
-        for px, py in leg.xy[1:]:
-            plan.move(px, py, altitude, state)
-        if land:
-            if not router.column_free(target_xy, layer):
-                return False
-            plan.move(target_xy[0], target_xy[1], 0.0, state, event, arg)
-        elif not router.column_free(target_xy, layer):
-            return False
-        return True
 
     # ------------------------------------------------------------------ zones
     def _zone_changed(self) -> None:
@@ -908,7 +722,7 @@ class Simulation:
         if escape_plan is not None:
             builder.move(*escape_plan, ESCAPING)
             start = escape_plan
-        plan, _ = self._build_trip(start, self.payload[d], stops, -1)
+        plan, _ = self.trips.build(self.router, start, self.payload[d], stops, -1)
         if plan is not None:
             builder.xyz += plan.xyz[1:]
             builder.kind += plan.kind
@@ -926,7 +740,8 @@ class Simulation:
                     np.hypot(self.depots_xy[:, 0] - start[0], self.depots_xy[:, 1] - start[1])
                 )
             )
-            self._fly(
+            self.trips.fly(
+                self.router,
                 builder,
                 -1,
                 self.depots_xy[home],
@@ -939,7 +754,7 @@ class Simulation:
         timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None:
             return
-        self._install(d, timed)
+        self.install_plan(d, timed)
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self, t_s: float | None = None) -> Snapshot:
@@ -960,7 +775,7 @@ class Simulation:
                 trail_points(recent[order, 0], recent[order, 1:], self.t, self.position[d], TRAIL_S)
             )
             pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
-            resting = self.position[d, 2] <= 0.0 and STATE_NAMES[self.state[d]] in REST_STATES
+            resting = self.position[d, 2] <= 0.0 and self.state[d] in REST_STATES
             routes.append(
                 route_ahead(self.position[d], self.plan_xyz[d, pos + 1 : length], resting)
             )
@@ -1001,7 +816,7 @@ class Simulation:
             late=int(late.sum()),
             failed=int((status == FAILED).sum()),
             pending=int(len(open_orders)),
-            energy_used_wh=float(self._energy_used_wh),
+            energy_used_wh=float(self.log.energy_used_wh),
             separation_losses=int(self.counters.separation_losses),
             state_names=STATE_NAMES,
         )
@@ -1018,6 +833,33 @@ class Simulation:
                 self.model.battery_wh - self.charge_start_wh[charging]
             )
         return battery
+
+    def remaining_waypoints(self) -> tuple[np.ndarray, np.ndarray]:
+        """The waypoints each drone still has planned after its position now.
+
+        Returns
+        -------
+        drone : numpy.ndarray of int32, shape (k,)
+            Owner of each waypoint, in drone order.
+        xyz_m : numpy.ndarray, shape (k, 3)
+            Waypoints in the order they will be flown, metres (local frame).
+        """
+        ahead = np.maximum(self.plan_len - 1 - self.plan_pos, 0)
+        drone = np.repeat(np.arange(self.n_drones, dtype=np.int32), ahead)
+        xyz = np.concatenate(
+            [
+                self.plan_xyz[d, self.plan_pos[d] + 1 : self.plan_len[d]]
+                for d in range(self.n_drones)
+            ]
+            + [np.empty((0, 3))]
+        )
+        return drone, xyz
+
+    @property
+    def planner_calls(self) -> int:
+        """Calls to the route planner so far, over every zone epoch (distance-field routes
+        excluded)."""
+        return int(sum(router.planner_calls for router in self._routers.values()))
 
     def _heading(self, d: int) -> float:
         """Direction of the segment being flown, radians clockwise from north (0 when
@@ -1044,20 +886,8 @@ class Simulation:
         """Every drone's flown path so far: ``(drone, t_s, xyz_m, battery_wh)`` sorted by
         drone then time; linear interpolation between a drone's consecutive points gives
         its exact position. Points repeated at the same time are kept once."""
-        drone = np.concatenate([part[0] for part in self._traj])
-        t = np.concatenate([part[1] for part in self._traj])
-        xyz = np.concatenate([part[2] for part in self._traj])
-        wh = np.concatenate([part[3] for part in self._traj])
         # The current position closes every path at the current time.
-        drone = np.concatenate([drone, np.arange(self.n_drones, dtype=np.int32)])
-        t = np.concatenate([t, np.full(self.n_drones, self.t)])
-        xyz = np.concatenate([xyz, self.position])
-        wh = np.concatenate([wh, self.displayed_battery_wh()])
-        order = np.lexsort((t, drone))
-        drone, t, xyz, wh = drone[order], t[order], xyz[order], wh[order]
-        keep = np.ones(len(t), bool)
-        keep[1:] = (drone[1:] != drone[:-1]) | (t[1:] != t[:-1])
-        return drone[keep], t[keep], xyz[keep], wh[keep]
+        return self.log.trajectory(self.t, self.position, self.displayed_battery_wh())
 
     def nofly_violations(self) -> int:
         """Flown segments inside a zone while it was active (shapely, independent of the grid).
@@ -1104,22 +934,6 @@ class Simulation:
         return count
 
 
-def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
-    """Groups of about ``per_region`` neighbouring depots: horizontal strips by y, then
-    runs by x within each strip (deterministic: ties by index)."""
-    n = len(depots_xy)
-    regions = max(1, -(-n // per_region))
-    strips = max(1, int(round(np.sqrt(regions))))
-    by_y = np.lexsort((np.arange(n), depots_xy[:, 1]))
-    groups = []
-    for strip in np.array_split(by_y, strips):
-        by_x = strip[np.lexsort((strip, depots_xy[strip, 0]))]
-        groups.extend(
-            part for part in np.array_split(by_x, max(1, -(-len(strip) // per_region))) if len(part)
-        )
-    return [np.sort(group) for group in groups]
-
-
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
     from dronesim.sim.scenario import ScenarioError
@@ -1159,4 +973,4 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     return city, airspace
 
 
-__all__ = ["Simulation", "build_world", "STATE_NAMES", "EVENT_NAMES", "ORDER_STATUS_NAMES"]
+__all__ = ["Simulation", "build_world"]

@@ -1,10 +1,12 @@
 """Recordings: a run saved as one ``.npz`` file, readable with ``numpy.load`` alone.
 
-Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
+Format ``dronesim-recording/2`` (arrays; ``N`` trajectory points, ``M`` orders); codes are
+those of `sim.vocabulary` and are named in ``meta``:
 
 ====================  =========  =========================================================
 ``meta``              str        JSON: format, scenario, seed, duration_s, start_hour,
-                                 state_names, order_status_names, reasons (failure texts),
+                                 state_names, order_status_names, event_names (code as a
+                                 string -> name), reasons (failure texts),
                                  drone model, separation minima, depots (name, x_m, y_m, pads)
 ``traj_drone``        int32 N    drone of each point; points sorted by drone, then time
 ``traj_t``            float64 N  seconds
@@ -20,8 +22,8 @@ Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
 ``order_*``           M rows     created_s, deadline_s, pickup_xy, dropoff_xy, weight_kg,
                                  status (codes in meta), delivered_s (NaN), drone (-1),
                                  reason (index into meta reasons, -1)
-``order_event_*``     events     t, order, kind (0 assigned, 1 picked up, 2 delivered,
-                                 3 brought back undelivered, -1 failed), drone
+``order_event_*``     events     t, order, kind (5 assigned, 1 picked up, 2 delivered,
+                                 4 brought back undelivered, -1 failed), drone (-1)
 ``state_t/drone/code``           drone state changes (codes in meta state_names)
 ``separation_t/losses``          cumulative losses of separation over time
 ``end_heading_rad``   float64    each drone's heading at the end of the recording
@@ -29,7 +31,9 @@ Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
                                  each drone still had planned when the recording ended
 ====================  =========  =========================================================
 
-Writes are atomic (temporary file, then rename).
+Writes are atomic (temporary file, then rename). Version 1 (until the event codes were
+made distinct: 0 assigned, 3 brought back) is refused with a one-line error naming
+``meta.format``.
 """
 
 from __future__ import annotations
@@ -43,15 +47,29 @@ from pathlib import Path
 import numpy as np
 from dronesim.sim.report import atomic_write_bytes
 from dronesim.sim.snapshot import (
-    REST_STATES,
     Snapshot,
     route_ahead,
     segment_heading,
     trail_points,
     zone_timing,
 )
+from dronesim.sim.vocabulary import (
+    CHARGING,
+    EV_ASSIGNED,
+    EV_FAILED,
+    EV_PICKED,
+    EV_RETURNED,
+    EVENT_NAMES,
+    IDLE,
+    ORDER_STATUS_NAMES,
+    REST_STATE_NAMES,
+    STATE_NAMES,
+    WAITING_PAD,
+)
 
-FORMAT = "dronesim-recording/1"
+# Version 2: every event code distinct (version 1 shared 3 between "landed" and
+# "returned", and 0 between "no event" and "assigned"); version-1 files are refused.
+FORMAT = "dronesim-recording/2"
 TRAIL_S = 60.0
 REQUIRED = (
     "meta",
@@ -86,17 +104,24 @@ class RecordingError(ValueError):
 
 
 def write_recording(simulation, path: str | os.PathLike) -> None:
-    """Save a simulation (finished or not) as a recording, atomically."""
+    """Save a simulation (finished or not) as a recording, atomically.
+
+    Parameters
+    ----------
+    simulation : sim.engine.Simulation
+        Read through its public attributes and its run log (``simulation.log``).
+    path : str or os.PathLike
+        The ``.npz`` file to write.
+    """
     from dronesim.maps.geojson import city_to_geojson
-    from dronesim.sim.engine import ORDER_STATUS_NAMES, STATE_NAMES
 
     s = simulation
     drone, t, xyz, wh = s.trajectory()
     created = s.created_count()
-    log = np.array(s._order_log, dtype=np.float64).reshape(-1, 4)
-    states = np.array(s._state_log, dtype=np.float64).reshape(-1, 3)
-    order = np.lexsort((states[:, 1], states[:, 0]))
-    states = states[order]
+    event_t, event_order, event_kind, event_drone = s.log.order_events()
+    state_t, state_drone, state_code = s.log.state_changes()
+    separation_t, separation_losses = s.log.separation_series()
+    route_drone, route_xyz = s.remaining_waypoints()
     meta = {
         "format": FORMAT,
         "scenario": s.scenario.name,
@@ -106,6 +131,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "start_hour": s.scenario.demand.start_hour,
         "state_names": list(STATE_NAMES),
         "order_status_names": list(ORDER_STATUS_NAMES),
+        "event_names": {str(code): name for code, name in EVENT_NAMES.items()},
         "reasons": list(s.reasons),
         "drone_model": s.model.to_dict(),
         "separation_m": [s.scenario.separation.horizontal_m, s.scenario.separation.vertical_m],
@@ -132,23 +158,18 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "order_delivered_s": s.order_delivered_s[:created],
         "order_drone": s.order_drone[:created].astype(np.int32),
         "order_reason": s.order_reason[:created].astype(np.int16),
-        "order_event_t": log[:, 0],
-        "order_event_order": log[:, 1].astype(np.int32),
-        "order_event_kind": log[:, 2].astype(np.int8),
-        "order_event_drone": log[:, 3].astype(np.int32),
-        "state_t": states[:, 0],
-        "state_drone": states[:, 1].astype(np.int32),
-        "state_code": states[:, 2].astype(np.int8),
+        "order_event_t": event_t,
+        "order_event_order": event_order.astype(np.int32),
+        "order_event_kind": event_kind.astype(np.int8),
+        "order_event_drone": event_drone.astype(np.int32),
+        "state_t": state_t,
+        "state_drone": state_drone.astype(np.int32),
+        "state_code": state_code.astype(np.int8),
         "end_heading_rad": s.snapshot().heading_rad,
-        "end_route_drone": np.repeat(
-            np.arange(s.n_drones, dtype=np.int32), np.maximum(s.plan_len - 1 - s.plan_pos, 0)
-        ),
-        "end_route_xyz": np.concatenate(
-            [s.plan_xyz[d, s.plan_pos[d] + 1 : s.plan_len[d]] for d in range(s.n_drones)]
-            + [np.empty((0, 3))]
-        ),
-        "separation_t": np.array([p[0] for p in s._separation_log], dtype=np.float64),
-        "separation_losses": np.array([p[1] for p in s._separation_log], dtype=np.int64),
+        "end_route_drone": route_drone,
+        "end_route_xyz": route_xyz,
+        "separation_t": separation_t,
+        "separation_losses": separation_losses,
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -283,8 +304,8 @@ class Recording:
         for d in range(n):
             lo, hi = self._state_starts[d], self._state_starts[d + 1]
             k = int(np.searchsorted(self._state_t[lo:hi], t, side="right")) - 1
-            state[d] = self._state_code[lo + k] if k >= 0 else 0
-            resting = position[d, 2] <= 0.0 and self.state_names[state[d]] in REST_STATES
+            state[d] = self._state_code[lo + k] if k >= 0 else IDLE
+            resting = position[d, 2] <= 0.0 and self.state_names[state[d]] in REST_STATE_NAMES
             ahead = self.traj_xyz[ahead_from[d] : self._starts[d + 1]]
             if (
                 self._end_route is not None
@@ -301,10 +322,10 @@ class Recording:
         delivered_at = a["order_delivered_s"]
         delivered = created & (delivered_at <= t)
         failed = np.zeros(len(created), bool)
-        failed[orders[kinds == -1]] = True
+        failed[orders[kinds == EV_FAILED]] = True
         carried = np.zeros(len(created), bool)
-        carried[orders[kinds == 1]] = True
-        carried[orders[kinds == 3]] = False  # brought back undelivered
+        carried[orders[kinds == EV_PICKED]] = True
+        carried[orders[kinds == EV_RETURNED]] = False  # brought back undelivered
         carried &= ~delivered
         payload = np.zeros(n)
         for order in np.flatnonzero(carried):
@@ -313,7 +334,7 @@ class Recording:
                 payload[last[-1]] += a["order_weight_kg"][order]
         open_orders = created & ~delivered & ~failed
         assigned_to = np.full(len(created), -1, np.int64)
-        assigned_to[orders[kinds == 0]] = drones[kinds == 0]
+        assigned_to[orders[kinds == EV_ASSIGNED]] = drones[kinds == EV_ASSIGNED]
         late = delivered & (delivered_at > a["order_deadline_s"])
         active, upcoming, countdown = zone_timing(self.zones, t)
         in_use, queue = _pad_use(position, state, self.depots_xy, self.state_names)
@@ -352,8 +373,8 @@ class Recording:
 
 
 def _pad_use(position, state, depots_xy, state_names) -> tuple[np.ndarray, np.ndarray]:
-    charging = state_names.index("charging")
-    waiting = state_names.index("waiting for pad")
+    charging = state_names.index(STATE_NAMES[CHARGING])
+    waiting = state_names.index(STATE_NAMES[WAITING_PAD])
     k = len(depots_xy)
     in_use = np.zeros(k, np.int64)
     queue = np.zeros(k, np.int64)

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dronesim.sim.vocabulary import DELIVERED, FAILED
 
 
 @dataclass
@@ -177,10 +178,17 @@ def _times(stats: dict[str, float | None]) -> str:
 
 
 def build_report(simulation, wall_seconds: float) -> Report:
-    """Collect a finished (or paused) simulation's measurements into a `Report`."""
-    from dronesim.sim.engine import DELIVERED, FAILED
+    """Collect a finished (or paused) simulation's measurements into a `Report`.
 
+    Parameters
+    ----------
+    simulation : sim.engine.Simulation
+        Read through its public attributes and its run log (``simulation.log``).
+    wall_seconds : float
+        Wall-clock time of the run, seconds (set-up included).
+    """
     s = simulation
+    log = s.log
     created = s.created_count()
     status = s.order_status[:created]
     delivered = status == DELIVERED
@@ -193,7 +201,7 @@ def build_report(simulation, wall_seconds: float) -> Report:
     drone, t, xyz, _ = s.trajectory()
     same = drone[1:] == drone[:-1]
     distance_m = float(np.linalg.norm(np.diff(xyz, axis=0)[same], axis=1).sum())
-    energy_kwh = s._energy_used_wh / 1000.0
+    energy_kwh = log.energy_used_wh / 1000.0
     return Report(
         scenario=s.scenario.name,
         seed=s.seed,
@@ -215,18 +223,18 @@ def build_report(simulation, wall_seconds: float) -> Report:
         distance_km=distance_m / 1000.0,
         energy_kwh=energy_kwh,
         energy_wh_per_delivery=(energy_kwh * 1000.0 / delivered.sum()) if delivered.any() else None,
-        utilization=float(s._busy_seconds / max(s.n_drones * s.t, 1e-9)),
-        separation_losses=int(s.counters.separation_losses),
-        separation_loss_pair_seconds=float(s.counters.separation_pair_seconds),
+        utilization=float(log.busy_seconds / max(s.n_drones * s.t, 1e-9)),
+        separation_losses=int(log.counters.separation_losses),
+        separation_loss_pair_seconds=float(log.counters.separation_pair_seconds),
         nofly_violations=int(s.nofly_violations()),
-        battery_depletions=int(s.counters.battery_depletions),
-        replans=int(s.counters.replans),
-        zone_escapes=int(s.counters.zone_escapes),
-        planner_calls=int(sum(router.planner_calls for router in s._routers.values())),
-        rejected_trips=int(s.counters.rejected_trips),
-        dispatch_rounds=int(s.counters.dispatch_rounds),
+        battery_depletions=int(log.counters.battery_depletions),
+        replans=int(log.counters.replans),
+        zone_escapes=int(log.counters.zone_escapes),
+        planner_calls=int(s.planner_calls),
+        rejected_trips=int(log.counters.rejected_trips),
+        dispatch_rounds=int(log.counters.dispatch_rounds),
         time_s={
-            **{k: float(v) for k, v in s.counters.timers.items()},
+            **{k: float(v) for k, v in log.counters.timers.items()},
             "setup": float(s.setup_seconds),
         },
         deconfliction=s.scenario.deconfliction.policy,

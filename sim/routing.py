@@ -20,6 +20,7 @@ import numpy as np
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid, get_planner
 from dronesim.sim import _kernels as K
+from dronesim.sim.vocabulary import EV_NONE, IDLE
 
 
 @dataclass
@@ -174,7 +175,10 @@ def leg_layer(policy: str, cruise_layer: int, sector_layers, a_xy, b_xy) -> int:
 
 
 class PlanBuilder:
-    """Accumulates the waypoints of one drone's flight plan, then times it."""
+    """Accumulates the waypoints of one drone's flight plan, then times it.
+
+    States and events are `sim.vocabulary` codes (event 0, `EV_NONE`: no event).
+    """
 
     def __init__(self, x: float, y: float, z: float, payload_kg: float) -> None:
         self.xyz = [(x, y, z)]
@@ -182,7 +186,7 @@ class PlanBuilder:
         self.hold: list[float] = []
         self.payload: list[float] = []
         self.state: list[int] = []
-        self.event = [0]
+        self.event = [EV_NONE]
         self.arg = [-1]
         self.load = payload_kg
 
@@ -190,13 +194,15 @@ class PlanBuilder:
     def here(self) -> tuple[float, float, float]:
         return self.xyz[-1]
 
-    def move(self, x: float, y: float, z: float, state: int, event: int = 0, arg: int = -1) -> None:
-        if (x, y, z) == self.here and event == 0:
+    def move(
+        self, x: float, y: float, z: float, state: int, event: int = EV_NONE, arg: int = -1
+    ) -> None:
+        if (x, y, z) == self.here and event == EV_NONE:
             return
         self._segment(K.SEG_MOVE, 0.0, state, (x, y, z), event, arg)
 
     def hold_at(
-        self, seconds: float, state: int, on_ground: bool, event: int = 0, arg: int = -1
+        self, seconds: float, state: int, on_ground: bool, event: int = EV_NONE, arg: int = -1
     ) -> None:
         self._segment(
             K.SEG_GROUND if on_ground else K.SEG_HOVER, seconds, state, self.here, event, arg
@@ -236,7 +242,7 @@ class PlanBuilder:
             "t": times,
             "xyz": xyz,
             "wh": energy,
-            "state": np.array(self.state + [0], np.int64),
+            "state": np.array(self.state + [IDLE], np.int64),  # no segment starts at the end
             "event": np.array(self.event, np.int64),
             "arg": np.array(self.arg, np.int64),
         }

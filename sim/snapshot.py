@@ -26,7 +26,7 @@ class Snapshot:
     heading_rad : numpy.ndarray, shape (n,)
         Direction of travel, radians clockwise from north (0 when not moving horizontally).
     state : numpy.ndarray of int, shape (n,)
-        State codes; names in ``state_names``.
+        State codes (`sim.vocabulary`); names in ``state_names``.
     battery_fraction : numpy.ndarray, shape (n,)
         Battery left, 0..1.
     payload_kg : numpy.ndarray, shape (n,)
@@ -54,6 +54,8 @@ class Snapshot:
     separation_losses : int
         Losses of separation so far.
     state_names : tuple of str
+        Name of each state code (`sim.vocabulary.STATE_NAMES` for a live run; a
+        recording's own list when replayed).
     """
 
     t_s: float
@@ -116,9 +118,6 @@ def segment_heading(a: np.ndarray, b: np.ndarray) -> float:
     dx = float(b[0] - a[0])
     dy = float(b[1] - a[1])
     return float(np.arctan2(dx, dy)) if dx or dy else 0.0
-
-
-REST_STATES = ("idle", "charging", "waiting for pad")
 
 
 def route_ahead(position: np.ndarray, ahead: np.ndarray, on_ground_at_rest: bool) -> np.ndarray:

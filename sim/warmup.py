@@ -33,7 +33,8 @@ def kernels_cached() -> bool:
 
     for kernel in (K.advance, K.time_path, F.single_order_costs):
         try:
-            if not os.path.exists(kernel._cache._cache_file._index_path):
+            # numba has no public way to ask whether a kernel is in its on-disk cache.
+            if not os.path.exists(kernel._cache._cache_file._index_path):  # noqa: SLF001
                 return False
         except AttributeError:  # caching disabled or a numba without these internals
             return True
@@ -113,14 +114,15 @@ def _compile_fleet() -> None:
 
 def _compile_plan() -> None:
     from dronesim.planners.energy import DroneModel
+    from dronesim.sim import vocabulary as V
     from dronesim.sim.routing import PlanBuilder
 
     plan = PlanBuilder(0.0, 0.0, 0.0, 0.0)
-    plan.move(0.0, 0.0, 50.0, 3)
-    plan.move(300.0, 200.0, 50.0, 4)
-    plan.hold_at(30.0, 5, True, 1, 0)
-    plan.move(300.0, 200.0, 10.0, 7)
-    plan.hold_at(45.0, 7, False, 2, 0)
+    plan.move(0.0, 0.0, 50.0, V.TAKEOFF)
+    plan.move(300.0, 200.0, 50.0, V.TO_PICKUP)
+    plan.hold_at(30.0, V.PICKING_UP, True, V.EV_PICKED, 0)
+    plan.move(300.0, 200.0, 10.0, V.DELIVERING)
+    plan.hold_at(45.0, V.DELIVERING, False, V.EV_DELIVERED, 0)
     plan.timed(DroneModel().as_array(), (1.0, 2.0), 0.0, np.float64(130.0))
 
 

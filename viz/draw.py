@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from dronesim.sim import vocabulary as V
 from dronesim.viz.scene import Camera, Scene, format_clock, format_duration
 
 # Palette -----------------------------------------------------------------------------
@@ -27,19 +28,21 @@ STATION = (120, 120, 160)
 TEXT = (28, 30, 36)
 PANEL = (255, 255, 255, 215)
 LATE = (20, 20, 20)
-STATE_COLOURS = (
-    (150, 150, 150),  # idle
-    (240, 196, 25),  # charging
-    (226, 132, 19),  # waiting for pad
-    (98, 181, 229),  # taking off
-    (31, 119, 180),  # to pickup
-    (23, 190, 207),  # picking up
-    (148, 103, 189),  # to drop-off
-    (214, 39, 140),  # delivering
-    (44, 160, 44),  # returning
-    (23, 150, 130),  # repositioning
-    (214, 39, 40),  # leaving zone
-)
+_COLOUR_OF_STATE = {
+    V.IDLE: (150, 150, 150),
+    V.CHARGING: (240, 196, 25),
+    V.WAITING_PAD: (226, 132, 19),
+    V.TAKEOFF: (98, 181, 229),
+    V.TO_PICKUP: (31, 119, 180),
+    V.PICKING_UP: (23, 190, 207),
+    V.TO_DROPOFF: (148, 103, 189),
+    V.DELIVERING: (214, 39, 140),
+    V.RETURNING: (44, 160, 44),
+    V.REPOSITIONING: (23, 150, 130),
+    V.ESCAPING: (214, 39, 40),
+}
+# Indexed by state code; a state without a colour fails here, at import.
+STATE_COLOURS = tuple(_COLOUR_OF_STATE[code] for code in range(len(V.STATE_NAMES)))
 ALTITUDE_LEGEND_M = (30.0, 70.0, 110.0)
 
 
@@ -217,11 +220,11 @@ def _depots(surface, snapshot, camera: Camera, scene: Scene) -> None:
         pads = int(snapshot.depot_pads[k]) if k < len(snapshot.depot_pads) else 0
         used = int(snapshot.depot_in_use[k]) if k < len(snapshot.depot_in_use) else 0
         for p in range(pads):
-            colour = STATE_COLOURS[1] if p < used else (230, 230, 230)
+            colour = STATE_COLOURS[V.CHARGING] if p < used else (230, 230, 230)
             pygame.draw.rect(surface, colour, (x - 7 + (p % 8) * 4, y + 10 + (p // 8) * 4, 3, 3))
         queue = int(snapshot.depot_queue[k]) if k < len(snapshot.depot_queue) else 0
         if queue:
-            _text(surface, f"+{queue}", (x + 10, y - 10), 12, STATE_COLOURS[2])
+            _text(surface, f"+{queue}", (x + 10, y - 10), 12, STATE_COLOURS[V.WAITING_PAD])
 
 
 def _orders(surface, snapshot, camera: Camera) -> None:

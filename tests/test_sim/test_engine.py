@@ -3,9 +3,10 @@ import json
 import numpy as np
 import pytest
 from dronesim.sim import _kernels as K
-from dronesim.sim.engine import FAILED, Simulation
+from dronesim.sim.engine import Simulation
 from dronesim.sim.recording import Recording, write_recording
 from dronesim.sim.report import REPORT_FIELDS, Report
+from dronesim.sim.vocabulary import EV_LANDED, FAILED, RETURNING
 
 
 def test_orders_are_conserved_and_failures_have_reasons(tiny_run):
@@ -151,7 +152,6 @@ def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):
     depot = int(simulation.at_depot[d])
     start = simulation.depots_xy[depot]
     target = 2 * np.array([centre.x, centre.y]) - start
-    from dronesim.sim.engine import RETURNING
     from dronesim.sim.routing import PlanBuilder
 
     plan = PlanBuilder(*start, 0.0, 0.0)
@@ -160,8 +160,8 @@ def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):
     plan.move(*target, 50.0, RETURNING)
     back = simulation.depots_xy[depot]
     plan.move(*back, 50.0, RETURNING)
-    plan.move(*back, 0.0, RETURNING, 3, depot)
-    simulation._install(
+    plan.move(*back, 0.0, RETURNING, EV_LANDED, depot)
+    simulation.install_plan(
         d, plan.timed(simulation.params, simulation.wind, simulation.t, simulation.battery[d])
     )
     simulation.step_to(1300.0)
@@ -244,7 +244,7 @@ def test_drone_model_matches_rodrigues_2022_measurements():
 
 
 def test_depot_regions_partition_neighbouring_depots():
-    from dronesim.sim.engine import depot_regions
+    from dronesim.sim.dispatching import depot_regions
 
     rng = np.random.default_rng(2)
     depots = rng.uniform(0, 10000, (20, 2))

@@ -12,6 +12,7 @@ import pytest
 import shapely
 from dronesim.maps import Buildings, City, Depot, NoFlyZone
 from dronesim.sim.snapshot import Snapshot
+from dronesim.sim.vocabulary import RETURNING, STATE_NAMES, TAKEOFF, TO_DROPOFF
 from dronesim.viz.draw import GROUND, STATE_COLOURS, ZONE_ACTIVE, ZONE_PERMANENT, DrawOptions
 from dronesim.viz.export import render_snapshot
 from dronesim.viz.scene import Camera, Scene
@@ -36,7 +37,7 @@ def _city():
     )
 
 
-def _snapshot(t_s=200.0, position=(500.0, 800.0, 50.0), state=6):
+def _snapshot(t_s=200.0, position=(500.0, 800.0, 50.0), state=TO_DROPOFF):
     return Snapshot(
         t_s=t_s,
         clock_s=43200.0 + t_s,
@@ -65,19 +66,7 @@ def _snapshot(t_s=200.0, position=(500.0, 800.0, 50.0), state=6):
         pending=1,
         energy_used_wh=1234.0,
         separation_losses=2,
-        state_names=(
-            "idle",
-            "charging",
-            "waiting for pad",
-            "taking off",
-            "to pickup",
-            "picking up",
-            "to drop-off",
-            "delivering",
-            "returning",
-            "repositioning",
-            "leaving zone",
-        ),
+        state_names=STATE_NAMES,
     )
 
 
@@ -108,11 +97,16 @@ def test_zone_colours_fill_their_areas():
 
 
 def test_drone_is_drawn_in_its_state_colour_at_its_position():
-    for state in (3, 6, 8):
+    for state in (TAKEOFF, TO_DROPOFF, RETURNING):
         frame, camera = _render(_snapshot(state=state))
         x, y = camera.to_screen((500.0, 800.0)).astype(int)
         patch = frame[y - 3 : y + 4, x - 3 : x + 4].reshape(-1, 3)
         assert (np.abs(patch - np.array(STATE_COLOURS[state])).sum(axis=1) < 10).sum() >= 5
+
+
+def test_every_drone_state_has_its_own_colour():
+    assert len(STATE_COLOURS) == len(STATE_NAMES)
+    assert len(set(STATE_COLOURS)) == len(STATE_COLOURS)
 
 
 def test_hud_is_drawn():

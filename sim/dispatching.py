@@ -1,0 +1,316 @@
+"""The dispatch adapter: from the engine's fleet and order state to `planners.fleet`, and
+back to one decision per drone.
+
+Each dispatch round the engine gives the drones that may take work and the open orders;
+the adapter builds the planners' inputs (`FleetState`, `OrderBatch`, `DepotState`), runs
+the scenario's dispatch policy and, when asked, rebalancing, and returns `Decision`s for
+the engine to carry out. Large fleets are dispatched region by region: groups of
+neighbouring depots holding about `REGION_DRONES` drones (an order belongs to the region
+of its pickup depot), so a round costs in proportion to the fleet, not its square;
+rebalancing then moves idle drones between all depots.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from dronesim.planners.energy import DroneModel
+from dronesim.planners.fleet import (
+    DepotState,
+    FleetState,
+    OrderBatch,
+    TravelModel,
+    dispatch,
+    rebalance,
+)
+from dronesim.sim.demand import Orders
+from dronesim.sim.scenario import DemandSpec, DispatchSpec
+
+REGIONAL_DISPATCH_DRONES = 150  # above this many available drones, dispatch by region
+REGION_DEPOTS = 4  # most depots per dispatch region
+REGION_DRONES = 200  # drones per dispatch region, roughly
+
+# What a decision asks of a drone.
+TRIP, CHARGE, REPOSITION = "trip", "charge", "reposition"
+
+
+class Decision(NamedTuple):
+    """What one drone does after a dispatch round.
+
+    Attributes
+    ----------
+    drone : int
+    action : str
+        `TRIP` (fly ``stops``), `CHARGE` (go to ``depot`` and charge there) or
+        `REPOSITION` (fly to ``depot`` and wait there).
+    stops : tuple of (int, int)
+        ``(order, kind)`` in flying order for a trip (kind 0 pickup, 1 drop-off); else empty.
+    depot : int
+        Target depot of a charge or reposition; -1 for a trip.
+    """
+
+    drone: int
+    action: str
+    stops: tuple[tuple[int, int], ...] = ()
+    depot: int = -1
+
+
+class DispatchAdapter:
+    """Runs the dispatch policy on the engine's state.
+
+    Parameters
+    ----------
+    dispatch_spec : DispatchSpec
+        Policy, objective, charge threshold and whether to rebalance.
+    demand : DemandSpec
+        The demand rates (for the rebalancing forecast).
+    model : DroneModel
+    travel : TravelModel
+        The dispatcher's travel-time and energy estimates.
+    depots_xy : numpy.ndarray, shape (k, 2)
+        Depot positions, metres.
+    pads : numpy.ndarray of int, shape (k,)
+        Charging pads at each depot.
+    orders : Orders
+        The run's orders.
+    n_drones : int
+        Fleet size (sets the size of dispatch regions).
+
+    Attributes
+    ----------
+    regions : list of numpy.ndarray
+        Depot indices of each dispatch region.
+    """
+
+    def __init__(
+        self,
+        dispatch_spec: DispatchSpec,
+        demand: DemandSpec,
+        model: DroneModel,
+        travel: TravelModel,
+        depots_xy: np.ndarray,
+        pads: np.ndarray,
+        orders: Orders,
+        n_drones: int,
+    ) -> None:
+        self.spec = dispatch_spec
+        self.demand = demand
+        self.model = model
+        self.travel = travel
+        self.depots_xy = depots_xy
+        self.pads = pads
+        self.orders = orders
+        # Regions hold about REGION_DRONES drones (between 1 and REGION_DEPOTS depots).
+        per_depot = max(1.0, n_drones / max(1, len(depots_xy)))
+        self.regions = depot_regions(
+            depots_xy, int(np.clip(round(REGION_DRONES / per_depot), 1, REGION_DEPOTS))
+        )
+
+    def decide(
+        self,
+        t_s: float,
+        drones: np.ndarray,
+        open_orders: np.ndarray,
+        at_depot: np.ndarray,
+        battery_wh: np.ndarray,
+        order_min_wh: np.ndarray,
+        pads_in_use: np.ndarray,
+        pad_queue: np.ndarray,
+        orders_placed: int,
+    ) -> list[Decision]:
+        """One dispatch round.
+
+        Parameters
+        ----------
+        t_s : float
+            Now, seconds.
+        drones : numpy.ndarray of int
+            Drones that may take work (on the ground at a depot), ascending.
+        open_orders : numpy.ndarray of int
+            Orders waiting for a drone, ascending.
+        at_depot : numpy.ndarray of int, shape (n,)
+            Depot of every drone (-1 while away).
+        battery_wh : numpy.ndarray, shape (n,)
+            Battery of every drone, watt-hours.
+        order_min_wh : numpy.ndarray, shape (m,)
+            Least energy a trip for each order has been found to need, watt-hours.
+        pads_in_use, pad_queue : numpy.ndarray of int, shape (k,)
+            Pads in use and drones waiting for one, per depot.
+        orders_placed : int
+            Orders created so far (``orders[:orders_placed]``), for the forecast.
+
+        Returns
+        -------
+        list of Decision
+            In the order the engine must carry them out: the policy's decisions region
+            by region, then rebalancing moves of the drones left idle.
+        """
+        free_pads = self.pads - pads_in_use
+        depots = DepotState(self.depots_xy, self.pads, free_pads, pad_queue)
+        if len(drones) > REGIONAL_DISPATCH_DRONES and len(self.regions) > 1:
+            groups = [
+                (
+                    drones[np.isin(at_depot[drones], members)],
+                    open_orders[np.isin(self.orders.pickup_depot[open_orders], members)],
+                )
+                for members in self.regions
+            ]
+        else:
+            groups = [(drones, open_orders)]
+        plans = []
+        for group_drones, group_orders in groups:
+            if len(group_drones):
+                plans.append(
+                    self._plan_group(
+                        t_s,
+                        group_drones,
+                        group_orders,
+                        depots,
+                        at_depot,
+                        battery_wh,
+                        order_min_wh,
+                        orders_placed,
+                        len(groups) == 1,
+                    )
+                )
+        decisions = []
+        idle = []
+        for group_drones, group_orders, plan in plans:
+            for row, d in enumerate(group_drones):
+                route = plan.routes[row]
+                if len(route):
+                    stops = tuple((int(group_orders[o]), int(kind)) for o, kind in route)
+                    decisions.append(Decision(int(d), TRIP, stops))
+                elif plan.charge_depot[row] >= 0:
+                    decisions.append(Decision(int(d), CHARGE, depot=int(plan.charge_depot[row])))
+                elif plan.rebalance_depot[row] >= 0:
+                    decisions.append(
+                        Decision(int(d), REPOSITION, depot=int(plan.rebalance_depot[row]))
+                    )
+                else:
+                    idle.append(int(d))
+        if self.spec.rebalance and len(plans) > 1 and idle:
+            idle = np.array(idle, np.int64)
+            target = rebalance(
+                self._fleet_state(t_s, idle, at_depot, battery_wh),
+                depots,
+                self.model,
+                self.travel,
+                np.ones(len(idle), bool),
+                self.forecast(t_s, orders_placed),
+            )
+            for row, d in enumerate(idle):
+                if target[row] >= 0:
+                    decisions.append(Decision(int(d), REPOSITION, depot=int(target[row])))
+        return decisions
+
+    def _fleet_state(
+        self, t_s: float, drones: np.ndarray, at_depot: np.ndarray, battery_wh: np.ndarray
+    ) -> FleetState:
+        return FleetState(
+            np.c_[self.depots_xy[np.maximum(at_depot[drones], 0)], np.zeros(len(drones))],
+            np.full(len(drones), t_s),
+            battery_wh[drones],
+            np.ones(len(drones), bool),
+        )
+
+    def _plan_group(
+        self,
+        t_s: float,
+        drones: np.ndarray,
+        open_orders: np.ndarray,
+        depots: DepotState,
+        at_depot: np.ndarray,
+        battery_wh: np.ndarray,
+        order_min_wh: np.ndarray,
+        orders_placed: int,
+        rebalance_here: bool,
+    ):
+        """Run the dispatch policy for some drones and orders; returns (drones, orders, plan)."""
+        spec = self.spec
+        # The most urgent orders first: at most a few per available drone, so a backlog
+        # does not make every round slower without giving any drone more to choose from.
+        limit = max(50, 3 * len(drones))
+        if len(open_orders) > limit:
+            urgent = np.lexsort((open_orders, self.orders.deadline_s[open_orders]))[:limit]
+            open_orders = np.sort(open_orders[urgent])
+        orders = self.orders
+        batch = OrderBatch(
+            orders.pickup_xy[open_orders],
+            orders.dropoff_xy[open_orders],
+            orders.weight_kg[open_orders],
+            orders.created_s[open_orders],
+            orders.deadline_s[open_orders],
+            order_min_wh[open_orders],
+        )
+        forecast = self.forecast(t_s, orders_placed) if spec.rebalance and rebalance_here else None
+        plan = dispatch(
+            self._fleet_state(t_s, drones, at_depot, battery_wh),
+            batch,
+            depots,
+            self.model,
+            self.travel,
+            t_s,
+            policy=spec.policy,
+            objective=spec.objective,
+            charge_threshold=spec.charge_threshold,
+            forecast_per_depot=forecast,
+        )
+        return drones, open_orders, plan
+
+    def forecast(self, t_s: float, orders_placed: int) -> np.ndarray:
+        """Drones wanted at each depot for the next half hour: the orders the demand rate
+        expects then (one trip per drone), shared out as past orders were.
+
+        Parameters
+        ----------
+        t_s : float
+            Now, seconds into the run.
+        orders_placed : int
+            Orders created so far (their pickup depots give the shares).
+
+        Returns
+        -------
+        numpy.ndarray, shape (k,)
+            Expected drones wanted per depot (fractional).
+        """
+        spec = self.demand
+        hour = int(((spec.start_hour * 3600.0 + t_s) // 3600.0) % 24)
+        expected = spec.orders_per_hour[hour] * spec.scale * 0.5
+        share = (
+            np.bincount(
+                self.orders.pickup_depot[:orders_placed], minlength=len(self.depots_xy)
+            ).astype(float)
+            + 1.0
+        )
+        return expected * share / share.sum()
+
+
+def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
+    """Groups of about ``per_region`` neighbouring depots: horizontal strips by y, then
+    runs by x within each strip (deterministic: ties by index).
+
+    Parameters
+    ----------
+    depots_xy : numpy.ndarray, shape (k, 2)
+        Depot positions, metres.
+    per_region : int
+        Most depots per group.
+
+    Returns
+    -------
+    list of numpy.ndarray of int
+        Depot indices of each group, ascending; every depot in exactly one group.
+    """
+    n = len(depots_xy)
+    regions = max(1, -(-n // per_region))
+    strips = max(1, int(round(np.sqrt(regions))))
+    by_y = np.lexsort((np.arange(n), depots_xy[:, 1]))
+    groups = []
+    for strip in np.array_split(by_y, strips):
+        by_x = strip[np.lexsort((strip, depots_xy[strip, 0]))]
+        groups.extend(
+            part for part in np.array_split(by_x, max(1, -(-len(strip) // per_region))) if len(part)
+        )
+    return [np.sort(group) for group in groups]

@@ -1,0 +1,181 @@
+"""`RunLog`: what a run has done so far, appended to by the engine, read by the report
+and the recording.
+
+The engine owns the fleet's present state; the run log holds its history: every flown
+point with its battery, every drone-state change, every order event, the cumulative
+losses of separation, the energy used, the busy drone-time and the counters. Readers
+(`sim.report.build_report`, `sim.recording.write_recording`, audits) use only the public
+attributes and methods documented here, never the engine's private fields.
+
+Codes (drone states, events) are those of `sim.vocabulary`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from dronesim.sim.vocabulary import IDLE
+
+
+@dataclass
+class Counters:
+    """What the run has counted so far (the report reads these).
+
+    Attributes
+    ----------
+    separation_losses : int
+        Pairs of cruising drones that came closer than the separation minima, each pair
+        counted once per encounter.
+    separation_pair_seconds : float
+        Seconds spent in those encounters, summed over pairs.
+    battery_depletions : int
+        Drones whose battery ran empty.
+    replans : int
+        Routes flown again because a temporary zone switched on.
+    zone_escapes : int
+        Drones led out of a zone that switched on around them.
+    rejected_trips : int
+        Dispatcher choices dropped because the routed trip was unreachable or too dear.
+    dispatch_rounds : int
+        Dispatch rounds run.
+    timers : dict of str to float
+        Wall-clock seconds spent in ``planning``, ``dispatch`` and ``stepping``.
+    """
+
+    separation_losses: int = 0
+    separation_pair_seconds: float = 0.0
+    battery_depletions: int = 0
+    replans: int = 0
+    zone_escapes: int = 0
+    rejected_trips: int = 0
+    dispatch_rounds: int = 0
+    timers: dict[str, float] = field(
+        default_factory=lambda: {"planning": 0.0, "dispatch": 0.0, "stepping": 0.0}
+    )
+
+
+class RunLog:
+    """The history of one run.
+
+    Parameters
+    ----------
+    position_m : numpy.ndarray, shape (n, 3)
+        Each drone's position at t = 0, metres (local frame); the first trajectory points.
+    battery_wh : numpy.ndarray, shape (n,)
+        Each drone's battery energy at t = 0, watt-hours.
+
+    Attributes
+    ----------
+    n_drones : int
+        Fleet size.
+    counters : Counters
+        Counts and wall-clock timers.
+    energy_used_wh : float
+        Battery energy used by the whole fleet so far, watt-hours (charging excluded).
+    busy_seconds : float
+        Drone-seconds committed to trips and repositioning flights, counted from when a
+        plan is installed to its end (or the end of the run); the engine corrects it when
+        a plan is replaced.
+    escapes : list of (int, float)
+        ``(drone, t_s)`` for each move out of a zone that switched on around a drone:
+        the flown segment starting at ``t_s`` is an escape, not a violation.
+    """
+
+    def __init__(self, position_m: np.ndarray, battery_wh: np.ndarray) -> None:
+        n = int(position_m.shape[0])
+        self.n_drones = n
+        self.counters = Counters()
+        self.energy_used_wh = 0.0
+        self.busy_seconds = 0.0
+        self.escapes: list[tuple[int, float]] = []
+        self._points = [
+            (np.arange(n, dtype=np.int32), np.zeros(n), position_m.copy(), battery_wh.copy())
+        ]
+        self._states: list[tuple[float, int, int]] = [(0.0, d, IDLE) for d in range(n)]
+        self._orders: list[tuple[float, int, int, int]] = []
+        self._separation: list[tuple[float, int]] = [(0.0, 0)]
+
+    # ------------------------------------------------------------------ appending
+    def add_points(
+        self, drone: np.ndarray, t_s: np.ndarray, xyz_m: np.ndarray, battery_wh: np.ndarray
+    ) -> None:
+        """Append flown points (copied): drone (int32), time (s), position (m, ``(k, 3)``)
+        and battery (Wh), in any order."""
+        self._points.append((drone.copy(), t_s.copy(), xyz_m.copy(), battery_wh.copy()))
+
+    def add_state(self, t_s: float, drone: int, state: int) -> None:
+        """Drone ``drone`` entered state code ``state`` at ``t_s`` seconds."""
+        self._states.append((t_s, drone, state))
+
+    def add_order_event(self, t_s: float, order: int, kind: int, drone: int) -> None:
+        """An order-log entry: event code ``kind`` (one of `vocabulary.ORDER_LOG_KINDS`)
+        for ``order`` at ``t_s`` seconds, by ``drone`` (-1: none)."""
+        self._orders.append((t_s, order, kind, drone))
+
+    def add_separation(self, t_s: float, losses: int) -> None:
+        """The cumulative count of losses of separation at ``t_s`` seconds."""
+        self._separation.append((t_s, losses))
+
+    # ------------------------------------------------------------------ reading
+    def trajectory(
+        self, t_s: float, position_m: np.ndarray, battery_wh: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every drone's flown path up to ``t_s``, closed by its present point.
+
+        Parameters
+        ----------
+        t_s : float
+            The present time, seconds.
+        position_m : numpy.ndarray, shape (n, 3)
+            Each drone's position now, metres.
+        battery_wh : numpy.ndarray, shape (n,)
+            Each drone's battery now, watt-hours.
+
+        Returns
+        -------
+        drone : numpy.ndarray of int32, t_s : numpy.ndarray, xyz_m : numpy.ndarray (N, 3),
+        battery_wh : numpy.ndarray
+            Sorted by drone then time; points repeated at the same time are kept once.
+            Linear interpolation between a drone's consecutive points gives its exact
+            position and battery.
+        """
+        drone = np.concatenate([part[0] for part in self._points])
+        t = np.concatenate([part[1] for part in self._points])
+        xyz = np.concatenate([part[2] for part in self._points])
+        wh = np.concatenate([part[3] for part in self._points])
+        n = self.n_drones
+        drone = np.concatenate([drone, np.arange(n, dtype=np.int32)])
+        t = np.concatenate([t, np.full(n, t_s)])
+        xyz = np.concatenate([xyz, position_m])
+        wh = np.concatenate([wh, battery_wh])
+        order = np.lexsort((t, drone))
+        drone, t, xyz, wh = drone[order], t[order], xyz[order], wh[order]
+        keep = np.ones(len(t), bool)
+        keep[1:] = (drone[1:] != drone[:-1]) | (t[1:] != t[:-1])
+        return drone[keep], t[keep], xyz[keep], wh[keep]
+
+    def state_changes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Drone-state changes ``(t_s, drone, code)``, sorted by time then drone (in the
+        order logged among equals); every drone starts with ``IDLE`` at 0 s."""
+        states = np.array(self._states, dtype=np.float64).reshape(-1, 3)
+        states = states[np.lexsort((states[:, 1], states[:, 0]))]
+        return states[:, 0], states[:, 1].astype(np.int64), states[:, 2].astype(np.int64)
+
+    def order_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The order log in the order written: ``(t_s, order, kind, drone)``; ``kind`` is
+        an event code of `vocabulary.ORDER_LOG_KINDS`, ``drone`` -1 when none."""
+        log = np.array(self._orders, dtype=np.float64).reshape(-1, 4)
+        return (
+            log[:, 0],
+            log[:, 1].astype(np.int64),
+            log[:, 2].astype(np.int64),
+            log[:, 3].astype(np.int64),
+        )
+
+    def separation_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cumulative losses of separation over time: ``(t_s, losses)``, from ``(0, 0)``."""
+        return (
+            np.array([p[0] for p in self._separation], dtype=np.float64),
+            np.array([p[1] for p in self._separation], dtype=np.int64),
+        )
