@@ -109,6 +109,11 @@ GROUP_ROWS = {
     "end_route": "end-route waypoint (end_route_*)",
     "drones": "drone",
 }
+# Farther from the frame's origin than any city reaches (10,000 km): a coordinate beyond
+# is corruption, not a place.
+MAX_COORDINATE_M = 1e7
+# Pads per depot: far above any airfield, low enough that the viewer can draw each pad.
+MAX_PADS = 100_000
 # Order event kinds (see the format table): assigned, picked up, delivered, brought back, failed.
 ORDER_EVENT_KINDS = (0, 1, 2, 3, -1)
 # State names the viewer looks up by name (pads in use and queues at depots).
@@ -460,6 +465,9 @@ def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") 
             )
     for name in present:  # NaN in order_delivered_s: not delivered
         _check_finite(arrays[name], name, source, allow_nan=name == "order_delivered_s")
+    for name in ("traj_xyz", "order_pickup_xy", "order_dropoff_xy", "end_route_xyz"):
+        if name in present:
+            _check_extent(arrays[name], name, source)
 
     drone = arrays["traj_drone"]
     _check_range(drone, "traj_drone", 0, n_drones, source, "drone id")
@@ -596,9 +604,13 @@ def _check_meta(value: np.ndarray, source: str) -> dict:
         if not isinstance(depot, dict):
             raise RecordingError(f"{source}: {field}: expected an object, got {_show(depot)}")
         for key, what, ok in (
-            ("x_m", "a finite coordinate in metres", _is_real),
-            ("y_m", "a finite coordinate in metres", _is_real),
-            ("pads", "a whole number of pads >= 0", lambda v: _is_int(v) and v >= 0),
+            ("x_m", "a coordinate in metres", _is_coordinate),
+            ("y_m", "a coordinate in metres", _is_coordinate),
+            (
+                "pads",
+                f"a whole number of pads in 0..{MAX_PADS}",
+                lambda v: _is_int(v) and 0 <= v <= MAX_PADS,
+            ),
         ):
             if not ok(depot.get(key)):
                 raise RecordingError(
@@ -652,6 +664,16 @@ def _check_finite(array: np.ndarray, name: str, source: str, allow_nan: bool) ->
         )
 
 
+def _check_extent(array: np.ndarray, name: str, source: str) -> None:
+    far = np.abs(array) > MAX_COORDINATE_M
+    if far.any():
+        row = int(np.argmax(far.reshape(len(array), -1).any(axis=1)))
+        raise RecordingError(
+            f"{source}: {name}: {_show(array[row].tolist())} at row {row}; coordinates must "
+            f"lie within {MAX_COORDINATE_M:g} m of the frame's origin"
+        )
+
+
 def _check_range(
     array, name: str, low: int, high: int, source: str, what: str, names: str = ""
 ) -> None:
@@ -689,6 +711,10 @@ def _is_int(value) -> bool:
 
 def _is_real(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_coordinate(value) -> bool:
+    return _is_real(value) and abs(value) <= MAX_COORDINATE_M
 
 
 def _show(value, limit: int = 60) -> str:
