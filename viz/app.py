@@ -245,7 +245,10 @@ def _key(event, source, camera, options, scene, window, screenshot_dir):
         camera = Camera.fit(scene.bounds_m, window.get_size())
     elif key == pygame.K_s:
         path = Path(screenshot_dir) / f"dronesim-{int(source.t):06d}s.png"
-        pygame.image.save(window, str(path))
+        try:
+            pygame.image.save(window, str(path))
+        except (pygame.error, OSError) as error:  # an unwritable folder must not end the session
+            print(f"dronesim: screenshot not saved: {path}: {error}", file=sys.stderr)
     return camera, options
 
 

@@ -287,3 +287,32 @@ def test_rendered_frame_is_the_drawn_frame(recording, tmp_path):
     expected = render_snapshot(loaded.snapshot(50.0), scene_for(loaded.city), (200, 120), options)
     saved = pygame.image.load(str(tmp_path / "f.png"))
     assert np.array_equal(pygame.surfarray.array3d(saved), pygame.surfarray.array3d(expected))
+
+
+def test_a_screenshot_into_a_missing_folder_is_reported_and_the_window_goes_on(
+    recording, tmp_path, capsys
+):
+    import pygame
+    from dronesim.sim.recording import Recording
+    from dronesim.viz.app import ReplaySource, run_app
+
+    loaded = Recording.load(recording[0])
+    frames = []
+
+    def on_frame(index):
+        frames.append(index)
+        if index == 1:
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_s, mod=0))
+
+    run_app(
+        ReplaySource(loaded),
+        loaded.city,
+        "test",
+        size=(320, 200),
+        max_frames=4,
+        screenshot_dir=tmp_path / "missing",
+        on_frame=on_frame,
+    )
+    assert frames == [0, 1, 2, 3]
+    err = capsys.readouterr().err
+    assert "screenshot not saved" in err and "missing" in err and err.count("\n") == 1
