@@ -36,8 +36,9 @@ Format ``dronesim-recording/1`` (arrays; ``N`` trajectory points, ``M`` orders):
 
 Reading checks all of it (`validate_recording`) before indexing anything: dtype kinds
 (integers may be any width, floats any precision), shapes, shared lengths, finite floats
-(``order_delivered_s`` may be NaN), ids and codes within range, the orders above; any
-violation is one `RecordingError` line naming the file, the field and the value.
+(``order_delivered_s`` may be NaN), coordinates within ``MAX_COORDINATE_M`` of the origin,
+ids and codes within range, the orders above; any violation is one `RecordingError` line
+naming the file, the field and the value.
 
 Writes are atomic (temporary file, then rename); the file gets the mode a plain write
 would (the umask's for a new file).
@@ -262,6 +263,8 @@ class Recording:
                 raise RecordingError(f"{path}: not a dronesim recording (a single .npy array)")
             if not magic.startswith(b"PK"):  # numpy would try it as a pickle
                 raise RecordingError(f"{path}: corrupt recording (not an .npz/zip file)")
+            known = (*REQUIRED, *OPTIONAL_ARRAYS)
+            _check_member_sizes(path, known)
             data = np.load(path, allow_pickle=False)
             with data:
                 missing = [name for name in REQUIRED if name not in data.files]
@@ -270,7 +273,6 @@ class Recording:
                         f"{path}: not a dronesim recording (missing {', '.join(missing[:3])})"
                     )
                 # Only the format's arrays: an extra member is never decompressed.
-                known = (*REQUIRED, *OPTIONAL_ARRAYS)
                 arrays = {name: data[name] for name in data.files if name in known}
         except RecordingError:
             raise
@@ -406,6 +408,35 @@ class Recording:
 
 
 # ----------------------------------------------------------------------------- checks
+
+
+def _check_member_sizes(path: Path, names) -> None:
+    """Refuse a member whose ``.npy`` header declares more bytes than the member holds.
+
+    numpy allocates the declared shape before reading a zip member, so a damaged or
+    hostile header (shape ``(10**12,)`` over a few bytes) would otherwise end in a
+    terabyte allocation; the zip's own record of each member's size is checked against it.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in names:
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                else:  # numpy reads (and checks) other versions itself
+                    continue
+            declared = math.prod(shape) * dtype.itemsize
+            if declared > info.file_size:
+                raise RecordingError(
+                    f"{path}: {name}: corrupt recording (the header declares shape "
+                    f"{tuple(shape)} of {dtype}, {declared:,} bytes, in a member of "
+                    f"{info.file_size:,} bytes)"
+                )
 
 
 def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") -> dict:

@@ -7,7 +7,9 @@ line on stderr naming the file and the field, no traceback, no frame written, no
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -205,6 +207,21 @@ def _flipped_byte(path, arrays):
     path.write_bytes(bytes(data))
 
 
+def _huge_header(path, arrays):
+    """A member whose header claims 10**12 floats over a few bytes of data."""
+    np.savez(path, **arrays)
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    )
+    members["traj_t.npy"] = header.getvalue() + bytes(64)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
 FILE_CASES = [
     ("not a zip", _not_a_zip, "corrupt recording (not an .npz/zip file)"),
     ("truncated zip", _truncated, "corrupt recording"),
@@ -212,6 +229,7 @@ FILE_CASES = [
     ("a single .npy array", _single_array, "not a dronesim recording"),
     ("a pickled meta", _pickled, "corrupt recording"),
     ("bytes zeroed in the middle", _flipped_byte, "recording"),
+    ("a header declaring 8 TB", _huge_header, "traj_t: corrupt recording (the header declares"),
 ]
 
 
