@@ -251,6 +251,17 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"--seed: must be >= 0, got {args.seed}")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CommandError(f"--duration: must be > 0, got {args.duration}")
+    _check_speed(args.speed)
+    # Found now, not after the whole simulation.
+    _check_output(args.report, "--report")
+    _check_output(args.record, "--record")
+    if args.view:
+        from dronesim.viz.app import DisplayError, check_display
+
+        try:
+            check_display()
+        except DisplayError as error:
+            raise CommandError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="dronesim-warmup-") as markers:
         warmup = None
         if not kernels_cached():
@@ -314,9 +325,8 @@ def _replay(args: argparse.Namespace) -> int:
     from dronesim.sim.recording import Recording
     from dronesim.viz.app import DisplayError, run_replay
 
+    _check_speed(args.speed)
     recording = Recording.load(args.recording)
-    if not (math.isfinite(args.speed) and args.speed > 0):
-        raise CommandError(f"--speed: must be > 0, got {args.speed}")
     try:
         run_replay(recording, speed=args.speed)
     except DisplayError as error:
@@ -329,6 +339,10 @@ def _render(args: argparse.Namespace) -> int:
     from dronesim.viz.export import parse_size, render_gif, render_png
 
     size = parse_size(args.size)
+    if args.gif:
+        _check_output(args.gif, "--gif")
+    elif args.out is not None:
+        _check_output(args.out, "--out")
     recording = Recording.load(args.recording)
     if args.gif:
         if args.start is None or args.end is None:
@@ -344,6 +358,43 @@ def _render(args: argparse.Namespace) -> int:
     render_png(recording, args.at, args.out, size)
     print(f"{args.out}")
     return 0
+
+
+def _check_speed(speed: float) -> None:
+    """``--speed``: simulated seconds per real second, finite and > 0."""
+    if not (math.isfinite(speed) and speed > 0):
+        raise CommandError(
+            f"--speed: must be a finite number > 0 (seconds per second), got {speed}"
+        )
+
+
+def _check_output(path: Path | None, option: str) -> None:
+    """Fail now, on one line, if ``path`` cannot be written (before any long run).
+
+    The parent directory must exist and accept a new file (a temporary file is created
+    there and removed: the only test that holds for every user, root and ACLs included),
+    and ``path`` must not be a directory.
+    """
+    import os
+    import tempfile
+
+    if path is None:
+        return
+    if path.is_dir():
+        raise CommandError(f"{option}: {path}: is a directory (give a file name)")
+    parent = path.parent
+    if not parent.exists():
+        raise CommandError(f"{option}: {path}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise CommandError(f"{option}: {path}: {parent} is not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".check")
+    except OSError as error:
+        raise CommandError(
+            f"{option}: {path}: cannot write in {parent} ({error.strerror or error})"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _check(args: argparse.Namespace) -> int:

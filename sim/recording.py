@@ -4,11 +4,14 @@ Format ``dronesim-recording/2`` (arrays; ``N`` trajectory points, ``M`` orders);
 those of `sim.vocabulary` and are named in ``meta``:
 
 ====================  =========  =========================================================
-``meta``              str        JSON: format, scenario, seed, duration_s, start_hour,
-                                 state_names, order_status_names, event_names (code as a
-                                 string -> name), reasons (failure texts),
-                                 drone model, separation minima, depots (name, x_m, y_m, pads)
-``traj_drone``        int32 N    drone of each point; points sorted by drone, then time
+``meta``              str        JSON object: format, scenario, seed, duration_s,
+                                 recorded_until_s, start_hour, state_names,
+                                 order_status_names, event_names (code as a string ->
+                                 name), reasons (failure texts), drone_model,
+                                 separation_m (minima), depots (name, x_m, y_m, pads),
+                                 drones (fleet size)
+``traj_drone``        int32 N    drone of each point, 0 .. drones-1; points sorted by drone,
+                                 then time; every drone has at least one point
 ``traj_t``            float64 N  seconds
 ``traj_xyz``          float64 Nx3  metres, local frame (x east, y north, z up); linear
                                  interpolation between a drone's consecutive points is
@@ -23,25 +26,36 @@ those of `sim.vocabulary` and are named in ``meta``:
                                  status (codes in meta), delivered_s (NaN), drone (-1),
                                  reason (index into meta reasons, -1)
 ``order_event_*``     events     t, order, kind (5 assigned, 1 picked up, 2 delivered,
-                                 4 brought back undelivered, -1 failed), drone (-1)
+                                 4 brought back undelivered, -1 failed), drone (-1 for
+                                 a failure before any drone took the order)
 ``state_t/drone/code``           drone state changes (codes in meta state_names)
-``separation_t/losses``          cumulative losses of separation over time
+``separation_t/losses``          cumulative losses of separation over time (sorted)
 ``end_heading_rad``   float64    each drone's heading at the end of the recording
-``end_route_*``                  ``drone`` (int32) and ``xyz`` (float64, Kx3): the waypoints
-                                 each drone still had planned when the recording ended
+``end_route_*``                  ``drone`` (int32, sorted) and ``xyz`` (float64, Kx3): the
+                                 waypoints each drone still had planned when the recording
+                                 ended (both optional, together)
 ====================  =========  =========================================================
 
-Writes are atomic (temporary file, then rename). Version 1 (until the event codes were
-made distinct: 0 assigned, 3 brought back) is refused with a one-line error naming
+Reading checks all of it (`validate_recording`) before indexing anything: dtype kinds
+(integers may be any width, floats any precision), shapes, shared lengths, finite floats
+(``order_delivered_s`` may be NaN), coordinates within ``MAX_COORDINATE_M`` of the origin,
+ids and codes within range, the orders above; any violation is one `RecordingError` line
+naming the file, the field and the value. Version 1 (until the event codes were made
+distinct: 0 assigned, 3 brought back) is refused with a one-line error naming
 ``meta.format``.
+
+Writes are atomic (temporary file, then rename); the file gets the mode a plain write
+would (the umask's for a new file).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +75,7 @@ from dronesim.sim.vocabulary import (
     EV_RETURNED,
     EVENT_NAMES,
     IDLE,
+    ORDER_LOG_KINDS,
     ORDER_STATUS_NAMES,
     REST_STATE_NAMES,
     STATE_NAMES,
@@ -71,32 +86,56 @@ from dronesim.sim.vocabulary import (
 # "returned", and 0 between "no event" and "assigned"); version-1 files are refused.
 FORMAT = "dronesim-recording/2"
 TRAIL_S = 60.0
-REQUIRED = (
-    "meta",
-    "traj_drone",
-    "traj_t",
-    "traj_xyz",
-    "traj_battery_wh",
-    "airspace_geojson",
-    "order_created_s",
-    "order_deadline_s",
-    "order_pickup_xy",
-    "order_dropoff_xy",
-    "order_weight_kg",
-    "order_status",
-    "order_delivered_s",
-    "order_drone",
-    "order_reason",
-    "order_event_t",
-    "order_event_order",
-    "order_event_kind",
-    "order_event_drone",
-    "state_t",
-    "state_drone",
-    "state_code",
-    "separation_t",
-    "separation_losses",
-)
+# The arrays of the format: name -> (dtype kinds, shape after the first axis, the length
+# they share). Lengths: "traj" N points, "order" M orders, "order_event", "state",
+# "separation" and "end_route" their own row counts, "drones" the fleet size in meta.
+ARRAYS: dict[str, tuple[str, tuple[int, ...], str]] = {
+    "traj_drone": ("iu", (), "traj"),
+    "traj_t": ("f", (), "traj"),
+    "traj_xyz": ("f", (3,), "traj"),
+    "traj_battery_wh": ("f", (), "traj"),
+    "order_created_s": ("f", (), "order"),
+    "order_deadline_s": ("f", (), "order"),
+    "order_pickup_xy": ("f", (2,), "order"),
+    "order_dropoff_xy": ("f", (2,), "order"),
+    "order_weight_kg": ("f", (), "order"),
+    "order_status": ("iu", (), "order"),
+    "order_delivered_s": ("f", (), "order"),
+    "order_drone": ("iu", (), "order"),
+    "order_reason": ("iu", (), "order"),
+    "order_event_t": ("f", (), "order_event"),
+    "order_event_order": ("iu", (), "order_event"),
+    "order_event_kind": ("iu", (), "order_event"),
+    "order_event_drone": ("iu", (), "order_event"),
+    "state_t": ("f", (), "state"),
+    "state_drone": ("iu", (), "state"),
+    "state_code": ("iu", (), "state"),
+    "separation_t": ("f", (), "separation"),
+    "separation_losses": ("iu", (), "separation"),
+}
+# Written since the end-of-recording headings and routes were added; older files lack them.
+OPTIONAL_ARRAYS: dict[str, tuple[str, tuple[int, ...], str]] = {
+    "end_heading_rad": ("f", (), "drones"),
+    "end_route_drone": ("iu", (), "end_route"),
+    "end_route_xyz": ("f", (3,), "end_route"),
+}
+REQUIRED = ("meta", *ARRAYS, "airspace_geojson")
+GROUP_ROWS = {
+    "traj": "trajectory point (traj_*)",
+    "order": "order (order_*)",
+    "order_event": "order event (order_event_*)",
+    "state": "state change (state_*)",
+    "separation": "separation sample (separation_*)",
+    "end_route": "end-route waypoint (end_route_*)",
+    "drones": "drone",
+}
+# Farther from the frame's origin than any city reaches (10,000 km): a coordinate beyond
+# is corruption, not a place.
+MAX_COORDINATE_M = 1e7
+# Pads per depot: far above any airfield, low enough that the viewer can draw each pad.
+MAX_PADS = 100_000
+# State names the viewer looks up by name (pads in use and queues at depots).
+NEEDED_STATE_NAMES = (STATE_NAMES[CHARGING], STATE_NAMES[WAITING_PAD])
 
 
 class RecordingError(ValueError):
@@ -180,12 +219,16 @@ class Recording:
     """A loaded recording; answers `snapshot` like a live `Simulation`."""
 
     def __init__(self, arrays: dict[str, np.ndarray], source: str = "<memory>") -> None:
+        """Check ``arrays`` against the format (see the module docstring) and index them.
+
+        Raises
+        ------
+        RecordingError
+            One line naming ``source``, the field and the value when an array is missing,
+            of the wrong dtype or shape, or holds values the format does not allow.
+        """
         self.source = source
-        self.meta = json.loads(str(arrays["meta"]))
-        if self.meta.get("format") != FORMAT:
-            raise RecordingError(
-                f"{source}: meta.format: expected {FORMAT!r}, got {self.meta.get('format')!r}"
-            )
+        self.meta = validate_recording(arrays, source)
         self.arrays = arrays
         self.n_drones = int(self.meta["drones"])
         self.state_names = tuple(self.meta["state_names"])
@@ -204,11 +247,7 @@ class Recording:
         self._state_t = arrays["state_t"][state_order]
         self._state_code = arrays["state_code"][state_order]
         self._state_starts = np.searchsorted(self._state_drone, np.arange(self.n_drones + 1))
-        from dronesim.maps.geojson import city_from_geojson
-
-        self.city = city_from_geojson(
-            json.loads(str(arrays["airspace_geojson"])), f"{source}: airspace_geojson"
-        )
+        self.city = _read_airspace(arrays["airspace_geojson"], source)
         self.zones = self.city.zones
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
@@ -223,34 +262,50 @@ class Recording:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Recording:
-        """Read a recording file.
+        """Read and check a recording file.
 
         Raises
         ------
         RecordingError
-            Missing file, not a zip/npz, missing arrays, another format.
+            Missing file, not a zip/npz, or any violation of the format (missing arrays,
+            dtypes, shapes, lengths, ranges, order, meta): one line naming the file, the
+            field and the value.
         """
         path = Path(path)
+        if path.is_dir():
+            raise RecordingError(f"{path}: is a directory, not a recording")
         if not path.is_file():
             raise RecordingError(f"{path}: no such file")
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with path.open("rb") as stream:
+                magic = stream.read(6)
+            if magic.startswith(b"\x93NUMPY"):
+                raise RecordingError(f"{path}: not a dronesim recording (a single .npy array)")
+            if not magic.startswith(b"PK"):  # numpy would try it as a pickle
+                raise RecordingError(f"{path}: corrupt recording (not an .npz/zip file)")
+            known = (*REQUIRED, *OPTIONAL_ARRAYS)
+            _check_member_sizes(path, known)
+            data = np.load(path, allow_pickle=False)
+            with data:
                 missing = [name for name in REQUIRED if name not in data.files]
                 if missing:
                     raise RecordingError(
                         f"{path}: not a dronesim recording (missing {', '.join(missing[:3])})"
                     )
-                arrays = {name: data[name] for name in data.files}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-            if isinstance(error, RecordingError):
-                raise
-            raise RecordingError(f"{path}: corrupt recording ({error})") from None
-        try:
-            return cls(arrays, str(path))
-        except (KeyError, ValueError, json.JSONDecodeError) as error:
-            if isinstance(error, RecordingError):
-                raise
-            raise RecordingError(f"{path}: corrupt recording ({error})") from None
+                # Only the format's arrays: an extra member is never decompressed.
+                arrays = {name: data[name] for name in data.files if name in known}
+        except RecordingError:
+            raise
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+        ) as error:
+            raise RecordingError(f"{path}: corrupt recording ({_one_line(error)})") from None
+        return cls(arrays, str(path))
 
     @property
     def time_span(self) -> tuple[float, float]:
@@ -370,6 +425,357 @@ class Recording:
             separation_losses=int(a["separation_losses"][k]) if k >= 0 else 0,
             state_names=self.state_names,
         )
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_member_sizes(path: Path, names) -> None:
+    """Refuse a member whose ``.npy`` header declares more bytes than the member holds.
+
+    numpy allocates the declared shape before reading a zip member, so a damaged or
+    hostile header (shape ``(10**12,)`` over a few bytes) would otherwise end in a
+    terabyte allocation; the zip's own record of each member's size is checked against it.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in names:
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                else:  # numpy reads (and checks) other versions itself
+                    continue
+            declared = math.prod(shape) * dtype.itemsize
+            if declared > info.file_size:
+                raise RecordingError(
+                    f"{path}: {name}: corrupt recording (the header declares shape "
+                    f"{tuple(shape)} of {dtype}, {declared:,} bytes, in a member of "
+                    f"{info.file_size:,} bytes)"
+                )
+
+
+def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") -> dict:
+    """Check a recording's arrays against the format; returns the parsed ``meta``.
+
+    Checked, in this order so that no check indexes or allocates from unchecked data:
+    ``meta`` (a JSON object of this format with the keys the reader needs), every array
+    present with its dtype kind and shape, the lengths each group shares, then values:
+    finite times, positions, energies and coordinates; drone ids within the fleet; state,
+    order-status, reason and event codes within the names ``meta`` carries; trajectory
+    points sorted by drone (each drone has at least one) and by time within a drone;
+    ``separation_t`` and ``end_route_drone`` sorted. ``airspace_geojson`` is checked when
+    the map is built (`Recording`).
+
+    Parameters
+    ----------
+    arrays
+        Array name -> array, as ``numpy.load`` gives them.
+    source
+        The file name used in error messages.
+
+    Raises
+    ------
+    RecordingError
+        One line: ``<source>: <field>: <what is wrong> (<value>)``.
+    """
+    missing = [name for name in REQUIRED if name not in arrays]
+    if missing:
+        raise RecordingError(
+            f"{source}: not a dronesim recording (missing {', '.join(missing[:3])})"
+        )
+    meta = _check_meta(arrays["meta"], source)
+    n_drones = meta["drones"]
+    present = {**ARRAYS, **{k: v for k, v in OPTIONAL_ARRAYS.items() if k in arrays}}
+    if ("end_route_drone" in present) != ("end_route_xyz" in present):
+        name = "end_route_xyz" if "end_route_drone" in present else "end_route_drone"
+        raise RecordingError(
+            f"{source}: {name}: missing (end_route_drone and end_route_xyz go together)"
+        )
+    lengths: dict[str, tuple[str, int]] = {"drones": ("meta.drones", n_drones)}
+    for name, (kinds, tail, group) in present.items():
+        array = arrays[name]
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in kinds:
+            wanted = {"iu": "integers", "f": "floats"}[kinds]
+            found = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+            raise RecordingError(f"{source}: {name}: expected {wanted}, got dtype {found}")
+        if array.ndim != 1 + len(tail) or array.shape[1:] != tail:
+            wanted = f"(rows, {', '.join(map(str, tail))})" if tail else "(rows,)"
+            raise RecordingError(
+                f"{source}: {name}: expected shape {wanted}, got {tuple(array.shape)}"
+            )
+        first, count = lengths.setdefault(group, (name, len(array)))
+        if len(array) != count:
+            raise RecordingError(
+                f"{source}: {name}: {len(array)} rows, but {first} has {count} "
+                f"(one row per {GROUP_ROWS[group]})"
+            )
+    for name in present:  # NaN in order_delivered_s: not delivered
+        _check_finite(arrays[name], name, source, allow_nan=name == "order_delivered_s")
+    for name in ("traj_xyz", "order_pickup_xy", "order_dropoff_xy", "end_route_xyz"):
+        if name in present:
+            _check_extent(arrays[name], name, source)
+
+    drone = arrays["traj_drone"]
+    _check_range(drone, "traj_drone", 0, n_drones, source, "drone id")
+    _check_sorted(drone, "traj_drone", source, "by drone")
+    if len(drone) < n_drones:
+        raise RecordingError(
+            f"{source}: traj_drone: {len(drone)} trajectory points for {n_drones} drones "
+            "(meta.drones; each drone needs at least one)"
+        )
+    points = np.bincount(drone.astype(np.int64), minlength=n_drones)
+    if not points.all():
+        raise RecordingError(
+            f"{source}: traj_drone: drone {int(np.argmin(points))} has no trajectory point "
+            f"(each of the {n_drones} drones needs at least one)"
+        )
+    same = drone[1:] == drone[:-1]
+    back = np.flatnonzero(same & (np.diff(arrays["traj_t"]) < 0))
+    if len(back):
+        i = int(back[0])
+        t = arrays["traj_t"]
+        raise RecordingError(
+            f"{source}: traj_t: not sorted by time within drone {int(drone[i])}: "
+            f"{t[i + 1].item()!r} s at row {i + 1} after {t[i].item()!r} s"
+        )
+
+    n_orders = len(arrays["order_created_s"])
+    _check_range(
+        arrays["order_status"],
+        "order_status",
+        0,
+        len(meta["order_status_names"]),
+        source,
+        "status code",
+    )
+    _check_range(arrays["order_drone"], "order_drone", -1, n_drones, source, "drone id")
+    _check_range(
+        arrays["order_reason"],
+        "order_reason",
+        -1,
+        len(meta["reasons"]),
+        source,
+        "reason index",
+    )
+    _check_at_least(arrays["order_weight_kg"], "order_weight_kg", 0.0, source)
+    kind = arrays["order_event_kind"]
+    unknown = np.flatnonzero(~np.isin(kind, ORDER_LOG_KINDS))
+    if len(unknown):
+        i = int(unknown[0])
+        raise RecordingError(
+            f"{source}: order_event_kind: {int(kind[i])} at row {i} is not an event kind "
+            f"(known: {', '.join(map(str, ORDER_LOG_KINDS))})"
+        )
+    _check_range(
+        arrays["order_event_order"], "order_event_order", 0, n_orders, source, "order index"
+    )
+    event_drone = arrays["order_event_drone"]
+    _check_range(event_drone, "order_event_drone", -1, n_drones, source, "drone id")
+    unowned = np.flatnonzero((event_drone < 0) & (kind != -1))
+    if len(unowned):
+        i = int(unowned[0])
+        raise RecordingError(
+            f"{source}: order_event_drone: -1 at row {i}, but only a failure (kind -1) "
+            f"may have no drone (kind {int(kind[i])})"
+        )
+    _check_range(arrays["state_drone"], "state_drone", 0, n_drones, source, "drone id")
+    states = meta["state_names"]
+    _check_range(
+        arrays["state_code"],
+        "state_code",
+        0,
+        len(states),
+        source,
+        "state code",
+        f": {states[0]} .. {states[-1]} in meta.state_names",
+    )
+    _check_sorted(arrays["separation_t"], "separation_t", source, "by time")
+    _check_at_least(arrays["separation_losses"], "separation_losses", 0, source)
+    if "end_route_drone" in present:
+        _check_range(arrays["end_route_drone"], "end_route_drone", 0, n_drones, source, "drone id")
+        _check_sorted(arrays["end_route_drone"], "end_route_drone", source, "by drone")
+    return meta
+
+
+def _check_meta(value: np.ndarray, source: str) -> dict:
+    """``meta``: a JSON object of this format with the keys and types the reader needs."""
+    if not isinstance(value, np.ndarray) or value.shape != () or value.dtype.kind != "U":
+        found = (
+            f"dtype {value.dtype}, shape {value.shape}"
+            if isinstance(value, np.ndarray)
+            else type(value).__name__
+        )
+        raise RecordingError(f"{source}: meta: expected one JSON string, got {found}")
+    meta = _parse_json(value, "meta", source)
+    if not isinstance(meta, dict):
+        raise RecordingError(
+            f"{source}: meta: expected a JSON object, got {type(meta).__name__} {_show(meta)}"
+        )
+    if meta.get("format") != FORMAT:
+        raise RecordingError(
+            f"{source}: meta.format: expected {FORMAT!r}, got {_show(meta.get('format'))}"
+        )
+
+    def need(key: str, what: str, ok) -> None:
+        if key not in meta:
+            raise RecordingError(f"{source}: meta.{key}: missing ({what})")
+        if not ok(meta[key]):
+            raise RecordingError(f"{source}: meta.{key}: expected {what}, got {_show(meta[key])}")
+
+    def names(item) -> bool:
+        return isinstance(item, list) and all(isinstance(name, str) for name in item)
+
+    need("drones", "a whole number of drones >= 1", lambda v: _is_int(v) and v >= 1)
+    need("recorded_until_s", "a finite time >= 0 in seconds", lambda v: _is_real(v) and v >= 0)
+    need("start_hour", "a finite hour of day", _is_real)
+    need("scenario", "the scenario's name (a string)", lambda v: isinstance(v, str))
+    need("state_names", "a list of state names", lambda v: names(v) and len(v) >= 1)
+    for name in NEEDED_STATE_NAMES:
+        if name not in meta["state_names"]:
+            raise RecordingError(
+                f"{source}: meta.state_names: no {name!r} state in {_show(meta['state_names'])}"
+            )
+    need("order_status_names", "a list of order status names", names)
+    need("reasons", "a list of failure reasons (strings)", names)
+    need("drone_model", "an object with the drone model", lambda v: isinstance(v, dict))
+    battery = meta["drone_model"].get("battery_wh")
+    if not (_is_real(battery) and battery > 0):
+        raise RecordingError(
+            f"{source}: meta.drone_model.battery_wh: expected a capacity > 0 in Wh, "
+            f"got {_show(battery)}"
+        )
+    need("depots", "a non-empty list of depots", lambda v: isinstance(v, list) and len(v) >= 1)
+    for index, depot in enumerate(meta["depots"]):
+        field = f"meta.depots[{index}]"
+        if not isinstance(depot, dict):
+            raise RecordingError(f"{source}: {field}: expected an object, got {_show(depot)}")
+        for key, what, ok in (
+            ("x_m", "a coordinate in metres", _is_coordinate),
+            ("y_m", "a coordinate in metres", _is_coordinate),
+            (
+                "pads",
+                f"a whole number of pads in 0..{MAX_PADS}",
+                lambda v: _is_int(v) and 0 <= v <= MAX_PADS,
+            ),
+        ):
+            if not ok(depot.get(key)):
+                raise RecordingError(
+                    f"{source}: {field}.{key}: expected {what}, got {_show(depot.get(key))}"
+                )
+    return meta
+
+
+def _read_airspace(value: np.ndarray, source: str):
+    """The `City` stored in ``airspace_geojson`` (a JSON string); RecordingError otherwise."""
+    from dronesim.maps.errors import MapFormatError
+    from dronesim.maps.geojson import city_from_geojson
+
+    if not isinstance(value, np.ndarray) or value.shape != () or value.dtype.kind != "U":
+        found = (
+            f"dtype {value.dtype}, shape {value.shape}"
+            if isinstance(value, np.ndarray)
+            else type(value).__name__
+        )
+        raise RecordingError(f"{source}: airspace_geojson: expected one JSON string, got {found}")
+    document = _parse_json(value, "airspace_geojson", source)
+    try:
+        return city_from_geojson(document, f"{source}: airspace_geojson")
+    except MapFormatError as error:
+        raise RecordingError(_one_line(error)) from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        # Shapes the GeoJSON reader does not name itself: still the file's fault.
+        raise RecordingError(
+            f"{source}: airspace_geojson: not a map this format writes ({_one_line(error)})"
+        ) from None
+
+
+def _parse_json(value: np.ndarray, field: str, source: str):
+    try:
+        return json.loads(str(value))
+    except (ValueError, RecursionError) as error:
+        raise RecordingError(f"{source}: {field}: not valid JSON ({_one_line(error)})") from None
+
+
+def _check_finite(array: np.ndarray, name: str, source: str, allow_nan: bool) -> None:
+    if array.dtype.kind != "f":
+        return
+    bad = np.isinf(array) if allow_nan else ~np.isfinite(array)
+    if bad.any():
+        row = int(np.argmax(bad.reshape(len(array), -1).any(axis=1)))
+        value = array[row].tolist()
+        allowed = "finite or NaN" if allow_nan else "finite"
+        everywhere = " (all rows)" if bad.all() and len(array) > 1 else ""
+        raise RecordingError(
+            f"{source}: {name}: {_show(value)} at row {row}{everywhere}; values must be {allowed}"
+        )
+
+
+def _check_extent(array: np.ndarray, name: str, source: str) -> None:
+    far = np.abs(array) > MAX_COORDINATE_M
+    if far.any():
+        row = int(np.argmax(far.reshape(len(array), -1).any(axis=1)))
+        raise RecordingError(
+            f"{source}: {name}: {_show(array[row].tolist())} at row {row}; coordinates must "
+            f"lie within {MAX_COORDINATE_M:g} m of the frame's origin"
+        )
+
+
+def _check_range(
+    array, name: str, low: int, high: int, source: str, what: str, names: str = ""
+) -> None:
+    """Every value in ``[low, high)``."""
+    bad = np.flatnonzero((array < low) | (array >= high))
+    if len(bad):
+        i = int(bad[0])
+        allowed = f"{low}..{high - 1}" if high - 1 > low else f"{low} only"
+        raise RecordingError(
+            f"{source}: {name}: {int(array[i])} at row {i} is not a valid {what} "
+            f"(allowed {allowed}{names})"
+        )
+
+
+def _check_at_least(array, name: str, low, source: str) -> None:
+    bad = np.flatnonzero(array < low)
+    if len(bad):
+        i = int(bad[0])
+        raise RecordingError(f"{source}: {name}: {array[i].item()!r} at row {i}; must be >= {low}")
+
+
+def _check_sorted(array, name: str, source: str, how: str) -> None:
+    back = np.flatnonzero(array[1:] < array[:-1])
+    if len(back):
+        i = int(back[0])
+        raise RecordingError(
+            f"{source}: {name}: not sorted {how}: {array[i + 1].item()!r} at row {i + 1} "
+            f"after {array[i].item()!r}"
+        )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_coordinate(value) -> bool:
+    return _is_real(value) and abs(value) <= MAX_COORDINATE_M
+
+
+def _show(value, limit: int = 60) -> str:
+    """A value for a one-line message, cut to ``limit`` characters."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _one_line(error: BaseException) -> str:
+    return str(error).replace("\n", " ")
 
 
 def _pad_use(position, state, depots_xy, state_names) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,9 @@ fits the city; Esc or closing the window quits. The window can be resized.
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +21,46 @@ from dronesim.viz.export import scene_for
 from dronesim.viz.scene import Camera
 
 MIN_SPEED, MAX_SPEED = 1.0, 4096.0
+# SDL video drivers that draw into memory: a window there is never seen and never closed.
+HEADLESS_DRIVERS = ("dummy", "offscreen")
+RENDER_HINT = "use 'dronesim render' for headless frames"
 
 
 class DisplayError(RuntimeError):
     """No display to open a window on."""
+
+
+def check_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> None:
+    """Raise `DisplayError` unless a window opened now could be seen (opens nothing).
+
+    Without ``SDL_VIDEODRIVER``, SDL on X11/Wayland systems falls back to its off-screen
+    driver when neither ``DISPLAY`` nor ``WAYLAND_DISPLAY`` is set: the window opens
+    unseen and the loop never ends. So on those systems one of the two must be set, or a
+    driver chosen explicitly (``SDL_VIDEODRIVER=kmsdrm`` on a console); a headless driver
+    (``dummy``, ``offscreen``) is refused. Windows and macOS need no variable.
+
+    Parameters
+    ----------
+    environ
+        The environment to judge (default ``os.environ``).
+    platform
+        ``sys.platform`` value (default the running one).
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    driver = environ.get("SDL_VIDEODRIVER", "").strip()
+    if driver.lower() in HEADLESS_DRIVERS:
+        raise DisplayError(
+            f"no display: SDL_VIDEODRIVER={driver} draws off-screen, no window can be seen; "
+            f"{RENDER_HINT}"
+        )
+    if driver or platform.startswith(("win", "cygwin", "darwin")):
+        return
+    if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+        raise DisplayError(
+            "no display to open a window (DISPLAY and WAYLAND_DISPLAY are unset; "
+            f"SDL_VIDEODRIVER chooses a driver); {RENDER_HINT}"
+        )
 
 
 class LiveSource:
@@ -76,18 +114,29 @@ class ReplaySource:
         return self.recording.snapshot(self.t)
 
 
-def open_window(size: tuple[int, int], title: str):
-    """Open a resizable window; DisplayError when there is no display."""
+def open_window(size: tuple[int, int], title: str, seen: bool = True):
+    """Open a resizable window; DisplayError when there is no display.
+
+    With ``seen`` (a window the user must close), a display that nobody can see is refused
+    too: `check_display` before, and SDL's chosen driver after initialising. Tests that
+    run a bounded number of frames pass ``seen=False`` to draw with the dummy driver.
+    """
+    if seen:
+        check_display()
     import pygame
 
     try:
         pygame.display.init()
+        if seen and pygame.display.get_driver() in HEADLESS_DRIVERS:
+            driver = pygame.display.get_driver()
+            pygame.display.quit()
+            raise DisplayError(
+                f"no display: SDL chose its {driver!r} driver, no window can be seen; {RENDER_HINT}"
+            )
         pygame.font.init()
         window = pygame.display.set_mode(size, pygame.RESIZABLE)
     except pygame.error as error:
-        raise DisplayError(
-            f"no display to open a window ({error}); use 'dronesim render' for headless frames"
-        ) from None
+        raise DisplayError(f"no display to open a window ({error}); {RENDER_HINT}") from None
     pygame.display.set_caption(title)
     return window
 
@@ -109,7 +158,8 @@ def run_app(
     """
     import pygame
 
-    window = open_window(size, title)
+    # Without a frame limit only the user ends the loop: the window must be visible.
+    window = open_window(size, title, seen=max_frames is None)
     scene = scene_for(city)
     camera = Camera.fit(scene.bounds_m, window.get_size())
     options = DrawOptions(
@@ -195,7 +245,10 @@ def _key(event, source, camera, options, scene, window, screenshot_dir):
         camera = Camera.fit(scene.bounds_m, window.get_size())
     elif key == pygame.K_s:
         path = Path(screenshot_dir) / f"dronesim-{int(source.t):06d}s.png"
-        pygame.image.save(window, str(path))
+        try:
+            pygame.image.save(window, str(path))
+        except (pygame.error, OSError) as error:  # an unwritable folder must not end the session
+            print(f"dronesim: screenshot not saved: {path}: {error}", file=sys.stderr)
     return camera, options
 
 

@@ -6,10 +6,12 @@ writing uses Pillow (the optional ``viz`` extra: ``pip install 'dronesim[viz]'``
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
+from dronesim.sim.report import atomic_write_bytes
 from dronesim.viz.draw import DrawOptions, draw
 from dronesim.viz.scene import Camera, Scene
 
@@ -67,8 +69,11 @@ def render_png(
         title=f"dronesim - {recording.meta['scenario']}", timeline=recording.time_span
     )
     surface = render_snapshot(snapshot, scene_for(recording.city), size, options)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(surface, os.fspath(out))
+    # Encoded in memory (the format from the file name, as pygame does; PNG for .png) and
+    # written atomically: a bad path is an OSError naming it, and the file gets the umask.
+    buffer = io.BytesIO()
+    pygame.image.save(surface, buffer, Path(out).name)
+    atomic_write_bytes(Path(out), buffer.getvalue())
 
 
 def render_gif(
@@ -111,8 +116,14 @@ def render_gif(
         frames.append(
             Image.frombytes("RGB", size, pygame.image.tobytes(surface, "RGB")).quantize(colors=128)
         )
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     frames[0].save(
-        os.fspath(out), save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=int(1000 / fps),
+        loop=0,
     )
+    atomic_write_bytes(Path(out), buffer.getvalue())
     return len(frames)
