@@ -13,6 +13,7 @@ Randomness comes from one ``numpy.random.SeedSequence(seed)`` spawned per subsys
 from __future__ import annotations
 
 import copy
+import dataclasses
 import heapq
 import time
 from dataclasses import dataclass, field
@@ -881,6 +882,11 @@ class Simulation:
         """
         self.counters.replans += 1
         x, y, z = (float(v) for v in self.position[d])
+        # A way out being flown ends here: what follows is checked against every zone.
+        self._escapes = [
+            dataclasses.replace(e, until_s=self.t) if e.drone == d and e.until_s > self.t else e
+            for e in self._escapes
+        ]
         if d in self._held:
             remaining = self._held.pop(d)
         else:

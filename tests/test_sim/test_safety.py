@@ -8,6 +8,8 @@ against hand-made trajectories with known answers.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import shapely
@@ -140,6 +142,21 @@ def test_demo_flies_clear_of_zones_and_buildings_and_drops_on_open_ground(demo_r
         points, predicate="dwithin", distance=a.horizontal_clearance_m
     )
     assert near.shape[1] == 0
+
+
+def test_city_day_lunch_flies_clear_of_zones_and_buildings_and_drops_on_open_ground():
+    """The other bundled scenario (10 x 10 km, 500 drones) for half an hour at lunch."""
+    scenario = load_scenario("city-day")
+    scenario = dataclasses.replace(
+        scenario, demand=dataclasses.replace(scenario.demand, start_hour=12)
+    )
+    simulation = Simulation(scenario, duration_s=1800.0)
+    report = simulation.run()
+    assert report.orders_delivered > 100
+    zones, buildings = independent_check(simulation)
+    assert zones == [] and buildings == []
+    assert report.nofly_violations == 0 and report.building_intrusions == 0
+    assert dropoffs_on_footprints(simulation.orders.dropoff_xy, simulation.airspace.buildings) == 0
 
 
 def test_dropoffs_are_the_same_for_the_same_seed():
