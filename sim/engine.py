@@ -902,8 +902,9 @@ class Simulation:
             target = self.orders.dropoff_xy[order]
             if kind == 1 and not self.router.column_free(target, self.top_layer):
                 point = shapely.Point(*target)
-                names = [zone.name for zone in zones if zone.keep_out.intersects(point)]
-                self._fail(order, f"destination inside no-fly zone '{(names or ['?'])[0]}'")
+                nearest = min(zones, key=lambda zone: zone.keep_out.distance(point), default=None)
+                name = "?" if nearest is None else nearest.name
+                self._fail(order, f"destination inside no-fly zone '{name}'")
                 continue
             stops.append((order, kind))
         dropped = {o for o, _ in remaining} - {o for o, _ in stops}
@@ -941,14 +942,18 @@ class Simulation:
         plan = None
         if start is not None:
             plan, _ = self._build_trip(start, self.payload[d], stops, home_hint)
-            if plan is None and not leaving and not on_ground:
-                # Perhaps the trip cannot climb or descend here any more: open air first.
+            if (
+                plan is None
+                and not leaving
+                and not on_ground
+                and not self.router.column_free((x, y), self.top_layer)
+            ):
+                # The trip cannot climb or descend here any more: open air first.
                 moved = PlanBuilder(x, y, z, self.payload[d])
                 exit_xyz = escape_to_open_air(moved, ())
-                if exit_xyz is not None and exit_xyz != start:
+                if exit_xyz is not None:
+                    builder, start = moved, exit_xyz
                     plan, _ = self._build_trip(exit_xyz, self.payload[d], stops, -1)
-                    if plan is not None:
-                        builder, start = moved, exit_xyz
         escape_end = len(builder.xyz) - 1  # the last waypoint of the way out
         if plan is not None:
             builder.xyz += plan.xyz[1:]
