@@ -21,9 +21,11 @@ continuously in altitude, so that a path through free cells is never inside:
   footprint touches. The same volume holds between layers and below the lowest one: a
   climb from a depot, a descent to the hand-over height (`HANDOVER_HEIGHT_M`, 10 m) and
   the hover there are inside a building when their point lies on its grown footprint and
-  their altitude is at or below its roof + clearance. Depots and drop-off points are
-  placed on open ground (outside every grown footprint reaching that low), so the
-  vertical parts of a trip are outside every building.
+  their altitude is at or below its roof + clearance. Drop-off points are placed on open
+  ground, outside every grown footprint reaching the hand-over height (`sim.demand`);
+  depots of the generated cities stand in cleared blocks. A depot that a map puts within
+  a low building's clearance (the airspace only requires it off the footprint and under
+  a free lowest-layer cell) makes its take-offs and landings count, as they should.
 
 Boundaries count as inside (closed sets), as touched cells are blocked. Each segment is
 clipped exactly: first to the part flown while the zone was active (time is linear along
