@@ -155,18 +155,14 @@ def zone_intrusions(
         duration = seg.t1_s - seg.t0_s
         level = duration <= 0.0
         span = np.where(level, 1.0, duration)
+        exempt = _exempt(seg, escapes)
         for z, zone in enumerate(zones):
             start = -np.inf if zone.active_from_s is None else zone.active_from_s
             end = np.inf if zone.active_until_s is None else zone.active_until_s
             # The part of each segment flown while the zone was active.
             during = (seg.t1_s > start) & (seg.t0_s < end)
-            for escape in escapes:
-                if z in escape.zones:
-                    during &= ~(
-                        (seg.drone == escape.drone)
-                        & (seg.t0_s >= escape.from_s)
-                        & (seg.t1_s <= escape.until_s)
-                    )
+            if z in exempt:
+                during &= ~exempt[z]
             rows = np.flatnonzero(during)
             if not len(rows):
                 continue
@@ -186,6 +182,26 @@ def zone_intrusions(
     if not found_seg:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(found_seg).astype(np.int64), np.concatenate(found_zone)
+
+
+def _exempt(seg: Segments, escapes) -> dict[int, np.ndarray]:
+    """Per zone index, the segments that escapes exempt from it."""
+    exempt: dict[int, np.ndarray] = {}
+    by_drone = bool(np.all(seg.drone[1:] >= seg.drone[:-1]))
+    for escape in escapes:
+        if by_drone:  # the usual case: segments sorted by drone
+            lo, hi = np.searchsorted(seg.drone, [escape.drone, escape.drone + 1])
+        else:
+            lo, hi = 0, len(seg)
+        part = slice(lo, hi)
+        rows = lo + np.flatnonzero(
+            (seg.drone[part] == escape.drone)
+            & (seg.t0_s[part] >= escape.from_s)
+            & (seg.t1_s[part] <= escape.until_s)
+        )
+        for z in escape.zones:
+            exempt.setdefault(z, np.zeros(len(seg), bool))[rows] = True
+    return exempt
 
 
 @dataclass(frozen=True, eq=False)
