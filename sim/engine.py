@@ -956,14 +956,21 @@ class Simulation:
                     plan, _ = self._build_trip(exit_xyz, self.payload[d], stops, -1)
         escape_end = len(builder.xyz) - 1  # the last waypoint of the way out
         if plan is not None:
-            builder.xyz += plan.xyz[1:]
-            builder.kind += plan.kind
-            builder.hold += plan.hold
-            builder.payload += plan.payload
-            builder.state += plan.state
-            builder.event += plan.event[1:]
-            builder.arg += plan.arg[1:]
-        elif start is not None:
+            whole = copy.deepcopy(builder)
+            whole.xyz += plan.xyz[1:]
+            whole.kind += plan.kind
+            whole.hold += plan.hold
+            whole.payload += plan.payload
+            whole.state += plan.state
+            whole.event += plan.event[1:]
+            whole.arg += plan.arg[1:]
+            # Checked before it is flown: the trip's climbs and descents from mid-air
+            # included (the way out was checked by `escape`).
+            if self.router.clear(whole.xyz[escape_end:], self.t):
+                builder = whole
+            else:
+                plan = None
+        if plan is None and start is not None:
             # No way to the remaining stops: the parcels come back to the nearest depot
             # that can be reached.
             for order in dict.fromkeys(order for order, _ in stops):
@@ -988,7 +995,7 @@ class Simulation:
                     land=True,
                     event=EV_LANDED,
                     arg=home,
-                ):
+                ) and self.router.clear(attempt.xyz[escape_end:], self.t):
                     builder = attempt
                     break
             else:

@@ -183,18 +183,13 @@ class LayerRouter:
         grid = self._escape_grid(leaving)
         passable = grid.blocked == 0
         layers = np.asarray(a.layers_m)
-        others = [
-            zone
-            for index, zone in enumerate(a.zones)
-            if zone.active_at(t_s) and index not in leaving
-        ]
         start = None
         for k in np.argsort(np.abs(layers - z), kind="stable"):
             low, high = min(z, layers[k]), max(z, layers[k])
             crossed = (layers >= low) & (layers <= high)
             if not passable[crossed, j, i].all():
                 continue
-            if self._clear([(x, y, z), (x, y, layers[k])], t_s, others):
+            if self.clear([(x, y, z), (x, y, layers[k])], t_s, leaving):
                 start = int(k)
                 break
         if start is None:
@@ -218,7 +213,7 @@ class LayerRouter:
         cx, cy, cz = a.cell_centre(cells[:, 0], cells[:, 1], cells[:, 2])
         points = np.concatenate([[(x, y, z), (x, y, layers[start])], np.stack([cx, cy, cz], 1)])
         points = _drop_repeats_and_straight_runs(points)
-        return points if self._clear(points, t_s, others) else None
+        return points if self.clear(points, t_s, leaving) else None
 
     def _escape_grid(self, leaving: tuple[int, ...]) -> PlanningGrid:
         """A 3D grid of this epoch with the zones in ``leaving`` lifted (cached)."""
@@ -244,21 +239,40 @@ class LayerRouter:
             self._escape_grids[key] = found
         return found
 
-    def _clear(self, points, t_s: float, zones) -> bool:
-        """Whether a polyline (metres) is outside every building and every given zone,
-        by the engine's audit."""
-        points = np.asarray(points, dtype=np.float64)
+    def clear(self, points, t_s: float, exempt: tuple[int, ...] = ()) -> bool:
+        """Whether a polyline is outside every building and every zone active at ``t_s``
+        but those in ``exempt`` (indices into ``airspace.zones``), by the engine's audit
+        (`sim.audit`); repeated points are hovers.
+
+        Parameters
+        ----------
+        points : array_like, shape (n, 3)
+            Metres.
+        t_s : float
+            Seconds: which zones are active.
+        exempt : tuple of int
+            Zones not checked (those a drone is leaving).
+        """
+        a = self.airspace
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         n = len(points)
+        if n < 2:
+            points = np.concatenate([points, points])
+            n = len(points)
         drone = np.zeros(n, np.int64)
         # Audit times inside the zones' current windows: the check is about geometry.
         t = t_s + np.arange(n) * 1e-6
-        a = self.airspace
         segments, _ = audit.building_intrusions(
             drone, t, points, a.buildings, a.horizontal_clearance_m, a.vertical_clearance_m
         )
         if len(segments):
             return False
-        segments, _ = audit.zone_intrusions(drone, t, points, tuple(zones))
+        zones = tuple(
+            zone
+            for index, zone in enumerate(a.zones)
+            if zone.active_at(t_s) and index not in exempt
+        )
+        segments, _ = audit.zone_intrusions(drone, t, points, zones)
         return not len(segments)
 
 
