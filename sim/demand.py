@@ -1,11 +1,29 @@
-"""Orders: a non-homogeneous Poisson process over the day at the city's demand hotspots."""
+"""Orders: a non-homogeneous Poisson process over the day at the city's demand hotspots.
+
+Drop-off points lie on open ground. A drone hands a parcel over by descending vertically
+from its cruise layer to `HANDOVER_HEIGHT_M` and hovering there while it winches the
+parcel down, so the point must have a column free of blocked cells up to the highest
+cruise layer (no building or permanent zone blocks it there) and must lie outside every
+building volume that reaches the hand-over height: the footprint grown by the horizontal
+clearance, up to roof + vertical clearance (`sim.audit.building_volumes`, the geometry
+the planners and the engine's audit use). Rooftop drops were the alternative; they are
+not used, because a customer's parcel is handed over at ground level, every roof would
+need its own hand-over height, and the fleet kernels' energy estimates assume one.
+
+A point drawn on a building is drawn again from the same stream (the demand
+generator), so the same seed gives the same orders.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from dronesim.maps import Airspace, City
+from dronesim.maps.raster import touched_cells
+from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
+from dronesim.sim.audit import building_volumes
 from dronesim.sim.scenario import DemandSpec
 
 # Hour-of-day multipliers: offices order at lunch, homes in the evening.
@@ -41,10 +59,16 @@ def generate_orders(
     Arrivals: for each hour-of-day slice of ``[0, duration_s)`` a Poisson count with the
     slice's rate (``orders_per_hour x scale``), uniform times within it. Drop-offs: a
     hotspot (weighted, commercial ones more at lunch and residential ones in the evening),
-    then a Gaussian point of its radius, redrawn until the column above it is free of
-    buildings and permanent zones up to ``top_layer`` (a drone must be able to descend
-    there); without hotspots, a uniform free point. Pickups are at the depot nearest the
-    drop-off. Weights are log-normal, capped at ``weight_max_kg``.
+    then a Gaussian point of its radius, redrawn until it lies on open ground (see the
+    module docstring: the column above it free up to ``top_layer``, and outside every
+    building volume reaching the hand-over height); after 200 draws, or without
+    hotspots, the centre of a uniformly drawn open cell. Pickups are at the depot
+    nearest the drop-off. Weights are log-normal, capped at ``weight_max_kg``.
+
+    Raises
+    ------
+    ValueError
+        When the map has no open ground to deliver to.
     """
     times = []
     start = spec.start_hour * 3600.0
@@ -97,9 +121,33 @@ def _dropoffs(
     n = hours.shape[0]
     out = np.empty((n, 2))
     hotspots = city.hotspots
-    free_cells = np.argwhere(free_column)
-    if len(free_cells) == 0:
-        raise ValueError("demand: no free column to deliver to")
+    volumes = building_volumes(
+        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
+    )
+    # Buildings a hovering drone at the hand-over height would be inside.
+    low = np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+    # Open cells: free column, and no such building touches the cell's square (so its
+    # centre is on open ground).
+    open_cell = free_column.copy()
+    _, rows, cols = touched_cells(
+        volumes.keep_out[low], airspace.origin_m, airspace.cell_size_m, airspace.nx, airspace.ny
+    )
+    open_cell[rows, cols] = False
+    open_cells = np.argwhere(open_cell)
+    if len(open_cells) == 0:
+        raise ValueError(
+            "demand: no open ground to deliver to (every column is blocked or under a building)"
+        )
+    reaching = np.zeros(len(airspace.buildings), bool)
+    reaching[low] = True
+
+    def open_ground(x: float, y: float) -> bool:
+        _, j, i = airspace.cell_of(x, y)
+        if i < 0 or j < 0 or not free_column[j, i]:
+            return False
+        hits = volumes.tree.query(shapely.Point(x, y), predicate="intersects")
+        return not reaching[hits].any()
+
     for index in range(n):
         for _ in range(200):
             if hotspots:
@@ -120,14 +168,13 @@ def _dropoffs(
                 spot = hotspots[rng.choice(len(hotspots), p=weights / weights.sum())]
                 x, y = rng.normal((spot.x_m, spot.y_m), spot.radius_m)
             else:
-                j, i = free_cells[rng.integers(len(free_cells))]
+                j, i = open_cells[rng.integers(len(open_cells))]
                 x, y, _ = airspace.cell_centre(0, j, i)
-            _, j, i = airspace.cell_of(x, y)
-            if i >= 0 and j >= 0 and free_column[j, i]:
+            if open_ground(x, y):
                 out[index] = (x, y)
                 break
         else:
-            j, i = free_cells[rng.integers(len(free_cells))]
+            j, i = open_cells[rng.integers(len(open_cells))]
             x, y, _ = airspace.cell_centre(0, j, i)
             out[index] = (x, y)
     return out

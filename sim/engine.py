@@ -17,6 +17,8 @@ events, order statuses, failure reasons) is `sim.vocabulary`'s.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import heapq
 import time
 
@@ -25,6 +27,8 @@ import shapely
 from dronesim.maps import Airspace, City, generate_city
 from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
+from dronesim.sim import audit
+from dronesim.sim.audit import Escape
 from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
@@ -38,7 +42,7 @@ from dronesim.sim.snapshot import (
     trail_points,
     zone_timing,
 )
-from dronesim.sim.trips import PICKUP, PICKUP_TIME_S, TripPlanner
+from dronesim.sim.trips import DROPOFF, PICKUP, PICKUP_TIME_S, TripPlanner
 from dronesim.sim.vocabulary import (
     ASSIGNED,
     CARRIED,
@@ -55,6 +59,7 @@ from dronesim.sim.vocabulary import (
     IDLE,
     OPEN,
     REASON_EXPIRED,
+    REASON_NO_ROUTE_AROUND_ZONE,
     REASON_TRIP_ABORTED,
     REPOSITIONING,
     REST_STATES,
@@ -188,7 +193,7 @@ class Simulation:
         # The run's history, for the report and the recording.
         self.log = RunLog(self.position, self.battery)
         self.counters = self.log.counters
-        self._exits = self.log.escapes  # (drone, t_s) where an escape from a zone starts
+        self._held: dict[int, list[tuple[int, int]]] = {}  # drones holding: their stops
         self._conflicts = np.zeros(max(16, 8 * n), np.int64)
         self._n_conflicts = 0
         self._last_logged = self.state.copy()
@@ -658,11 +663,10 @@ class Simulation:
         active = [
             zone for zone in self.airspace.zones if zone.is_temporary and zone.active_at(self.t)
         ]
-        if not active:
-            return
-        for d in np.flatnonzero(self.plan_len > 0):
-            if self._route_crosses(int(d), active):
-                self._replan(int(d), active)
+        # Drones holding in the air for want of a safe way try again at every change.
+        for d in np.flatnonzero(self.plan_len > 0).tolist():
+            if d in self._held or (active and self._route_crosses(d, active)):
+                self._replan(d, active)
 
     def _route_crosses(self, d: int, zones) -> bool:
         pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
@@ -679,81 +683,153 @@ class Simulation:
         return False
 
     def _replan(self, d: int, zones) -> None:
-        """Fly the remaining stops again from where the drone is, around the active zones."""
+        """Fly the remaining stops again from where the drone is, around the active zones.
+
+        A drone in the air inside a zone that switched on around it first takes the
+        shortest safe way out (`LayerRouter.escape`: never through a building, a
+        permanent zone or another active zone), recorded as an `audit.Escape`. A drone
+        in the air whose trip cannot start where it is (its column is blocked) first
+        moves the same way to open air. With no safe way, or no route at all, a drone in
+        the air holds its position until the zones change (``escape_failures``) rather
+        than fly through; a drone on the ground at a depot stays there.
+        """
         self.counters.replans += 1
         x, y, z = (float(v) for v in self.position[d])
-        pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
-        remaining = [
-            (int(self.plan_arg[d, i]), 0 if self.plan_event[d, i] == EV_PICKED else 1)
-            for i in range(pos + 1, length)
-            if self.plan_event[d, i] in (EV_PICKED, EV_DELIVERED)
+        # A way out being flown ends here: what follows is checked against every zone.
+        self.log.escapes = [
+            dataclasses.replace(e, until_s=self.t) if e.drone == d and e.until_s > self.t else e
+            for e in self.log.escapes
         ]
+        if d in self._held:
+            remaining = self._held.pop(d)
+        else:
+            pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
+            remaining = [
+                (int(self.plan_arg[d, i]), PICKUP if self.plan_event[d, i] == EV_PICKED else DROPOFF)
+                for i in range(pos + 1, length)
+                if self.plan_event[d, i] in (EV_PICKED, EV_DELIVERED)
+            ]
         # Orders whose drop-off is now inside a zone: the parcel comes back.
         stops = []
         for order, kind in remaining:
-            if kind == 1 and not self.router.column_free(
-                self.orders.dropoff_xy[order], self.top_layer
-            ):
-                self._fail(order, f"destination inside no-fly zone '{zones[0].name}'")
+            target = self.orders.dropoff_xy[order]
+            if kind == 1 and not self.router.column_free(target, self.top_layer):
+                point = shapely.Point(*target)
+                nearest = min(zones, key=lambda zone: zone.keep_out.distance(point), default=None)
+                name = "?" if nearest is None else nearest.name
+                self._fail(order, reason_destination_in_zone(name))
                 continue
             stops.append((order, kind))
         dropped = {o for o, _ in remaining} - {o for o, _ in stops}
         stops = [(o, k) for o, k in stops if o not in dropped]
-        start = (x, y, z)
-        inside = any(
-            zone.active_at(self.t)
+        here = shapely.Point(x, y)
+        leaving = tuple(
+            index
+            for index, zone in enumerate(self.airspace.zones)
+            if zone.is_temporary
+            and zone.active_at(self.t)
             and zone.floor_m <= z <= zone.ceiling_m
-            and zone.keep_out.intersects(shapely.Point(x, y))
-            for zone in zones
+            and zone.keep_out.intersects(here)
         )
-        escape_plan = None
-        if inside and z > 0:
-            layer = int(np.clip(self.airspace.layer_of(z), 0, self.airspace.nz - 1))
-            exit_xy = self.router.escape((x, y), layer)
-            if exit_xy is not None:
-                escape_plan = (
-                    float(exit_xy[0]),
-                    float(exit_xy[1]),
-                    float(self.airspace.layers_m[layer]),
-                )
-                self.counters.zone_escapes += 1
-                self._exits.append((d, self.t))
+        depot_order = np.lexsort(
+            (
+                np.arange(len(self.depots_xy)),
+                np.hypot(self.depots_xy[:, 0] - x, self.depots_xy[:, 1] - y),
+            )
+        )
+        on_ground = z <= 0.0
+        home_hint = int(depot_order[0]) if on_ground else -1
+
+        def escape_to_open_air(builder, exits: tuple[int, ...]):
+            route = self.router.escape((x, y, z), self.t, exits, self.top_layer)
+            if route is None:
+                return None
+            for point in route[1:]:
+                builder.move(*point, ESCAPING)
+            return tuple(float(v) for v in route[-1])
+
         builder = PlanBuilder(x, y, z, self.payload[d])
-        if escape_plan is not None:
-            builder.move(*escape_plan, ESCAPING)
-            start = escape_plan
-        plan, _ = self.trips.build(self.router, start, self.payload[d], stops, -1)
+        start: tuple[float, float, float] | None = (x, y, z)
+        if leaving and not on_ground:
+            start = escape_to_open_air(builder, leaving)
+        plan = None
+        if start is not None:
+            plan, _ = self.trips.build(self.router, start, self.payload[d], stops, home_hint)
+            if (
+                plan is None
+                and not leaving
+                and not on_ground
+                and not self.router.column_free((x, y), self.top_layer)
+            ):
+                # The trip cannot climb or descend here any more: open air first.
+                moved = PlanBuilder(x, y, z, self.payload[d])
+                exit_xyz = escape_to_open_air(moved, ())
+                if exit_xyz is not None:
+                    builder, start = moved, exit_xyz
+                    plan, _ = self.trips.build(self.router, exit_xyz, self.payload[d], stops, -1)
+        escape_end = len(builder.xyz) - 1  # the last waypoint of the way out
         if plan is not None:
-            builder.xyz += plan.xyz[1:]
-            builder.kind += plan.kind
-            builder.hold += plan.hold
-            builder.payload += plan.payload
-            builder.state += plan.state
-            builder.event += plan.event[1:]
-            builder.arg += plan.arg[1:]
-        else:
-            # No way to the remaining stops: the parcels come back to the nearest depot.
-            for order, _ in stops:
-                self._fail(order, "no route around the no-fly zone")
-            home = int(
-                np.argmin(
-                    np.hypot(self.depots_xy[:, 0] - start[0], self.depots_xy[:, 1] - start[1])
+            whole = copy.deepcopy(builder)
+            whole.xyz += plan.xyz[1:]
+            whole.kind += plan.kind
+            whole.hold += plan.hold
+            whole.payload += plan.payload
+            whole.state += plan.state
+            whole.event += plan.event[1:]
+            whole.arg += plan.arg[1:]
+            # Checked before it is flown: the trip's climbs and descents from mid-air
+            # included (the way out was checked by `escape`).
+            if self.router.clear(whole.xyz[escape_end:], self.t):
+                builder = whole
+            else:
+                plan = None
+        if plan is None and start is not None:
+            # No way to the remaining stops: the parcels come back to the nearest depot
+            # that can be reached.
+            for order in dict.fromkeys(order for order, _ in stops):
+                self._fail(order, REASON_NO_ROUTE_AROUND_ZONE)
+            stops = []
+            if on_ground:
+                # Already at a depot: stay there.
+                self.log.busy_seconds -= max(
+                    0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
                 )
-            )
-            self.trips.fly(
-                self.router,
-                builder,
-                -1,
-                self.depots_xy[home],
-                home,
-                RETURNING,
-                land=True,
-                event=EV_LANDED,
-                arg=home,
-            )
+                self.at_depot[d] = home_hint
+                self._finish_plan(d, home_hint, self.t)
+                return
+            for home in depot_order.tolist():
+                attempt = copy.deepcopy(builder)
+                if self.trips.fly(
+                    self.router,
+                    attempt,
+                    -1,
+                    self.depots_xy[home],
+                    home,
+                    RETURNING,
+                    land=True,
+                    event=EV_LANDED,
+                    arg=home,
+                ) and self.router.clear(attempt.xyz[escape_end:], self.t):
+                    builder = attempt
+                    break
+            else:
+                # Nowhere to go: hold where the way out (if any) ended.
+                self.counters.escape_failures += 1
+                self._held[d] = stops
+                builder.hold_at(max(self.duration_s - self.t, 1.0), ESCAPING, False)
+        if start is None:
+            # No safe way out: hold here until the zones change.
+            self.counters.escape_failures += 1
+            self._held[d] = stops
+            builder = PlanBuilder(x, y, z, self.payload[d])
+            builder.hold_at(max(self.duration_s - self.t, 1.0), ESCAPING, on_ground)
+            escape_end = 0
         timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
         if timed is None:
             return
+        if leaving and escape_end > 0:
+            self.counters.zone_escapes += 1
+            self.log.escapes.append(Escape(d, self.t, float(timed["t"][escape_end]), leaving))
         self.install_plan(d, timed)
 
     # ------------------------------------------------------------------ snapshot
@@ -890,48 +966,23 @@ class Simulation:
         return self.log.trajectory(self.t, self.position, self.displayed_battery_wh())
 
     def nofly_violations(self) -> int:
-        """Flown segments inside a zone while it was active (shapely, independent of the grid).
-
-        A segment counts when some part of it lies in a zone's altitude band and buffered
-        footprint at a time the zone was active. Moves out of a zone that switched on
-        around a drone are escapes, not violations.
-        """
+        """Flown segments inside an active zone, one per segment and zone (`sim.audit`:
+        the zones' `keep_out` in their altitude band and active window, the geometry the
+        planners block). Escapes are exempt from the zones they leave only."""
         drone, t, xyz, _ = self.trajectory()
-        if len(t) < 2:
-            return 0
-        same = drone[1:] == drone[:-1]
-        a, b = xyz[:-1][same], xyz[1:][same]
-        ta, tb = t[:-1][same], t[1:][same]
-        seg_drone = drone[:-1][same]
-        moving = np.any(a != b, axis=1)
-        escapes = np.zeros(len(a), bool)
-        for d, moment in self._exits:
-            escapes |= (seg_drone == d) & (ta == moment)
-        count = 0
-        for zone in self.airspace.zones:
-            start = -np.inf if zone.active_from_s is None else zone.active_from_s
-            end = np.inf if zone.active_until_s is None else zone.active_until_s
-            overlap = moving & ~escapes & (tb > start) & (ta < end)
-            if not overlap.any():
-                continue
-            index = np.flatnonzero(overlap)
-            # The part of each segment flown while the zone was active.
-            span = np.maximum(tb[index] - ta[index], 1e-12)
-            f0 = np.clip((start - ta[index]) / span, 0, 1)
-            f1 = np.clip((end - ta[index]) / span, 0, 1)
-            p = a[index] + f0[:, None] * (b[index] - a[index])
-            q = a[index] + f1[:, None] * (b[index] - a[index])
-            low, high = np.minimum(p[:, 2], q[:, 2]), np.maximum(p[:, 2], q[:, 2])
-            band = (high >= zone.floor_m) & (low <= zone.ceiling_m)
-            if not band.any():
-                continue
-            lines = shapely.linestrings(np.stack([p[band, :2], q[band, :2]], axis=1))
-            count += int(
-                shapely.intersects(
-                    lines, zone.geometry.buffer(zone.buffer_m) if zone.buffer_m else zone.geometry
-                ).sum()
-            )
-        return count
+        segment, _ = audit.zone_intrusions(drone, t, xyz, self.airspace.zones, self.log.escapes)
+        return int(len(segment))
+
+    def building_intrusions(self) -> int:
+        """Flown segments inside a building, one per segment and building (`sim.audit`:
+        the footprint grown by the horizontal clearance, up to roof + vertical
+        clearance, the geometry the planners block)."""
+        drone, t, xyz, _ = self.trajectory()
+        a = self.airspace
+        segment, _ = audit.building_intrusions(
+            drone, t, xyz, a.buildings, a.horizontal_clearance_m, a.vertical_clearance_m
+        )
+        return int(len(segment))
 
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:

@@ -22,10 +22,22 @@ Report fields (JSON object; units in the names):
 ``separation_losses``       pairs of cruising drones that came closer than the minima
                             (each pair counted once per encounter)
 ``separation_loss_pair_seconds`` time spent in those encounters, summed over pairs
-``nofly_violations``        flown segments inside an active zone (shapely check)
+``nofly_violations``        flown segments inside an active zone, one per segment and
+                            zone (`sim.audit`: the zone's buffered footprint as the
+                            planners block it, in its altitude band, while active);
+                            a drone leaving a zone that switched on around it is
+                            exempt from that zone only, along its way out
+``building_intrusions``     flown segments inside a building, one per segment and
+                            building (`sim.audit`: footprint grown by the horizontal
+                            clearance, up to roof + vertical clearance); climbs,
+                            descents, hand-over hovers and escapes included
 ``battery_depletions``      drones whose battery ran empty
 ``replans``                 routes flown again because a zone switched on
-``zone_escapes``            drones that were inside a zone when it switched on
+``zone_escapes``            drones that were inside a zone when it switched on and
+                            were led out along the shortest safe way
+``escape_failures``         times a drone in the air found no safe way (out of a zone,
+                            or on to its stops or a depot) and held its position
+                            until the zones changed
 ``planner_calls``           calls to the route planner (distance-field routes excluded)
 ``rejected_trips``          dispatcher choices dropped because the routed trip was
                             unreachable or would break the reserve
@@ -72,9 +84,11 @@ class Report:
     separation_losses: int
     separation_loss_pair_seconds: float
     nofly_violations: int
+    building_intrusions: int
     battery_depletions: int
     replans: int
     zone_escapes: int
+    escape_failures: int
     planner_calls: int
     rejected_trips: int
     dispatch_rounds: int
@@ -137,10 +151,15 @@ class Report:
             ("utilization", f"{100 * self.utilization:.1f} % of drone time on trips"),
             (
                 "safety",
-                f"{self.nofly_violations} no-fly violations, {self.battery_depletions} battery depletions, "
+                f"{self.nofly_violations} no-fly violations, {self.building_intrusions} building intrusions, "
+                f"{self.battery_depletions} battery depletions, "
                 f"{self.separation_losses} losses of separation ({self.deconfliction} deconfliction)",
             ),
-            ("zones", f"{self.replans} replans, {self.zone_escapes} drones led out of a zone"),
+            (
+                "zones",
+                f"{self.replans} replans, {self.zone_escapes} drones led out of a zone, "
+                f"{self.escape_failures} held for want of a safe way",
+            ),
             (
                 "planning",
                 f"{self.planner_calls} planner calls, {self.rejected_trips} trips rejected at routing",
@@ -228,9 +247,11 @@ def build_report(simulation, wall_seconds: float) -> Report:
         separation_losses=int(log.counters.separation_losses),
         separation_loss_pair_seconds=float(log.counters.separation_pair_seconds),
         nofly_violations=int(s.nofly_violations()),
+        building_intrusions=int(s.building_intrusions()),
         battery_depletions=int(log.counters.battery_depletions),
         replans=int(log.counters.replans),
         zone_escapes=int(log.counters.zone_escapes),
+        escape_failures=int(log.counters.escape_failures),
         planner_calls=int(s.planner_calls),
         rejected_trips=int(log.counters.rejected_trips),
         dispatch_rounds=int(log.counters.dispatch_rounds),

@@ -20,6 +20,7 @@ import numpy as np
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid, get_planner
 from dronesim.sim import _kernels as K
+from dronesim.sim import audit
 from dronesim.sim.vocabulary import EV_NONE, IDLE
 
 
@@ -54,6 +55,7 @@ class LayerRouter:
         self._grids: dict[int, PlanningGrid] = {}
         self._fields: dict[tuple[int, int], object] = {}
         self.planner_calls = 0
+        self._escape_grids: dict[tuple[int, ...], PlanningGrid] = {}
 
     def grid(self, layer: int) -> PlanningGrid:
         """The single-layer planning grid of ``layer`` in this epoch."""
@@ -141,23 +143,153 @@ class LayerRouter:
         keep[1:] = np.any(np.diff(xy, axis=0) != 0, axis=1)
         return Leg(xy[keep], self.airspace.layers_m[layer])
 
-    def escape(self, xy, layer: int):
-        """The nearest free cell centre on ``layer`` (straight-line distance) from a point
-        inside blocked cells: the shortest way out. None when the layer has no free cell."""
-        grid = self.grid(layer)
-        start = self.cell(xy)
-        blocked = grid.blocked[0]
-        ny, nx = blocked.shape
-        _, j0, i0 = start
-        if not blocked[j0, i0]:
-            return np.asarray(xy, dtype=float)
-        free = np.argwhere(blocked == 0)
-        if len(free) == 0:
+    def escape(self, xyz, t_s: float, leaving: tuple[int, ...], top_layer: int):
+        """The shortest safe way from an airborne point to open air: a cell whose column
+        is free in this epoch from the ground up to ``top_layer``, where a trip can
+        climb or descend to any cruise layer.
+
+        The way leads through cells free of buildings, permanent zones and the active
+        temporary zones except those being left (``leaving``, indices into
+        ``airspace.zones``): first vertically in the drone's own column to the nearest
+        layer it can reach there (a low drone, e.g. hovering at the hand-over height,
+        climbs, checked against the same volumes as the audit), then along grid moves
+        between cell centres (a 3D Dijkstra field; diagonal moves only where their
+        bounding box is free, so no move cuts a corner between layers or columns).
+        The target must be free of every active zone, so the route ends out of the
+        zones being left. The whole route is then audited (`sim.audit`) against every
+        building and every active zone but those being left.
+
+        Parameters
+        ----------
+        xyz : (float, float, float)
+            Where the drone is, metres (z > 0).
+        t_s : float
+            Now, seconds (which zones are active).
+        leaving : tuple of int
+            Zones the drone is inside (they switched on around it).
+        top_layer : int
+            Highest cruise layer trips use.
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (n, 3), or None
+            Waypoints from ``xyz`` (first row) to the exit (last row), metres; None when
+            no safe way exists.
+        """
+        a = self.airspace
+        x, y, z = (float(v) for v in xyz)
+        j, i = self._ji((x, y))
+        if i < 0 or not z > 0:
             return None
-        x, y, _ = grid.airspace.cell_centre(0, free[:, 0], free[:, 1])
-        distance = np.hypot(x - xy[0], y - xy[1])
-        best = int(np.argmin(distance))
-        return np.array([x[best], y[best]])
+        grid = self._escape_grid(leaving)
+        passable = grid.blocked == 0
+        layers = np.asarray(a.layers_m)
+        start = None
+        for k in np.argsort(np.abs(layers - z), kind="stable"):
+            low, high = min(z, layers[k]), max(z, layers[k])
+            crossed = (layers >= low) & (layers <= high)
+            if not passable[crossed, j, i].all():
+                continue
+            if self.clear([(x, y, z), (x, y, layers[k])], t_s, leaving):
+                start = int(k)
+                break
+        if start is None:
+            return None
+        field = grid.distance_field((start, j, i))
+        distance = field.distance
+        nz = a.nz
+        open_column = ~self.blocked[: top_layer + 1].any(axis=0)
+        target = (
+            open_column[None]
+            & (np.arange(nz)[:, None, None] <= top_layer)
+            & (self.blocked == 0)
+            & np.isfinite(distance)
+        )
+        if not target.any():
+            return None
+        best = np.unravel_index(int(np.argmin(np.where(target, distance, np.inf))), target.shape)
+        cells = field.route_to(tuple(int(v) for v in best))
+        if len(cells) == 0:
+            return None
+        cx, cy, cz = a.cell_centre(cells[:, 0], cells[:, 1], cells[:, 2])
+        points = np.concatenate([[(x, y, z), (x, y, layers[start])], np.stack([cx, cy, cz], 1)])
+        points = _drop_repeats_and_straight_runs(points)
+        return points if self.clear(points, t_s, leaving) else None
+
+    def _escape_grid(self, leaving: tuple[int, ...]) -> PlanningGrid:
+        """A 3D grid of this epoch with the zones in ``leaving`` lifted (cached)."""
+        key = tuple(sorted(leaving))
+        found = self._escape_grids.get(key)
+        if found is None:
+            a = self.airspace
+            blocked = a.blocked.copy()
+            flat = blocked.reshape(-1)
+            plane = a.ny * a.nx
+            for mask in a.temporary_masks:
+                if mask.zone_index in self.active and mask.zone_index not in key:
+                    flat[(mask.layers[:, None] * plane + mask.flat_cells[None, :]).reshape(-1)] = 1
+            found = PlanningGrid(
+                Airspace.from_grid(
+                    blocked,
+                    cell_size_m=a.cell_size_m,
+                    origin_m=a.origin_m,
+                    layers_m=a.layers_m,
+                    ceiling_m=a.ceiling_m,
+                )
+            )
+            self._escape_grids[key] = found
+        return found
+
+    def clear(self, points, t_s: float, exempt: tuple[int, ...] = ()) -> bool:
+        """Whether a polyline is outside every building and every zone active at ``t_s``
+        but those in ``exempt`` (indices into ``airspace.zones``), by the engine's audit
+        (`sim.audit`); repeated points are hovers.
+
+        Parameters
+        ----------
+        points : array_like, shape (n, 3)
+            Metres.
+        t_s : float
+            Seconds: which zones are active.
+        exempt : tuple of int
+            Zones not checked (those a drone is leaving).
+        """
+        a = self.airspace
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        n = len(points)
+        if n < 2:
+            points = np.concatenate([points, points])
+            n = len(points)
+        drone = np.zeros(n, np.int64)
+        # Audit times inside the zones' current windows: the check is about geometry.
+        t = t_s + np.arange(n) * 1e-6
+        segments, _ = audit.building_intrusions(
+            drone, t, points, a.buildings, a.horizontal_clearance_m, a.vertical_clearance_m
+        )
+        if len(segments):
+            return False
+        zones = tuple(
+            zone
+            for index, zone in enumerate(a.zones)
+            if zone.active_at(t_s) and index not in exempt
+        )
+        segments, _ = audit.zone_intrusions(drone, t, points, zones)
+        return not len(segments)
+
+
+def _drop_repeats_and_straight_runs(points: np.ndarray) -> np.ndarray:
+    """The polyline without repeated points and without points in the middle of a
+    straight run (the same step direction before and after)."""
+    keep = np.ones(len(points), bool)
+    keep[1:] = np.any(points[1:] != points[:-1], axis=1)
+    points = points[keep]
+    if len(points) < 3:
+        return points
+    step = np.diff(points, axis=0)
+    step /= np.linalg.norm(step, axis=1)[:, None]
+    bend = np.ones(len(points), bool)
+    bend[1:-1] = np.any(np.abs(step[1:] - step[:-1]) > 1e-12, axis=1)
+    return points[bend]
 
 
 def leg_layer(policy: str, cruise_layer: int, sector_layers, a_xy, b_xy) -> int:

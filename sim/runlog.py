@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from dronesim.sim.audit import Escape
 from dronesim.sim.vocabulary import IDLE
 
 
@@ -35,6 +36,9 @@ class Counters:
         Routes flown again because a temporary zone switched on.
     zone_escapes : int
         Drones led out of a zone that switched on around them.
+    escape_failures : int
+        Drones that found no safe way out of, or around, a zone that switched on, and
+        held their position instead.
     rejected_trips : int
         Dispatcher choices dropped because the routed trip was unreachable or too dear.
     dispatch_rounds : int
@@ -48,6 +52,7 @@ class Counters:
     battery_depletions: int = 0
     replans: int = 0
     zone_escapes: int = 0
+    escape_failures: int = 0
     rejected_trips: int = 0
     dispatch_rounds: int = 0
     timers: dict[str, float] = field(
@@ -77,9 +82,9 @@ class RunLog:
         Drone-seconds committed to trips and repositioning flights, counted from when a
         plan is installed to its end (or the end of the run); the engine corrects it when
         a plan is replaced.
-    escapes : list of (int, float)
-        ``(drone, t_s)`` for each move out of a zone that switched on around a drone:
-        the flown segment starting at ``t_s`` is an escape, not a violation.
+    escapes : list of sim.audit.Escape
+        Each way out of a zone that switched on around a drone: while it lasts, the
+        drone's flight is exempt from the zones it leaves (and from those only).
     """
 
     def __init__(self, position_m: np.ndarray, battery_wh: np.ndarray) -> None:
@@ -88,7 +93,7 @@ class RunLog:
         self.counters = Counters()
         self.energy_used_wh = 0.0
         self.busy_seconds = 0.0
-        self.escapes: list[tuple[int, float]] = []
+        self.escapes: list[Escape] = []
         self._points = [
             (np.arange(n, dtype=np.int32), np.zeros(n), position_m.copy(), battery_wh.copy())
         ]
