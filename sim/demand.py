@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from dronesim.maps import Airspace, City
+from dronesim.maps.errors import InputError
 from dronesim.sim.scenario import DemandSpec
 
 # Hour-of-day multipliers: offices order at lunch, homes in the evening.
@@ -99,7 +100,9 @@ def _dropoffs(
     hotspots = city.hotspots
     free_cells = np.argwhere(free_column)
     if len(free_cells) == 0:
-        raise ValueError("demand: no free column to deliver to")
+        raise InputError(
+            "demand: no free column to deliver to (buildings or zones cover every cell up to the cruise layers)"
+        )
     for index in range(n):
         for _ in range(200):
             if hotspots:

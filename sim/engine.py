@@ -1029,15 +1029,23 @@ class Simulation:
 
     # ------------------------------------------------------------------ checks
     def _check_depot_columns(self) -> None:
+        from dronesim.sim.scenario import ScenarioError
+
         blocked = self.airspace.blocked
         dc = self.scenario.deconfliction
         layers = {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
         for depot in self.airspace.depots:
             _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
             if blocked[: max(layers) + 1, j, i].any():
-                raise ValueError(
-                    f"{self.scenario.source}: map: depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
-                    f"column up to the cruise layers (a building or zone is above it)"
+                spec = self.scenario.map
+                field_path, where = (
+                    ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
+                )
+                raise ScenarioError(
+                    self.scenario.source,
+                    field_path,
+                    f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
+                    f"column up to the cruise layers (a building or zone is above it)",
                 )
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1122,7 +1130,7 @@ def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
-    from dronesim.sim.scenario import ScenarioError
+    from dronesim.sim.scenario import ScenarioError, check_map
 
     spec = scenario.map
     if spec.generator == "geojson":
@@ -1132,6 +1140,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
             city = read_geojson(spec.geojson)
         except ValueError as error:
             raise ScenarioError(scenario.source, "map.geojson", str(error)) from None
+        check_map(scenario, city)  # sizes, before the grid is allocated
     else:
         try:
             city = generate_city(
@@ -1153,7 +1162,9 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
             vertical_clearance_m=spec.vertical_clearance_m,
         )
     except ValueError as error:
-        raise ScenarioError(scenario.source, "map", str(error)) from None
+        # A depot inside a building or zone: the file that placed it, and the field.
+        field_path, where = ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
+        raise ScenarioError(scenario.source, field_path, f"{where}{error}") from None
     if not airspace.depots:
         raise ScenarioError(scenario.source, "map", "the map has no depots")
     return city, airspace

@@ -41,6 +41,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from dronesim.maps.errors import InputError
 from dronesim.sim.report import atomic_write_bytes
 from dronesim.sim.snapshot import (
     REST_STATES,
@@ -81,7 +82,7 @@ REQUIRED = (
 )
 
 
-class RecordingError(ValueError):
+class RecordingError(InputError):
     """A recording file is missing, corrupt or of another format (one line)."""
 
 
