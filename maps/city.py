@@ -297,7 +297,10 @@ def generate_city(
         )
         candidates = [cr for cr in free_blocks if cr not in depot_blocks]
         if not candidates:
-            raise ValueError(f"no free block left for depot {index}")
+            raise InputError(
+                f"depots: {depots} do not fit: no free block left for depot {index} "
+                f"(the city has {len(free_blocks)} free blocks)"
+            )
         centres = np.array(
             [[block_x0[c] + block_m / 2, block_y0[r] + block_m / 2] for c, r in candidates]
         )

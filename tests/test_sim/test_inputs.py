@@ -606,9 +606,18 @@ def test_movingai_map_raises_when_header_is_past_the_limit(capsys, tmp_path, nam
     assert_refused_without_large_allocation(lambda: reader(path), MapFormatError)
 
 
-def test_map_generate_raises_when_city_is_past_the_limit(capsys):
-    code, out, err = run(capsys, "map", "generate", "--width-m", "1e7")
-    assert_one_line_error(code, out, err, "width_m must be <= 50000, got 10000000.0")
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--width-m", "1e7"], "width_m must be <= 50000, got 10000000.0"),
+        (["--height-m", "1e7"], "height_m must be <= 50000, got 10000000.0"),
+        (["--depots", "100000"], "depots must be <= 10000, got 100000"),
+        (["--depots", "5000"], "depots: 5000 do not fit: no free block left for depot 500"),
+    ],
+)
+def test_map_generate_raises_when_city_is_past_the_limit(capsys, argv, message):
+    code, out, err = run(capsys, "map", "generate", *argv)
+    assert_one_line_error(code, out, err, message)
 
 
 # --------------------------------------------------------------- bench planners --scen
