@@ -1130,6 +1130,7 @@ def depot_regions(depots_xy: np.ndarray, per_region: int) -> list[np.ndarray]:
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
+    from dronesim.maps.errors import InputError
     from dronesim.sim.scenario import ScenarioError, check_map
 
     spec = scenario.map
@@ -1138,7 +1139,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
 
         try:
             city = read_geojson(spec.geojson)
-        except ValueError as error:
+        except InputError as error:
             raise ScenarioError(scenario.source, "map.geojson", str(error)) from None
         check_map(scenario, city)  # sizes, before the grid is allocated
     else:
@@ -1151,7 +1152,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 pads_per_depot=spec.pads_per_depot,
                 temporary_window_s=spec.temporary_window_s,
             )
-        except ValueError as error:
+        except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None
     try:
         airspace = city.to_airspace(
