@@ -2,7 +2,7 @@
 
 ``dronesim bench planners`` solves the queries of MovingAI ``.map.scen`` or voxel
 ``.3dmap.3dscen`` files with registered planners (and user plug-ins as
-``module:attribute``) and with optional peers, and writes this JSON (a stable contract)::
+``module:attribute``, typed on the command line: never read from a file) and with optional peers, and writes this JSON (a stable contract)::
 
     {"runs": [{"map": str,              # the scen file's map (path of the map file read)
                "scen": str,             # the scen file
@@ -44,6 +44,8 @@ from dronesim.maps import Airspace
 from dronesim.maps.errors import MapFormatError
 from dronesim.maps.movingai import read_3dmap, read_map, read_scen_any
 from dronesim.planners import PlanningGrid, get_planner
+from dronesim.planners.plugins import PluginError
+from dronesim.planners.registry import load_planner
 
 PEERS = ("networkx", "pyastar2d")
 
@@ -76,7 +78,8 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
     Raises
     ------
     MapFormatError
-        Unreadable files (naming file and line).
+        Unreadable files (naming file and line); a query whose start or goal lies
+        outside the map or on a blocked cell (naming file, query and value).
     """
     scen = read_scen_any(scen_path)
     three_d = scen_path.name.endswith(".3dscen")
@@ -99,6 +102,7 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
         raw_starts, raw_goals = scen.start_xy, scen.goal_xy
         starts = np.c_[np.zeros(len(raw_starts), np.int64), raw_starts[:, 1], raw_starts[:, 0]]
         goals = np.c_[np.zeros(len(raw_goals), np.int64), raw_goals[:, 1], raw_goals[:, 0]]
+    _check_queries(scen_path, map_path, blocked, starts, goals, raw_starts, raw_goals, three_d)
     n = len(scen.optimal_length)
     rows = (
         np.arange(n)
@@ -119,6 +123,49 @@ def load_workload(scen_path: Path, limit: int | None) -> Workload:
         )[rows],
         three_d=three_d,
     )
+
+
+def _check_queries(
+    scen_path: Path,
+    map_path: Path,
+    blocked: np.ndarray,
+    starts: np.ndarray,
+    goals: np.ndarray,
+    raw_starts: np.ndarray,
+    raw_goals: np.ndarray,
+    three_d: bool,
+) -> None:
+    """Every query's start and goal lie on a free cell of the map read (the scen file's
+    own map size may disagree with the map file's).
+
+    Raises
+    ------
+    MapFormatError
+        Naming the scen file, the query (0-based row, as in the JSON ``index``), the
+        field and its value, and the map.
+    """
+    if blocked.ndim == 2:
+        blocked = blocked[None]  # one layer: cells are (0, j, i)
+    shape = np.array(blocked.shape)
+    axes = "(x, y, z)" if three_d else "(x, y)"
+    size = " x ".join(str(v) for v in blocked.shape[::-1][: 3 if three_d else 2])
+    for role, cells, raw in (("start", starts, raw_starts), ("goal", goals, raw_goals)):
+        outside = ((cells < 0) | (cells >= shape)).any(axis=1)
+        if outside.any():
+            q = int(np.flatnonzero(outside)[0])
+            raise MapFormatError(
+                scen_path,
+                f"query {q}: {role} {axes} = {tuple(int(v) for v in raw[q])} lies outside "
+                f"the map {map_path.name} of {size} cells",
+            )
+        on_blocked = blocked[cells[:, 0], cells[:, 1], cells[:, 2]] != 0
+        if on_blocked.any():
+            q = int(np.flatnonzero(on_blocked)[0])
+            raise MapFormatError(
+                scen_path,
+                f"query {q}: {role} {axes} = {tuple(int(v) for v in raw[q])} is a blocked "
+                f"cell of the map {map_path.name}",
+            )
 
 
 @contextmanager
@@ -298,7 +345,13 @@ def run(
 ) -> dict[str, Any]:
     """Benchmark every planner and peer on every scen file; returns the JSON document."""
     runs: list[dict[str, Any]] = []
-    planners = [get_planner(name) for name in planner_names]
+    planners = []
+    for name in planner_names:
+        try:
+            # The user typed these names: module:attribute is imported here, never from a file.
+            planners.append(load_planner(name))
+        except PluginError as error:
+            raise PluginError(f"--planner: {error}") from None
     for scen_path in scen_files:
         work = load_workload(scen_path, limit)
         by_name: dict[str, list[dict[str, Any]]] = {}

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
+from dronesim.maps import limits
 from dronesim.maps.airspace import DEFAULT_CEILING_M, DEFAULT_LAYERS_M, Airspace
+from dronesim.maps.errors import InputError
 from dronesim.maps.features import (
     BaseStation,
     Buildings,
@@ -113,10 +115,16 @@ class City:
         if not (
             isinstance(cell_size_m, (int, float)) and math.isfinite(cell_size_m) and cell_size_m > 0
         ):
-            raise ValueError(f"cell_size_m must be > 0, got {cell_size_m!r}")
+            raise InputError(f"cell_size_m must be > 0, got {cell_size_m!r}")
         xmin, ymin, xmax, ymax = self.bounds_m
         nx = max(1, math.ceil((xmax - xmin) / cell_size_m - 1e-9))
         ny = max(1, math.ceil((ymax - ymin) / cell_size_m - 1e-9))
+        cells = nx * ny * len(layers_m)
+        if cells > limits.MAX_GRID_CELLS:
+            raise InputError(
+                f"cell_size_m: {cell_size_m:g} m cells over {xmax - xmin:g} x {ymax - ymin:g} m "
+                f"and {len(layers_m)} layers make {cells:.3g} cells; at most {limits.MAX_GRID_CELLS:.0e}"
+            )
         return Airspace(
             origin_m=(xmin, ymin),
             cell_size_m=cell_size_m,
@@ -220,15 +228,24 @@ def generate_city(
     origin_lonlat : (float, float), optional
         Geographic anchor of the frame, for GeoJSON export.
     """
+    # Argument errors are input errors (the command line's options and a scenario's map
+    # table arrive here); the limits keep a typo from generating for hours.
     for label, value in (("width_m", width_m), ("height_m", height_m), ("block_m", block_m)):
         if not value > 0:
-            raise ValueError(f"{label} must be > 0, got {value!r}")
+            raise InputError(f"{label} must be > 0, got {value!r}")
+    for label, value in (("width_m", width_m), ("height_m", height_m)):
+        if not value <= limits.MAX_CITY_SIDE_M:
+            raise InputError(f"{label} must be <= {limits.MAX_CITY_SIDE_M:g}, got {value!r}")
     if street_m < 0:
-        raise ValueError(f"street_m must be >= 0, got {street_m!r}")
+        raise InputError(f"street_m must be >= 0, got {street_m!r}")
     if width_m < 2 * (block_m + street_m) or height_m < 2 * (block_m + street_m):
-        raise ValueError(f"the city must hold at least 2 x 2 blocks of {block_m + street_m:g} m")
+        raise InputError(f"the city must hold at least 2 x 2 blocks of {block_m + street_m:g} m")
     if depots < 1:
-        raise ValueError(f"depots must be >= 1, got {depots!r}")
+        raise InputError(f"depots must be >= 1, got {depots!r}")
+    if depots > limits.MAX_DEPOTS:
+        raise InputError(f"depots must be <= {limits.MAX_DEPOTS}, got {depots!r}")
+    if not 1 <= pads_per_depot <= limits.MAX_PADS:
+        raise InputError(f"pads_per_depot must be in 1..{limits.MAX_PADS}, got {pads_per_depot!r}")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     pitch = block_m + street_m
     cols = int(width_m // pitch)
@@ -280,7 +297,10 @@ def generate_city(
         )
         candidates = [cr for cr in free_blocks if cr not in depot_blocks]
         if not candidates:
-            raise ValueError(f"no free block left for depot {index}")
+            raise InputError(
+                f"depots: {depots} do not fit: no free block left for depot {index} "
+                f"(the city has {len(free_blocks)} free blocks)"
+            )
         centres = np.array(
             [[block_x0[c] + block_m / 2, block_y0[r] + block_m / 2] for c, r in candidates]
         )

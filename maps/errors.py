@@ -1,11 +1,23 @@
-"""Errors raised by the map readers."""
+"""The project's input-error class, and the map readers' errors.
+
+`InputError` is what the command line catches and prints on one line with exit status 2:
+bad input from a user (a file, a field, a value). Every reader and validator of user input
+raises it or a subclass (`MapFormatError` here, ``ScenarioError``, ``RecordingError``,
+``CommandError``). Anything else that escapes is a bug and keeps its traceback, even a
+`ValueError` from deep inside numpy. It subclasses `ValueError` so that callers of the
+Python API who catch ``ValueError`` keep working.
+"""
 
 from __future__ import annotations
 
 import os
 
 
-class MapFormatError(ValueError):
+class InputError(ValueError):
+    """Bad user input; the message names file, field and value on one line."""
+
+
+class MapFormatError(InputError):
     """A map file could not be read.
 
     The message always names the file and, where known, the line (1-based) or the

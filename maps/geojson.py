@@ -26,6 +26,13 @@ BlueSky's ``bottom``/``top`` (metres, as BlueSky's area filter stores them; ``to
 means unlimited). Without ``origin_lonlat`` the frame is centred on the data's bounding box
 and ``bounds_m`` is the data's extent plus a margin.
 
+Checked before anything is built (`dronesim.maps.limits`): the document's nesting depth,
+every coordinate (numbers only, closed rings of at least four positions), every
+coordinate within ``MAX_DISTANCE_FROM_CENTRE_M`` of the map's centre (the median of the
+features' centres: a feature written lat, lon, or a building in another city, is an
+error), zones of at least 1 m^2 whose window does not end before t = 0, the pads, and
+depots outside buildings and permanent zones.
+
 Building footprints from OpenStreetMap are sometimes self-intersecting; such a footprint is
 replaced by shapely's ``make_valid`` of it, which keeps all of its area (an obstacle may
 only grow), and a `RepairWarning` names the feature. Zones get no such repair: an invalid
@@ -44,6 +51,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from dronesim.maps import limits
 from dronesim.maps.city import City
 from dronesim.maps.errors import MapFormatError
 from dronesim.maps.features import BaseStation, Buildings, Depot, Hotspot, NoFlyZone
@@ -99,6 +107,11 @@ def read_geojson(
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise MapFormatError(path, f"bad JSON: {error.msg}", line=error.lineno) from None
+    except RecursionError:
+        # The parser recurses once per nesting level; no valid map nests more than a few.
+        raise MapFormatError(
+            path, f"nested too deeply (GeoJSON maps nest at most {limits.MAX_JSON_DEPTH} levels)"
+        ) from None
     return city_from_geojson(document, path, margin_m=margin_m, name=name)
 
 
@@ -115,6 +128,7 @@ def city_from_geojson(
     ``frame = "local"``) hold local metres and are read without projection.
     """
     path = Path(os.fspath(source))
+    _check_depth(path, document)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         found = document.get("type") if isinstance(document, dict) else type(document).__name__
         raise MapFormatError(path, f"type: expected 'FeatureCollection', got {found!r}")
@@ -137,6 +151,7 @@ def city_from_geojson(
     else:
         projection = _projection(path, top, geometries)
         local = [project_geometry(geometry, projection) for geometry in geometries]
+    _check_extent(path, local)
 
     footprints: list[Polygon | MultiPolygon] = []
     heights: list[float] = []
@@ -145,6 +160,9 @@ def city_from_geojson(
     stations: list[BaseStation] = []
     hotspots: list[Hotspot] = []
     parks: list[Polygon | MultiPolygon] = []
+    depot_features: list[int] = []
+    zone_features: list[int] = []
+    building_features: list[int] = []
     for index, (feature, geometry) in enumerate(zip(features, local)):
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
@@ -153,9 +171,19 @@ def city_from_geojson(
         try:
             if kind == "building":
                 footprints.append(_building_footprint(path, index, geometry))
+                building_features.append(index)
                 heights.append(_number(path, index, props, "height", minimum=0.0, exclusive=True))
             elif kind == "no_fly_zone":
                 zones.append(_zone(path, index, props, _area(path, index, geometry, kind)))
+                # Degenerate rings keep a sliver of area after projection: below 1 m^2 a
+                # zone is a mistake (a line, a point), not airspace.
+                if not zones[-1].geometry.area >= 1.0:
+                    raise MapFormatError(
+                        path,
+                        f"geometry: a zone of {zones[-1].geometry.area:.3g} m^2 (zero area: a line or a point?)",
+                        feature=index,
+                    )
+                zone_features.append(index)
             elif kind == "depot":
                 x, y = _point(path, index, geometry, kind)
                 depots.append(
@@ -163,9 +191,10 @@ def city_from_geojson(
                         _name(path, index, props, f"depot-{len(depots) + 1}"),
                         x,
                         y,
-                        _integer(path, index, props, "pads", default=4),
+                        _integer(path, index, props, "pads", default=4, maximum=limits.MAX_PADS),
                     )
                 )
+                depot_features.append(index)
             elif kind == "base_station":
                 x, y = _point(path, index, geometry, kind)
                 stations.append(
@@ -195,6 +224,7 @@ def city_from_geojson(
         except ValueError as error:
             raise MapFormatError(path, str(error), feature=index) from None
 
+    _check_depots(path, depots, depot_features, footprints, building_features, zones, zone_features)
     bounds = top.get("bounds_m")
     if bounds is None:
         extent = [g for g in local if g is not None and not g.is_empty]
@@ -371,6 +401,7 @@ def _feature_geometry(path: Path, index: int, feature: Any, *, geographic: bool 
             f"geometry.type: expected one of {', '.join(_GEOMETRY_TYPES)}, got {found!r}",
             feature=index,
         )
+    _check_coordinates(path, index, raw["type"], raw.get("coordinates"))
     try:
         geometry = shape(raw)
     except Exception as error:  # shapely raises several types for malformed coordinate arrays
@@ -445,10 +476,12 @@ def _number(
     return float(value)
 
 
-def _integer(path, index, props, field, *, default):
+def _integer(path, index, props, field, *, default, maximum=None):
     value = props.get(field, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise MapFormatError(path, f"{field}: expected an integer, got {value!r}", feature=index)
+    if maximum is not None and value > maximum:
+        raise MapFormatError(path, f"{field}: must be <= {maximum}, got {value!r}", feature=index)
     return value
 
 
@@ -528,6 +561,13 @@ def _zone(path, index, props, geometry) -> NoFlyZone:
     window = {}
     for field_name in ("active_from_s", "active_until_s"):
         window[field_name] = _number(path, index, props, field_name, allow_null=True)
+    if window["active_until_s"] is not None and window["active_until_s"] <= 0:
+        raise MapFormatError(
+            path,
+            f"active_until_s: the zone ends at or before t = 0 (the start of a run), so it is "
+            f"never active, got {window['active_until_s']!r}",
+            feature=index,
+        )
     zone_kind = props.get("zone_kind", "restricted")
     return NoFlyZone(
         name=_name(path, index, props, f"zone-{index}"),
@@ -550,3 +590,117 @@ def _bounds(path, bounds):
     if len(values) != 4:
         raise MapFormatError(path, f"properties.bounds_m: expected 4 numbers, got {bounds!r}")
     return values
+
+
+def _check_depth(path: Path, document: Any) -> None:
+    """The document nests at most `limits.MAX_JSON_DEPTH` levels (walked without
+    recursion, so that a hostile depth cannot exhaust the stack)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limits.MAX_JSON_DEPTH:
+            raise MapFormatError(
+                path,
+                f"nested too deeply (GeoJSON maps nest at most {limits.MAX_JSON_DEPTH} levels)",
+            )
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+# Nesting of arrays around a position for each geometry type: a Point is a position, a
+# Polygon a list of rings (lists of positions), a MultiPolygon a list of Polygons.
+_RING_DEPTH = {"Polygon": 0, "MultiPolygon": 1}
+
+
+def _check_coordinates(path: Path, index: int, kind: str, coordinates: Any) -> None:
+    """RFC 7946 coordinates: positions of 2 or 3 numbers (not strings), and every
+    polygon ring closed with at least four positions. Shapely would accept strings that
+    parse as numbers and close open rings silently."""
+
+    def fail(where: str, message: str) -> None:
+        raise MapFormatError(path, f"geometry.coordinates{where}: {message}", feature=index)
+
+    def position(value: Any, where: str) -> None:
+        if not isinstance(value, list) or len(value) not in (2, 3):
+            fail(where, f"expected a position [lon, lat], got {_short(value)}")
+        for axis, number in enumerate(value):
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                fail(f"{where}[{axis}]", f"expected a number, got {_short(number)}")
+
+    def polygon(value: Any, where: str) -> None:
+        if not isinstance(value, list) or not value:
+            fail(where, f"expected a list of rings, got {_short(value)}")
+        for r, ring in enumerate(value):
+            here = f"{where}[{r}]"
+            if not isinstance(ring, list) or len(ring) < 4:
+                fail(here, f"a ring needs at least 4 positions, got {_short(ring)}")
+            for p, item in enumerate(ring):
+                position(item, f"{here}[{p}]")
+            if ring[0] != ring[-1]:
+                fail(
+                    here,
+                    f"ring not closed: the first position {ring[0]} differs from the last {ring[-1]}",
+                )
+
+    if kind == "Point":
+        position(coordinates, "")
+    elif kind == "Polygon":
+        polygon(coordinates, "")
+    else:
+        if not isinstance(coordinates, list) or not coordinates:
+            fail("", f"expected a list of polygons, got {_short(coordinates)}")
+        for k, item in enumerate(coordinates):
+            polygon(item, f"[{k}]")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_extent(path: Path, local: list[Any]) -> None:
+    """Every coordinate within `limits.MAX_DISTANCE_FROM_CENTRE_M` of the map's centre, the
+    median of the features' bounding-box centres (robust to a few stray features)."""
+    present = [(i, g) for i, g in enumerate(local) if g is not None and not g.is_empty]
+    if not present:
+        return
+    boxes = shapely.bounds(np.array([g for _, g in present], dtype=object))
+    centre = np.median((boxes[:, :2] + boxes[:, 2:]) / 2, axis=0)
+    # The farthest corner of each feature's box from the centre.
+    far = np.hypot(
+        np.maximum(np.abs(boxes[:, 0] - centre[0]), np.abs(boxes[:, 2] - centre[0])),
+        np.maximum(np.abs(boxes[:, 1] - centre[1]), np.abs(boxes[:, 3] - centre[1])),
+    )
+    bad = np.flatnonzero(far > limits.MAX_DISTANCE_FROM_CENTRE_M)
+    if bad.size:
+        k = int(bad[0])
+        raise MapFormatError(
+            path,
+            f"geometry.coordinates: {far[k] / 1000:.0f} km from the map's centre (the median of "
+            f"the features); at most {limits.MAX_DISTANCE_FROM_CENTRE_M / 1000:g} km (lat, lon "
+            f"written for lon, lat, or a feature from elsewhere?)",
+            feature=present[k][0],
+        )
+
+
+def _check_depots(
+    path, depots, depot_features, footprints, building_features, zones, zone_features
+):
+    """No depot inside a building footprint or a permanent zone's buffered footprint."""
+    for depot, index in zip(depots, depot_features):
+        point = shapely.Point(depot.x_m, depot.y_m)
+        owner = f"depot {depot.name!r} at ({depot.x_m:.1f}, {depot.y_m:.1f}) m"
+        for footprint, other in zip(footprints, building_features):
+            if footprint.intersects(point):
+                raise MapFormatError(
+                    path, f"{owner} lies inside the building of feature {other}", feature=index
+                )
+        for zone, other in zip(zones, zone_features):
+            if not zone.is_temporary and zone.floor_m <= 0 and zone.keep_out.intersects(point):
+                raise MapFormatError(
+                    path,
+                    f"{owner} lies inside no-fly zone {zone.name!r} (feature {other})",
+                    feature=index,
+                )

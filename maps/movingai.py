@@ -27,6 +27,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
+from dronesim.maps import limits
 from dronesim.maps.errors import MapFormatError
 
 __all__ = [
@@ -402,6 +403,12 @@ def read_map(path: PathLike) -> GridMap2D:
         raise MapFormatError(spath, f"type: expected 'octile', got {type_value!r}", line=type_line)
     height = _parse_int(spath, "height", *header["height"], minimum=1)
     width = _parse_int(spath, "width", *header["width"], minimum=1)
+    if height * width > limits.MAX_GRID_CELLS:
+        raise MapFormatError(
+            spath,
+            f"height x width: {height} x {width} cells; at most {limits.MAX_GRID_CELLS:.0e}",
+            line=header["height"][1],
+        )
 
     body = lines[map_idx + 1 :]
     # A trailing newline or blank lines at the end are not rows.
@@ -591,10 +598,13 @@ def read_3dmap(path: PathLike) -> VoxelMap:
         _parse_int(spath, name, text, 1, minimum=1)
         for name, text in zip("XYZ", parts[1:], strict=True)
     ]
-    if size[0] * size[1] * size[2] > 2**31:
+    if size[0] * size[1] * size[2] > limits.MAX_GRID_CELLS:
         # Guards against allocating a huge dense grid from a typo in the header.
         raise MapFormatError(
-            spath, f"header: map of {size[0]}x{size[1]}x{size[2]} voxels is too large", line=1
+            spath,
+            f"header: voxel {size[0]} {size[1]} {size[2]} is {size[0] * size[1] * size[2]:.3g} "
+            f"voxels; at most {limits.MAX_GRID_CELLS:.0e}",
+            line=1,
         )
 
     rows, linenos = _body_rows(lines, 1)

@@ -8,7 +8,9 @@ validates and packs the inputs, runs a policy from the registry, and unpacks a
 Policies (``POLICIES``): ``greedy`` (first come, first served: each order in creation
 order takes the cheapest free feasible drone), ``assignment`` (optimal one-order-per-drone
 assignment for the chosen objective) and ``batching`` (the assignment, then multi-order
-trips by cheapest insertion and relocate moves within an evaluation budget).
+trips by cheapest insertion and relocate moves within an evaluation budget). Add your own
+with `register_policy`, or from an installed package through an entry point in the group
+``dronesim.policies`` (see `dronesim.planners.plugins`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from dronesim.planners import _fleet_kernels as F
 from dronesim.planners.energy import DroneModel
+from dronesim.planners.plugins import POLICY_GROUP, PluginError, entry_point_names, find_entry_point
 
 OBJECTIVES = {"earliest": F.OBJ_EARLIEST, "lateness": F.OBJ_LATENESS, "energy": F.OBJ_ENERGY}
 
@@ -469,16 +472,48 @@ def register_policy(policy: DispatchPolicy, *, replace: bool = False) -> Dispatc
     return policy
 
 
+def find_policy(name: str) -> DispatchPolicy | None:
+    """A registered policy, or one an installed package declares in the entry-point group
+    ``dronesim.policies`` (loaded and registered on first use); None if neither.
+
+    Raises
+    ------
+    PluginError
+        The entry point does not load or its object is not a policy of that name.
+    """
+    if name in POLICIES:
+        return POLICIES[name]
+    target = find_entry_point(POLICY_GROUP, name)
+    if target is None:
+        return None
+    if not isinstance(target, DispatchPolicy) or target.name != name:
+        raise PluginError(
+            f"{POLICY_GROUP}: entry point {name!r} gives {target!r}, not a dispatch policy "
+            f"named {name!r} (with 'name' and 'plan(problem)')"
+        )
+    return register_policy(target)
+
+
+def policy_names() -> list[str]:
+    """Registered policy names, then those installed packages declare as entry points."""
+    names = list(POLICIES)
+    return names + [n for n in entry_point_names(POLICY_GROUP) if n not in names]
+
+
 def get_policy(name: str | DispatchPolicy) -> DispatchPolicy:
-    """A policy by name (or the policy itself)."""
+    """A policy by registered name (or entry point), or the policy itself.
+
+    Raises
+    ------
+    PluginError
+        Unknown name (listing the known ones), or an entry point that does not load.
+    """
     if isinstance(name, DispatchPolicy):
         return name
-    try:
-        return POLICIES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown dispatch policy {name!r}; known: {', '.join(POLICIES)}"
-        ) from None
+    found = find_policy(name) if isinstance(name, str) else None
+    if found is None:
+        raise PluginError(f"unknown dispatch policy {name!r}; known: {', '.join(policy_names())}")
+    return found
 
 
 def dispatch(
@@ -675,7 +710,9 @@ __all__ = [
     "TravelModel",
     "TripEstimates",
     "dispatch",
+    "find_policy",
     "get_policy",
+    "policy_names",
     "rebalance",
     "register_policy",
     "solve_assignment",

@@ -3,8 +3,11 @@ that scenarios, benchmarks and users' plug-ins share.
 
 A planner is any object with a ``name`` and a ``plan(grid, start, goal)`` method that
 returns a `FlightPath`; ``plan_many`` is optional (a loop is used otherwise). Register
-your own with ``planners.register(MyPlanner())``, or name it ``module:attribute`` wherever a
-planner name is accepted (``dronesim bench planners --planner mypkg.mod:MyPlanner``).
+your own with ``planners.register(MyPlanner())``, or from an installed package through an
+entry point in the group ``dronesim.planners`` (see `dronesim.planners.plugins`). Lookups
+by name never import a module the name spells: ``module:attribute`` is loaded only by
+`load_planner`, which the command line uses where the user typed it
+(``dronesim bench planners --planner mypkg.mod:MyPlanner``); a scenario file cannot.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ import numpy as np
 from dronesim.planners import _grid_kernels as K
 from dronesim.planners.grid import Cell, PlanningGrid, SearchResult
 from dronesim.planners.path import FlightPath, PlanStatus
+from dronesim.planners.plugins import (
+    PLANNER_GROUP,
+    PluginError,
+    entry_point_names,
+    find_entry_point,
+)
 
 
 @runtime_checkable
@@ -250,41 +259,87 @@ class PlannerRegistry:
         self._planners[planner.name] = planner
         return planner
 
+    def unregister(self, name: str) -> Planner | None:
+        """Remove the planner registered as ``name`` (a plug-in's tests clean up this
+        way); returns it, or None when no such name was registered."""
+        return self._planners.pop(name, None)
+
     def names(self) -> list[str]:
-        """Registered names, in registration order."""
+        """Registered names, in registration order (installed entry points not yet
+        looked up are not among them: see `available`)."""
         return list(self._planners)
 
-    def get(self, name: str | Planner) -> Planner:
-        """A planner by name, by ``module:attribute``, or the planner itself.
+    def available(self) -> list[str]:
+        """Registered names, then the names installed packages declare as entry points."""
+        names = self.names()
+        return names + [n for n in entry_point_names(PLANNER_GROUP) if n not in names]
+
+    def find(self, name: str) -> Planner | None:
+        """A registered planner, or one an installed package declares in the entry-point
+        group ``dronesim.planners`` (loaded and registered on first use); None if neither.
 
         Raises
         ------
-        ValueError
-            Unknown name (listing the known ones) or an import spec that does not load.
+        PluginError
+            The entry point does not load or its object is not a planner of that name.
+        """
+        if name in self._planners:
+            return self._planners[name]
+        target = find_entry_point(PLANNER_GROUP, name)
+        if target is None:
+            return None
+        if not isinstance(target, Planner) or target.name != name:
+            raise PluginError(
+                f"{PLANNER_GROUP}: entry point {name!r} gives {target!r}, not a planner named "
+                f"{name!r} (with 'name' and 'plan(grid, start, goal)')"
+            )
+        return self.register(target)
+
+    def get(self, name: str | Planner) -> Planner:
+        """A planner by registered name (or entry point), or the planner itself.
+
+        A ``module:attribute`` string is not imported here: use `load_planner` where the
+        user typed it.
+
+        Raises
+        ------
+        PluginError
+            Unknown name (listing the known ones), or an entry point that does not load.
         """
         if isinstance(name, Planner):
             return name
-        if name in self._planners:
-            return self._planners[name]
-        if isinstance(name, str) and ":" in name:
-            return load_planner(name)
-        raise ValueError(
-            f"unknown planner {name!r}; known: {', '.join(self.names())} (or module:attribute)"
-        )
+        found = self.find(name) if isinstance(name, str) else None
+        if found is None:
+            raise PluginError(f"unknown planner {name!r}; known: {', '.join(self.available())}")
+        return found
 
 
 def load_planner(spec: str) -> Planner:
-    """Import ``module:attribute``; a class or factory is called with no arguments."""
+    """A registered planner, or ``module:attribute`` imported (a class or factory is
+    called with no arguments).
+
+    For names the user typed on a command line only: it imports and runs code, so it is
+    never called on a name read from a scenario file.
+
+    Raises
+    ------
+    PluginError
+        Unknown name, or an import spec that does not load or is not a planner.
+    """
+    if ":" not in spec:
+        return PLANNERS.get(spec)
     module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise PluginError(f"planner {spec!r}: expected module:attribute")
     try:
         module = importlib.import_module(module_name)
         target = getattr(module, attribute)
     except (ImportError, AttributeError) as error:
-        raise ValueError(f"planner {spec!r}: cannot load ({error})") from None
+        raise PluginError(f"planner {spec!r}: cannot load ({error})") from None
     is_factory = isinstance(target, type) or (callable(target) and not isinstance(target, Planner))
     planner = target() if is_factory else target
     if not isinstance(planner, Planner):
-        raise ValueError(
+        raise PluginError(
             f"planner {spec!r}: {planner!r} has no 'name' and 'plan(grid, start, goal)'"
         )
     return planner

@@ -1,8 +1,11 @@
 """The ``dronesim`` command line.
 
 Bad input (a missing file, a malformed map, an invalid value) prints one line on stderr,
-``dronesim: error: <what, where>``, and exits with status 2. Anything else escaping is a
-bug and keeps its traceback.
+``dronesim: error: <what, where>``, and exits with status 2: the project's input-error
+class (`dronesim.maps.errors.InputError`, of which `ScenarioError`, `MapFormatError`,
+`RecordingError` and `CommandError` are kinds) and the operating system's refusals
+(`OSError`: a file that cannot be read or written). Anything else escaping is a bug and
+keeps its traceback, a stray `ValueError` from inside numpy included.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dronesim.maps.errors import InputError
+
 EXIT_BAD_INPUT = 2
 
 
-class CommandError(Exception):
+class CommandError(InputError):
     """Bad input found by a command; printed on one line, exit status 2."""
 
 
@@ -30,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or 0)
-    except (CommandError, ValueError, OSError) as error:
+    except (InputError, OSError) as error:
         message = str(error).replace("\n", " ")
         if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
             message = f"{error.filename}: {message}"
@@ -251,6 +256,10 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"--seed: must be >= 0, got {args.seed}")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CommandError(f"--duration: must be > 0, got {args.duration}")
+    if args.duration is not None:
+        from dronesim.sim.scenario import check_duration
+
+        check_duration(scenario, args.duration, "--duration")  # a year at most; orders
     _check_speed(args.speed)
     # Found now, not after the whole simulation.
     _check_output(args.report, "--report")
@@ -468,11 +477,20 @@ def _map_info(args: argparse.Namespace) -> int:
         if not (math.isfinite(args.cell_size) and args.cell_size > 0):
             raise CommandError(f"--cell-size: must be > 0, got {args.cell_size}")
         city = read_geojson(path)
+        try:
+            airspace = city.to_airspace(args.cell_size)
+        except InputError:
+            raise
+        except ValueError as error:
+            # The grid's own checks of the file's content (a depot whose cell is blocked).
+            from dronesim.maps.errors import MapFormatError
+
+            raise MapFormatError(path, str(error)) from None
         summary = {
             "file": str(path),
             "format": "GeoJSON",
             "city": city.summary(),
-            "airspace": city.to_airspace(args.cell_size).summary(),
+            "airspace": airspace.summary(),
         }
     else:
         raise CommandError(f"{path}: unknown map format (expected .geojson, .json, .map or .3dmap)")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from dronesim.maps import Airspace, City
+from dronesim.maps.errors import InputError
 from dronesim.maps.raster import touched_cells
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
 from dronesim.sim.audit import building_volumes
@@ -67,7 +68,7 @@ def generate_orders(
 
     Raises
     ------
-    ValueError
+    InputError
         When the map has no open ground to deliver to.
     """
     times = []
@@ -135,7 +136,7 @@ def _dropoffs(
     open_cell[rows, cols] = False
     open_cells = np.argwhere(open_cell)
     if len(open_cells) == 0:
-        raise ValueError(
+        raise InputError(
             "demand: no open ground to deliver to (every column is blocked or under a building)"
         )
     reaching = np.zeros(len(airspace.buildings), bool)

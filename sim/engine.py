@@ -34,7 +34,7 @@ from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
 from dronesim.sim.runlog import RunLog
-from dronesim.sim.scenario import Scenario
+from dronesim.sim.scenario import Scenario, ScenarioError
 from dronesim.sim.snapshot import (
     Snapshot,
     route_ahead,
@@ -162,8 +162,10 @@ class Simulation:
         counts = scenario.fleet.drones_per_depot
         per_depot = counts * len(self.depots_xy) if len(counts) == 1 else counts
         if len(per_depot) != len(self.depots_xy):
-            raise ValueError(
-                f"{scenario.source}: fleet.drones_per_depot: give one number or one per depot ({len(self.depots_xy)}), got {len(counts)}"
+            raise ScenarioError(
+                scenario.source,
+                "fleet.drones_per_depot",
+                f"give one number or one per depot ({len(self.depots_xy)}), got {len(counts)}",
             )
         self.home = np.repeat(np.arange(len(self.depots_xy)), per_depot).astype(np.int64)
         n = self.home.shape[0]
@@ -705,7 +707,10 @@ class Simulation:
         else:
             pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
             remaining = [
-                (int(self.plan_arg[d, i]), PICKUP if self.plan_event[d, i] == EV_PICKED else DROPOFF)
+                (
+                    int(self.plan_arg[d, i]),
+                    PICKUP if self.plan_event[d, i] == EV_PICKED else DROPOFF,
+                )
                 for i in range(pos + 1, length)
                 if self.plan_event[d, i] in (EV_PICKED, EV_DELIVERED)
             ]
@@ -947,15 +952,22 @@ class Simulation:
 
     # ------------------------------------------------------------------ checks
     def _check_depot_columns(self) -> None:
+
         blocked = self.airspace.blocked
         dc = self.scenario.deconfliction
         layers = {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
         for depot in self.airspace.depots:
             _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
             if blocked[: max(layers) + 1, j, i].any():
-                raise ValueError(
-                    f"{self.scenario.source}: map: depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
-                    f"column up to the cruise layers (a building or zone is above it)"
+                spec = self.scenario.map
+                field_path, where = (
+                    ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
+                )
+                raise ScenarioError(
+                    self.scenario.source,
+                    field_path,
+                    f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
+                    f"column up to the cruise layers (a building or zone is above it)",
                 )
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -987,7 +999,8 @@ class Simulation:
 
 def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     """The scenario's city and airspace (generated, or read from GeoJSON)."""
-    from dronesim.sim.scenario import ScenarioError
+    from dronesim.maps.errors import InputError
+    from dronesim.sim.scenario import check_map
 
     spec = scenario.map
     if spec.generator == "geojson":
@@ -995,8 +1008,9 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
 
         try:
             city = read_geojson(spec.geojson)
-        except ValueError as error:
+        except InputError as error:
             raise ScenarioError(scenario.source, "map.geojson", str(error)) from None
+        check_map(scenario, city)  # sizes, before the grid is allocated
     else:
         try:
             city = generate_city(
@@ -1007,7 +1021,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 pads_per_depot=spec.pads_per_depot,
                 temporary_window_s=spec.temporary_window_s,
             )
-        except ValueError as error:
+        except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None
     try:
         airspace = city.to_airspace(
@@ -1018,7 +1032,9 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
             vertical_clearance_m=spec.vertical_clearance_m,
         )
     except ValueError as error:
-        raise ScenarioError(scenario.source, "map", str(error)) from None
+        # A depot inside a building or zone: the file that placed it, and the field.
+        field_path, where = ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
+        raise ScenarioError(scenario.source, field_path, f"{where}{error}") from None
     if not airspace.depots:
         raise ScenarioError(scenario.source, "map", "the map has no depots")
     return city, airspace

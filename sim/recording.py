@@ -59,6 +59,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from dronesim.maps.errors import InputError
 from dronesim.sim.report import atomic_write_bytes
 from dronesim.sim.snapshot import (
     Snapshot,
@@ -138,7 +139,7 @@ MAX_PADS = 100_000
 NEEDED_STATE_NAMES = (STATE_NAMES[CHARGING], STATE_NAMES[WAITING_PAD])
 
 
-class RecordingError(ValueError):
+class RecordingError(InputError):
     """A recording file is missing, corrupt or of another format (one line)."""
 
 

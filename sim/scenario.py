@@ -4,6 +4,11 @@ Every error names the file, the field (dotted path) and the value, on one line:
 ``demo.toml: drone.cruise_speed_mps: must be > 0, got -3``. `Scenario.read` is the one
 reader; `Scenario.replace` builds variants. Bundled scenarios ship as package data
 (``sim/scenarios/*.toml``) and are listed by `bundled_scenarios`.
+
+A scenario is data: loading or checking one never imports code. ``planner.name`` and
+``dispatch.policy`` must name a registered planner or policy (registered by code, or by an
+installed package's entry point: see `dronesim.planners.plugins`); ``module:attribute`` is
+refused. Sizes are bounded (`dronesim.maps.limits`) before anything is allocated.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dronesim.maps import limits
+from dronesim.maps.errors import InputError
 from dronesim.planners.energy import DroneModel
 
 HOURS = 24
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario file is unreadable or invalid; the message names file, field and value."""
 
     def __init__(self, source: str, field_path: str, message: str) -> None:
@@ -203,6 +210,19 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         top.get("map", {}), "map", {f.name for f in dataclasses.fields(MapSpec)}
     )
     geojson = reader.string(map_table, "map.geojson", key="geojson")
+    if geojson is not None:
+        # The generator's parameters mean nothing beside a map file: refuse them rather
+        # than ignore them silently.
+        for key in sorted(_GENERATOR_KEYS & set(map_table)):
+            reader.fail(
+                f"map.{key}",
+                f"a generator parameter beside map.geojson (the map file sets the city), got {map_table[key]!r}",
+            )
+        if map_table.get("generator", "geojson") != "geojson":
+            reader.fail(
+                "map.generator",
+                f"must be 'geojson' (or left out) beside map.geojson, got {map_table['generator']!r}",
+            )
     if geojson is not None and base_dir is not None and not Path(geojson).is_absolute():
         geojson = str((base_dir / geojson).resolve())
     defaults = MapSpec()
@@ -217,19 +237,35 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         geojson=geojson,
         seed=reader.integer(map_table, "map.seed", default=defaults.seed, key="seed"),
         width_m=reader.number(
-            map_table, "map.width_m", default=defaults.width_m, minimum=500, key="width_m"
+            map_table,
+            "map.width_m",
+            default=defaults.width_m,
+            minimum=500,
+            maximum=limits.MAX_CITY_SIDE_M,
+            key="width_m",
         ),
         height_m=reader.number(
-            map_table, "map.height_m", default=defaults.height_m, minimum=500, key="height_m"
+            map_table,
+            "map.height_m",
+            default=defaults.height_m,
+            minimum=500,
+            maximum=limits.MAX_CITY_SIDE_M,
+            key="height_m",
         ),
         depots=reader.integer(
-            map_table, "map.depots", default=defaults.depots, minimum=1, key="depots"
+            map_table,
+            "map.depots",
+            default=defaults.depots,
+            minimum=1,
+            maximum=limits.MAX_DEPOTS,
+            key="depots",
         ),
         pads_per_depot=reader.integer(
             map_table,
             "map.pads_per_depot",
             default=defaults.pads_per_depot,
             minimum=1,
+            maximum=limits.MAX_PADS,
             key="pads_per_depot",
         ),
         temporary_window_s=tuple(
@@ -296,13 +332,23 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     per_depot = fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0])
     if isinstance(per_depot, list):
         counts = tuple(
-            reader.integer({"v": v}, f"fleet.drones_per_depot[{i}]", minimum=0, key="v")
+            reader.integer(
+                {"v": v},
+                f"fleet.drones_per_depot[{i}]",
+                minimum=0,
+                maximum=limits.MAX_DRONES,
+                key="v",
+            )
             for i, v in enumerate(per_depot)
         )
     else:
         counts = (
             reader.integer(
-                fleet_table, "fleet.drones_per_depot", minimum=0, key="drones_per_depot"
+                fleet_table,
+                "fleet.drones_per_depot",
+                minimum=0,
+                maximum=limits.MAX_DRONES,
+                key="drones_per_depot",
             ),
         )
     fleet = FleetSpec(drones_per_depot=counts)
@@ -361,17 +407,14 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             f"{demand.weight_max_kg:g} kg exceeds drone.max_payload_kg ({drone.max_payload_kg:g} kg)",
         )
 
-    from dronesim.planners.fleet import OBJECTIVES, POLICIES
-    from dronesim.planners.registry import PLANNERS
+    from dronesim.planners.fleet import OBJECTIVES
 
     dispatch_table = reader.table(
         top.get("dispatch", {}), "dispatch", {f.name for f in dataclasses.fields(DispatchSpec)}
     )
     ds = DispatchSpec()
     dispatch = DispatchSpec(
-        policy=reader.choice(
-            dispatch_table, "dispatch.policy", tuple(POLICIES), default=ds.policy, key="policy"
-        ),
+        policy=reader.string(dispatch_table, "dispatch.policy", key="policy") or ds.policy,
         objective=reader.choice(
             dispatch_table,
             "dispatch.objective",
@@ -403,12 +446,6 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     )
     ps = PlannerSpec()
     planner_name = reader.string(planner_table, "planner.name", key="name") or ps.name
-    if planner_name not in PLANNERS.names() and ":" not in planner_name:
-        raise ScenarioError(
-            source,
-            "planner.name",
-            f"unknown planner {planner_name!r}; known: {', '.join(PLANNERS.names())}",
-        )
     planner = PlannerSpec(
         name=planner_name,
         climb_penalty_per_m=reader.number(
@@ -496,7 +533,9 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         name=name,
         description=reader.string(top, "description") or "",
         seed=reader.integer(top, "seed", default=0, minimum=0),
-        duration_s=reader.number(top, "duration_s", default=7200.0, minimum=1),
+        duration_s=reader.number(
+            top, "duration_s", default=7200.0, minimum=1, maximum=limits.MAX_DURATION_S
+        ),
         time_step_s=reader.number(top, "time_step_s", default=1.0, minimum=0.05, maximum=60),
         map=map_spec,
         drone=drone,
@@ -512,28 +551,210 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     return _validated(scenario)
 
 
+_GENERATOR_KEYS = frozenset(
+    {"seed", "width_m", "height_m", "depots", "pads_per_depot", "temporary_window_s"}
+)
+
+
 def _validated(scenario: Scenario) -> Scenario:
-    """Checks that need several sections together."""
+    """Checks that need several sections together, names that must be registered, and
+    the size limits (`dronesim.maps.limits`); run again by `Scenario.replace`."""
     source = scenario.source
-    layers = scenario.map.layers_m
+    spec = scenario.map
+    layers = spec.layers_m
     if any(b <= a for a, b in zip(layers, layers[1:])) or not all(
-        0 < v < scenario.map.ceiling_m for v in layers
+        0 < v < spec.ceiling_m for v in layers
     ):
         raise ScenarioError(
             source,
             "map.layers_m",
-            f"must be increasing and within (0, {scenario.map.ceiling_m:g}), got {list(layers)}",
+            f"must be increasing and within (0, {spec.ceiling_m:g}), got {list(layers)}",
         )
-    if (
-        len(scenario.fleet.drones_per_depot) not in (1, scenario.map.depots)
-        and scenario.map.generator == "city"
-    ):
+    if len(layers) > limits.MAX_LAYERS:
+        raise ScenarioError(
+            source, "map.layers_m", f"{len(layers)} layers; at most {limits.MAX_LAYERS}"
+        )
+    if len(scenario.fleet.drones_per_depot) not in (1, spec.depots) and spec.generator == "city":
         raise ScenarioError(
             source,
             "fleet.drones_per_depot",
-            f"give one number or one per depot ({scenario.map.depots}), got {len(scenario.fleet.drones_per_depot)}",
+            f"give one number or one per depot ({spec.depots}), got {len(scenario.fleet.drones_per_depot)}",
         )
+    if spec.generator == "city":
+        _check_grid_cells(source, "map.cell_size_m", spec, (0.0, 0.0, spec.width_m, spec.height_m))
+        _check_fleet_size(scenario, spec.depots)
+        total_pads = spec.depots * spec.pads_per_depot
+        if total_pads > limits.MAX_PADS:
+            raise ScenarioError(
+                source,
+                "map.pads_per_depot",
+                f"{spec.pads_per_depot} pads at each of {spec.depots} depots make {total_pads}; at most {limits.MAX_PADS} in all",
+            )
+        window = spec.temporary_window_s
+        if window[1] <= 0:
+            raise ScenarioError(
+                source,
+                "map.temporary_window_s",
+                f"ends at or before t = 0, so the zones would never be active, got {list(window)}",
+            )
+    drone = scenario.drone
+    if drone.cruise_speed_mps > drone.max_airspeed_mps:
+        raise ScenarioError(
+            source,
+            "drone.cruise_speed_mps",
+            f"{drone.cruise_speed_mps:g} m/s exceeds drone.max_airspeed_mps ({drone.max_airspeed_mps:g} m/s)",
+        )
+    demand = scenario.demand
+    if demand.weight_median_kg > demand.weight_max_kg:
+        raise ScenarioError(
+            source,
+            "demand.weight_median_kg",
+            f"{demand.weight_median_kg:g} kg exceeds demand.weight_max_kg ({demand.weight_max_kg:g} kg)",
+        )
+    check_duration(scenario, scenario.duration_s, "duration_s")
+    _check_name(source, "planner.name", scenario.planner.name, "planner")
+    _check_name(source, "dispatch.policy", scenario.dispatch.policy, "policy")
     return scenario
+
+
+def check_duration(scenario: Scenario, duration_s: float, field_path: str) -> None:
+    """Check a run length for ``scenario`` (its own, or a command line's override under
+    ``field_path``): positive, at most `limits.MAX_DURATION_S`, and not so long that
+    more than `limits.MAX_EXPECTED_ORDERS` orders are expected.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field and value.
+    """
+    source = scenario.source
+    if not (math.isfinite(duration_s) and 0 < duration_s <= limits.MAX_DURATION_S):
+        raise ScenarioError(
+            source,
+            field_path,
+            f"must be in (0, {limits.MAX_DURATION_S:g}] s (a leap year), got {duration_s!r}",
+        )
+    expected = expected_orders(scenario.demand, duration_s)
+    if not expected <= limits.MAX_EXPECTED_ORDERS:
+        demand = scenario.demand
+        field_path, value = (
+            ("demand.scale", demand.scale)
+            if demand.scale != 1.0
+            else ("demand.orders_per_hour", max(demand.orders_per_hour))
+        )
+        raise ScenarioError(
+            source,
+            field_path,
+            f"{value!r} gives {expected:.3g} expected orders over {duration_s:g} s; at most {limits.MAX_EXPECTED_ORDERS:.0e}",
+        )
+
+
+def expected_orders(demand: DemandSpec, duration_s: float) -> float:
+    """The expected number of orders of a run: the hourly rates times ``scale``,
+    integrated over ``[0, duration_s)`` from ``start_hour`` (inf when it overflows)."""
+    day_s = HOURS * 3600.0
+    rates = [rate * demand.scale for rate in demand.orders_per_hour]  # per hour
+    if not all(math.isfinite(rate) for rate in rates):
+        return math.inf
+    whole_days, rest_s = divmod(duration_s, day_s)
+    total = whole_days * sum(rates)
+    t_s = demand.start_hour * 3600.0
+    end_s = t_s + rest_s
+    while t_s < end_s:
+        slice_end = min(end_s, (math.floor(t_s / 3600.0) + 1) * 3600.0)
+        total += rates[int(t_s // 3600.0) % HOURS] * (slice_end - t_s) / 3600.0
+        t_s = slice_end
+    return total
+
+
+def _check_name(source: str, field_path: str, name: str, what: str) -> None:
+    """A planner or policy name must be registered (built in, by code, or by an installed
+    package's entry point); ``module:attribute`` is never imported from a scenario."""
+    from dronesim.planners.fleet import find_policy, policy_names
+    from dronesim.planners.registry import PLANNERS
+
+    known = PLANNERS.available() if what == "planner" else policy_names()
+    if ":" in name:
+        group = "dronesim.planners" if what == "planner" else "dronesim.policies"
+        raise ScenarioError(
+            source,
+            field_path,
+            f"{name!r}: a scenario names a registered {what}, never module:attribute (register "
+            f"plug-ins by code or by an entry point in group {group!r}); known: {', '.join(known)}",
+        )
+    try:
+        found = PLANNERS.find(name) if what == "planner" else find_policy(name)
+    except InputError as error:
+        raise ScenarioError(source, field_path, str(error)) from None
+    if found is None:
+        raise ScenarioError(
+            source, field_path, f"unknown {what} {name!r}; known: {', '.join(known)}"
+        )
+
+
+def _check_grid_cells(
+    source: str,
+    field_path: str,
+    spec: MapSpec,
+    bounds_m: tuple[float, float, float, float],
+    prefix: str = "",
+) -> None:
+    """The grid the map would be rasterized to fits `limits.MAX_GRID_CELLS`."""
+    xmin, ymin, xmax, ymax = bounds_m
+    nx = max(1, math.ceil((xmax - xmin) / spec.cell_size_m))
+    ny = max(1, math.ceil((ymax - ymin) / spec.cell_size_m))
+    cells = nx * ny * len(spec.layers_m)
+    if cells > limits.MAX_GRID_CELLS:
+        raise ScenarioError(
+            source,
+            field_path,
+            f"{prefix}{spec.cell_size_m:g} m cells over {xmax - xmin:g} x {ymax - ymin:g} m and "
+            f"{len(spec.layers_m)} layers make {cells:.3g} cells; at most {limits.MAX_GRID_CELLS:.0e}",
+        )
+
+
+def _check_fleet_size(scenario: Scenario, n_depots: int) -> None:
+    """At most `limits.MAX_DRONES` drones over ``n_depots`` depots."""
+    counts = scenario.fleet.drones_per_depot
+    total = counts[0] * n_depots if len(counts) == 1 else sum(counts)
+    if total > limits.MAX_DRONES:
+        raise ScenarioError(
+            scenario.source,
+            "fleet.drones_per_depot",
+            f"{list(counts) if len(counts) > 1 else counts[0]} at {n_depots} depots make {total} drones; at most {limits.MAX_DRONES}",
+        )
+
+
+def check_map(scenario: Scenario, city) -> None:
+    """Checks of a scenario against its map file's city, before rasterizing it: the grid
+    size, the fleet and the pads (the depots are the map's).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file and field (``map.geojson`` or ``map.cell_size_m``).
+    """
+    spec = scenario.map
+    if spec.generator == "city":
+        return
+    _check_grid_cells(
+        scenario.source, "map.geojson", spec, city.bounds_m, prefix=f"{spec.geojson}: "
+    )
+    counts = scenario.fleet.drones_per_depot
+    if len(counts) not in (1, len(city.depots)):
+        raise ScenarioError(
+            scenario.source,
+            "fleet.drones_per_depot",
+            f"give one number or one per depot ({len(city.depots)} in {spec.geojson}), got {len(counts)}",
+        )
+    _check_fleet_size(scenario, len(city.depots))
+    pads = sum(depot.pads for depot in city.depots)
+    if pads > limits.MAX_PADS:
+        raise ScenarioError(
+            scenario.source,
+            "map.geojson",
+            f"{spec.geojson}: {pads} pads in all; at most {limits.MAX_PADS}",
+        )
 
 
 class _Reader:

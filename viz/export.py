@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from dronesim.maps.errors import InputError
 from dronesim.sim.report import atomic_write_bytes
 from dronesim.viz.draw import DrawOptions, draw
 from dronesim.viz.scene import Camera, Scene
@@ -19,13 +20,13 @@ OSM_CREDIT = "© OpenStreetMap contributors"
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"1280x800"`` -> (1280, 800); ValueError naming the value otherwise."""
+    """``"1280x800"`` -> (1280, 800); InputError (a ValueError) naming the value otherwise."""
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"--size: expected WIDTHxHEIGHT in pixels, got {text!r}") from None
+        raise InputError(f"--size: expected WIDTHxHEIGHT in pixels, got {text!r}") from None
     if not (64 <= width <= 8192 and 64 <= height <= 8192):
-        raise ValueError(f"--size: each side must be within 64..8192 pixels, got {text!r}")
+        raise InputError(f"--size: each side must be within 64..8192 pixels, got {text!r}")
     return width, height
 
 
@@ -93,14 +94,14 @@ def render_gif(
     try:
         from PIL import Image
     except ImportError:
-        raise ValueError("--gif: needs Pillow (pip install 'dronesim[viz]')") from None
+        raise InputError("--gif: needs Pillow (pip install 'dronesim[viz]')") from None
     pygame = _init_headless()
     recording.check_time(start_s)
     recording.check_time(end_s)
     if not end_s > start_s:
-        raise ValueError(f"--to: must be after --from ({start_s:g} s), got {end_s:g}")
+        raise InputError(f"--to: must be after --from ({start_s:g} s), got {end_s:g}")
     if not 0 < fps <= 60:
-        raise ValueError(f"--fps: must be in (0, 60], got {fps:g}")
+        raise InputError(f"--fps: must be in (0, 60], got {fps:g}")
     step = sim_seconds_per_frame or (end_s - start_s) / 150.0
     scene = scene_for(recording.city)
     camera = Camera.fit(scene.bounds_m, size)

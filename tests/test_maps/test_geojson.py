@@ -231,7 +231,7 @@ BOWTIE = {
                 "type": "FeatureCollection",
                 "features": [_feature({"type": "Polygon", "coordinates": [[0, 0]]}, height=3)],
             },
-            "feature 0: geometry.coordinates: malformed",
+            r"feature 0: geometry.coordinates\[0\]: a ring needs at least 4 positions",
         ),
     ],
 )

@@ -15,7 +15,8 @@ from dronesim.planners import (
     plan_route,
     register,
 )
-from dronesim.planners.registry import PlannerRegistry
+from dronesim.planners.plugins import PluginError
+from dronesim.planners.registry import PlannerRegistry, load_planner
 from planner_cases import random_pairs
 
 EVENT_T_S = 4000.0  # inside the generated city's event window
@@ -177,10 +178,14 @@ def test_registry_takes_user_planners_by_object_and_by_import_spec(city_grid):
         registry.get("nope")
     with pytest.raises(ValueError, match="needs a 'name' and a 'plan"):
         registry.register(object())
-    loaded = registry.get("test_paths_and_registry:StraightLine")
+    # A name never imports what it spells: module:attribute loads only through
+    # load_planner, which the command line calls on what the user typed.
+    with pytest.raises(PluginError, match="unknown planner 'test_paths_and_registry:"):
+        registry.get("test_paths_and_registry:StraightLine")
+    loaded = load_planner("test_paths_and_registry:StraightLine")
     assert loaded.name == "straight-line"
-    with pytest.raises(ValueError, match="cannot load"):
-        registry.get("no_such_module:Thing")
+    with pytest.raises(PluginError, match="cannot load"):
+        load_planner("no_such_module:Thing")
     _, grid = city_grid
     start, goal = random_pairs(grid, 1, 3)[0]
     assert plan_cells(grid, start, start, loaded).found
@@ -196,4 +201,4 @@ def test_shared_registry_has_the_named_planners():
         assert get_planner("astar-w3-test") is custom
     finally:
         # The registry has no unregister (plug-ins stay for the process's life).
-        PLANNERS._planners.pop("astar-w3-test")  # noqa: SLF001
+        PLANNERS.unregister("astar-w3-test")

@@ -26,6 +26,25 @@ def test_bundled_scenarios_load_and_are_listed(capsys):
     assert code == 0 and "demo" in out and "city-day" in out
 
 
+_GENERATOR_LINES = (
+    "seed = 5\n",
+    "width_m = 1500\n",
+    "height_m = 1500\n",
+    "depots = 2\n",
+    "pads_per_depot = 2\n",
+    "temporary_window_s = [900, 1500]\n",
+)
+
+
+def _geojson_map(text, geojson):
+    """TINY on a GeoJSON map: the generator's keys go (beside a map file they are refused)."""
+    head, _, rest = text.partition("[map]\n")
+    for line in _GENERATOR_LINES:
+        assert line in rest
+        rest = rest.replace(line, "", 1)
+    return f"{head}[map]\ngeojson = '{geojson}'\n{rest}"
+
+
 def _write(tmp_path, text, name="s.toml"):
     path = tmp_path / name
     path.write_text(text)
@@ -55,10 +74,10 @@ def _write(tmp_path, text, name="s.toml"):
         ),
         (
             lambda t: t.replace("[dispatch]", "[dispatch]\npolicy = 'lottery'"),
-            "dispatch.policy: expected one of",
+            "dispatch.policy: unknown policy 'lottery'; known: greedy, assignment, batching",
         ),
         (
-            lambda t: t.replace("[map]", "[map]\ngeojson = 'missing.geojson'"),
+            lambda t: _geojson_map(t, "missing.geojson"),
             "missing.geojson: no such file",
         ),
         (
@@ -98,9 +117,11 @@ def test_check_rejects_a_depot_inside_a_building(capsys, tmp_path):
         ],
     }
     (tmp_path / "city.geojson").write_text(json.dumps(document))
-    path = _write(tmp_path, TINY.replace("[map]", "[map]\ngeojson = 'city.geojson'"))
+    path = _write(tmp_path, _geojson_map(TINY, "city.geojson"))
     code, _, err = run(capsys, "check", str(path))
-    assert code == 2 and "depot 'hub'" in err and "inside building 0" in err
+    assert code == 2 and err.count("\n") == 1
+    assert f"{path}: map.geojson: " in err and "city.geojson: feature 1: depot 'hub'" in err
+    assert "inside the building of feature 0" in err
 
 
 def test_check_accepts_the_bundled_and_a_valid_file(capsys, tmp_path):

@@ -1,0 +1,71 @@
+"""Plug-ins from installed packages: entry points looked up by name, lazily.
+
+A scenario file is data: it names planners and dispatch policies, and a name must be
+registered, either by code (`dronesim.planners.register`,
+`dronesim.planners.fleet.register_policy`) or by an installed distribution's entry point
+in one of these groups::
+
+    [project.entry-points."dronesim.planners"]
+    my-planner = "mypkg.planning:MyPlanner"
+
+    [project.entry-points."dronesim.policies"]
+    my-policy = "mypkg.dispatch:MyPolicy"
+
+The entry point's object is a planner (or policy) instance, or a class or factory called
+with no arguments; its ``name`` must equal the entry point's name. Entry points are
+loaded only when a name is looked up and is not among the registered ones, so an
+installed plug-in costs nothing until a scenario names it. The deconfliction policies
+will get the group ``dronesim.deconfliction`` when their registry exists.
+
+Nothing here imports a module a scenario names: only distributions the user installed
+declare entry points, and ``module:attribute`` is accepted only where the user typed it
+(``dronesim bench planners --planner mod:attr``, `dronesim.planners.registry.load_planner`).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from dronesim.maps.errors import InputError
+
+PLANNER_GROUP = "dronesim.planners"
+POLICY_GROUP = "dronesim.policies"
+DECONFLICTION_GROUP = "dronesim.deconfliction"  # reserved for the deconfliction registry
+
+
+class PluginError(InputError):
+    """An unknown planner or policy name, or a plug-in that does not load (one line)."""
+
+
+def find_entry_point(group: str, name: str) -> Any | None:
+    """The object an installed distribution registers as ``name`` in ``group``, or None.
+
+    A class or factory is called with no arguments; an instance is returned as is.
+
+    Raises
+    ------
+    PluginError
+        Two distributions declare the same name, or the entry point does not import.
+    """
+    found = list(metadata.entry_points(group=group, name=name))
+    if not found:
+        return None
+    if len(found) > 1:
+        values = ", ".join(sorted(point.value for point in found))
+        raise PluginError(f"{group}: several installed packages register {name!r} ({values})")
+    point = found[0]
+    try:
+        target = point.load()
+    except (ImportError, AttributeError) as error:
+        raise PluginError(
+            f"{group}: entry point {name} = {point.value!r} does not load ({error})"
+        ) from None
+    # A class, or a factory function (callable, no ``plan``), is called; an instance is kept.
+    is_factory = isinstance(target, type) or (callable(target) and not hasattr(target, "plan"))
+    return target() if is_factory else target
+
+
+def entry_point_names(group: str) -> list[str]:
+    """Names installed distributions register in ``group`` (without loading them)."""
+    return sorted({point.name for point in metadata.entry_points(group=group)})
