@@ -22,8 +22,8 @@ the kernel sources (`kernel_sources`):
 - the modules that import this one (the only way to make a kernel), this module (its
   options are not part of numba's cache key either), and, transitively, every module of
   the package they import, anywhere in the file (callees, constants, intrinsics);
-- read as text once per process, when this module is imported (about 5 ms), so a process
-  stamps its kernels with the sources it loaded; an edit made while a process runs is seen
+- read as text once per process, when this module is imported, so a process stamps its
+  kernels with the sources it loaded; an edit made while a process runs is seen
   by the next process.
 
 Any change to any of those files makes every index stale; numba then recompiles and
