@@ -214,9 +214,11 @@ class SourcesLocator(_CacheLocator):
     @classmethod
     def from_function(cls, py_func, py_file):
         try:
-            Path(py_file).resolve().relative_to(_ROOT)
-        except ValueError:
-            return None  # not ours: numba's locators decide as usual
+            folder = Path(py_file).resolve().relative_to(_ROOT).parts[0]
+        except (ValueError, IndexError):
+            folder = None
+        if folder not in _SUBPACKAGES:
+            return None  # not ours (a test's or a user's function): numba decides as usual
         for other in _CacheImpl._locator_classes:
             if other is cls:
                 continue
