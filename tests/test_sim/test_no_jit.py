@@ -21,7 +21,8 @@ EVENT_T_S = 1000.0  # inside the tiny city's temporary-zone window
 
 
 def collect() -> dict:
-    """The tiny scenario's report, and a few routes by every registered planner."""
+    """The tiny scenario's reports (two dispatch policies), and a few routes by every
+    registered planner."""
     from dronesim.planners import PLANNERS, PlanningGrid, plan_many
     from dronesim.sim import _kernels as K
     from dronesim.sim.engine import Simulation, build_world
@@ -29,7 +30,11 @@ def collect() -> dict:
     from tiny import TINY
 
     scenario = from_toml_text(TINY, "tiny.toml")
-    report = Simulation(scenario).run().deterministic()  # all but wall-clock timings
+    reports = {"assignment": Simulation(scenario).run().deterministic()}  # all but timings
+    # Batching exercises the route-improvement kernels and the planner's query context.
+    assert "interval_s = 30\n" in TINY
+    batching = TINY.replace("interval_s = 30\n", 'interval_s = 30\npolicy = "batching"\n')
+    reports["batching"] = Simulation(from_toml_text(batching, "tiny.toml")).run().deterministic()
 
     _, airspace = build_world(scenario)
     grid = PlanningGrid(airspace, t_s=EVENT_T_S, climb_penalty_per_m=2.0)
@@ -59,7 +64,7 @@ def collect() -> dict:
         ]
     return {
         "jit": not isinstance(K.advance, type(collect)),
-        "report": report,
+        "reports": reports,
         "routes": routes,
     }
 
@@ -98,7 +103,7 @@ def test_no_jit_runs_the_simulation_and_the_planners_like_the_kernels():
     assert without_jit["jit"] is False
     compiled = json.loads(json.dumps(collect()))
     assert compiled["jit"] is True
-    assert without_jit["report"] == compiled["report"]
+    assert without_jit["reports"] == compiled["reports"]
     assert without_jit["routes"].keys() == compiled["routes"].keys()
     for name, routes in compiled["routes"].items():
         assert without_jit["routes"][name] == routes, name
