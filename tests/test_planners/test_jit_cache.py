@@ -141,7 +141,7 @@ def test_imports_are_read_relative_and_by_submodule():
 def test_every_jitted_function_goes_through_planners_jit():
     """numba options live in one module: no other module calls numba's jit decorators."""
     pattern = re.compile(
-        r"\b(njit|jit|generated_jit|register_jitable|vectorize|guvectorize|cfunc)\s*\(|@(njit|jit)\b"
+        r"\b(njit|jit|generated_jit|register_jitable|vectorize|guvectorize|cfunc)\s*\(|@[\w.]*\b(njit|jit|register_jitable)\b"
     )
     offenders = []
     for folder in PACKAGE_FOLDERS:
