@@ -13,7 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
+import pytest
 
 HERE = Path(__file__).resolve().parent
 PAIRS_PER_PLANNER = 3
@@ -87,6 +89,10 @@ def _route(path) -> list:
     ]
 
 
+@pytest.mark.skipif(
+    numba.config.DISABLE_JIT,
+    reason="compares with compiled kernels (this session runs without JIT)",
+)
 def test_no_jit_runs_the_simulation_and_the_planners_like_the_kernels():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     done = subprocess.run(
