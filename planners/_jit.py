@@ -190,8 +190,9 @@ def _codegen_tag() -> str:
     tags = []
     if config.BOUNDSCHECK is not None:
         tags.append(f"bc{int(config.BOUNDSCHECK)}")
-    if int(config.OPT) != 3 or config.OPT.is_opt_max:
-        tags.append(f"O{config.OPT._raw_value}")
+    level = getattr(config.OPT, "_raw_value", int(config.OPT))  # 0..3 or "max"
+    if level != 3:
+        tags.append(f"O{level}")
     if config.DEBUGINFO_DEFAULT:
         tags.append("g")
     return "-".join(tags)
