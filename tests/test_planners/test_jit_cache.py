@@ -110,7 +110,7 @@ def test_editing_a_dependency_of_a_cached_kernel_recompiles_it(tmp_path):
 
 
 def test_kernel_sources_are_the_kernel_modules_and_what_they_import():
-    names = {path.relative_to(REPO).as_posix() for path in _jit.kernel_sources()}
+    names = {path.relative_to(_jit._ROOT).as_posix() for path in _jit.kernel_sources()}
     assert {
         "planners/_jit.py",
         "planners/energy.py",
@@ -121,7 +121,7 @@ def test_kernel_sources_are_the_kernel_modules_and_what_they_import():
 
 
 def test_imports_are_read_relative_and_by_submodule():
-    sim_kernels = REPO / "sim" / "_kernels.py"
+    sim_kernels = _jit._ROOT / "sim" / "_kernels.py"
     text = (
         "from dronesim.planners import energy\n"
         "from ..planners._jit import (\n    kernel,\n    inlined as fast,\n)\n"
