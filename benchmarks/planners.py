@@ -49,8 +49,8 @@ from dronesim.planners.registry import load_planner
 
 PEERS = ("networkx", "pyastar2d")
 
-# networkx keeps a weighted undirected edge in nested dicts: about 480 bytes each, measured
-# with tracemalloc on `PlanningGrid.step_graph` (networkx 3, CPython 3.11).
+# networkx keeps a weighted undirected edge in nested dicts; this bounds what tracemalloc
+# measures on `PlanningGrid.step_graph` (figure in benchmarks/README.md).
 NETWORKX_BYTES_PER_EDGE = 500
 # Share of the available memory the reference graph may take.
 NETWORKX_MEMORY_SHARE = 0.6
@@ -197,7 +197,7 @@ def _time_planner(work: Workload, planner) -> tuple[list[dict[str, Any]], float]
 def _timed_queries(work: Workload, planner) -> list[dict[str, Any]]:
     # The timed loop does nothing but plan: the records are written after it, so that
     # their Python and numpy work does not evict the planner's code and data from the
-    # caches between two queries (that added 20 % to 10 us queries).
+    # caches between two queries (measured in benchmarks/README.md).
     queries = _query_cells(work.starts, work.goals)
     grid, clock = work.grid, time.perf_counter
     timed = []

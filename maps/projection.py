@@ -71,7 +71,7 @@ class LocalProjection:
     the point on the ellipsoid directly below or above ``(x, y)`` on the tangent
     plane. Both directions are exact up to floating-point rounding: within 50 km of
     the origin a round trip lon/lat -> x/y -> lon/lat reproduces the input to within
-    1e-12 degrees (measured 3e-14), and x/y -> lon/lat -> x/y to about 1e-8 m.
+    1e-12 degrees, and x/y -> lon/lat -> x/y to about 1e-8 m.
 
     Parameters
     ----------

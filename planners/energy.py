@@ -211,7 +211,10 @@ def level_power_w(params, payload_kg, airspeed_mps):
     eta = params[P_EFFICIENCY]
     hover_induced = math.sqrt(weight / (2.0 * rho * params[P_DISK_AREA]))
     v2 = airspeed_mps * airspeed_mps
-    induced = math.sqrt(0.5 * (math.sqrt(v2 * v2 + 4.0 * hover_induced**4) - v2))
+    # Two squarings, as numba compiles ``x**4``; Python's ``x**4`` calls pow(), which
+    # rounds differently, and NUMBA_DISABLE_JIT=1 runs must match compiled runs exactly.
+    hover2 = hover_induced * hover_induced
+    induced = math.sqrt(0.5 * (math.sqrt(v2 * v2 + 4.0 * (hover2 * hover2)) - v2))
     parasitic = 0.5 * rho * params[P_DRAG_AREA] * airspeed_mps * v2
     return (weight * induced + parasitic) / eta + params[P_FIXED_POWER]
 

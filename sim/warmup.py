@@ -2,7 +2,7 @@
 while the first builds the city and compiles the planning kernels.
 
 Numba compiles one function at a time in one thread, and a first run compiles about forty
-kernels. ``dronesim run`` starts ``python -m sim.warmup DIR`` when the kernel cache is
+kernels. ``dronesim run`` starts ``python -m dronesim.sim.warmup DIR`` when the kernel cache is
 empty; that process compiles the stepping kernel, the flight-plan timing and the
 dispatcher's assignment, charging and rebalancing kernels, each with inputs of exactly the
 types the engine uses, so numba writes them to its on-disk cache, and touches a marker
@@ -15,7 +15,7 @@ unaffected: only where the compiling happens changes.
 
 from __future__ import annotations
 
-import os
+import pickle
 import subprocess
 import sys
 import time
@@ -27,17 +27,25 @@ GROUPS = ("advance", "plan", "fleet")
 
 
 def kernels_cached() -> bool:
-    """Whether numba's cache already holds the engine's kernels (no warm-up needed)."""
+    """Whether numba's cache already holds the engine's kernels (no warm-up needed).
+
+    An index that exists but is stale (another numba version, or any kernel source edited
+    since, see `dronesim.planners._jit`) counts as empty: numba would compile anyway.
+    """
     from dronesim.planners import _fleet_kernels as F
     from dronesim.sim import _kernels as K
 
     for kernel in (K.advance, K.time_path, F.single_order_costs):
         try:
             # numba has no public way to ask whether a kernel is in its on-disk cache.
-            if not os.path.exists(kernel._cache._cache_file._index_path):  # noqa: SLF001
-                return False
-        except AttributeError:  # caching disabled or a numba without these internals
+            cache_file = kernel._cache._cache_file  # noqa: SLF001
+        except AttributeError:  # NUMBA_DISABLE_JIT, or a numba without these internals
             return True
+        try:
+            if not cache_file._load_index():  # noqa: SLF001
+                return False
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+            return False  # unreadable: numba will compile
     return True
 
 

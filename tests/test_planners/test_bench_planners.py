@@ -4,8 +4,10 @@ graph built straight from the map's characters, not from our step graph)."""
 
 import json
 import math
+import re
 
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 from dronesim.benchmarks import planners as bench
@@ -93,7 +95,10 @@ def test_json_contract_and_costs_against_the_scen(scen_file, tmp_path, capsys):
     )
     assert code == 0
     table = capsys.readouterr().out
-    assert "networkx 1/" in table or "networkx 0." in table
+    if numba.config.DISABLE_JIT:  # a coverage run: pure-Python kernels lose to networkx
+        assert re.search(r"networkx \d+\.\d\dx", table)
+    else:
+        assert "networkx 1/" in table or "networkx 0." in table
     document = json.loads(out.read_text())
     runs = {run["planner"]: run for run in document["runs"]}
     assert set(runs) == {"astar", "astar-plain", "peer:networkx"}
