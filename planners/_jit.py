@@ -209,6 +209,10 @@ _CacheImpl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
 class SourcesLocator(_CacheLocator):
     """numba's own locator for a package function, with the sources digest in its stamp."""
 
+    # Marks the class across re-imports of this module (a test may import it afresh):
+    # a locator never wraps another of its kind, or the two would recurse.
+    wraps_numba_locators = True
+
     def __init__(self, inner: _CacheLocator) -> None:
         self._inner = inner
 
@@ -221,7 +225,7 @@ class SourcesLocator(_CacheLocator):
         if folder not in _SUBPACKAGES:
             return None  # not ours (a test's or a user's function): numba decides as usual
         for other in _CacheImpl._locator_classes:
-            if other is cls:
+            if getattr(other, "wraps_numba_locators", False):
                 continue
             inner = other.from_function(py_func, py_file)
             if inner is not None:
@@ -242,5 +246,10 @@ class SourcesLocator(_CacheLocator):
         return f"{inner}-{_TAG}" if _TAG else inner
 
 
-if SourcesLocator not in _CacheImpl._locator_classes:
-    _CacheImpl._locator_classes.insert(0, SourcesLocator)
+# One of our locators, first: a re-import replaces the class an earlier import put there.
+_CacheImpl._locator_classes[:] = [
+    other
+    for other in _CacheImpl._locator_classes
+    if not getattr(other, "wraps_numba_locators", False)
+]
+_CacheImpl._locator_classes.insert(0, SourcesLocator)
