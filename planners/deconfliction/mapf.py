@@ -22,11 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from dronesim.planners.deconfliction.reservations import (
-    DeconflictionError,
-    ReservationTable,
-    plan_occupancy,
-)
+from dronesim.planners.deconfliction.reservations import DeconflictionError, ReservationTable
 from dronesim.planners.deconfliction.sipp import SippPlanner, SippStatus, mapf_moves
 
 
@@ -227,8 +223,7 @@ def _plan_in_order(planner, shape, order, start_flat, goals, fields, max_expansi
                 expansions,
             )
         cells, arrive = result.cells, result.arrive_s
-        occupied, t_from, t_to = plan_occupancy(cells, arrive, arrive, math.inf)
-        table.reserve(agent, occupied, t_from, t_to)
+        table.reserve_plan(agent, cells, arrive, hold_s=math.inf)
         if len(cells) > 1:
             # The MAPF swap rule: the opposite move in the same step is forbidden.
             table.reserve_moves(agent, cells[:-1], cells[1:], arrive[1:] - 1.0)

@@ -308,7 +308,25 @@ class ReservationTable:
         return flat
 
     # -- public API ------------------------------------------------------------------
-    def reserve(self, owner: int, cells, t_from_s, t_to_s) -> None:
+    def reserve_plan(self, owner: int, cells, arrive_s, enter_s=None, hold_s: float = 0.0) -> None:
+        """Reserve a whole timed plan (e.g. a `SippResult`'s ``cells``, ``arrive_s`` and
+        ``enter_s``), with the footprint and buffer: see `plan_occupancy`. ``hold_s`` is how
+        long the last cell stays occupied after the arrival (inf: for ever)."""
+        arrive_s = np.asarray(arrive_s, np.float64)
+        enter_s = arrive_s if enter_s is None else enter_s
+        if (
+            len(arrive_s) == 0
+            or np.shape(enter_s) != arrive_s.shape
+            or np.shape(cells)[0] != len(arrive_s)
+        ):
+            raise DeconflictionError(
+                "reservation table: a plan needs one arrival and entry time per cell"
+            )
+        if math.isnan(hold_s) or hold_s < 0:
+            raise DeconflictionError(f"reservation table: hold_s must be >= 0, got {hold_s!r}")
+        self.reserve(owner, *plan_occupancy(self._flat(cells), arrive_s, enter_s, hold_s))
+
+    def reserve(self, owner: int, cells, t_from_s, t_to_s, *, inflate: bool = True) -> None:
         """Reserve ``cells[i]`` (with its footprint) for ``[t_from_s[i], t_to_s[i])``.
 
         Parameters
@@ -320,6 +338,9 @@ class ReservationTable:
         t_from_s, t_to_s : array_like
             Interval bounds in seconds, ``t_from_s <= t_to_s``; ``t_to_s`` may be ``inf``
             (a goal held for ever, a permanent zone).
+        inflate : bool
+            Add the footprint and the time buffer (False: the cells and times as given,
+            e.g. a temporary zone already rasterized with its own buffer).
         """
         if int(owner) != owner or owner < 0:
             raise DeconflictionError(
@@ -337,15 +358,19 @@ class ReservationTable:
             raise DeconflictionError(
                 f"reservation table: interval {i} ends before it starts ({t0[i]} > {t1[i]})"
             )
-        footprint = (2 * self.horizontal_cells + 1) ** 2 * (2 * self.vertical_cells + 1)
-        self._grow(flat.size * footprint)
+        h, v, buffer_s = (
+            (self.horizontal_cells, self.vertical_cells, self.time_buffer_s)
+            if inflate
+            else (0, 0, 0.0)
+        )
+        self._grow(flat.size * (2 * h + 1) ** 2 * (2 * v + 1))
         nz, ny, nx = self.dims
         _insert_footprint(
             self.head, self.start_s, self.end_s, self.owner, self.other, self.next_slot, self.meta,
-            nz, ny, nx, flat, t0, t1, int(owner),
-            self.horizontal_cells, self.vertical_cells, self.time_buffer_s,
+            nz, ny, nx, flat, t0, t1, int(owner), h, v, buffer_s,
         )  # fmt: skip
-        self._touched.setdefault(int(owner), []).append(self._footprint_cells(flat))
+        touched = self._footprint_cells(flat) if inflate else np.unique(flat)
+        self._touched.setdefault(int(owner), []).append(touched)
 
     def reserve_moves(self, owner: int, from_cells, to_cells, depart_s, duration_s=1.0) -> None:
         """Reserve moves ``from_cells[i] -> to_cells[i]`` departing at ``depart_s[i]`` for

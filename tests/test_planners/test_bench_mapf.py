@@ -107,3 +107,19 @@ def test_bench_mapf_bad_values_exit_2(instance, capsys, extra, message):
     assert main(["bench", "mapf", "--scen", str(scen), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_bench_mapf_checks_pymapf_solutions_with_the_same_validator(instance, tmp_path):
+    pytest.importorskip("pymapf")
+    scen = instance[0]
+    out = tmp_path / "out.json"
+    assert main(["bench", "mapf", "--scen", str(scen), "--agents", "6", "--peers", "pymapf",
+                 "--time-limit", "5", "--json", str(out)]) == 0  # fmt: skip
+    (entry,) = json.loads(out.read_text())["instances"]
+    solvers = [r["solver"] for r in entry["results"]]
+    assert solvers == ["sipp-pp", "pymapf:lacam", "pymapf:pibt"]
+    for r in entry["results"]:
+        if r["valid"] is not None:
+            assert r["valid"] == (r["problems"] == [])
+        if r["success"]:
+            assert r["solver"] in entry["cost_ratio_to_peer"] or r["solver"] == "sipp-pp"

@@ -140,6 +140,11 @@ def test_reservation_table_matches_brute_force(seed):
             # Query x -> y at t swaps with a reserved y -> x departing in [t - 1, t].
             want = any((y, x) == (a, b) and d <= t < d + 1 for a, b, d in reserved)
             assert table.move_reserved(x, y, t) == want
+    # A reservation without inflation covers its own cell only, for the times given.
+    table.reserve(99, [0], [100.0], [101.0], inflate=False)
+    assert table.reservations(0)[-1] == (100.0, 101.0, 99)
+    assert all(r[2] != 99 for c in range(1, n_cells) for r in table.reservations(c))
+    table.release(99)
     # Releasing everything returns every slot.
     for owner in list(plans):
         table.release(owner)
@@ -342,7 +347,7 @@ def test_sipp_waits_out_a_crossing_drone_with_a_footprint():
         table, (0, 3, 0), (0, 3, 6), heuristic=planner.distance_field((0, 3, 6)), goal_hold_s=0.0
     )
     assert first.status == SippStatus.FOUND and first.arrival_s == pytest.approx(6.0)
-    table.reserve(0, *plan_occupancy(first.cells, first.arrive_s, first.enter_s, 0.0))
+    table.reserve_plan(0, first.cells, first.arrive_s, first.enter_s, hold_s=0.0)
     second = planner.plan(
         table, (0, 0, 3), (0, 6, 3), heuristic=planner.distance_field((0, 6, 3)), goal_hold_s=0.0
     )
@@ -458,3 +463,31 @@ def test_prioritized_planning_raises_when_a_start_is_an_obstacle():
     blocked[1, 1] = 1
     with pytest.raises(DeconflictionError, match="obstacle"):
         prioritized_planning(blocked, np.array([[1, 1]]), np.array([[0, 0]]))
+
+
+def test_prioritized_planning_is_deterministic():
+    rng = np.random.default_rng(11)
+    blocked = random_grid(rng, 10, 10, 0.15)
+    free = np.argwhere(blocked == 0)
+    starts = free[rng.choice(len(free), 12, replace=False)]
+    goals = free[rng.choice(len(free), 12, replace=False)]
+    first = prioritized_planning(blocked, starts, goals, time_limit_s=10.0)
+    second = prioritized_planning(blocked, starts, goals, time_limit_s=10.0)
+    assert first.success == second.success
+    assert first.order == second.order and first.restarts == second.restarts
+    assert all(np.array_equal(a, b) for a, b in zip(first.paths, second.paths))
+
+
+def test_sipp_starts_late_and_holds_the_goal_only_as_asked():
+    """A plan starting at t0 = 2.5 s (drone rules) arrives 2.5 s later than from 0; with a
+    goal reserved from 10 s on, a finite hold lands before it and an endless hold fails."""
+    blocked = np.zeros((4, 4), np.uint8)
+    planner = SippPlanner(blocked, drone_moves(2, horizontal_s=1.0, diagonal_s=1.5))
+    table = ReservationTable((4, 4))
+    early = planner.plan(table, (0, 0), (3, 3))
+    late = planner.plan(table, (0, 0), (3, 3), t0_s=2.5)
+    assert early.arrival_s == pytest.approx(4.5) and late.arrival_s == pytest.approx(7.0)
+    table.reserve(0, np.array([[3, 3]]), [10.0], [math.inf])
+    held = planner.plan(table, (0, 0), (3, 3), goal_hold_s=2.0)
+    assert held.status == SippStatus.FOUND and held.arrival_s == pytest.approx(4.5)
+    assert planner.plan(table, (0, 0), (3, 3), goal_hold_s=6.0).status == SippStatus.NO_PATH
