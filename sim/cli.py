@@ -211,6 +211,30 @@ def _build_parser() -> argparse.ArgumentParser:
     simulation.add_argument("--json", type=Path, metavar="OUT")
     simulation.set_defaults(handler=_bench_sim)
 
+    mapf = bench_commands.add_parser(
+        "mapf", help="prioritized SIPP on MovingAI MAPF instances, beside pymapf (LaCAM, PIBT)"
+    )
+    mapf.add_argument(
+        "--scen",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a MovingAI MAPF .scen (its .map beside it; repeatable)",
+    )
+    mapf.add_argument(
+        "--agents", default="50,100,200", metavar="LIST", help="agent counts (first k rows)"
+    )
+    mapf.add_argument("--peers", default="", metavar="LIST", help="comma-separated: pymapf")
+    mapf.add_argument(
+        "--time-limit", type=float, default=1.0, metavar="S", help="seconds per instance and solver"
+    )
+    mapf.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
+    mapf.add_argument(
+        "--paths", type=Path, metavar="FILE", help="write every solution's timed cells"
+    )
+    mapf.set_defaults(handler=_bench_mapf)
+
     viz = bench_commands.add_parser(
         "viz", help="frame time of a 1,000-drone snapshot at 1280 x 800"
     )
@@ -568,6 +592,39 @@ def _bench_sim(args: argparse.Namespace) -> int:
     from dronesim.benchmarks import sim as bench
 
     return _report_benchmark(bench, bench.run(quick=args.quick), args.json)
+
+
+def _bench_mapf(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import mapf as bench
+
+    if not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise CommandError(f"--time-limit: must be > 0, got {args.time_limit}")
+    try:
+        counts = [int(text) for text in args.agents.split(",") if text.strip()]
+    except ValueError:
+        raise CommandError(
+            f"--agents: expected comma-separated integers, got {args.agents!r}"
+        ) from None
+    if not counts or min(counts) < 1:
+        raise CommandError(f"--agents: counts must be >= 1, got {args.agents!r}")
+    peers = [peer.strip() for peer in args.peers.split(",") if peer.strip()]
+    for peer in peers:
+        if peer not in bench.PEERS:
+            raise CommandError(f"--peers: unknown peer {peer!r} (known: {', '.join(bench.PEERS)})")
+    for path in args.scen:
+        if not path.name.endswith(".scen"):
+            raise CommandError(f"--scen: {path}: expected a .scen file")
+    notices: list[str] = []
+    solutions: list = []
+    document = bench.run(args.scen, counts, peers, args.time_limit, notices, solutions)
+    for notice in notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    print(bench.format_table(document))
+    if args.json:
+        bench.write_json(document, args.json)
+    if args.paths:
+        bench.write_paths(solutions, args.paths)
+    return 0
 
 
 def _bench_viz(args: argparse.Namespace) -> int:

@@ -1,0 +1,613 @@
+"""Safe interval path planning (SIPP; Phillips & Likhachev, ICRA 2011) over a reservation
+table.
+
+A search state is a cell with one of its safe intervals (a maximal free interval of the
+`ReservationTable`); its value is the earliest arrival time in that interval. Waiting is
+allowed anywhere inside an interval, so the earliest arrival dominates every later one and
+A* over these states (with a consistent heuristic) returns a plan that is optimal in arrival
+time given the reservations.
+
+Moves come from a move table: offsets ``(dz, dy, dx)`` with a duration in seconds each. A
+move with more than one non-zero offset needs every cell of the box it spans free of static
+obstacles (no corner cutting). Two occupancy rules:
+
+- ``lead=False`` (the classic MAPF rules): an agent occupies a cell from its arrival until
+  the end of the move out of it; reserve plans with `plan_occupancy` and `enter_s` equal to
+  the arrival. Following another agent one step behind is allowed; a swap is forbidden by the
+  table's move reservations.
+- ``lead=True`` (the drone rules): during a move both cells are occupied, the destination
+  from the departure on. Swaps and following too closely are excluded by the cell
+  reservations alone. Diagonal moves sweep their corner cells; the separation footprint of
+  the reservations (one cell or more) is what keeps them apart.
+
+Status codes: `FOUND` (0), `NO_PATH` (1: the start time is not free, or no plan reaches the
+goal), `LIMIT` (2: the expansion limit was reached first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from dronesim.planners._jit import inlined, kernel
+from dronesim.planners.deconfliction.reservations import (
+    DeconflictionError,
+    ReservationTable,
+    _safe_intervals,
+)
+
+FOUND = 0
+NO_PATH = 1
+LIMIT = 2
+_WORKSPACE = -1  # internal: work arrays too small, grow and search again
+
+
+class SippStatus(IntEnum):
+    """Outcome of a SIPP search."""
+
+    FOUND = FOUND
+    NO_PATH = NO_PATH
+    LIMIT = LIMIT
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@inlined
+def _heap_less(heap_f, heap_g, i, j):
+    # Ties on f go to the later arrival (deeper state): fewer states expanded.
+    return heap_f[i] < heap_f[j] or (heap_f[i] == heap_f[j] and heap_g[i] > heap_g[j])
+
+
+@inlined
+def _heap_swap(heap_f, heap_g, heap_s, i, j):
+    heap_f[i], heap_f[j] = heap_f[j], heap_f[i]
+    heap_g[i], heap_g[j] = heap_g[j], heap_g[i]
+    heap_s[i], heap_s[j] = heap_s[j], heap_s[i]
+
+
+@inlined
+def _heap_push(heap_f, heap_g, heap_s, size, f, g, s):
+    i = size
+    heap_f[i] = f
+    heap_g[i] = g
+    heap_s[i] = s
+    while i > 0:
+        parent = (i - 1) // 2
+        if _heap_less(heap_f, heap_g, i, parent):
+            _heap_swap(heap_f, heap_g, heap_s, i, parent)
+            i = parent
+        else:
+            break
+    return size + 1
+
+
+@inlined
+def _heap_pop(heap_f, heap_g, heap_s, size):
+    size -= 1
+    _heap_swap(heap_f, heap_g, heap_s, 0, size)
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        best = left
+        if left + 1 < size and _heap_less(heap_f, heap_g, left + 1, left):
+            best = left + 1
+        if _heap_less(heap_f, heap_g, best, i):
+            _heap_swap(heap_f, heap_g, heap_s, i, best)
+            i = best
+        else:
+            break
+    return size
+
+
+@inlined
+def _move_free(blocked, nz, ny, nx, z, y, x, dz, dy, dx):
+    """The destination and every cell of the box the move spans are inside and unblocked."""
+    for a in range(2 if dz != 0 else 1):
+        for b in range(2 if dy != 0 else 1):
+            for e in range(2 if dx != 0 else 1):
+                if a == 0 and b == 0 and e == 0:
+                    continue
+                zz = z + a * dz
+                yy = y + b * dy
+                xx = x + e * dx
+                if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
+                    return False
+                if blocked[(zz * ny + yy) * nx + xx] != 0:
+                    return False
+    return True
+
+
+@kernel
+def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, out):
+    """Dijkstra from ``goal`` over the reversed move table: ``out[c]`` = seconds from ``c``
+    to the goal in an empty sky (inf where unreachable)."""
+    out[:] = np.inf
+    n = nz * ny * nx
+    if np.all(mdur == mdur[0]):
+        # Equal durations: a breadth-first search gives the same field, several times faster.
+        queue = np.empty(n, np.int64)
+        queue[0] = goal
+        out[goal] = 0.0
+        read = 0
+        write = 1
+        while read < write:
+            c = queue[read]
+            read += 1
+            z = c // (ny * nx)
+            y = (c // nx) % ny
+            x = c % nx
+            for m in range(mdz.shape[0]):
+                if not _move_free(blocked, nz, ny, nx, z, y, x, -mdz[m], -mdy[m], -mdx[m]):
+                    continue
+                u = ((z - mdz[m]) * ny + (y - mdy[m])) * nx + (x - mdx[m])
+                if out[u] == np.inf:
+                    out[u] = out[c] + mdur[0]
+                    queue[write] = u
+                    write += 1
+        return
+    heap_f = np.empty(n + 16, np.float64)
+    heap_g = np.zeros(n + 16, np.float64)
+    heap_s = np.empty(n + 16, np.int64)
+    out[goal] = 0.0
+    size = _heap_push(heap_f, heap_g, heap_s, 0, 0.0, 0.0, goal)
+    while size > 0:
+        d = heap_f[0]
+        c = heap_s[0]
+        size = _heap_pop(heap_f, heap_g, heap_s, size)
+        if d > out[c]:
+            continue
+        z = c // (ny * nx)
+        y = (c // nx) % ny
+        x = c % nx
+        for m in range(mdz.shape[0]):
+            # A move u -> c with offset (dz, dy, dx) starts at u = c - offset.
+            dz = -mdz[m]
+            dy = -mdy[m]
+            dx = -mdx[m]
+            if not _move_free(blocked, nz, ny, nx, z, y, x, dz, dy, dx):
+                continue
+            u = ((z + dz) * ny + (y + dy)) * nx + (x + dx)
+            nd = d + mdur[m]
+            if nd < out[u]:
+                out[u] = nd
+                if size == heap_f.shape[0]:
+                    # Lazy deletion may hold a cell several times: grow the heap.
+                    grown_f = np.empty(2 * size, np.float64)
+                    grown_g = np.zeros(2 * size, np.float64)
+                    grown_s = np.empty(2 * size, np.int64)
+                    grown_f[:size] = heap_f[:size]
+                    grown_s[:size] = heap_s[:size]
+                    heap_f = grown_f
+                    heap_g = grown_g
+                    heap_s = grown_s
+                size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
+
+
+@inlined
+def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, cell_count,
+           pool_used, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed, lo_buf, hi_buf):  # fmt: skip
+    """Give ``cell``'s safe intervals state slots in this search; returns the new pool size
+    or -1 when the pool is full."""
+    if cell_stamp[cell] == stamp:
+        return pool_used
+    n = _safe_intervals(head, start_s, end_s, next_slot, cell, lo_buf, hi_buf)
+    if pool_used + n > st_lo.shape[0]:
+        return -1
+    for k in range(n):
+        s = pool_used + k
+        st_lo[s] = lo_buf[k]
+        st_hi[s] = hi_buf[k]
+        st_g[s] = np.inf
+        st_enter[s] = np.inf
+        st_parent[s] = -1
+        st_cell[s] = cell
+        st_closed[s] = 0
+    cell_stamp[cell] = stamp
+    cell_base[cell] = pool_used
+    cell_count[cell] = n
+    return pool_used + n
+
+
+@kernel
+def _sipp_kernel(
+    head, start_s, end_s, other, next_slot, move_head,
+    blocked, nz, ny, nx, mdz, mdy, mdx, mdur, lead,
+    h, start_cell, t0, goal_cell, goal_hold_s, max_expansions,
+    stamp, cell_stamp, cell_base, cell_count,
+    st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
+    heap_f, heap_g, heap_s, lo_buf, hi_buf,
+    out_cell, out_arrive, out_enter,
+):  # fmt: skip
+    """SIPP from ``start_cell`` at ``t0`` to ``goal_cell``; returns ``(status, path length,
+    expansions)``. The path is written to ``out_*`` (cells, arrival and entry seconds)."""
+    pool = _touch(head, start_s, end_s, next_slot, start_cell, stamp, cell_stamp, cell_base,
+                  cell_count, 0, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
+                  lo_buf, hi_buf)  # fmt: skip
+    if pool < 0:
+        return _WORKSPACE, 0, 0
+    first = -1
+    for k in range(cell_base[start_cell], cell_base[start_cell] + cell_count[start_cell]):
+        if st_lo[k] <= t0 < st_hi[k]:
+            first = k
+    if first < 0 or not (h[start_cell] < np.inf):
+        return NO_PATH, 0, 0
+    st_g[first] = t0
+    st_enter[first] = t0
+    size = _heap_push(heap_f, heap_g, heap_s, 0, t0 + h[start_cell], t0, first)
+    expansions = 0
+    found = -1
+    while size > 0:
+        g = heap_g[0]
+        s = heap_s[0]
+        size = _heap_pop(heap_f, heap_g, heap_s, size)
+        if st_closed[s] != 0 or g > st_g[s]:
+            continue
+        st_closed[s] = 1
+        c = st_cell[s]
+        if c == goal_cell and st_hi[s] - g >= goal_hold_s:
+            found = s
+            break
+        if expansions >= max_expansions:
+            return LIMIT, 0, expansions
+        expansions += 1
+        hi_i = st_hi[s]
+        z = c // (ny * nx)
+        y = (c // nx) % ny
+        x = c % nx
+        for m in range(mdz.shape[0]):
+            if not _move_free(blocked, nz, ny, nx, z, y, x, mdz[m], mdy[m], mdx[m]):
+                continue
+            v = ((z + mdz[m]) * ny + (y + mdy[m])) * nx + (x + mdx[m])
+            if not (h[v] < np.inf):
+                continue
+            d = mdur[m]
+            lead_s = d if lead else 0.0
+            pool = _touch(head, start_s, end_s, next_slot, v, stamp, cell_stamp, cell_base,
+                          cell_count, pool, st_lo, st_hi, st_g, st_enter, st_parent, st_cell,
+                          st_closed, lo_buf, hi_buf)  # fmt: skip
+            if pool < 0:
+                return _WORKSPACE, 0, expansions
+            for j in range(cell_base[v], cell_base[v] + cell_count[v]):
+                # Depart as early as both cells allow: the origin stays occupied until
+                # the move ends, the destination from ``lead_s`` before the arrival.
+                td = max(g, st_lo[j] - d + lead_s)
+                if td + d > hi_i:
+                    break
+                if td + d >= st_hi[j]:
+                    continue
+                # A reserved move v -> c departing at td would be a swap: wait it out.
+                slot = move_head[c]
+                while slot >= 0:
+                    if other[slot] == v and start_s[slot] <= td < end_s[slot]:
+                        td = end_s[slot]
+                    slot = next_slot[slot]
+                if td + d > hi_i:
+                    break
+                if td + d >= st_hi[j]:
+                    continue
+                arrival = td + d
+                if arrival < st_g[j] and st_closed[j] == 0:
+                    if size >= heap_f.shape[0]:
+                        return _WORKSPACE, 0, expansions
+                    st_g[j] = arrival
+                    st_enter[j] = arrival - lead_s
+                    st_parent[j] = s
+                    size = _heap_push(heap_f, heap_g, heap_s, size, arrival + h[v], arrival, j)
+    if found < 0:
+        return NO_PATH, 0, expansions
+    n = 0
+    s = found
+    while s >= 0:
+        n += 1
+        s = st_parent[s]
+    if n > out_cell.shape[0]:
+        return _WORKSPACE, 0, expansions
+    s = found
+    for k in range(n - 1, -1, -1):
+        out_cell[k] = st_cell[s]
+        out_arrive[k] = st_g[s]
+        out_enter[k] = st_enter[s]
+        s = st_parent[s]
+    return FOUND, n, expansions
+
+
+# --------------------------------------------------------------------------- API
+
+
+@dataclass(frozen=True)
+class MoveTable:
+    """Moves of a grid search: offsets in cells and durations in seconds.
+
+    Attributes
+    ----------
+    offsets : numpy.ndarray
+        ``int64 (m, 3)``: ``(dz, dy, dx)`` per move (``dz = 0`` on 2D grids).
+    duration_s : numpy.ndarray
+        ``float64 (m,)``: seconds per move, > 0.
+    lead : bool
+        Occupancy rule: False for the MAPF rules, True for the drone rules (see module).
+    """
+
+    offsets: np.ndarray
+    duration_s: np.ndarray
+    lead: bool
+
+    def __post_init__(self):
+        offsets = np.asarray(self.offsets, np.int64).reshape(-1, 3)
+        duration = np.asarray(self.duration_s, np.float64).reshape(-1)
+        if offsets.shape[0] != duration.shape[0] or offsets.shape[0] == 0:
+            raise DeconflictionError("move table: one duration per offset, at least one move")
+        if not np.all(np.isfinite(duration)) or np.any(duration <= 0):
+            raise DeconflictionError(
+                f"move table: durations must be finite and > 0, got {duration.tolist()}"
+            )
+        if np.any(np.all(offsets == 0, axis=1)) or np.any(np.abs(offsets) > 1):
+            raise DeconflictionError("move table: offsets must be in -1..1 and not all zero")
+        object.__setattr__(self, "offsets", offsets)
+        object.__setattr__(self, "duration_s", duration)
+
+
+def mapf_moves() -> MoveTable:
+    """The classic MAPF moves: 4-connected, one time unit each, MAPF occupancy rules."""
+    offsets = [(0, -1, 0), (0, 0, 1), (0, 1, 0), (0, 0, -1)]
+    return MoveTable(np.array(offsets), np.ones(4), lead=False)
+
+
+def drone_moves(
+    ndim: int,
+    *,
+    horizontal_s: float,
+    diagonal_s: float | None = None,
+    climb_s: float | None = None,
+    descent_s: float | None = None,
+    connectivity: int | None = None,
+) -> MoveTable:
+    """Drone moves with the drone occupancy rules.
+
+    Parameters
+    ----------
+    ndim : int
+        2 (8-connected, or 4 with ``connectivity=4``) or 3 (26-connected, or 6).
+    horizontal_s : float
+        Seconds per straight horizontal move (cell size / cruise speed).
+    diagonal_s : float, optional
+        Seconds per diagonal horizontal move (default ``horizontal_s * sqrt(2)``).
+    climb_s, descent_s : float
+        Seconds per layer up / down (layer spacing / climb or descent rate); required in 3D.
+        A move that changes layer and position takes the longer of the two times (the
+        drone climbs while it flies).
+    connectivity : int, optional
+        4 or 8 in 2D, 6 or 26 in 3D (default 8 / 26).
+    """
+    diagonal_s = horizontal_s * math.sqrt(2.0) if diagonal_s is None else diagonal_s
+    for name, value in (("horizontal_s", horizontal_s), ("diagonal_s", diagonal_s)):
+        if not (math.isfinite(value) and value > 0):
+            raise DeconflictionError(f"drone moves: {name} must be finite and > 0, got {value!r}")
+    if ndim == 2:
+        connectivity = 8 if connectivity is None else connectivity
+        if connectivity not in (4, 8):
+            raise DeconflictionError(
+                f"drone moves: 2D connectivity must be 4 or 8, got {connectivity!r}"
+            )
+        layers = [0]
+    elif ndim == 3:
+        connectivity = 26 if connectivity is None else connectivity
+        if connectivity not in (6, 26):
+            raise DeconflictionError(
+                f"drone moves: 3D connectivity must be 6 or 26, got {connectivity!r}"
+            )
+        for name, value in (("climb_s", climb_s), ("descent_s", descent_s)):
+            if value is None or not (math.isfinite(value) and value > 0):
+                raise DeconflictionError(
+                    f"drone moves: {name} must be finite and > 0, got {value!r}"
+                )
+        layers = [-1, 0, 1]
+    else:
+        raise DeconflictionError(f"drone moves: ndim must be 2 or 3, got {ndim!r}")
+    offsets, durations = [], []
+    for dz in layers:
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dz == dy == dx == 0:
+                    continue
+                if connectivity in (4, 6) and abs(dz) + abs(dy) + abs(dx) != 1:
+                    continue
+                flat = 0.0 if dy == dx == 0 else (diagonal_s if dy and dx else horizontal_s)
+                vertical = 0.0 if dz == 0 else (climb_s if dz > 0 else descent_s)
+                offsets.append((dz, dy, dx))
+                durations.append(max(flat, vertical))
+    return MoveTable(np.array(offsets), np.array(durations), lead=True)
+
+
+@dataclass(frozen=True)
+class SippResult:
+    """A SIPP plan.
+
+    Attributes
+    ----------
+    status : SippStatus
+    cells : numpy.ndarray
+        ``int64 (n,)`` flat cell indices (row-major over the grid shape), start first.
+    arrive_s : numpy.ndarray
+        Arrival time at each cell in seconds (the first is the start time); the plan waits
+        in ``cells[k]`` until ``arrive_s[k + 1] - duration of the move``.
+    enter_s : numpy.ndarray
+        When each cell starts being occupied (= ``arrive_s`` under the MAPF rules, the
+        departure from the previous cell under the drone rules).
+    expansions : int
+        States expanded.
+    """
+
+    status: SippStatus
+    cells: np.ndarray
+    arrive_s: np.ndarray
+    enter_s: np.ndarray
+    expansions: int
+
+    @property
+    def arrival_s(self) -> float:
+        """Arrival time at the goal in seconds (inf without a plan)."""
+        return float(self.arrive_s[-1]) if self.status == SippStatus.FOUND else math.inf
+
+
+class SippPlanner:
+    """SIPP over a static grid and a `ReservationTable` of the same shape.
+
+    Parameters
+    ----------
+    blocked : numpy.ndarray
+        2D ``(rows, columns)`` or 3D ``(layers, rows, columns)``; non-zero = static obstacle.
+    moves : MoveTable
+        `mapf_moves()` or `drone_moves(...)` (2D tables use ``dz = 0``).
+    """
+
+    def __init__(self, blocked: np.ndarray, moves: MoveTable) -> None:
+        blocked = np.asarray(blocked)
+        if blocked.ndim not in (2, 3) or blocked.size == 0:
+            raise DeconflictionError(
+                f"SIPP: blocked must be a non-empty 2D or 3D array, got {blocked.shape}"
+            )
+        if blocked.ndim == 2 and np.any(moves.offsets[:, 0] != 0):
+            raise DeconflictionError("SIPP: a 2D grid takes moves with dz = 0")
+        self.shape = blocked.shape
+        self.dims = (1, *blocked.shape) if blocked.ndim == 2 else blocked.shape
+        self.blocked = np.ascontiguousarray(blocked != 0, np.uint8).reshape(-1)
+        self.moves = moves
+        self._mdz = np.ascontiguousarray(moves.offsets[:, 0])
+        self._mdy = np.ascontiguousarray(moves.offsets[:, 1])
+        self._mdx = np.ascontiguousarray(moves.offsets[:, 2])
+        n = self.blocked.size
+        self._cell_stamp = np.zeros(n, np.int64)
+        self._cell_base = np.zeros(n, np.int64)
+        self._cell_count = np.zeros(n, np.int64)
+        self._stamp = 0
+        self._allocate(max(1024, n // 4))
+
+    def _allocate(self, states: int) -> None:
+        self._st_lo = np.empty(states, np.float64)
+        self._st_hi = np.empty(states, np.float64)
+        self._st_g = np.empty(states, np.float64)
+        self._st_enter = np.empty(states, np.float64)
+        self._st_parent = np.empty(states, np.int64)
+        self._st_cell = np.empty(states, np.int64)
+        self._st_closed = np.empty(states, np.uint8)
+        heap = 4 * states
+        self._heap_f = np.empty(heap, np.float64)
+        self._heap_g = np.empty(heap, np.float64)
+        self._heap_s = np.empty(heap, np.int64)
+        self._out_cell = np.empty(states, np.int64)
+        self._out_arrive = np.empty(states, np.float64)
+        self._out_enter = np.empty(states, np.float64)
+
+    def cell_index(self, cell) -> int:
+        """Flat index of a cell given as coordinates (``(row, col)`` or ``(layer, row, col)``)
+        or as a flat index."""
+        if np.ndim(cell) == 0:
+            index = int(cell)
+            if not 0 <= index < self.blocked.size:
+                raise DeconflictionError(
+                    f"SIPP: cell index {index} outside 0..{self.blocked.size - 1}"
+                )
+            return index
+        cell = tuple(int(v) for v in cell)
+        if len(cell) != len(self.shape) or any(not 0 <= v < n for v, n in zip(cell, self.shape)):
+            raise DeconflictionError(f"SIPP: cell {cell} outside the grid {self.shape}")
+        return int(np.ravel_multi_index(cell, self.shape))
+
+    def distance_field(self, goal) -> np.ndarray:
+        """Seconds from every cell to ``goal`` in an empty sky (flat ``float64``; inf where
+        unreachable): the exact heuristic for `plan`."""
+        out = np.empty(self.blocked.size, np.float64)
+        nz, ny, nx = self.dims
+        _distance_field(self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx,
+                        self.moves.duration_s, self.cell_index(goal), out)  # fmt: skip
+        return out
+
+    def plan(
+        self,
+        table: ReservationTable,
+        start,
+        goal,
+        *,
+        t0_s: float = 0.0,
+        heuristic: np.ndarray | None = None,
+        goal_hold_s: float = math.inf,
+        max_expansions: int = 1_000_000,
+    ) -> SippResult:
+        """Plan from ``start`` at ``t0_s`` to ``goal``, earliest arrival given ``table``.
+
+        Parameters
+        ----------
+        table : ReservationTable
+            Reservations to avoid (same shape as the grid).
+        start, goal : cell
+            Coordinates or flat indices; must be free of static obstacles.
+        t0_s : float
+            Start time in seconds; the start cell must be free at that time.
+        heuristic : numpy.ndarray, optional
+            Flat seconds-to-goal per cell, admissible and consistent (e.g.
+            `distance_field`); zeros when omitted (Dijkstra order). Inf cells are skipped.
+        goal_hold_s : float
+            The goal must stay free this long after the arrival (inf: for ever, as a MAPF
+            agent parked at its goal, or a drone landed on its pad).
+        max_expansions : int
+            Give up with `SippStatus.LIMIT` after this many expansions.
+        """
+        if table.shape != self.shape:
+            raise DeconflictionError(
+                f"SIPP: table shape {table.shape} differs from grid {self.shape}"
+            )
+        if not math.isfinite(t0_s):
+            raise DeconflictionError(f"SIPP: t0_s must be finite, got {t0_s!r}")
+        if math.isnan(goal_hold_s) or goal_hold_s < 0:
+            raise DeconflictionError(f"SIPP: goal_hold_s must be >= 0, got {goal_hold_s!r}")
+        if max_expansions < 1:
+            raise DeconflictionError(f"SIPP: max_expansions must be >= 1, got {max_expansions!r}")
+        s = self.cell_index(start)
+        g = self.cell_index(goal)
+        for name, cell in (("start", s), ("goal", g)):
+            if self.blocked[cell]:
+                raise DeconflictionError(
+                    f"SIPP: {name} cell {np.unravel_index(cell, self.shape)} is blocked"
+                )
+        if heuristic is None:
+            heuristic = np.zeros(self.blocked.size, np.float64)
+        elif heuristic.shape != (self.blocked.size,) or heuristic.dtype != np.float64:
+            raise DeconflictionError(
+                f"SIPP: heuristic must be float64 of shape ({self.blocked.size},)"
+            )
+        nz, ny, nx = self.dims
+        while True:
+            self._stamp += 1
+            if self._lo_size(table) > getattr(self, "_lo_buf", np.empty(0)).shape[0]:
+                self._lo_buf = np.empty(2 * self._lo_size(table), np.float64)
+                self._hi_buf = np.empty(2 * self._lo_size(table), np.float64)
+            status, n, expansions = _sipp_kernel(
+                table.head, table.start_s, table.end_s, table.other, table.next_slot, table.move_head,
+                self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx, self.moves.duration_s,
+                self.moves.lead, heuristic, s, float(t0_s), g, float(goal_hold_s), int(max_expansions),
+                self._stamp, self._cell_stamp, self._cell_base, self._cell_count,
+                self._st_lo, self._st_hi, self._st_g, self._st_enter, self._st_parent, self._st_cell,
+                self._st_closed, self._heap_f, self._heap_g, self._heap_s, self._lo_buf, self._hi_buf,
+                self._out_cell, self._out_arrive, self._out_enter,
+            )  # fmt: skip
+            if status != _WORKSPACE:
+                break
+            self._allocate(2 * self._st_lo.shape[0])
+        return SippResult(
+            SippStatus(status),
+            self._out_cell[:n].copy(),
+            self._out_arrive[:n].copy(),
+            self._out_enter[:n].copy(),
+            int(expansions),
+        )
+
+    @staticmethod
+    def _lo_size(table: ReservationTable) -> int:
+        # A cell's list cannot hold more reservations than the pool has in use.
+        return table.used + 2

@@ -1,0 +1,493 @@
+"""The reservation table, SIPP and prioritized MAPF against independent references: brute
+force over plan lists, networkx on time-expanded graphs, a MAPF validator written here."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from dronesim.planners.deconfliction import (
+    DeconflictionError,
+    ReservationTable,
+    SippPlanner,
+    SippStatus,
+    drone_moves,
+    mapf_moves,
+    plan_occupancy,
+    prioritized_planning,
+)
+
+# --------------------------------------------------------------------------- references
+
+
+def brute_gaps(intervals):
+    """Free gaps between the union of half-open intervals, as the table defines them."""
+    gaps = []
+    lo = -math.inf
+    for a, b in sorted(intervals):
+        if a > lo:
+            gaps.append((lo, a))
+            lo = b
+        else:
+            lo = max(lo, b)
+    if lo < math.inf:
+        gaps.append((lo, math.inf))
+    return gaps
+
+
+def brute_occupied(plans, shape, h, v, buffer_s):
+    """Cell -> list of intervals, by expanding every plan's footprint by hand."""
+    dims = (1, *shape) if len(shape) == 2 else shape
+    out = {}
+    for cells, t0, t1 in plans:
+        for c, a, b in zip(cells, t0, t1):
+            z, y, x = np.unravel_index(c, dims)
+            for zz, yy, xx in itertools.product(
+                range(z - v, z + v + 1), range(y - h, y + h + 1), range(x - h, x + h + 1)
+            ):
+                if 0 <= zz < dims[0] and 0 <= yy < dims[1] and 0 <= xx < dims[2]:
+                    cell = (zz * dims[1] + yy) * dims[2] + xx
+                    out.setdefault(cell, []).append((a - buffer_s, b + buffer_s))
+    return out
+
+
+def check_mapf_solution(blocked, starts, goals, paths):
+    """An independent MAPF validator: returns a list of violations (empty when valid)."""
+    problems = []
+    height, width = blocked.shape
+    for a, raw in enumerate(paths):
+        path = [tuple(int(v) for v in p) for p in raw]
+        if path[0] != tuple(starts[a]):
+            problems.append(f"agent {a} does not start at its start")
+        if path[-1] != tuple(goals[a]):
+            problems.append(f"agent {a} does not end at its goal")
+        for t, (r, c) in enumerate(path):
+            if not (0 <= r < height and 0 <= c < width) or blocked[r, c]:
+                problems.append(f"agent {a} on an obstacle or outside at t={t}")
+            if t and abs(r - path[t - 1][0]) + abs(c - path[t - 1][1]) > 1:
+                problems.append(f"agent {a} jumps at t={t}")
+    horizon = max(len(p) for p in paths) + 1
+
+    def at(a, t):
+        p = paths[a]
+        return tuple(int(v) for v in p[min(t, len(p) - 1)])
+
+    for t in range(horizon):
+        seen = {}
+        for a in range(len(paths)):
+            cell = at(a, t)
+            if cell in seen:
+                problems.append(f"vertex conflict {seen[cell]}/{a} at {cell} t={t}")
+            seen[cell] = a
+        for a, b in itertools.combinations(range(len(paths)), 2):
+            if at(a, t) == at(b, t + 1) and at(b, t) == at(a, t + 1) and at(a, t) != at(a, t + 1):
+                problems.append(f"swap conflict {a}/{b} at t={t}")
+    return problems
+
+
+def random_grid(rng, height, width, density):
+    blocked = (rng.random((height, width)) < density).astype(np.uint8)
+    return blocked
+
+
+# --------------------------------------------------------------------------- table
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reservation_table_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    shape = (2, 4, 5) if seed % 2 else (5, 6)
+    h, v = int(rng.integers(0, 2)), int(rng.integers(0, 2))
+    buffer_s = float(rng.choice([0.0, 0.5, 1.25]))
+    table = ReservationTable(
+        shape, horizontal_cells=h, vertical_cells=v, time_buffer_s=buffer_s, capacity=4
+    )
+    n_cells = int(np.prod(shape))
+    plans = {}
+    moves = {}
+    for owner in range(12):
+        n = int(rng.integers(1, 6))
+        cells = rng.integers(0, n_cells, n)
+        t0 = np.round(rng.uniform(0, 20, n), 1)
+        t1 = t0 + np.round(rng.uniform(0, 5, n), 1)
+        if rng.random() < 0.2:
+            t1[-1] = math.inf
+        table.reserve(owner, cells, t0, t1)
+        plans[owner] = (cells, t0, t1)
+        a = rng.integers(0, n_cells, 3)
+        b = rng.integers(0, n_cells, 3)
+        dep = rng.integers(0, 10, 3).astype(float)
+        table.reserve_moves(owner, a, b, dep)
+        moves[owner] = (a, b, dep)
+    for owner in rng.choice(12, 5, replace=False):
+        table.release(int(owner))
+        del plans[int(owner)]
+        del moves[int(owner)]
+    dims = (1, *shape) if len(shape) == 2 else shape
+    expected = brute_occupied(plans.values(), shape, h, v if len(shape) == 3 else 0, buffer_s)
+    for cell in range(n_cells):
+        assert table.safe_intervals(cell) == brute_gaps(expected.get(cell, [])), cell
+        coords = np.unravel_index(cell, dims)[-len(shape) :]
+        assert table.safe_intervals(tuple(int(c) for c in coords)) == table.safe_intervals(cell)
+    reserved = {
+        (int(x), int(y), float(t)) for a, b, d in moves.values() for x, y, t in zip(a, b, d)
+    }
+    for x, y in itertools.product(range(n_cells), repeat=2):
+        for t in (0.0, 3.0, 3.5, 9.0):
+            # Query x -> y at t swaps with a reserved y -> x departing in [t - 1, t].
+            want = any((y, x) == (a, b) and d <= t < d + 1 for a, b, d in reserved)
+            assert table.move_reserved(x, y, t) == want
+    # A reservation without inflation covers its own cell only, for the times given.
+    table.reserve(99, [0], [100.0], [101.0], inflate=False)
+    assert table.reservations(0)[-1] == (100.0, 101.0, 99)
+    assert all(r[2] != 99 for c in range(1, n_cells) for r in table.reservations(c))
+    table.release(99)
+    # Releasing everything returns every slot.
+    for owner in list(plans):
+        table.release(owner)
+    assert table.used == 0
+    assert all(table.safe_intervals(c) == [(-math.inf, math.inf)] for c in range(n_cells))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time_buffer_s": -1.0}, "time_buffer_s"),
+        ({"time_buffer_s": math.nan}, "time_buffer_s"),
+        ({"horizontal_cells": -1}, "horizontal_cells"),
+        ({"vertical_cells": 1.5}, "vertical_cells"),
+        ({"capacity": 0}, "capacity"),
+    ],
+)
+def test_reservation_table_raises_when_values_are_bad(kwargs, match):
+    with pytest.raises(DeconflictionError, match=match):
+        ReservationTable((4, 4), **kwargs)
+
+
+def test_reservation_table_raises_when_plans_are_bad():
+    table = ReservationTable((4, 4))
+    with pytest.raises(DeconflictionError, match="ends before it starts"):
+        table.reserve(0, [1], [5.0], [4.0])
+    with pytest.raises(DeconflictionError, match="outside"):
+        table.reserve(0, np.array([[4, 0]]), [0.0], [1.0])
+    with pytest.raises(DeconflictionError, match="owner"):
+        table.reserve(-1, [1], [0.0], [1.0])
+    with pytest.raises(DeconflictionError, match="finite"):
+        table.reserve(0, [1], [math.nan], [1.0])
+
+
+# --------------------------------------------------------------------------- SIPP
+
+
+def time_expanded_earliest(blocked, moves_ticks, free_tick, swap_reserved, start, goal, horizon):
+    """Earliest arrival (in ticks) at ``goal`` held for ever, by networkx Dijkstra on the
+    graph of (cell, tick). ``moves_ticks``: (dy, dx, ticks); a move from u at tick t to v
+    needs ticks t .. t+d-1 free at u and (drone rules) at v; ``free_tick(cell, t)``."""
+    height, width = blocked.shape
+    graph = nx.DiGraph()
+    free_cells = [(r, c) for r in range(height) for c in range(width) if not blocked[r, c]]
+    for cell in free_cells:
+        for t in range(horizon):
+            if not free_tick(cell, t):
+                continue
+            if free_tick(cell, t + 1):
+                graph.add_edge((cell, t), (cell, t + 1), weight=1)
+            for dy, dx, d, lead in moves_ticks:
+                other = (cell[0] + dy, cell[1] + dx)
+                if other not in free_cells or t + d > horizon:
+                    continue
+                if dy and dx and (blocked[cell[0] + dy, cell[1]] or blocked[cell[0], cell[1] + dx]):
+                    continue
+                if not all(free_tick(cell, s) for s in range(t, t + d)):
+                    continue
+                if lead and not all(free_tick(other, s) for s in range(t, t + d)):
+                    continue
+                if not free_tick(other, t + d) or swap_reserved(cell, other, t):
+                    continue
+                graph.add_edge((cell, t), (other, t + d), weight=d)
+    if not free_tick(start, 0):
+        return None
+    graph.add_node((start, 0))
+    lengths = nx.single_source_dijkstra_path_length(graph, (start, 0))
+    best = None
+    for (cell, t), _ in lengths.items():
+        if cell == goal and all(free_tick(goal, s) for s in range(t, horizon + 1)):
+            best = t if best is None else min(best, t)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sipp_mapf_rules_match_time_expanded_graph(seed):
+    rng = np.random.default_rng(100 + seed)
+    blocked = random_grid(rng, 5, 6, 0.2)
+    free = np.argwhere(blocked == 0)
+    start, goal = (tuple(int(v) for v in free[i]) for i in rng.choice(len(free), 2, replace=False))
+    table = ReservationTable(blocked.shape)
+    vertex = []
+    for owner in range(14):
+        cell = tuple(int(v) for v in free[rng.integers(len(free))])
+        a = int(rng.integers(0, 14))
+        b = a + int(rng.integers(1, 4)) if rng.random() > 0.1 else math.inf
+        table.reserve(owner, np.array([cell]), [a], [b])
+        vertex.append((cell, a, b))
+    swaps = set()
+    for owner in range(14, 40):
+        u = tuple(int(v) for v in free[rng.integers(len(free))])
+        dy, dx = [(0, 1), (1, 0), (0, -1), (-1, 0)][rng.integers(4)]
+        w = (u[0] + dy, u[1] + dx)
+        if not (0 <= w[0] < 5 and 0 <= w[1] < 6) or blocked[w]:
+            continue
+        t = int(rng.integers(0, 14))
+        table.reserve_moves(owner, np.array([u]), np.array([w]), [t])
+        swaps.add((u, w, t))
+
+    def free_tick(cell, t):
+        return all(not (c == cell and a <= t < b) for c, a, b in vertex)
+
+    def swap_reserved(u, w, t):
+        return (w, u, t) in swaps
+
+    moves = [(-1, 0, 1, False), (0, 1, 1, False), (1, 0, 1, False), (0, -1, 1, False)]
+    expected = time_expanded_earliest(blocked, moves, free_tick, swap_reserved, start, goal, 50)
+    planner = SippPlanner(blocked, mapf_moves())
+    for heuristic in (None, planner.distance_field(goal)):
+        result = planner.plan(table, start, goal, heuristic=heuristic)
+        if expected is None:
+            assert result.status == SippStatus.NO_PATH
+            continue
+        assert result.status == SippStatus.FOUND
+        assert result.arrival_s == expected
+        # The plan itself respects the reservations (checked step by step).
+        cells = [np.unravel_index(c, blocked.shape) for c in result.cells]
+        steps = np.rint(result.arrive_s).astype(int)
+        timeline = []
+        for k, cell in enumerate(cells):
+            end = steps[k + 1] if k + 1 < len(cells) else steps[k] + 1
+            timeline += [tuple(int(v) for v in cell)] * (end - steps[k])
+        assert timeline[0] == start and timeline[-1] == goal
+        for t, cell in enumerate(timeline):
+            assert free_tick(cell, t)
+            if t + 1 < len(timeline):
+                assert not swap_reserved(cell, timeline[t + 1], t)
+        assert all(free_tick(goal, s) for s in range(len(timeline), 60))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sipp_drone_rules_match_time_expanded_graph(seed):
+    """8-connected moves of 1.0 s and 1.5 s, reservations on a 0.5 s grid: a time-expanded
+    graph with 0.5 s ticks is exact, and SIPP must find the same earliest arrival."""
+    rng = np.random.default_rng(200 + seed)
+    blocked = random_grid(rng, 5, 5, 0.15)
+    free = np.argwhere(blocked == 0)
+    start, goal = (tuple(int(v) for v in free[i]) for i in rng.choice(len(free), 2, replace=False))
+    table = ReservationTable(blocked.shape)
+    vertex = []
+    for owner in range(12):
+        cell = tuple(int(v) for v in free[rng.integers(len(free))])
+        a = 0.5 * int(rng.integers(0, 24))
+        b = a + 0.5 * int(rng.integers(1, 7)) if rng.random() > 0.1 else math.inf
+        table.reserve(owner, np.array([cell]), [a], [b])
+        vertex.append((cell, a, b))
+
+    def free_tick(cell, t):
+        s = 0.5 * t
+        return all(not (c == cell and a < s + 0.5 and s < b) for c, a, b in vertex)
+
+    moves = drone_moves(2, horizontal_s=1.0, diagonal_s=1.5)
+    ticks = [
+        (int(dy), int(dx), int(round(d / 0.5)), True)
+        for (_, dy, dx), d in zip(moves.offsets, moves.duration_s)
+    ]
+    expected = time_expanded_earliest(
+        blocked, ticks, free_tick, lambda u, w, t: False, start, goal, 80
+    )
+    planner = SippPlanner(blocked, moves)
+    for heuristic in (None, planner.distance_field(goal)):
+        result = planner.plan(table, start, goal, heuristic=heuristic)
+        if expected is None:
+            assert result.status == SippStatus.NO_PATH
+        else:
+            assert result.status == SippStatus.FOUND
+            assert result.arrival_s == pytest.approx(0.5 * expected)
+
+
+def test_distance_field_matches_networkx_in_3d():
+    rng = np.random.default_rng(7)
+    blocked = (rng.random((3, 5, 6)) < 0.2).astype(np.uint8)
+    blocked[1, 2, 3] = 0
+    moves = drone_moves(3, horizontal_s=2.0, diagonal_s=2.9, climb_s=3.0, descent_s=1.5)
+    planner = SippPlanner(blocked, moves)
+    field = planner.distance_field((1, 2, 3))
+    graph = nx.DiGraph()
+    for z, y, x in np.argwhere(blocked == 0):
+        for (dz, dy, dx), d in zip(moves.offsets, moves.duration_s):
+            box = list(itertools.product(*[(0, o) if o else (0,) for o in (dz, dy, dx)]))
+            cells = [(z + a, y + b, x + c) for a, b, c in box]
+            if all(0 <= p < n for cell in cells for p, n in zip(cell, blocked.shape)) and not any(
+                blocked[cell] for cell in cells
+            ):
+                graph.add_edge((z, y, x), (z + dz, y + dy, x + dx), weight=float(d))
+    lengths = nx.single_source_dijkstra_path_length(graph.reverse(), (1, 2, 3))
+    for index in range(blocked.size):
+        cell = tuple(int(v) for v in np.unravel_index(index, blocked.shape))
+        assert field[index] == pytest.approx(lengths.get(cell, math.inf))
+
+
+def test_sipp_waits_out_a_crossing_drone_with_a_footprint():
+    """Drone rules with a one-cell footprint: a plan crossing another's path waits, and its
+    occupancy never overlaps the other's inflated reservations."""
+    blocked = np.zeros((1, 7, 7), np.uint8)
+    moves = drone_moves(3, horizontal_s=1.0, climb_s=2.0, descent_s=2.0)
+    planner = SippPlanner(blocked, moves)
+    table = ReservationTable(blocked.shape, horizontal_cells=1, time_buffer_s=0.5)
+    first = planner.plan(
+        table, (0, 3, 0), (0, 3, 6), heuristic=planner.distance_field((0, 3, 6)), goal_hold_s=0.0
+    )
+    assert first.status == SippStatus.FOUND and first.arrival_s == pytest.approx(6.0)
+    table.reserve_plan(0, first.cells, first.arrive_s, first.enter_s, hold_s=0.0)
+    second = planner.plan(
+        table, (0, 0, 3), (0, 6, 3), heuristic=planner.distance_field((0, 6, 3)), goal_hold_s=0.0
+    )
+    assert second.status == SippStatus.FOUND
+    assert second.arrival_s > 6.0
+    cells, t0, t1 = plan_occupancy(second.cells, second.arrive_s, second.enter_s, 0.0)
+    for c, a, b in zip(cells, t0, t1):
+        for lo, hi, _ in table.reservations(int(c)):
+            assert b <= lo or a >= hi
+
+
+def test_sipp_raises_when_inputs_are_bad():
+    blocked = np.zeros((4, 4), np.uint8)
+    blocked[0, 0] = 1
+    planner = SippPlanner(blocked, mapf_moves())
+    table = ReservationTable((4, 4))
+    with pytest.raises(DeconflictionError, match="start cell"):
+        planner.plan(table, (0, 0), (3, 3))
+    with pytest.raises(DeconflictionError, match="outside"):
+        planner.plan(table, (4, 0), (3, 3))
+    with pytest.raises(DeconflictionError, match="table shape"):
+        planner.plan(ReservationTable((5, 4)), (1, 1), (3, 3))
+    with pytest.raises(DeconflictionError, match="max_expansions"):
+        planner.plan(table, (1, 1), (3, 3), max_expansions=0)
+    with pytest.raises(DeconflictionError, match="horizontal_s"):
+        drone_moves(2, horizontal_s=-1.0)
+    with pytest.raises(DeconflictionError, match="climb_s"):
+        drone_moves(3, horizontal_s=1.0)
+
+
+def test_sipp_reports_the_expansion_limit():
+    blocked = np.zeros((8, 8), np.uint8)
+    planner = SippPlanner(blocked, mapf_moves())
+    result = planner.plan(ReservationTable((8, 8)), (0, 0), (7, 7), max_expansions=3)
+    assert result.status == SippStatus.LIMIT
+
+
+# --------------------------------------------------------------------------- MAPF
+
+
+def test_mapf_validator_catches_conflicts():
+    blocked = np.zeros((1, 3), np.uint8)
+    starts, goals = np.array([[0, 0], [0, 2]]), np.array([[0, 2], [0, 0]])
+    swap = [np.array([[0, 0], [0, 1], [0, 2]]), np.array([[0, 2], [0, 1], [0, 0]])]
+    assert any("vertex" in p for p in check_mapf_solution(blocked, starts, goals, swap))
+    blocked = np.zeros((1, 2), np.uint8)
+    starts, goals = np.array([[0, 0], [0, 1]]), np.array([[0, 1], [0, 0]])
+    swap = [np.array([[0, 0], [0, 1]]), np.array([[0, 1], [0, 0]])]
+    assert any("swap" in p for p in check_mapf_solution(blocked, starts, goals, swap))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_prioritized_planning_solutions_are_valid(seed):
+    rng = np.random.default_rng(300 + seed)
+    blocked = random_grid(rng, 8, 8, 0.15)
+    free = np.argwhere(blocked == 0)
+    k = 8
+    starts = free[rng.choice(len(free), k, replace=False)]
+    goals = free[rng.choice(len(free), k, replace=False)]
+    result = prioritized_planning(blocked, starts, goals, time_limit_s=5.0)
+    graph = nx.grid_2d_graph(8, 8)
+    graph.remove_nodes_from([tuple(c) for c in np.argwhere(blocked)])
+    bounds = []
+    for s, g in zip(starts, goals):
+        try:
+            bounds.append(nx.shortest_path_length(graph, tuple(s), tuple(g)))
+        except nx.NetworkXNoPath:
+            bounds.append(None)
+    if None in bounds:
+        assert not result.success
+        return
+    assert result.success, result.reason
+    assert check_mapf_solution(blocked, starts, goals, result.paths) == []
+    assert result.sum_of_costs == sum(len(p) - 1 for p in result.paths)
+    assert result.sum_of_costs >= sum(bounds)
+
+
+def test_prioritized_planning_parks_a_goal_only_after_higher_agents_pass():
+    """The goal subtlety: agent 1's goal lies on agent 0's later path; agent 1 must not park
+    there before agent 0 has crossed it (the validator would see a vertex conflict)."""
+    blocked = np.ones((3, 9), np.uint8)
+    blocked[1, :] = 0
+    blocked[0, 4] = 0  # a pocket where agent 1 starts
+    starts = np.array([[1, 0], [0, 4]])
+    goals = np.array([[1, 8], [1, 6]])
+    result = prioritized_planning(blocked, starts, goals, order=[0, 1])
+    assert result.success
+    assert result.restarts == 0
+    assert check_mapf_solution(blocked, starts, goals, result.paths) == []
+    # Agent 0 crosses (1, 6) at t = 6; an empty corridor would let agent 1 park at t = 2.
+    assert result.arrival[1] == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"starts": np.array([[0, 0], [0, 0]])}, "shared"),
+        ({"goals": np.array([[1, 1], [5, 5]])}, "outside"),
+        ({"time_limit_s": -1.0}, "time_limit_s"),
+        ({"order": [0, 0]}, "permutation"),
+    ],
+)
+def test_prioritized_planning_raises_when_inputs_are_bad(change, match):
+    blocked = np.zeros((3, 3), np.uint8)
+    args = {"starts": np.array([[0, 0], [2, 2]]), "goals": np.array([[2, 2], [0, 0]])}
+    args.update(change)
+    with pytest.raises(DeconflictionError, match=match):
+        prioritized_planning(blocked, **args)
+
+
+def test_prioritized_planning_raises_when_a_start_is_an_obstacle():
+    blocked = np.zeros((3, 3), np.uint8)
+    blocked[1, 1] = 1
+    with pytest.raises(DeconflictionError, match="obstacle"):
+        prioritized_planning(blocked, np.array([[1, 1]]), np.array([[0, 0]]))
+
+
+def test_prioritized_planning_is_deterministic():
+    rng = np.random.default_rng(11)
+    blocked = random_grid(rng, 10, 10, 0.15)
+    free = np.argwhere(blocked == 0)
+    starts = free[rng.choice(len(free), 12, replace=False)]
+    goals = free[rng.choice(len(free), 12, replace=False)]
+    first = prioritized_planning(blocked, starts, goals, time_limit_s=10.0)
+    second = prioritized_planning(blocked, starts, goals, time_limit_s=10.0)
+    assert first.success == second.success
+    assert first.order == second.order and first.restarts == second.restarts
+    assert all(np.array_equal(a, b) for a, b in zip(first.paths, second.paths))
+
+
+def test_sipp_starts_late_and_holds_the_goal_only_as_asked():
+    """A plan starting at t0 = 2.5 s (drone rules) arrives 2.5 s later than from 0; with a
+    goal reserved from 10 s on, a finite hold lands before it and an endless hold fails."""
+    blocked = np.zeros((4, 4), np.uint8)
+    planner = SippPlanner(blocked, drone_moves(2, horizontal_s=1.0, diagonal_s=1.5))
+    table = ReservationTable((4, 4))
+    early = planner.plan(table, (0, 0), (3, 3))
+    late = planner.plan(table, (0, 0), (3, 3), t0_s=2.5)
+    assert early.arrival_s == pytest.approx(4.5) and late.arrival_s == pytest.approx(7.0)
+    table.reserve(0, np.array([[3, 3]]), [10.0], [math.inf])
+    held = planner.plan(table, (0, 0), (3, 3), goal_hold_s=2.0)
+    assert held.status == SippStatus.FOUND and held.arrival_s == pytest.approx(4.5)
+    assert planner.plan(table, (0, 0), (3, 3), goal_hold_s=6.0).status == SippStatus.NO_PATH
