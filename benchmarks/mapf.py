@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dronesim.maps.errors import InputError
 from dronesim.maps.movingai import read_map, read_scen
 from dronesim.planners.deconfliction import SippPlanner, mapf_moves, prioritized_planning
 
@@ -62,7 +63,7 @@ PYMAPF_SOLVERS = ("lacam", "pibt")
 OURS = "sipp-pp"
 
 
-class MapfBenchmarkError(ValueError):
+class MapfBenchmarkError(InputError):
     """Bad input to the MAPF benchmark (one line: file, field, value)."""
 
 

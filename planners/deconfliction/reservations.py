@@ -39,12 +39,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from dronesim.maps.errors import InputError
 from dronesim.planners._jit import inlined, kernel
 
 INF = math.inf
 
 
-class DeconflictionError(ValueError):
+class DeconflictionError(InputError):
     """Bad input to the reservation table or the deconfliction planners (one line)."""
 
 
