@@ -381,10 +381,11 @@ def generate_city(
         if (c, r) == event_block:
             parks.append(box)  # the stadium grounds
             continue
-        if (c, r) != government_block and (c, r) != hospital_block:
-            if rng.random() < park_share * (0.5 + distance):
-                parks.append(box)
-                continue
+        if (c, r) not in (government_block, hospital_block) and rng.random() < park_share * (
+            0.5 + distance
+        ):
+            parks.append(box)
+            continue
         lots_x = int(rng.integers(2, 4))
         lots_y = int(rng.integers(2, 4))
         lot_w = block_m / lots_x

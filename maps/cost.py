@@ -80,10 +80,7 @@ def ground_risk_cost(
     density = _box_filter(density, int(round(smoothing_m / airspace.cell_size_m)))
     positive = density[density > 0]
     reference = np.quantile(positive, 0.99) if positive.size else 0.0
-    if reference <= 0:
-        normalised = np.zeros_like(density)
-    else:
-        normalised = np.minimum(density / reference, 1.0)
+    normalised = np.zeros_like(density) if reference <= 0 else np.minimum(density / reference, 1.0)
     multiplier = (1.0 + (max_multiplier - 1.0) * normalised).astype(np.float32)
     return np.broadcast_to(multiplier, (nz, ny, nx)).copy()
 

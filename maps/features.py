@@ -174,9 +174,7 @@ class NoFlyZone:
         """Whether the zone is in force at simulation time ``t_s`` (seconds)."""
         if self.active_from_s is not None and t_s < self.active_from_s:
             return False
-        if self.active_until_s is not None and t_s >= self.active_until_s:
-            return False
-        return True
+        return self.active_until_s is None or t_s < self.active_until_s
 
     @cached_property
     def keep_out(self) -> Polygon | MultiPolygon:

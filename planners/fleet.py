@@ -306,10 +306,7 @@ def solve_assignment(cost: np.ndarray) -> np.ndarray:
     if not feasible.any():
         return np.full(n_rows, -1, np.int64)
     finite = cost[feasible]
-    if (finite < 0).any():
-        finite_min = finite.min()
-    else:
-        finite_min = 0.0
+    finite_min = finite.min() if (finite < 0).any() else 0.0
     # A stand-in cost for infeasible pairs so large that one more feasible pair always
     # beats any saving on the others: then the optimum maximises the feasible pairs.
     span = float(finite.max() - finite_min) + 1.0

@@ -89,8 +89,7 @@ def check_mapf_solution(blocked, starts, goals, paths):
 
 
 def random_grid(rng, height, width, density):
-    blocked = (rng.random((height, width)) < density).astype(np.uint8)
-    return blocked
+    return (rng.random((height, width)) < density).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- table
