@@ -119,7 +119,7 @@ def advance(
     loss while closer than ``sep_h`` horizontally and ``sep_v`` vertically, evaluated
     exactly on the piecewise-linear motion between waypoints (`_pair_losses`), so a
     head-on pass between two samples is caught. Candidate pairs come from a spatial hash
-    of each drone's swept bounding box over the step (`_candidate_pairs`, expected linear
+    of each drone's swept bounding box over the step (`candidate_pairs`, expected linear
     time). An encounter (a pair continuously in loss) is one loss: it opens in the table
     ``open_f[:n_open]`` / ``open_i[:n_open]`` (sorted by pair, carried between calls),
     is extended while the loss lasts and is closed into the returned buffers when a step
@@ -206,7 +206,7 @@ def advance(
                 m += 1
         if 2 * most_passed + 2 > pieces.shape[0]:
             pieces = np.empty((2 * most_passed + 2, 9))
-        k, pairs = _candidate_pairs(box, members, m, sep_h, sep_v, pairs)
+        k, pairs = candidate_pairs(box, members, m, sep_h, sep_v, pairs)
         for index in range(k):
             d = pairs[index] >> 32
             e = pairs[index] & 0xFFFFFFFF
@@ -529,7 +529,7 @@ def _reserve(table_f, table_i, rows):
 
 
 @kernel
-def _candidate_pairs(box, members, m, sep_h, sep_v, out):
+def candidate_pairs(box, members, m, sep_h, sep_v, out):
     """Pair keys ``d * 2**32 + e`` (d < e) of members whose swept boxes come within the
     minima of each other; returns ``(count, out)`` (``out`` regrown when full).
 
