@@ -1,5 +1,6 @@
 """Numba kernels of the simulation engine: timing flight plans, advancing the fleet, and
-counting losses of separation with a spatial hash. Arrays and scalars only.
+measuring losses of separation (every airborne pair, every phase, continuously between
+samples, candidates from a spatial hash of swept boxes). Arrays and scalars only.
 
 A flight plan is a timed polyline per drone: waypoints ``(t, x, y, z)`` with the battery
 energy at each, the drone state while flying the segment that starts there, and an event
@@ -23,6 +24,18 @@ from dronesim.planners.energy import (
 SEG_MOVE = 0  # fly to the next waypoint (vertical, horizontal or both)
 SEG_HOVER = 1  # hold position in the air for ``hold_s`` (hand-over at the drop-off)
 SEG_GROUND = 2  # wait on the ground for ``hold_s`` (loading at a pickup)
+
+# Losses of separation: encounter records. An encounter is a pair of drones continuously
+# in loss; its float row holds ENC_* columns, its integer row (drone a, drone b, phase).
+ENC_START, ENC_END, ENC_MIN_H, ENC_MIN_V, ENC_NORM, ENC_X, ENC_Y, ENC_Z = range(8)
+ENC_FLOATS = 8
+ENC_INTS = 3  # drone a, drone b (a < b), phase
+PHASE_CRUISE = 0  # both drones moving horizontally when the loss began
+PHASE_VERTICAL = 1  # both in a column (climbing, descending or hovering) when it began
+PHASE_MIXED = 2  # one of each
+# Two loss intervals closer than this in time are one encounter (the loss condition is
+# open, so an encounter split only by rounding at a waypoint or step boundary stays one).
+CONTINUITY_S = 1e-7
 
 
 @kernel
@@ -61,19 +74,6 @@ def time_path(params, wind_x, wind_y, xyz, kind, hold_s, payload, start_t, start
         times[i + 1] = times[i] + dt
         energy[i + 1] = energy[i] - de
     return True
-
-
-# Losses of separation: encounter records. An encounter is a pair of drones continuously
-# in loss; its float row holds ENC_* columns, its integer row (drone a, drone b, phase).
-ENC_START, ENC_END, ENC_MIN_H, ENC_MIN_V, ENC_NORM, ENC_X, ENC_Y, ENC_Z = range(8)
-ENC_FLOATS = 8
-ENC_INTS = 3  # drone a, drone b (a < b), phase
-PHASE_CRUISE = 0  # both drones moving horizontally when the loss began
-PHASE_VERTICAL = 1  # both in a column (climbing, descending or hovering) when it began
-PHASE_MIXED = 2  # one of each
-# Two loss intervals closer than this in time are one encounter (the loss condition is
-# open, so an encounter split only by rounding at a waypoint or step boundary stays one).
-CONTINUITY_S = 1e-7
 
 
 @kernel
