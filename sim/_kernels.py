@@ -193,6 +193,14 @@ def advance(
                 state[d] = rest_state[d]
             if battery[d] < 0.0 and before >= 0.0:
                 depleted += 1
+            if (length == 0 or pos + 1 >= length) and pos == start_pos[d]:
+                # At rest all step (most of a fleet, most of the time): a point.
+                if position[d, 2] > 0.0:
+                    for axis in range(3):
+                        box[d, 2 * axis] = box[d, 2 * axis + 1] = position[d, axis]
+                    members[m] = d
+                    m += 1
+                continue
             # The box swept over the step: the start point, the waypoints passed, the end.
             x, y, z = _at(plan_t, plan_xyz, plan_len, position, d, start_pos[d], ts)
             box[d, 0] = box[d, 1] = x

@@ -922,7 +922,11 @@ class Simulation:
             energy_used_wh=float(self.log.energy_used_wh),
             separation_losses=int(self.counters.separation_losses),
             state_names=STATE_NAMES,
-            loss_pairs=active_loss_pairs(self.separation_log(), self.t),
+            # Only encounters still open can be in progress (closed ones ended earlier).
+            loss_pairs=active_loss_pairs(
+                LossLog.from_rows(self._open_f[: self._n_open], self._open_i[: self._n_open]),
+                self.t,
+            ),
         )
 
     def separation_log(self) -> LossLog:
