@@ -331,8 +331,9 @@ def _grow(box, d, x, y, z):
 
 @kernel
 def _horizontal(plan_xyz, plan_len, d, k):
-    """Whether drone ``d`` moves horizontally on its segment ``k`` (else it is in a
-    column: climbing, descending, hovering or at rest)."""
+    """Whether drone ``d`` moves horizontally on its segment ``k``: x or y changes along
+    it (a diagonal climb or descent counts as horizontal); otherwise it is in a column,
+    climbing, descending, hovering or at rest. This decides the phase of a loss."""
     if plan_len[d] == 0 or k + 1 >= plan_len[d]:
         return False
     return plan_xyz[d, k + 1, 0] != plan_xyz[d, k, 0] or plan_xyz[d, k + 1, 1] != plan_xyz[d, k, 1]
