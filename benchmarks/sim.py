@@ -7,7 +7,8 @@
   recording < 100 MB), with the wall-time split between planning, dispatch and stepping;
 - ``scaling``: city-day at noon for 2 h with 100 to 2,000 drones (demand scaled with the
   fleet): run time (wall minus the fixed set-up of the map) should grow about linearly;
-- ``deconfliction``: the demo with ``none`` and with ``layers``: losses of separation.
+- ``deconfliction``: the demo with ``none`` and with ``layers``: losses of separation
+  (total and by phase).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         outcome = Simulation(scenario).run()
         losses[policy] = {
             "separation_losses": outcome.separation_losses,
+            "separation_losses_by_phase": outcome.separation_losses_by_phase,
             "separation_loss_pair_seconds": outcome.separation_loss_pair_seconds,
             "orders_delivered": outcome.orders_delivered,
             "energy_wh_per_delivery": outcome.energy_wh_per_delivery,
@@ -130,7 +132,9 @@ def format_table(results: dict[str, Any]) -> str:
     lines.append("deconfliction on the demo:")
     for policy, row in results["deconfliction_demo"].items():
         lines.append(
-            f"  {policy:7s} {row['separation_losses']:5d} losses of separation, {row['separation_loss_pair_seconds']:7.0f} pair-seconds, "
+            f"  {policy:7s} {row['separation_losses']:5d} losses of separation "
+            f"({', '.join(f'{v} {k}' for k, v in row['separation_losses_by_phase'].items())}), "
+            f"{row['separation_loss_pair_seconds']:7.0f} pair-seconds, "
             f"{row['orders_delivered']} delivered, {row['energy_wh_per_delivery']:.0f} Wh per delivery"
         )
     return "\n".join(lines)

@@ -33,10 +33,11 @@ from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
-from dronesim.sim.runlog import RunLog
+from dronesim.sim.runlog import LOSS_PHASES, LossLog, RunLog
 from dronesim.sim.scenario import Scenario, ScenarioError
 from dronesim.sim.snapshot import (
     Snapshot,
+    active_loss_pairs,
     route_ahead,
     segment_heading,
     trail_points,
@@ -196,8 +197,11 @@ class Simulation:
         self.log = RunLog(self.position, self.battery)
         self.counters = self.log.counters
         self._held: dict[int, list[tuple[int, int]]] = {}  # drones holding: their stops
-        self._conflicts = np.zeros(max(16, 8 * n), np.int64)
-        self._n_conflicts = 0
+        # Encounters in progress (pairs in loss of separation), sorted by pair; see
+        # `sim._kernels.advance`.
+        self._open_f = np.empty((max(16, n), K.ENC_FLOATS))
+        self._open_i = np.empty((max(16, n), K.ENC_INTS), np.int64)
+        self._n_open = 0
         self._last_logged = self.state.copy()
         self.charge_start_s = np.full(n, np.nan)
         self.charge_start_wh = np.zeros(n)
@@ -306,7 +310,20 @@ class Simulation:
         event_arg = np.empty(capacity, np.int64)
         battery_before = self.battery.copy()
         sep = self.scenario.separation
-        n_traj, n_events, losses, pair_seconds, self._n_conflicts, depleted = K.advance(
+        phase_counts = np.zeros(len(LOSS_PHASES), np.int64)
+        (
+            n_traj,
+            n_events,
+            losses,
+            pair_seconds,
+            depleted,
+            self._open_f,
+            self._open_i,
+            self._n_open,
+            closed_f,
+            closed_i,
+            n_closed,
+        ) = K.advance(
             self.t,
             t_next,
             self.scenario.time_step_s,
@@ -322,7 +339,6 @@ class Simulation:
             self.position,
             self.battery,
             self.state,
-            self.airspace.layers_m[0] - 1.0,
             sep.horizontal_m,
             sep.vertical_m,
             traj_drone,
@@ -333,12 +349,18 @@ class Simulation:
             event_drone,
             event_code,
             event_arg,
-            self._conflicts,
-            self._n_conflicts,
+            self._open_f,
+            self._open_i,
+            self._n_open,
+            phase_counts,
         )
         self.counters.separation_losses += int(losses)
+        for phase, count in zip(LOSS_PHASES, phase_counts):
+            self.counters.separation_losses_by_phase[phase] += int(count)
         self.log.add_separation(t_next, self.counters.separation_losses)
         self.counters.separation_pair_seconds += float(pair_seconds)
+        if n_closed:
+            self.log.add_losses(closed_f[:n_closed], closed_i[:n_closed])
         self.counters.battery_depletions += int(depleted)
         self.log.energy_used_wh += float(np.maximum(battery_before - self.battery, 0.0).sum())
         if n_traj:
@@ -900,7 +922,18 @@ class Simulation:
             energy_used_wh=float(self.log.energy_used_wh),
             separation_losses=int(self.counters.separation_losses),
             state_names=STATE_NAMES,
+            # Only encounters still open can be in progress (closed ones ended earlier).
+            loss_pairs=active_loss_pairs(
+                LossLog.from_rows(self._open_f[: self._n_open], self._open_i[: self._n_open]),
+                self.t,
+            ),
         )
+
+    def separation_log(self) -> LossLog:
+        """Every loss of separation so far, one row per encounter (`sim.runlog.LossLog`);
+        those still in progress end now."""
+        n = self._n_open
+        return self.log.losses(self._open_f[:n], self._open_i[:n])
 
     def displayed_battery_wh(self) -> np.ndarray:
         """Battery now, watt-hours; a drone on a pad fills linearly until its charge ends

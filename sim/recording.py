@@ -34,6 +34,15 @@ those of `sim.vocabulary` and are named in ``meta``:
 ``end_route_*``                  ``drone`` (int32, sorted) and ``xyz`` (float64, Kx3): the
                                  waypoints each drone still had planned when the recording
                                  ended (both optional, together)
+``loss_*``            L rows     losses of separation, one row per encounter (a pair
+                                 continuously in loss), sorted by ``start_s``: ``start_s``,
+                                 ``end_s`` (float64, 0 <= start < end <= recorded_until_s),
+                                 ``drone`` (int32 Lx2, a < b), ``closest_m`` (float64 Lx2,
+                                 least horizontal and vertical distance, >= 0), ``xyz``
+                                 (float64 Lx3, midpoint at the closest approach), ``phase``
+                                 (int8: 0 cruise, 1 vertical, 2 mixed, names in
+                                 ``meta.loss_phases``); optional, all together (recordings
+                                 written before they existed have none)
 ====================  =========  =========================================================
 
 Reading checks all of it (`validate_recording`) before indexing anything: dtype kinds
@@ -61,8 +70,10 @@ from pathlib import Path
 import numpy as np
 from dronesim.maps.errors import InputError
 from dronesim.sim.report import atomic_write_bytes
+from dronesim.sim.runlog import LOSS_PHASES, LossLog
 from dronesim.sim.snapshot import (
     Snapshot,
+    active_loss_pairs,
     route_ahead,
     segment_heading,
     trail_points,
@@ -119,7 +130,14 @@ OPTIONAL_ARRAYS: dict[str, tuple[str, tuple[int, ...], str]] = {
     "end_heading_rad": ("f", (), "drones"),
     "end_route_drone": ("iu", (), "end_route"),
     "end_route_xyz": ("f", (3,), "end_route"),
+    "loss_start_s": ("f", (), "loss"),
+    "loss_end_s": ("f", (), "loss"),
+    "loss_drone": ("iu", (2,), "loss"),
+    "loss_closest_m": ("f", (2,), "loss"),
+    "loss_xyz": ("f", (3,), "loss"),
+    "loss_phase": ("iu", (), "loss"),
 }
+LOSS_ARRAYS = tuple(name for name in OPTIONAL_ARRAYS if name.startswith("loss_"))
 REQUIRED = ("meta", *ARRAYS, "airspace_geojson")
 GROUP_ROWS = {
     "traj": "trajectory point (traj_*)",
@@ -128,6 +146,7 @@ GROUP_ROWS = {
     "state": "state change (state_*)",
     "separation": "separation sample (separation_*)",
     "end_route": "end-route waypoint (end_route_*)",
+    "loss": "loss of separation (loss_*)",
     "drones": "drone",
 }
 # Farther from the frame's origin than any city reaches (10,000 km): a coordinate beyond
@@ -162,6 +181,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
     state_t, state_drone, state_code = s.log.state_changes()
     separation_t, separation_losses = s.log.separation_series()
     route_drone, route_xyz = s.remaining_waypoints()
+    losses = s.separation_log()
     meta = {
         "format": FORMAT,
         "scenario": s.scenario.name,
@@ -179,6 +199,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
             {"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in s.airspace.depots
         ],
         "drones": s.n_drones,
+        "loss_phases": list(LOSS_PHASES),
     }
     arrays = {
         "meta": np.array(json.dumps(meta)),
@@ -210,6 +231,12 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "end_route_xyz": route_xyz,
         "separation_t": separation_t,
         "separation_losses": separation_losses,
+        "loss_start_s": losses.start_s,
+        "loss_end_s": losses.end_s,
+        "loss_drone": losses.drone.astype(np.int32),
+        "loss_closest_m": losses.closest_m,
+        "loss_xyz": losses.xyz_m,
+        "loss_phase": losses.phase.astype(np.int8),
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -260,6 +287,22 @@ class Recording:
             self._end_route = [
                 arrays["end_route_xyz"][starts[d] : starts[d + 1]] for d in range(self.n_drones)
             ]
+        self.losses = _empty_losses()
+        if "loss_start_s" in arrays:
+            self.losses = LossLog(
+                start_s=arrays["loss_start_s"].astype(np.float64),
+                end_s=arrays["loss_end_s"].astype(np.float64),
+                drone=arrays["loss_drone"].astype(np.int64),
+                closest_m=arrays["loss_closest_m"].astype(np.float64),
+                xyz_m=arrays["loss_xyz"].astype(np.float64),
+                phase=arrays["loss_phase"].astype(np.int64),
+            )
+
+    def next_loss_s(self, t_s: float) -> float | None:
+        """Start of the first loss of separation that begins after ``t_s`` (seconds), or
+        None."""
+        later = np.flatnonzero(self.losses.start_s > t_s)
+        return float(self.losses.start_s[later[0]]) if len(later) else None
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Recording:
@@ -425,6 +468,7 @@ class Recording:
             energy_used_wh=float(energy),
             separation_losses=int(a["separation_losses"][k]) if k >= 0 else 0,
             state_names=self.state_names,
+            loss_pairs=active_loss_pairs(self.losses, t),
         )
 
 
@@ -497,6 +541,13 @@ def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") 
         raise RecordingError(
             f"{source}: {name}: missing (end_route_drone and end_route_xyz go together)"
         )
+    if any(name in present for name in LOSS_ARRAYS):
+        for name in LOSS_ARRAYS:
+            if name not in present:
+                raise RecordingError(
+                    f"{source}: {name}: missing (the loss_* arrays go together: "
+                    f"{', '.join(LOSS_ARRAYS)})"
+                )
     lengths: dict[str, tuple[str, int]] = {"drones": ("meta.drones", n_drones)}
     for name, (kinds, tail, group) in present.items():
         array = arrays[name]
@@ -517,7 +568,7 @@ def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") 
             )
     for name in present:  # NaN in order_delivered_s: not delivered
         _check_finite(arrays[name], name, source, allow_nan=name == "order_delivered_s")
-    for name in ("traj_xyz", "order_pickup_xy", "order_dropoff_xy", "end_route_xyz"):
+    for name in ("traj_xyz", "order_pickup_xy", "order_dropoff_xy", "end_route_xyz", "loss_xyz"):
         if name in present:
             _check_extent(arrays[name], name, source)
 
@@ -600,7 +651,63 @@ def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") 
     if "end_route_drone" in present:
         _check_range(arrays["end_route_drone"], "end_route_drone", 0, n_drones, source, "drone id")
         _check_sorted(arrays["end_route_drone"], "end_route_drone", source, "by drone")
+    if "loss_start_s" in present:
+        _check_losses(arrays, n_drones, float(meta["recorded_until_s"]), source)
     return meta
+
+
+def _check_losses(arrays, n_drones: int, until_s: float, source: str) -> None:
+    """The ``loss_*`` arrays (shapes and finiteness already checked): drones, order of
+    the pair, times within the recording, distances, phases, rows sorted by start."""
+    drone = arrays["loss_drone"]
+    for column in range(2):
+        _check_range(drone[:, column], "loss_drone", 0, n_drones, source, "drone id")
+    same = np.flatnonzero(drone[:, 0] >= drone[:, 1])
+    if len(same):
+        i = int(same[0])
+        raise RecordingError(
+            f"{source}: loss_drone: {drone[i].tolist()} at row {i}; a pair of two drones, "
+            "lower index first"
+        )
+    start, end = arrays["loss_start_s"], arrays["loss_end_s"]
+    _check_at_least(start, "loss_start_s", 0.0, source)
+    backwards = np.flatnonzero(end <= start)
+    if len(backwards):
+        i = int(backwards[0])
+        raise RecordingError(
+            f"{source}: loss_end_s: {end[i].item()!r} at row {i} is not after its start "
+            f"({start[i].item()!r} s)"
+        )
+    late = np.flatnonzero(end > until_s + 1e-6)
+    if len(late):
+        i = int(late[0])
+        raise RecordingError(
+            f"{source}: loss_end_s: {end[i].item()!r} at row {i} is after the recording's "
+            f"end (meta.recorded_until_s {until_s!r})"
+        )
+    _check_sorted(start, "loss_start_s", source, "by start time")
+    for column in range(2):
+        _check_at_least(arrays["loss_closest_m"][:, column], "loss_closest_m", 0.0, source)
+    _check_range(
+        arrays["loss_phase"],
+        "loss_phase",
+        0,
+        len(LOSS_PHASES),
+        source,
+        "phase code",
+        f": {', '.join(LOSS_PHASES)}",
+    )
+
+
+def _empty_losses() -> LossLog:
+    return LossLog(
+        start_s=np.empty(0),
+        end_s=np.empty(0),
+        drone=np.empty((0, 2), np.int64),
+        closest_m=np.empty((0, 2)),
+        xyz_m=np.empty((0, 3)),
+        phase=np.empty(0, np.int64),
+    )
 
 
 def _check_meta(value: np.ndarray, source: str) -> dict:

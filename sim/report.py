@@ -19,8 +19,15 @@ Report fields (JSON object; units in the names):
 ``energy_kwh``              battery energy used by the whole fleet
 ``energy_wh_per_delivery``  energy_kwh x 1000 / orders_delivered
 ``utilization``             share of drone-time spent on trips (flying, loading, delivering)
-``separation_losses``       pairs of cruising drones that came closer than the minima
-                            (each pair counted once per encounter)
+``separation_losses``       pairs of airborne drones (z > 0) that came closer than the
+                            minima (horizontal and vertical), in every phase, measured
+                            continuously between samples (closest approach of the
+                            piecewise-linear paths); each pair counted once per
+                            encounter (a stretch of time continuously in loss)
+``separation_losses_by_phase`` the same by what both drones were doing when the loss
+                            began: ``cruise`` (both moving horizontally), ``vertical``
+                            (both in a column: climbing, descending, hovering),
+                            ``mixed`` (one of each); they add up to the total
 ``separation_loss_pair_seconds`` time spent in those encounters, summed over pairs
 ``nofly_violations``        flown segments inside an active zone, one per segment and
                             zone (`sim.audit`: the zone's buffered footprint as the
@@ -82,6 +89,7 @@ class Report:
     energy_wh_per_delivery: float | None
     utilization: float
     separation_losses: int
+    separation_losses_by_phase: dict[str, int]
     separation_loss_pair_seconds: float
     nofly_violations: int
     building_intrusions: int
@@ -153,7 +161,9 @@ class Report:
                 "safety",
                 f"{self.nofly_violations} no-fly violations, {self.building_intrusions} building intrusions, "
                 f"{self.battery_depletions} battery depletions, "
-                f"{self.separation_losses} losses of separation ({self.deconfliction} deconfliction)",
+                f"{self.separation_losses} losses of separation ("
+                + ", ".join(f"{v} {k}" for k, v in self.separation_losses_by_phase.items())
+                + f"; {self.deconfliction} deconfliction)",
             ),
             (
                 "zones",
@@ -245,6 +255,9 @@ def build_report(simulation, wall_seconds: float) -> Report:
         energy_wh_per_delivery=(energy_kwh * 1000.0 / delivered.sum()) if delivered.any() else None,
         utilization=float(log.busy_seconds / max(s.n_drones * s.t, 1e-9)),
         separation_losses=int(log.counters.separation_losses),
+        separation_losses_by_phase={
+            k: int(v) for k, v in log.counters.separation_losses_by_phase.items()
+        },
         separation_loss_pair_seconds=float(log.counters.separation_pair_seconds),
         nofly_violations=int(s.nofly_violations()),
         building_intrusions=int(s.building_intrusions()),

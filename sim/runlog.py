@@ -3,7 +3,7 @@ and the recording.
 
 The engine owns the fleet's present state; the run log holds its history: every flown
 point with its battery, every drone-state change, every order event, the cumulative
-losses of separation, the energy used, the busy drone-time and the counters. Readers
+losses of separation (a count over time and one row per encounter), the energy used, the busy drone-time and the counters. Readers
 (`sim.report.build_report`, `sim.recording.write_recording`, audits) use only the public
 attributes and methods documented here, never the engine's private fields.
 
@@ -13,10 +13,68 @@ Codes (drone states, events) are those of `sim.vocabulary`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
+from dronesim.sim import _kernels as K
 from dronesim.sim.audit import Escape
 from dronesim.sim.vocabulary import IDLE
+
+# Phases of a loss of separation, by code (`sim._kernels.PHASE_*`): what both drones were
+# doing when the loss began. ``cruise``: both moving horizontally; ``vertical``: both in a
+# column (climbing, descending or hovering at a depot or a drop-off); ``mixed``: one of each.
+LOSS_PHASES = ("cruise", "vertical", "mixed")
+assert (K.PHASE_CRUISE, K.PHASE_VERTICAL, K.PHASE_MIXED) == (0, 1, 2)
+
+
+class LossLog(NamedTuple):
+    """Losses of separation, one row per encounter (a pair continuously in loss),
+    sorted by start time, then drones.
+
+    Attributes
+    ----------
+    start_s, end_s : numpy.ndarray, shape (k,)
+        When the pair entered and left the loss, seconds (``end_s`` is the time now for
+        an encounter still in progress).
+    drone : numpy.ndarray of int64, shape (k, 2)
+        The two drones, lower index first.
+    closest_m : numpy.ndarray, shape (k, 2)
+        Least horizontal and least vertical distance during the encounter, metres.
+    xyz_m : numpy.ndarray, shape (k, 3)
+        Midpoint of the two drones at their closest approach in the minima's metric
+        (least ``(dxy / horizontal_m)**2 + (dz / vertical_m)**2``), metres.
+    phase : numpy.ndarray of int64, shape (k,)
+        Index into `LOSS_PHASES`.
+    """
+
+    start_s: np.ndarray
+    end_s: np.ndarray
+    drone: np.ndarray
+    closest_m: np.ndarray
+    xyz_m: np.ndarray
+    phase: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows_f: np.ndarray, rows_i: np.ndarray) -> LossLog:
+        """From encounter rows of `sim._kernels.advance` (``ENC_*`` floats; drone a,
+        drone b, phase), sorted by start time, then drones."""
+        rows_f = np.asarray(rows_f, np.float64).reshape(-1, K.ENC_FLOATS)
+        rows_i = np.asarray(rows_i, np.int64).reshape(-1, K.ENC_INTS)
+        order = np.lexsort((rows_i[:, 1], rows_i[:, 0], rows_f[:, K.ENC_START]))
+        rows_f, rows_i = rows_f[order], rows_i[order]
+        return cls(
+            start_s=rows_f[:, K.ENC_START].copy(),
+            end_s=rows_f[:, K.ENC_END].copy(),
+            drone=rows_i[:, :2].copy(),
+            closest_m=rows_f[:, [K.ENC_MIN_H, K.ENC_MIN_V]],
+            xyz_m=rows_f[:, [K.ENC_X, K.ENC_Y, K.ENC_Z]],
+            phase=rows_i[:, 2].copy(),
+        )
+
+    def active_at(self, t_s: float) -> np.ndarray:
+        """Rows of the encounters in progress at ``t_s``: begun before it, not yet over
+        (``start_s < t_s <= end_s``, within `sim._kernels.CONTINUITY_S`)."""
+        return np.flatnonzero((self.start_s < t_s) & (self.end_s >= t_s - K.CONTINUITY_S))
 
 
 @dataclass
@@ -26,8 +84,11 @@ class Counters:
     Attributes
     ----------
     separation_losses : int
-        Pairs of cruising drones that came closer than the separation minima, each pair
-        counted once per encounter.
+        Pairs of airborne drones that came closer than the separation minima, in any
+        phase, each pair counted once per encounter (a stretch of time continuously in
+        loss, measured between samples as well).
+    separation_losses_by_phase : dict of str to int
+        The same by phase (`LOSS_PHASES`: what both drones were doing when it began).
     separation_pair_seconds : float
         Seconds spent in those encounters, summed over pairs.
     battery_depletions : int
@@ -48,6 +109,9 @@ class Counters:
     """
 
     separation_losses: int = 0
+    separation_losses_by_phase: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(LOSS_PHASES, 0)
+    )
     separation_pair_seconds: float = 0.0
     battery_depletions: int = 0
     replans: int = 0
@@ -100,6 +164,8 @@ class RunLog:
         self._states: list[tuple[float, int, int]] = [(0.0, d, IDLE) for d in range(n)]
         self._orders: list[tuple[float, int, int, int]] = []
         self._separation: list[tuple[float, int]] = [(0.0, 0)]
+        self._losses_f: list[np.ndarray] = []
+        self._losses_i: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ appending
     def add_points(
@@ -122,7 +188,23 @@ class RunLog:
         """The cumulative count of losses of separation at ``t_s`` seconds."""
         self._separation.append((t_s, losses))
 
+    def add_losses(self, rows_f: np.ndarray, rows_i: np.ndarray) -> None:
+        """Append finished encounters (copied): rows of `sim._kernels.advance`'s closed
+        encounters (``ENC_*`` floats; drone a, drone b, phase code)."""
+        self._losses_f.append(np.array(rows_f, np.float64))
+        self._losses_i.append(np.array(rows_i, np.int64))
+
     # ------------------------------------------------------------------ reading
+    def losses(self, open_f: np.ndarray | None = None, open_i: np.ndarray | None = None) -> LossLog:
+        """Every encounter so far: the finished ones, and ``open_f``/``open_i`` (rows as
+        in `add_losses`) for those still in progress."""
+        parts_f = [*self._losses_f, np.empty((0, K.ENC_FLOATS))]
+        parts_i = [*self._losses_i, np.empty((0, K.ENC_INTS), np.int64)]
+        if open_f is not None:
+            parts_f.append(open_f)
+            parts_i.append(open_i)
+        return LossLog.from_rows(np.concatenate(parts_f), np.concatenate(parts_i))
+
     def trajectory(
         self, t_s: float, position_m: np.ndarray, battery_wh: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

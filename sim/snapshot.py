@@ -6,7 +6,7 @@ A running `Simulation` and a loaded `Recording` both answer ``snapshot(t_s)`` an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +56,9 @@ class Snapshot:
     state_names : tuple of str
         Name of each state code (`sim.vocabulary.STATE_NAMES` for a live run; a
         recording's own list when replayed).
+    loss_pairs : numpy.ndarray of int64, shape (k, 2)
+        Pairs of drones in loss of separation now (lower index first, sorted): the
+        encounters begun before ``t_s`` and not over (`active_loss_pairs`).
     """
 
     t_s: float
@@ -86,6 +89,7 @@ class Snapshot:
     energy_used_wh: float
     separation_losses: int
     state_names: tuple
+    loss_pairs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
 
     @property
     def drones(self) -> int:
@@ -95,6 +99,13 @@ class Snapshot:
         """Drones in each state (names), in code order."""
         counts = np.bincount(self.state, minlength=len(self.state_names))
         return {name: int(count) for name, count in zip(self.state_names, counts)}
+
+
+def active_loss_pairs(losses, t_s: float) -> np.ndarray:
+    """The pairs of drones in loss of separation at ``t_s``, sorted, shape (k, 2): from a
+    `sim.runlog.LossLog` (a live run's or a recording's, so that both agree)."""
+    pairs = losses.drone[losses.active_at(t_s)].astype(np.int64).reshape(-1, 2)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def zone_timing(zones, t_s: float) -> tuple[tuple, tuple, dict]:

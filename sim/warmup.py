@@ -157,7 +157,6 @@ def _compile_advance() -> None:
         np.zeros((n, 3)),
         np.zeros(n),
         np.zeros(n, np.int64),
-        29.0,
         30.0,
         10.0,
         np.empty(capacity, np.int32),
@@ -168,8 +167,10 @@ def _compile_advance() -> None:
         np.empty(capacity, np.int64),
         np.empty(capacity, np.int64),
         np.empty(capacity, np.int64),
-        np.zeros(16, np.int64),
+        np.empty((16, K.ENC_FLOATS)),
+        np.empty((16, K.ENC_INTS), np.int64),
         0,
+        np.zeros(3, np.int64),
     )
 
 

@@ -3,8 +3,10 @@
 Controls: Space pause/resume; + and - speed (1x to 4096x); Left/Right seek 30 s (with
 Shift 5 min; replay only) and a click on the timeline seeks there; mouse wheel zooms
 about the cursor; drag pans; click a drone for its info panel (click empty ground to
-clear); B buildings, Z zones, T trails, O orders, L legend; S saves a screenshot; Home
-fits the city; Esc or closing the window quits. The window can be resized.
+clear); N jumps to the next loss of separation and pauses (replay: just after the start of
+the next encounter, whose pair is ringed in red; live: runs on to the end of the step in
+which the next one begins); B buildings, Z zones, T trails, O orders, L legend; S saves a
+screenshot; Home fits the city; Esc or closing the window quits. The window can be resized.
 """
 
 from __future__ import annotations
@@ -89,6 +91,17 @@ class LiveSource:
     def snapshot(self):
         return self.simulation.snapshot()
 
+    def next_loss(self) -> bool:
+        """Run on until a new loss of separation begins (stopping at the end of the step
+        in which it begins: a live run knows only the past) or the run ends; returns
+        whether one began."""
+        s = self.simulation
+        before = s.counters.separation_losses
+        step = s.scenario.time_step_s
+        while s.t < s.duration_s and s.counters.separation_losses == before:
+            s.step_to(min(s.t + step, s.duration_s))
+        return s.counters.separation_losses > before
+
 
 class ReplaySource:
     """A recording, played forwards or seeked anywhere."""
@@ -112,6 +125,25 @@ class ReplaySource:
 
     def snapshot(self):
         return self.recording.snapshot(self.t)
+
+    @property
+    def loss_starts_s(self):
+        """Start of every loss of separation in the recording, seconds (None if unknown)."""
+        losses = getattr(self.recording, "losses", None)
+        return None if losses is None else losses.start_s
+
+    def next_loss(self) -> bool:
+        """Seek just after the start of the next loss of separation (the snapshot shows
+        encounters begun before its time); returns False, staying put, when none follows."""
+        if self.loss_starts_s is None:
+            return False
+        start = self.recording.next_loss_s(self.t)
+        if start is None:
+            return False
+        losses = self.recording.losses
+        end = float(losses.end_s[losses.start_s == start].max())
+        self.seek(start + min(1e-3, 0.5 * (end - start)))
+        return True
 
 
 def open_window(size: tuple[int, int], title: str, seen: bool = True):
@@ -163,7 +195,10 @@ def run_app(
     scene = scene_for(city)
     camera = Camera.fit(scene.bounds_m, window.get_size())
     options = DrawOptions(
-        title=title, speed=speed, timeline=None if source.live else source.time_span
+        title=title,
+        speed=speed,
+        timeline=None if source.live else source.time_span,
+        loss_starts_s=None if source.live else source.loss_starts_s,
     )
     clock = pygame.time.Clock()
     drag_from = None
@@ -231,6 +266,9 @@ def _key(event, source, camera, options, scene, window, screenshot_dir):
     elif key in (pygame.K_LEFT, pygame.K_RIGHT) and not source.live:
         step = (300.0 if shift else 30.0) * (1 if key == pygame.K_RIGHT else -1)
         source.seek(source.t + step)
+    elif key == pygame.K_n:
+        if source.next_loss():
+            options.paused = True
     elif key == pygame.K_b:
         options.buildings = not options.buildings
     elif key == pygame.K_z:

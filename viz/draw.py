@@ -28,6 +28,7 @@ STATION = (120, 120, 160)
 TEXT = (28, 30, 36)
 PANEL = (255, 255, 255, 215)
 LATE = (20, 20, 20)
+LOSS = (220, 20, 30)  # pairs in loss of separation: ring and line
 _COLOUR_OF_STATE = {
     V.IDLE: (150, 150, 150),
     V.CHARGING: (240, 196, 25),
@@ -60,6 +61,7 @@ class DrawOptions:
     speed: float | None = None
     paused: bool = False
     timeline: tuple[float, float] | None = None
+    loss_starts_s: np.ndarray | None = None  # ticks on the replay timeline
     title: str = "dronesim"
 
 
@@ -79,6 +81,7 @@ def draw(
     if options.selected is not None and 0 <= options.selected < snapshot.drones:
         _route(surface, snapshot, camera, options.selected)
     _drones(surface, snapshot, camera, options.selected)
+    _losses(surface, snapshot, camera)
     _hud(surface, snapshot, options)
     if options.legend:
         _cached_legend(surface, snapshot, scene)
@@ -87,7 +90,7 @@ def draw(
     if options.hover_px is not None and options.zones:
         _zone_tooltip(surface, snapshot, camera, scene, options.hover_px)
     if options.timeline is not None:
-        _timeline(surface, snapshot, scene, options.timeline)
+        _timeline(surface, snapshot, scene, options.timeline, options.loss_starts_s)
 
 
 # ----------------------------------------------------------------------------- static
@@ -394,6 +397,23 @@ def _drones(surface, snapshot, camera: Camera, selected: int | None) -> None:
         pygame.draw.circle(surface, TEXT, points[selected], 13, 2)
 
 
+def _losses(surface, snapshot, camera: Camera) -> None:
+    """A red line between the two drones of each pair in loss of separation now, and a
+    red ring around each."""
+    import pygame
+
+    pairs = getattr(snapshot, "loss_pairs", None)
+    if pairs is None or not len(pairs):
+        return
+    points = camera.to_screen(snapshot.position_m[:, :2])
+    for a, b in pairs.tolist():
+        pa = (round(points[a, 0]), round(points[a, 1]))
+        pb = (round(points[b, 0]), round(points[b, 1]))
+        pygame.draw.line(surface, LOSS, pa, pb, 2)
+        for centre in (pa, pb):
+            pygame.draw.circle(surface, LOSS, centre, 15, 2)
+
+
 # ----------------------------------------------------------------------------- overlays
 
 
@@ -425,7 +445,8 @@ def _hud(surface, snapshot, options: DrawOptions) -> None:
             False,
         ),
         (
-            f"energy {snapshot.energy_used_wh / 1000:.2f} kWh   separation losses {snapshot.separation_losses}",
+            f"energy {snapshot.energy_used_wh / 1000:.2f} kWh   separation losses {snapshot.separation_losses}"
+            + (f" ({len(snapshot.loss_pairs)} now)" if len(snapshot.loss_pairs) else ""),
             14,
             False,
         ),
@@ -559,7 +580,9 @@ def _zone_tooltip(surface, snapshot, camera: Camera, scene: Scene, pixel) -> Non
     _text(surface, text, (x + 20, y + 16), 13, TEXT)
 
 
-def _timeline(surface, snapshot, scene: Scene, span: tuple[float, float]) -> None:
+def _timeline(
+    surface, snapshot, scene: Scene, span: tuple[float, float], loss_starts_s=None
+) -> None:
     import pygame
 
     rect = timeline_rect(surface.get_size())
@@ -574,6 +597,10 @@ def _timeline(surface, snapshot, scene: Scene, span: tuple[float, float]) -> Non
         x0 = rect[0] + rect[2] * np.clip((a - start) / max(end - start, 1e-9), 0, 1)
         x1 = rect[0] + rect[2] * np.clip((b - start) / max(end - start, 1e-9), 0, 1)
         pygame.draw.rect(surface, ZONE_UPCOMING, (x0, rect[1], max(1, x1 - x0), rect[3]))
+    if loss_starts_s is not None and len(loss_starts_s):
+        where = rect[0] + rect[2] * np.clip((loss_starts_s - start) / max(end - start, 1e-9), 0, 1)
+        for x in np.unique(np.round(where).astype(int)).tolist():
+            pygame.draw.line(surface, LOSS, (x, rect[1]), (x, rect[1] + rect[3] // 3), 1)
     f = np.clip((snapshot.t_s - start) / max(end - start, 1e-9), 0, 1)
     pygame.draw.rect(
         surface, (31, 119, 180), (rect[0], rect[1] + rect[3] // 3, rect[2] * f, rect[3] // 3)

@@ -140,6 +140,7 @@ def test_live_and_recorded_snapshots_agree(tiny_scenario, tmp_path):
         ):
             assert getattr(a, name) == getattr(b, name), name
         assert a.energy_used_wh == pytest.approx(b.energy_used_wh, abs=1e-6)
+        assert a.loss_pairs.tolist() == b.loss_pairs.tolist()
 
 
 def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):

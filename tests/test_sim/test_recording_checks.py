@@ -34,6 +34,7 @@ def valid(tmp_path_factory, tiny_scenario):
     # The cases below need these to be non-trivial; a tiny run that changes must keep them.
     assert len(arrays["order_event_t"]) and len(arrays["state_t"]) > 8
     assert len(arrays["end_route_drone"]) and np.unique(arrays["traj_drone"]).size == 8
+    assert len(arrays["loss_start_s"]) >= 1 and arrays["loss_start_s"][0] > 10.0
     return path, arrays
 
 
@@ -98,6 +99,15 @@ def _time_backwards(a):
     i = int(np.flatnonzero(d[1:] == d[:-1])[0])  # two points of one drone
     t[i], t[i + 1] = t[i + 1] + 1.0, t[i]
     a["traj_t"] = t
+
+
+def _losses_unsorted(a):
+    """Two loss rows, the second starting before the first."""
+    for name in [k for k in a if k.startswith("loss_")]:
+        a[name] = np.concatenate([a[name][:1], a[name][:1]])
+    start = a["loss_start_s"].copy()
+    start[1] -= 10.0
+    a["loss_start_s"] = start
 
 
 # (case id, edit of the arrays, field the message must name)
@@ -169,6 +179,24 @@ ARRAY_CASES = [
     ("separation losses negative", _poke("separation_losses", 1, -3), "separation_losses"),
     ("end route unsorted", _set("end_route_drone", lambda a: a["end_route_drone"][::-1].copy()), "end_route_drone"),
     ("end route drone 8", _poke("end_route_drone", -1, 8), "end_route_drone"),
+    ("loss drone 8", _poke("loss_drone", (0, 1), 8), "loss_drone"),
+    ("loss drone negative", _poke("loss_drone", (0, 0), -1), "loss_drone"),
+    ("loss pair reversed", _set("loss_drone", lambda a: a["loss_drone"][:, ::-1].copy()), "loss_drone"),
+    ("loss drones as floats", _set("loss_drone", lambda a: a["loss_drone"].astype(float)), "loss_drone"),
+    ("loss drone one column", _set("loss_drone", lambda a: a["loss_drone"][:, :1].copy()), "loss_drone"),
+    ("loss start negative", _poke("loss_start_s", 0, -5.0), "loss_start_s"),
+    ("loss start NaN", _poke("loss_start_s", 0, np.nan), "loss_start_s"),
+    ("loss end before start", _poke("loss_end_s", 0, 1.0), "loss_end_s"),
+    ("loss end after the recording", _poke("loss_end_s", 0, 1e6), "loss_end_s"),
+    ("loss end one row short", _set("loss_end_s", lambda a: a["loss_end_s"][:-1].copy()), "loss_end_s"),
+    ("loss starts unsorted", _losses_unsorted, "loss_start_s"),
+    ("loss closest distance negative", _poke("loss_closest_m", (0, 1), -2.0), "loss_closest_m"),
+    ("loss closest infinite", _poke("loss_closest_m", (0, 0), np.inf), "loss_closest_m"),
+    ("loss position 1e9 m away", _poke("loss_xyz", (0, 2), 1e9), "loss_xyz"),
+    ("loss position 2 columns", _set("loss_xyz", lambda a: a["loss_xyz"][:, :2].copy()), "loss_xyz"),
+    ("loss phase 3", _poke("loss_phase", 0, 3), "loss_phase"),
+    ("loss phase -1", _poke("loss_phase", 0, -1), "loss_phase"),
+    ("loss without its phase", _drop("loss_phase"), "loss_phase"),
     ("airspace not JSON", _set("airspace_geojson", np.array("{")), "airspace_geojson"),
     ("airspace a list", _set("airspace_geojson", np.array("[]")), "airspace_geojson"),
     ("airspace with a broken feature", _set("airspace_geojson", np.array(json.dumps({"type": "FeatureCollection", "properties": {"frame": "local"}, "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": "x"}, "properties": {"kind": "building"}}]}))), "airspace_geojson"),
@@ -332,3 +360,16 @@ def test_a_recording_without_end_routes_still_loads(valid, tmp_path):
     arrays = {k: v for k, v in valid[1].items() if not k.startswith("end_")}
     np.savez(tmp_path / "old.npz", **arrays)
     assert Recording.load(tmp_path / "old.npz").snapshot(DURATION_S).t_s == DURATION_S
+
+
+def test_a_recording_without_losses_still_loads(valid, tmp_path):
+    """Files written before the loss_* arrays existed (same format version) lack all six:
+    they load, and show no pair in loss."""
+    arrays = {k: v for k, v in valid[1].items() if not k.startswith("loss_")}
+    np.savez(tmp_path / "old.npz", **arrays)
+    recording = Recording.load(tmp_path / "old.npz")
+    assert recording.snapshot(130.0).loss_pairs.shape == (0, 2)
+    assert recording.next_loss_s(0.0) is None
+    assert Recording.load(valid[0]).snapshot(130.0).loss_pairs.tolist() == [
+        valid[1]["loss_drone"][0].tolist()
+    ]

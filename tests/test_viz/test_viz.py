@@ -323,3 +323,64 @@ def test_live_view_advances_the_simulation_and_finishes_the_run():
         and report.orders_created
         == report.orders_delivered + report.orders_failed + report.orders_pending
     )
+
+
+def test_pairs_in_loss_of_separation_are_ringed_and_joined_in_red():
+    import dataclasses
+
+    from dronesim.viz.draw import LOSS
+
+    one = _snapshot()
+    two = dataclasses.replace(
+        one,
+        position_m=np.array([[400.0, 800.0, 50.0], [600.0, 800.0, 55.0]]),
+        heading_rad=np.zeros(2),
+        state=np.array([TO_DROPOFF, RETURNING]),
+        battery_fraction=np.array([0.8, 0.7]),
+        payload_kg=np.zeros(2),
+        route_m=(np.empty((0, 3)), np.empty((0, 3))),
+        trail_m=(np.empty((0, 3)), np.empty((0, 3))),
+    )
+    marked = dataclasses.replace(two, loss_pairs=np.array([[0, 1]]))
+    frame, camera = _render(marked)
+    plain, _ = _render(two)
+    x, y = camera.to_screen((500.0, 800.0)).astype(int)  # midway along the line
+    assert (np.abs(frame[y - 2 : y + 3, x] - np.array(LOSS)).sum(axis=1) < 10).any()
+    assert not (np.abs(plain[y - 2 : y + 3, x] - np.array(LOSS)).sum(axis=1) < 10).any()
+    x, y = camera.to_screen((400.0, 800.0)).astype(int)
+    ring = frame[y - 16 : y + 17, x - 16 : x + 17].reshape(-1, 3)
+    assert (np.abs(ring - np.array(LOSS)).sum(axis=1) < 10).sum() > 40
+
+
+def test_n_jumps_to_the_next_loss_in_replay_and_live(tmp_path):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test_sim"))
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import Recording, write_recording
+    from dronesim.sim.scenario import from_toml_text
+    from dronesim.viz.app import LiveSource, ReplaySource, run_app
+    from tiny import TINY
+
+    scenario = from_toml_text(TINY + '\n[deconfliction]\npolicy = "none"\n', "tiny.toml")
+    simulation = Simulation(scenario, duration_s=900)
+    simulation.run()
+    write_recording(simulation, tmp_path / "run.npz")
+    recording = Recording.load(tmp_path / "run.npz")
+    starts = np.unique(recording.losses.start_s)
+    assert len(starts) >= 2
+    source = ReplaySource(recording)
+    press = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_n, mod=0)
+    options = run_app(
+        source,
+        recording.city,
+        "test",
+        max_frames=4,
+        on_frame=lambda index: pygame.event.post(press) if index in (1, 2) else None,
+    )
+    assert options.paused
+    assert starts[1] < source.t <= starts[1] + 1e-3  # two presses: the second loss
+    assert len(source.snapshot().loss_pairs) >= 1
+
+    live = LiveSource(Simulation(scenario, duration_s=900))
+    assert live.next_loss()
+    first = live.simulation.separation_log().start_s[0]
+    assert first == starts[0] and first <= live.t < first + scenario.time_step_s + 1e-9
