@@ -29,12 +29,13 @@ from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
+from dronesim.sim.deconfliction import get_deconfliction
 from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
 from dronesim.sim.runlog import RunLog
-from dronesim.sim.scenario import Scenario, ScenarioError
+from dronesim.sim.scenario import Scenario, ScenarioError, pad_spacing_m
 from dronesim.sim.snapshot import (
     Snapshot,
     route_ahead,
@@ -43,6 +44,7 @@ from dronesim.sim.snapshot import (
     zone_timing,
 )
 from dronesim.sim.trips import DROPOFF, PICKUP, PICKUP_TIME_S, TripPlanner
+from dronesim.sim.vertiports import ColumnSchedule, Sequenced, pad_positions
 from dronesim.sim.vocabulary import (
     ASSIGNED,
     CARRIED,
@@ -133,14 +135,27 @@ class Simulation:
         self.params = self.model.as_array()
         self.wind = scenario.wind.vector_mps
         dc = scenario.deconfliction
-        self.layers_used = sorted(
-            {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
-        )
+        self.deconfliction = get_deconfliction(dc.policy)
+        self.layers_used = sorted(set(self.deconfliction.layers_used(dc)))
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
+        spacing = pad_spacing_m(scenario)
+        self.pads_xy = [
+            pad_positions(
+                d.x_m,
+                d.y_m,
+                d.pads,
+                d.pad_layout or scenario.map.pad_layout,
+                d.pad_spacing_m or spacing,
+            )
+            for d in self.airspace.depots
+        ]
         self.t = 0.0
         self._check_depot_columns()
+        self._check_pads()
+        # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
+        self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
 
         self.orders: Orders = generate_orders(
             scenario.demand,
@@ -228,7 +243,16 @@ class Simulation:
         )
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
         self.trips = TripPlanner(
-            self.airspace, self.depots_xy, self.orders, self.model.service_time_s, dc
+            self.airspace,
+            self.depots_xy,
+            self.orders,
+            self.model.service_time_s,
+            dc,
+            self.deconfliction,
+            self.pads_xy,
+            self.columns,
+            self.params,
+            self.wind,
         )
         self.dispatcher = DispatchAdapter(
             scenario.dispatch,
@@ -513,6 +537,7 @@ class Simulation:
         the decisions out in the order given."""
         tic = time.perf_counter()
         self.counters.dispatch_rounds += 1
+        self.columns.prune(self.t)
         open_orders = self._open_orders()
         drones = np.flatnonzero(self._available())
         if len(drones) == 0:
@@ -539,12 +564,14 @@ class Simulation:
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
         depot = int(self.at_depot[d])
         start = (*self.depots_xy[depot], 0.0)
-        plan, _ = self.trips.build(self.router, start, 0.0, stops, depot)
+        clock = (self.t, float(self.battery[d]), d)
+        plan, _ = self.trips.build(self.router, start, 0.0, stops, depot, clock)
         if plan is None:
             self.counters.rejected_trips += 1
             return
         self._await("plan")
-        timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
+        sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
+        timed = None if sequenced is None else sequenced.timed
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
             # orders takes from here, and charge before the next try.
@@ -558,6 +585,7 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         self._leave_queue(d)
+        self._commit_columns(d, sequenced)
         self.install_plan(d, timed)
         self.at_depot[d] = -1
         for order, kind in stops:
@@ -585,14 +613,27 @@ class Simulation:
             land=True,
             event=EV_LANDED,
             arg=depot,
+            clock=(self.t, float(self.battery[d]), d),
         ):
             return
-        timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
+        sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
+        timed = None if sequenced is None else sequenced.timed
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             return
         self._leave_queue(d)
+        self._commit_columns(d, sequenced)
         self.install_plan(d, timed)
         self.at_depot[d] = -1
+
+    def _commit_columns(self, d: int, sequenced: Sequenced) -> None:
+        """The drone's new plan replaces its column reservations from now on, and what its
+        waits cost goes into the run log."""
+        self.columns.release(d, self.t)
+        self.columns.reserve(sequenced.reservations)
+        if sequenced.takeoff_delay_s is not None:
+            self.log.takeoff_delays_s.append(float(sequenced.takeoff_delay_s))
+        if sequenced.hover_wait_s > 0.0:
+            self.log.column_hover_s.append(float(sequenced.hover_wait_s))
 
     def install_plan(self, d: int, timed: dict) -> None:
         """Give drone ``d`` a timed flight plan starting now, replacing its current one.
@@ -759,7 +800,9 @@ class Simulation:
             start = escape_to_open_air(builder, leaving)
         plan = None
         if start is not None:
-            plan, _ = self.trips.build(self.router, start, self.payload[d], stops, home_hint)
+            # Pads are chosen against the reservations when the trip starts here and now.
+            clock = (self.t, float(self.battery[d]), d) if len(builder.xyz) == 1 else None
+            plan, _ = self.trips.build(self.router, start, self.payload[d], stops, home_hint, clock)
             if (
                 plan is None
                 and not leaving
@@ -814,6 +857,7 @@ class Simulation:
                     land=True,
                     event=EV_LANDED,
                     arg=home,
+                    clock=(self.t, float(self.battery[d]), d),
                 ) and self.router.clear(attempt.xyz[escape_end:], self.t):
                     builder = attempt
                     break
@@ -829,9 +873,11 @@ class Simulation:
             builder = PlanBuilder(x, y, z, self.payload[d])
             builder.hold_at(max(self.duration_s - self.t, 1.0), ESCAPING, on_ground)
             escape_end = 0
-        timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
-        if timed is None:
+        sequenced = self.trips.sequence(builder, self.t, self.battery[d], d)
+        if sequenced is None:
             return
+        timed = sequenced.timed
+        self._commit_columns(d, sequenced)
         if leaving and escape_end > 0:
             self.counters.zone_escapes += 1
             self.log.escapes.append(Escape(d, self.t, float(timed["t"][escape_end]), leaving))
@@ -954,8 +1000,7 @@ class Simulation:
     def _check_depot_columns(self) -> None:
 
         blocked = self.airspace.blocked
-        dc = self.scenario.deconfliction
-        layers = {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
+        layers = self.layers_used
         for depot in self.airspace.depots:
             _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
             if blocked[: max(layers) + 1, j, i].any():
@@ -969,6 +1014,72 @@ class Simulation:
                     f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
                     f"column up to the cruise layers (a building or zone is above it)",
                 )
+
+    def _check_pads(self) -> None:
+        """Every pad on the map, on open ground (its taxiway from the depot point too:
+        no building within the horizontal clearance, no permanent zone) and with a free
+        column up to the highest cruise layer.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field that placed the pads (``map.pad_spacing_m``, or
+            ``map.geojson`` for a depot with its own spacing) and the value.
+        """
+        a = self.airspace
+        top = self.top_layer
+        top_m = float(a.layers_m[top])
+        spec = self.scenario.map
+        for depot, pads in zip(a.depots, self.pads_xy):
+            if depot.pad_spacing_m is not None or depot.pad_layout is not None:
+                field_path = "map.geojson"
+                value = (
+                    f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = "
+                    f"{depot.pad_spacing_m or pad_spacing_m(self.scenario):g} m, "
+                    f"{depot.pad_layout or spec.pad_layout} layout"
+                )
+            else:
+                field_path = "map.pad_spacing_m"
+                value = (
+                    f"{pad_spacing_m(self.scenario):g} m ({spec.pad_layout} layout, "
+                    f"{depot.pads} pads)"
+                )
+            for k, (x, y) in enumerate(pads):
+                where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
+                problem = None
+                if not a.contains_xy(x, y):
+                    problem = "lies outside the map"
+                else:
+                    taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
+                    near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
+                    hits = (
+                        a.buildings.tree.query(near, predicate="intersects")
+                        if len(a.buildings)
+                        else ()
+                    )
+                    zones = [
+                        zone.name
+                        for zone in a.zones
+                        if not zone.is_temporary
+                        and zone.overlaps_band(0.0, top_m)
+                        and zone.keep_out.intersects(taxiway)
+                    ]
+                    _, j, i = (int(v) for v in a.cell_of(x, y))
+                    if len(hits):
+                        problem = (
+                            f"is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
+                        )
+                    elif zones:
+                        problem = f"lies in no-fly zone '{zones[0]}'"
+                    elif a.blocked[: top + 1, j, i].any():
+                        problem = f"has no free column up to the cruise layer at {top_m:g} m"
+                if problem is not None:
+                    raise ScenarioError(
+                        self.scenario.source,
+                        field_path,
+                        f"{value}: {where} {problem}; the pads do not fit the depot "
+                        f"(a smaller spacing or fewer pads)",
+                    )
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every drone's flown path so far: ``(drone, t_s, xyz_m, battery_wh)`` sorted by
