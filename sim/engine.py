@@ -946,6 +946,7 @@ class Simulation:
             energy_used_wh=float(self.log.energy_used_wh),
             separation_losses=int(self.counters.separation_losses),
             state_names=STATE_NAMES,
+            depot_pad_xy_m=tuple(pads.copy() for pads in self.pads_xy),
         )
 
     def displayed_battery_wh(self) -> np.ndarray:

@@ -56,6 +56,9 @@ class Snapshot:
     state_names : tuple of str
         Name of each state code (`sim.vocabulary.STATE_NAMES` for a live run; a
         recording's own list when replayed).
+    depot_pad_xy_m : tuple of numpy.ndarray, shape (pads, 2)
+        Each depot's take-off and landing pads, metres (`sim.vertiports`; empty for
+        recordings made before pads had positions).
     """
 
     t_s: float
@@ -86,6 +89,7 @@ class Snapshot:
     energy_used_wh: float
     separation_losses: int
     state_names: tuple
+    depot_pad_xy_m: tuple = ()
 
     @property
     def drones(self) -> int:
