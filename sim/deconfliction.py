@@ -13,8 +13,11 @@ policy answers, for a scenario's ``[deconfliction]`` table (`DeconflictionSpec`)
   against the other drones' plans (e.g. ``strategic``): return the timed plan (the dict
   `sim.routing.PlanBuilder.timed` returns) or None to let the engine build and sequence
   the trip the normal way (`TripPlanner.build`, then the pad and drop-off column
-  sequencing of `sim.vertiports`). `LayerPolicy.plan_trip` returns None. The engine does
-  not call the hook yet: the ``strategic`` policy wires it in (see `TripRequest`).
+  sequencing of `sim.vertiports`). `LayerPolicy.plan_trip` returns None. The engine asks
+  it for every trip a dispatch round starts (`Simulation._start_trip`), before building
+  one, and checks a returned plan against the battery reserve like any other; a plan
+  from the hook takes no part in the column sequencing (the policy owns its timing).
+  Repositioning flights and replans after a zone switches use the normal builder.
 
 Register your own with `register_deconfliction` (by code), or from an installed package
 through an entry point in the group ``dronesim.deconfliction`` (see

@@ -29,7 +29,7 @@ from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
-from dronesim.sim.deconfliction import get_deconfliction
+from dronesim.sim.deconfliction import TripRequest, get_deconfliction
 from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
@@ -564,14 +564,23 @@ class Simulation:
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
         depot = int(self.at_depot[d])
         start = (*self.depots_xy[depot], 0.0)
-        clock = (self.t, float(self.battery[d]), d)
-        plan, _ = self.trips.build(self.router, start, 0.0, stops, depot, clock)
-        if plan is None:
-            self.counters.rejected_trips += 1
-            return
-        self._await("plan")
-        sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
-        timed = None if sequenced is None else sequenced.timed
+        # A policy that plans whole trips in space and time (e.g. strategic) answers
+        # first; None: the normal builder and the column sequencing.
+        timed = self.deconfliction.plan_trip(
+            TripRequest(
+                d, self.t, start, float(self.battery[d]), stops, depot, self.trips, self.router
+            )
+        )
+        sequenced = None
+        if timed is None:
+            clock = (self.t, float(self.battery[d]), d)
+            plan, _ = self.trips.build(self.router, start, 0.0, stops, depot, clock)
+            if plan is None:
+                self.counters.rejected_trips += 1
+                return
+            self._await("plan")
+            sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
+            timed = None if sequenced is None else sequenced.timed
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
             # orders takes from here, and charge before the next try.
@@ -585,7 +594,8 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         self._leave_queue(d)
-        self._commit_columns(d, sequenced)
+        if sequenced is not None:
+            self._commit_columns(d, sequenced)
         self.install_plan(d, timed)
         self.at_depot[d] = -1
         for order, kind in stops:

@@ -170,6 +170,11 @@ class OneLayer(LayerPolicy):
 
     name: str = "test-one-layer"
     description: str = "every leg on layer 3"
+    asked: list = dataclasses.field(default_factory=list)
+
+    def plan_trip(self, request):
+        self.asked.append((request.drone, request.t_s))
+        return None  # the normal builder
 
     def layers_used(self, spec):
         return (3,)
@@ -179,7 +184,7 @@ class OneLayer(LayerPolicy):
 
 
 def test_a_policy_registered_by_code_is_used_by_a_run(tiny_scenario):
-    register_deconfliction(OneLayer())
+    policy = register_deconfliction(OneLayer())
     try:
         scenario = from_toml_text(
             TINY + "\n[deconfliction]\npolicy = 'test-one-layer'\n", "tiny.toml"
@@ -192,6 +197,8 @@ def test_a_policy_registered_by_code_is_used_by_a_run(tiny_scenario):
         level = same & np.any(xyz[1:, :2] != xyz[:-1, :2], axis=1) & (xyz[1:, 2] > 0)
         assert level.sum() > 50
         assert set(np.unique(xyz[1:][level, 2])) == {s.airspace.layers_m[3]}
+        # The whole-trip hook was asked before every trip started.
+        assert len(policy.asked) > 0
     finally:
         unregister_deconfliction("test-one-layer")
     assert "test-one-layer" not in DECONFLICTION
