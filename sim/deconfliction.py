@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from dronesim.planners.plugins import (
     DECONFLICTION_GROUP,
@@ -41,8 +41,9 @@ from dronesim.planners.plugins import (
     find_entry_point,
 )
 
-if TYPE_CHECKING:  # only for annotations: the scenario module imports this one lazily
-    from dronesim.sim.scenario import DeconflictionSpec
+# ``spec`` below is a `dronesim.sim.scenario.DeconflictionSpec`; this module does not import
+# the scenario module, which looks policies up here (no import cycle).
+DeconflictionSpec = Any
 
 
 @dataclass(frozen=True)

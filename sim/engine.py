@@ -35,7 +35,7 @@ from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
 from dronesim.sim.runlog import RunLog
-from dronesim.sim.scenario import Scenario, ScenarioError, pad_spacing_m
+from dronesim.sim.scenario import Scenario, ScenarioError
 from dronesim.sim.snapshot import (
     Snapshot,
     route_ahead,
@@ -44,7 +44,7 @@ from dronesim.sim.snapshot import (
     zone_timing,
 )
 from dronesim.sim.trips import DROPOFF, PICKUP, PICKUP_TIME_S, TripPlanner
-from dronesim.sim.vertiports import ColumnSchedule, Sequenced, pad_positions
+from dronesim.sim.vertiports import DEFAULT_SPACINGS, ColumnSchedule, Sequenced, pad_positions
 from dronesim.sim.vocabulary import (
     ASSIGNED,
     CARRIED,
@@ -136,24 +136,16 @@ class Simulation:
         self.wind = scenario.wind.vector_mps
         dc = scenario.deconfliction
         self.deconfliction = get_deconfliction(dc.policy)
+        # The planner legs not read off a depot's field go to: the policy's, else the
+        # scenario's.
+        self.planner_name = self.deconfliction.planner or scenario.planner.name
         self.layers_used = sorted(set(self.deconfliction.layers_used(dc)))
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
-        spacing = pad_spacing_m(scenario)
-        self.pads_xy = [
-            pad_positions(
-                d.x_m,
-                d.y_m,
-                d.pads,
-                d.pad_layout or scenario.map.pad_layout,
-                d.pad_spacing_m or spacing,
-            )
-            for d in self.airspace.depots
-        ]
         self.t = 0.0
         self._check_depot_columns()
-        self._check_pads()
+        self.pads_xy = self._place_pads()
         # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
         self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
 
@@ -227,7 +219,7 @@ class Simulation:
                         self._schedule(moment, _ZONE, index)
         self._schedule(0.0, _DISPATCH, 0)
         self.router = LayerRouter(
-            self.airspace, 0.0, scenario.planner.name, scenario.planner.smooth, self.counters.timers
+            self.airspace, 0.0, self.planner_name, scenario.planner.smooth, self.counters.timers
         )
         self._routers = {self.router.active: self.router}
         self.detour_factor = measure_detour(
@@ -706,7 +698,7 @@ class Simulation:
             router = LayerRouter(
                 self.airspace,
                 self.t,
-                self.scenario.planner.name,
+                self.planner_name,
                 self.scenario.planner.smooth,
                 self.counters.timers,
             )
@@ -853,6 +845,7 @@ class Simulation:
                     0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
                 )
                 self.at_depot[d] = home_hint
+                self.columns.release(d, self.t)
                 self._finish_plan(d, home_hint, self.t)
                 return
             for home in depot_order.tolist():
@@ -1026,71 +1019,80 @@ class Simulation:
                     f"column up to the cruise layers (a building or zone is above it)",
                 )
 
-    def _check_pads(self) -> None:
-        """Every pad on the map, on open ground (its taxiway from the depot point too:
-        no building within the horizontal clearance, no permanent zone) and with a free
-        column up to the highest cruise layer.
+    def _place_pads(self) -> list[np.ndarray]:
+        """Each depot's pads (`vertiports.pad_positions`), checked: every pad on the map,
+        on open ground (its taxiway from the depot point too: no building within the
+        horizontal clearance, no permanent zone) and with a free column up to the
+        highest cruise layer. Without a spacing in the scenario or the map file, a depot
+        takes the first of the default spacings that fits
+        (`vertiports.DEFAULT_SPACINGS` x ``separation.horizontal_m``).
 
         Raises
         ------
         ScenarioError
             Naming the field that placed the pads (``map.pad_spacing_m``, or
-            ``map.geojson`` for a depot with its own spacing) and the value.
+            ``map.geojson`` for a depot with its own spacing or layout) and the value.
         """
+        scenario = self.scenario
+        spec = scenario.map
+        horizontal = scenario.separation.horizontal_m
+        placed = []
+        for depot in self.airspace.depots:
+            layout = depot.pad_layout or spec.pad_layout
+            if depot.pad_spacing_m is not None:
+                spacings = (depot.pad_spacing_m,)
+            elif spec.pad_spacing_m is not None:
+                spacings = (spec.pad_spacing_m,)
+            else:
+                spacings = tuple(f * horizontal for f in DEFAULT_SPACINGS)
+            for spacing in spacings:
+                pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
+                problem = self._pad_problem(depot, pads)
+                if problem is None:
+                    break
+            if problem is not None:
+                shown = " or ".join(f"{v:g}" for v in spacings)
+                if depot.pad_spacing_m is not None or depot.pad_layout is not None:
+                    field_path = "map.geojson"
+                    value = f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = {shown} m, {layout} layout"
+                else:
+                    field_path = "map.pad_spacing_m"
+                    value = f"{shown} m ({layout} layout, {depot.pads} pads)"
+                raise ScenarioError(
+                    scenario.source,
+                    field_path,
+                    f"{value}: {problem}; the pads do not fit the depot (a smaller spacing or fewer pads)",
+                )
+            placed.append(pads)
+        return placed
+
+    def _pad_problem(self, depot, pads: np.ndarray) -> str | None:
+        """What keeps one of ``pads`` from being used (see `_place_pads`), or None."""
         a = self.airspace
         top = self.top_layer
         top_m = float(a.layers_m[top])
-        spec = self.scenario.map
-        for depot, pads in zip(a.depots, self.pads_xy):
-            if depot.pad_spacing_m is not None or depot.pad_layout is not None:
-                field_path = "map.geojson"
-                value = (
-                    f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = "
-                    f"{depot.pad_spacing_m or pad_spacing_m(self.scenario):g} m, "
-                    f"{depot.pad_layout or spec.pad_layout} layout"
+        for k, (x, y) in enumerate(pads):
+            where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
+            if not a.contains_xy(x, y):
+                return f"{where} lies outside the map"
+            taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
+            near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
+            hits = a.buildings.tree.query(near, predicate="intersects") if len(a.buildings) else ()
+            if len(hits):
+                return (
+                    f"{where} is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
                 )
-            else:
-                field_path = "map.pad_spacing_m"
-                value = (
-                    f"{pad_spacing_m(self.scenario):g} m ({spec.pad_layout} layout, "
-                    f"{depot.pads} pads)"
-                )
-            for k, (x, y) in enumerate(pads):
-                where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
-                problem = None
-                if not a.contains_xy(x, y):
-                    problem = "lies outside the map"
-                else:
-                    taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
-                    near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
-                    hits = (
-                        a.buildings.tree.query(near, predicate="intersects")
-                        if len(a.buildings)
-                        else ()
-                    )
-                    zones = [
-                        zone.name
-                        for zone in a.zones
-                        if not zone.is_temporary
-                        and zone.overlaps_band(0.0, top_m)
-                        and zone.keep_out.intersects(taxiway)
-                    ]
-                    _, j, i = (int(v) for v in a.cell_of(x, y))
-                    if len(hits):
-                        problem = (
-                            f"is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
-                        )
-                    elif zones:
-                        problem = f"lies in no-fly zone '{zones[0]}'"
-                    elif a.blocked[: top + 1, j, i].any():
-                        problem = f"has no free column up to the cruise layer at {top_m:g} m"
-                if problem is not None:
-                    raise ScenarioError(
-                        self.scenario.source,
-                        field_path,
-                        f"{value}: {where} {problem}; the pads do not fit the depot "
-                        f"(a smaller spacing or fewer pads)",
-                    )
+            for zone in a.zones:
+                if (
+                    not zone.is_temporary
+                    and zone.overlaps_band(0.0, top_m)
+                    and zone.keep_out.intersects(taxiway)
+                ):
+                    return f"{where} lies in no-fly zone '{zone.name}'"
+            _, j, i = (int(v) for v in a.cell_of(x, y))
+            if a.blocked[: top + 1, j, i].any():
+                return f"{where} has no free column up to the cruise layer at {top_m:g} m"
+        return None
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every drone's flown path so far: ``(drone, t_s, xyz_m, battery_wh)`` sorted by

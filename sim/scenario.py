@@ -53,7 +53,7 @@ class MapSpec:
     depots: int = 3
     pads_per_depot: int = 6
     pad_layout: str = "ring"
-    pad_spacing_m: float | None = None  # None: 1.2 x separation.horizontal_m
+    pad_spacing_m: float | None = None  # None: 1.2 (or 1.0) x separation.horizontal_m
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
     cell_size_m: float = 10.0
     layers_m: tuple[float, ...] = (30.0, 50.0, 70.0, 90.0, 110.0)
@@ -637,17 +637,6 @@ def _validated(scenario: Scenario) -> Scenario:
     _check_name(source, "dispatch.policy", scenario.dispatch.policy, "policy")
     _check_name(source, "deconfliction.policy", scenario.deconfliction.policy, "deconfliction")
     return scenario
-
-
-def pad_spacing_m(scenario: Scenario) -> float:
-    """The scenario's pad spacing, metres: ``map.pad_spacing_m``, or by default 1.2 x
-    ``separation.horizontal_m`` (two pads' columns apart by more than the minimum)."""
-    from dronesim.sim.vertiports import DEFAULT_SPACING_FACTOR
-
-    spacing = scenario.map.pad_spacing_m
-    if spacing is None:
-        spacing = DEFAULT_SPACING_FACTOR * scenario.separation.horizontal_m
-    return float(spacing)
 
 
 def check_duration(scenario: Scenario, duration_s: float, field_path: str) -> None:

@@ -5,8 +5,11 @@ Pads
     depot point (`pad_positions`): on a ``ring`` (equal chords of ``spacing_m``, and no
     pad nearer than ``spacing_m`` to the depot point) or on a square ``grid`` of pitch
     ``spacing_m`` (its nodes nearest the depot point, none nearer than ``spacing_m``).
-    The default spacing, 1.2 x ``separation.horizontal_m``, keeps two pads' vertical
-    columns apart by more than the horizontal minimum. The depot point itself is the
+    Without a spacing in the scenario (``map.pad_spacing_m``) or the map file, a depot
+    takes the first of `DEFAULT_SPACINGS` x ``separation.horizontal_m`` at which its
+    pads fit (on open ground, free columns): 1.2 keeps a margin between two pads'
+    columns, 1.0 still separates them (a loss needs a distance below the minimum) and
+    lets ten pads fit a generated city's depot block. The depot point itself is the
     depot's apron: drones rest and charge there (the depot's ``pads`` count is also its
     number of chargers), and taxi on the ground to a pad to take off and from it after
     landing (`TAXI_SPEED_MPS`).
@@ -49,7 +52,7 @@ import numpy as np
 from dronesim.sim import _kernels as K
 
 TAXI_SPEED_MPS = 3.0  # ground handling between the apron and a pad
-DEFAULT_SPACING_FACTOR = 1.2  # default pad spacing over separation.horizontal_m
+DEFAULT_SPACINGS = (1.2, 1.0)  # default pad spacings, over separation.horizontal_m
 LAYOUTS = ("ring", "grid")
 
 
@@ -318,7 +321,7 @@ def _insert_hold(plan, k: int, seconds: float, kind: int) -> None:
 
 __all__ = [
     "ColumnSchedule",
-    "DEFAULT_SPACING_FACTOR",
+    "DEFAULT_SPACINGS",
     "LAYOUTS",
     "Reservation",
     "Sequenced",
