@@ -5,7 +5,8 @@ Drones climb vertically from the ground to a cruise layer, fly a planned route o
 layer, and descend vertically at the destination. The cruise layer of a leg is the
 deconfliction policy's choice (`sim.deconfliction`). Legs that
 start or end at a depot are read off that depot's distance field on the layer (Dijkstra
-once per depot, layer and zone epoch); other legs go to the scenario's planner. A *zone
+once per depot, layer and zone epoch), led out of (or into) a pad's own cell; other legs go
+to the planner the deconfliction policy names, else the scenario's. A *zone
 epoch* is a period in which the same temporary zones are active; the grids and fields of
 an epoch are built when first needed.
 """

@@ -6,9 +6,11 @@ deconfliction policy chooses for the leg (`sim.deconfliction`), flies routed leg
 layer, lands on a pad of a depot to pick a parcel up (a ground hold of `PICKUP_TIME_S` on
 the pad), descends to the hand-over height over each drop-off and hovers there for the
 drone model's service time, and ends landed on a pad of the depot nearest its last stop,
-then taxis to the apron. The result is a `PlanBuilder` (untimed) whose pad operations
-stand at each depot's first pad; `TripPlanner.sequence` then picks the pads, waits for
-free columns and times the plan, and the engine installs it.
+then taxis to the apron. The pad of each take-off and landing is the one of its depot on
+which the operation would end first, given the committed column reservations (legs lead
+to and from the pad's own cell). The result is a `PlanBuilder` (untimed);
+`TripPlanner.sequence` then inserts the waits for free columns and times it, and the
+engine installs it.
 
 Codes for states and waypoint events are those of `sim.vocabulary`.
 """
@@ -96,7 +98,7 @@ class TripPlanner:
     def sequence(
         self, plan: PlanBuilder, t_s: float, battery_wh: float, drone: int
     ) -> vertiports.Sequenced | None:
-        """Pads, column waits and times of ``plan`` against the committed reservations
+        """Column waits and times of ``plan`` against the committed reservations
         (`vertiports.sequence`; ``plan`` changes in place). The caller commits
         ``result.reservations`` to ``schedule`` when it installs the plan.
 
