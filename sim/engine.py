@@ -104,6 +104,15 @@ class Simulation:
         Runs the dispatch policy each round.
     router : LayerRouter
         Routes of the current zone epoch (replaced when a temporary zone switches).
+    deconfliction : DeconflictionPolicy
+        The scenario's ``deconfliction.policy`` from the registry (`sim.deconfliction`).
+    planner_name : str
+        The planner for legs not read off a depot's field: the policy's, else the
+        scenario's ``planner.name``.
+    pads_xy : list of numpy.ndarray, shape (pads, 2)
+        Each depot's pad positions, metres (`sim.vertiports`).
+    columns : ColumnSchedule
+        Committed pad and drop-off column operations of every drone.
     position, battery, state, payload, at_depot : numpy.ndarray
         Fleet state now, one row per drone (metres, watt-hours, state codes, kilograms,
         depot index or -1 while away).
