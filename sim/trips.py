@@ -6,9 +6,9 @@ deconfliction policy chooses for the leg (`sim.deconfliction`), flies routed leg
 layer, lands on a pad of a depot to pick a parcel up (a ground hold of `PICKUP_TIME_S` on
 the pad), descends to the hand-over height over each drop-off and hovers there for the
 drone model's service time, and ends landed on a pad of the depot nearest its last stop,
-then taxis to the apron. The pad of each take-off and landing is the one of its depot on
-which the operation would end first, given the committed column reservations (legs lead
-to and from the pad's own cell). The result is a `PlanBuilder` (untimed);
+then taxis to the apron. The pad of each take-off and landing is chosen against the
+committed column reservations (see `sim.vertiports`; legs lead to and from the pad's own
+cell). The result is a `PlanBuilder` (untimed);
 `TripPlanner.sequence` then inserts the waits for free columns and times it, and the
 engine installs it.
 
@@ -136,17 +136,18 @@ class TripPlanner:
         head = plan.timed(self.params, self.wind, t0, wh0)
         return None if head is None else (float(head["t"][-1]), float(head["wh"][-1]))
 
-    def _finish_s(self, clock, now, tail: PlanBuilder, first: int, pad) -> float:
-        """When a column operation at ``pad`` would end: ``tail`` continues the plan from
-        ``now`` (`_now`) and its waypoints ``first..`` are the operation; waiting for the
-        column is counted when ``clock`` is given."""
+    def _finish_s(self, clock, now, tail: PlanBuilder, first: int, pad) -> tuple[float, bool]:
+        """When a column operation at ``pad`` would end, and whether it waits for the
+        column: ``tail`` continues the plan from ``now`` (`_now`) and its waypoints
+        ``first..`` are the operation; waiting is counted when ``clock`` is given."""
         timed = tail.timed(self.params, self.wind, now[0], now[1])
         if timed is None:
-            return np.inf
+            return np.inf, True
         a, e = float(timed["t"][first]), float(timed["t"][-1])
         if clock is None:
-            return e
-        return self.schedule.earliest(pad[0], pad[1], a, e - a, clock[2]) + (e - a)
+            return e, False
+        start = self.schedule.earliest(pad[0], pad[1], a, e - a, clock[2])
+        return start + (e - a), start > a
 
     def _taxi(self, plan: PlanBuilder, x: float, y: float, state: int, event=EV_NONE, arg=-1):
         """Move on the ground from where the plan is to ``(x, y)`` (apron <-> pad)."""
@@ -353,22 +354,28 @@ class TripPlanner:
             tail = PlanBuilder(*plan.here, plan.load)
             self._taxi(tail, px, py, TAKEOFF)
             tail.move(px, py, altitude, TAKEOFF)
-            finish = self._finish_s(clock, now, tail, 1, (px, py))
+            finish, _ = self._finish_s(clock, now, tail, 1, (px, py))
             key = (round(finish, 1), math.hypot(target_xy[0] - px, target_xy[1] - py), k)
             if best is None or key < best[0]:
                 best = (key, (px, py))
         return None if best is None else best[1]
 
     def _landing_pad(self, router, plan, from_depot: int, depot: int, layer: int, state, clock):
-        """The pad of ``depot`` on which a landing from cruise ends first (ties: the lowest
-        index), and the leg to it; None when no pad can be reached."""
+        """The pad of ``depot`` to land on, and the leg to it; None when no pad can be
+        reached. Pads are tried nearest first (straight line from where the leg starts,
+        then index); the first whose column is free on arrival is taken, else the one on
+        which the landing ends first (ties: the nearer)."""
         x, y, altitude = plan.here
         now = self._now(plan, clock)
         if now is None:
             return None
+        pads = [(float(px), float(py)) for px, py in self.pads_xy[depot]]
+        order = sorted(
+            range(len(pads)), key=lambda k: (math.hypot(pads[k][0] - x, pads[k][1] - y), k)
+        )
         best = None
-        for k, (px, py) in enumerate(self.pads_xy[depot]):
-            pad = (float(px), float(py))
+        for rank, k in enumerate(order):
+            pad = pads[k]
             if not router.column_free(pad, layer):
                 continue
             leg = router.leg((x, y), pad, layer, from_depot, depot, self.depots_xy)
@@ -379,7 +386,9 @@ class TripPlanner:
                 tail.move(qx, qy, altitude, state)
             first = len(tail.xyz) - 1  # the top of the pad's column
             tail.move(pad[0], pad[1], 0.0, state)
-            finish = self._finish_s(clock, now, tail, first, pad)
-            if best is None or (finish, k) < best[0]:
-                best = ((finish, k), (pad, leg))
+            finish, waits = self._finish_s(clock, now, tail, first, pad)
+            if best is None or (finish, rank) < best[0]:
+                best = ((finish, rank), (pad, leg))
+            if not waits:
+                break
         return None if best is None else best[1]

@@ -26,9 +26,11 @@ Columns
     minimum) at once.
 
 Sequencing (`sequence`)
-    The trip builder picks each pad operation's pad: the pad of its depot on which the
-    operation would finish first (ties: the lowest pad index), its route leading to
-    and from that pad's own cell (`sim.trips.TripPlanner`). The operations of a new plan
+    The trip builder picks each pad operation's pad (`sim.trips.TripPlanner`), its
+    route leading to and from that pad's own cell: for a take-off, the pad on which the
+    climb would end first (to 0.1 s; ties: the pad nearest the leg's target); for a
+    landing, the nearest pad whose column is free on arrival, else the pad on which the
+    landing would end first. The operations of a new plan
     are then placed in flying order, each at its earliest start without conflict
     against every committed reservation (`ColumnSchedule`). A late start becomes a wait
     just before the operation: a ground delay on the apron before the taxi to the pad,
