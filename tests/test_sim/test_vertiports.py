@@ -278,3 +278,44 @@ def test_viewer_draws_each_pad_where_it_stands(tiny_scenario, monkeypatch):
         bare = without[y - 5 : y + 6, x - 5 : x + 6].reshape(-1, 3)
         assert (np.abs(patch - np.array(DEPOT)).sum(axis=1) < 6).sum() >= 8
         assert (np.abs(bare - np.array(DEPOT)).sum(axis=1) < 6).sum() == 0
+
+
+def test_a_drop_off_column_in_use_makes_the_next_drone_hover_outside_it():
+    from dronesim.planners.energy import DroneModel
+    from dronesim.sim.routing import PlanBuilder
+    from dronesim.sim.vertiports import sequence
+
+    model = DroneModel()
+    params = model.as_array()
+    schedule = ColumnSchedule(30.0, 5.0)
+    drop = (500.0, 0.0)
+    # Drone 0 holds the drop-off column from 100 s to 160 s.
+    schedule.reserve([Reservation(0, drop[0], drop[1], 100.0, 160.0)])
+    # Drone 1 cruises at 50 m towards it, descends to 10 m, hovers 45 s, climbs back.
+    plan = PlanBuilder(0.0, 0.0, 50.0, 0.5)
+    plan.move(300.0, 0.0, 50.0, 6)
+    plan.move(490.0, 0.0, 50.0, 6)
+    plan.move(*drop, 50.0, 6)
+    plan.move(*drop, 10.0, 7)
+    plan.hold_at(45.0, 7, False)
+    plan.move(*drop, 50.0, 6)
+    plan.move(0.0, 0.0, 50.0, 6)
+    unhindered = plan.timed(params, (0.0, 0.0), 60.0, 100.0)
+    arrive = unhindered["t"][3]
+    assert arrive < 160.0 + 5.0  # it would reach the column while drone 0 is in it
+    result = sequence(plan, params, (0.0, 0.0), 60.0, 100.0, 1, schedule, 30.0)
+    t, xyz = result.timed["t"], result.timed["xyz"]
+    # Independent of the schedule: from the timed plan, when does drone 1 enter the
+    # column (over the drop-off), and where does it hover?
+    inside = np.all(xyz[:, :2] == drop, axis=1)
+    assert t[int(np.flatnonzero(inside)[0])] >= 160.0 + 5.0 - 1e-9
+    still = np.flatnonzero(np.all(xyz[1:] == xyz[:-1], axis=1) & (np.diff(t) > 0))
+    waits = [k for k in still if xyz[k, 2] == 50.0]
+    assert len(waits) == 1
+    k = waits[0]
+    assert np.hypot(xyz[k, 0] - drop[0], xyz[k, 1] - drop[1]) >= 30.0
+    assert result.hover_wait_s == pytest.approx(t[k + 1] - t[k])
+    # The hover costs energy: the plan ends with less battery than the unhindered one.
+    assert result.timed["wh"][-1] < unhindered["wh"][-1]
+    (mine,) = result.reservations
+    assert mine.start_s >= 165.0 - 1e-9 and not schedule.conflicts(mine)
