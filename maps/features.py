@@ -246,13 +246,20 @@ class Depot:
     x_m, y_m : float
         Position in the local frame, metres.
     pads : int
-        Number of charging pads (drones that can charge at once), >= 1.
+        Number of pads (take-off and landing pads, and chargers: drones that can charge
+        at once), >= 1.
+    pad_layout : {"ring", "grid"} or None
+        How the pads stand around the depot point (None: the scenario's ``map.pad_layout``).
+    pad_spacing_m : float or None
+        Least distance between two pads, metres (None: the scenario's).
     """
 
     name: str
     x_m: float
     y_m: float
     pads: int = 4
+    pad_layout: str | None = None
+    pad_spacing_m: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -267,6 +274,15 @@ class Depot:
         ):
             raise ValueError(f"{owner}: pads must be an integer >= 1, got {self.pads!r}")
         object.__setattr__(self, "pads", int(self.pads))
+        if self.pad_layout not in (None, "ring", "grid"):
+            raise ValueError(
+                f"{owner}: pad_layout must be 'ring' or 'grid', got {self.pad_layout!r}"
+            )
+        if self.pad_spacing_m is not None:
+            spacing = _check_finite(owner, "pad_spacing_m", self.pad_spacing_m)
+            if not spacing > 0:
+                raise ValueError(f"{owner}: pad_spacing_m must be > 0, got {spacing!r}")
+            object.__setattr__(self, "pad_spacing_m", spacing)
 
     @property
     def point(self) -> Point:

@@ -14,7 +14,9 @@ Format (what `write_geojson` writes and `read_geojson` reads back exactly):
   ``no_fly_zone``           (Multi)Poly ``name``, ``zone_kind``, ``floor_m``, ``ceiling_m``
                                         (null: unlimited), ``buffer_m``, ``active_from_s``,
                                         ``active_until_s`` (null: open)
-  ``depot``                 Point       ``name``, ``pads``
+  ``depot``                 Point       ``name``, ``pads``, optional ``pad_layout``
+                                        (``ring``/``grid``) and ``pad_spacing_m``
+                                        (metres; both override the scenario's)
   ``base_station``          Point       ``name``, ``range_m``
   ``hotspot``               Point       ``name``, ``radius_m``, ``weight``, ``category``
   ``park``                  (Multi)Poly (none)
@@ -192,6 +194,10 @@ def city_from_geojson(
                         x,
                         y,
                         _integer(path, index, props, "pads", default=4, maximum=limits.MAX_PADS),
+                        pad_layout=_pad_layout(path, index, props),
+                        pad_spacing_m=_number(
+                            path, index, props, "pad_spacing_m", minimum=1.0, allow_null=True
+                        ),
                     )
                 )
                 depot_features.append(index)
@@ -321,6 +327,14 @@ def city_to_geojson(
                 kind="depot",
                 name=depot.name,
                 pads=depot.pads,
+                **{
+                    key: value
+                    for key, value in (
+                        ("pad_layout", depot.pad_layout),
+                        ("pad_spacing_m", depot.pad_spacing_m),
+                    )
+                    if value is not None
+                },
             )
         )
     for station in city.base_stations:
@@ -482,6 +496,15 @@ def _integer(path, index, props, field, *, default, maximum=None):
         raise MapFormatError(path, f"{field}: expected an integer, got {value!r}", feature=index)
     if maximum is not None and value > maximum:
         raise MapFormatError(path, f"{field}: must be <= {maximum}, got {value!r}", feature=index)
+    return value
+
+
+def _pad_layout(path, index, props):
+    value = props.get("pad_layout")
+    if value is not None and value not in ("ring", "grid"):
+        raise MapFormatError(
+            path, f"pad_layout: expected 'ring' or 'grid', got {value!r}", feature=index
+        )
     return value
 
 

@@ -11,11 +11,14 @@ in one of these groups::
     [project.entry-points."dronesim.policies"]
     my-policy = "mypkg.dispatch:MyPolicy"
 
+    [project.entry-points."dronesim.deconfliction"]
+    my-lanes = "mypkg.lanes:LanePolicy"
+
 The entry point's object is a planner (or policy) instance, or a class or factory called
 with no arguments; its ``name`` must equal the entry point's name. Entry points are
 loaded only when a name is looked up and is not among the registered ones, so an
-installed plug-in costs nothing until a scenario names it. The deconfliction policies
-will get the group ``dronesim.deconfliction`` when their registry exists.
+installed plug-in costs nothing until a scenario names it. Deconfliction policies
+(`dronesim.sim.deconfliction`) use the group ``dronesim.deconfliction``.
 
 Nothing here imports a module a scenario names: only distributions the user installed
 declare entry points, and ``module:attribute`` is accepted only where the user typed it
@@ -31,7 +34,7 @@ from dronesim.maps.errors import InputError
 
 PLANNER_GROUP = "dronesim.planners"
 POLICY_GROUP = "dronesim.policies"
-DECONFLICTION_GROUP = "dronesim.deconfliction"  # reserved for the deconfliction registry
+DECONFLICTION_GROUP = "dronesim.deconfliction"  # `dronesim.sim.deconfliction`
 
 
 class PluginError(InputError):

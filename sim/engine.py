@@ -29,6 +29,7 @@ from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
+from dronesim.sim.deconfliction import TripRequest, get_deconfliction
 from dronesim.sim.demand import Orders, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
@@ -44,6 +45,7 @@ from dronesim.sim.snapshot import (
     zone_timing,
 )
 from dronesim.sim.trips import DROPOFF, PICKUP, PICKUP_TIME_S, TripPlanner
+from dronesim.sim.vertiports import DEFAULT_SPACINGS, ColumnSchedule, Sequenced, pad_positions
 from dronesim.sim.vocabulary import (
     ASSIGNED,
     CARRIED,
@@ -103,6 +105,15 @@ class Simulation:
         Runs the dispatch policy each round.
     router : LayerRouter
         Routes of the current zone epoch (replaced when a temporary zone switches).
+    deconfliction : DeconflictionPolicy
+        The scenario's ``deconfliction.policy`` from the registry (`sim.deconfliction`).
+    planner_name : str
+        The planner for legs not read off a depot's field: the policy's, else the
+        scenario's ``planner.name``.
+    pads_xy : list of numpy.ndarray, shape (pads, 2)
+        Each depot's pad positions, metres (`sim.vertiports`).
+    columns : ColumnSchedule
+        Committed pad and drop-off column operations of every drone.
     position, battery, state, payload, at_depot : numpy.ndarray
         Fleet state now, one row per drone (metres, watt-hours, state codes, kilograms,
         depot index or -1 while away).
@@ -134,14 +145,19 @@ class Simulation:
         self.params = self.model.as_array()
         self.wind = scenario.wind.vector_mps
         dc = scenario.deconfliction
-        self.layers_used = sorted(
-            {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
-        )
+        self.deconfliction = get_deconfliction(dc.policy)
+        # The planner legs not read off a depot's field go to: the policy's, else the
+        # scenario's.
+        self.planner_name = self.deconfliction.planner or scenario.planner.name
+        self.layers_used = sorted(set(self.deconfliction.layers_used(dc)))
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
         self.t = 0.0
         self._check_depot_columns()
+        self.pads_xy = self._place_pads()
+        # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
+        self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
 
         self.orders: Orders = generate_orders(
             scenario.demand,
@@ -216,7 +232,7 @@ class Simulation:
                         self._schedule(moment, _ZONE, index)
         self._schedule(0.0, _DISPATCH, 0)
         self.router = LayerRouter(
-            self.airspace, 0.0, scenario.planner.name, scenario.planner.smooth, self.counters.timers
+            self.airspace, 0.0, self.planner_name, scenario.planner.smooth, self.counters.timers
         )
         self._routers = {self.router.active: self.router}
         self.detour_factor = measure_detour(
@@ -232,7 +248,16 @@ class Simulation:
         )
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
         self.trips = TripPlanner(
-            self.airspace, self.depots_xy, self.orders, self.model.service_time_s, dc
+            self.airspace,
+            self.depots_xy,
+            self.orders,
+            self.model.service_time_s,
+            dc,
+            self.deconfliction,
+            self.pads_xy,
+            self.columns,
+            self.params,
+            self.wind,
         )
         self.dispatcher = DispatchAdapter(
             scenario.dispatch,
@@ -535,6 +560,7 @@ class Simulation:
         the decisions out in the order given."""
         tic = time.perf_counter()
         self.counters.dispatch_rounds += 1
+        self.columns.prune(self.t)
         open_orders = self._open_orders()
         drones = np.flatnonzero(self._available())
         if len(drones) == 0:
@@ -561,12 +587,23 @@ class Simulation:
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
         depot = int(self.at_depot[d])
         start = (*self.depots_xy[depot], 0.0)
-        plan, _ = self.trips.build(self.router, start, 0.0, stops, depot)
-        if plan is None:
-            self.counters.rejected_trips += 1
-            return
-        self._await("plan")
-        timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
+        # A policy that plans whole trips in space and time (e.g. strategic) answers
+        # first; None: the normal builder and the column sequencing.
+        timed = self.deconfliction.plan_trip(
+            TripRequest(
+                d, self.t, start, float(self.battery[d]), stops, depot, self.trips, self.router
+            )
+        )
+        sequenced = None
+        if timed is None:
+            clock = (self.t, float(self.battery[d]), d)
+            plan, _ = self.trips.build(self.router, start, 0.0, stops, depot, clock)
+            if plan is None:
+                self.counters.rejected_trips += 1
+                return
+            self._await("plan")
+            sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
+            timed = None if sequenced is None else sequenced.timed
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
             # orders takes from here, and charge before the next try.
@@ -580,6 +617,8 @@ class Simulation:
                 self._request_pad(d, depot, self.t)
             return
         self._leave_queue(d)
+        if sequenced is not None:
+            self._commit_columns(d, sequenced)
         self.install_plan(d, timed)
         self.at_depot[d] = -1
         for order, kind in stops:
@@ -607,14 +646,27 @@ class Simulation:
             land=True,
             event=EV_LANDED,
             arg=depot,
+            clock=(self.t, float(self.battery[d]), d),
         ):
             return
-        timed = plan.timed(self.params, self.wind, self.t, self.battery[d])
+        sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
+        timed = None if sequenced is None else sequenced.timed
         if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
             return
         self._leave_queue(d)
+        self._commit_columns(d, sequenced)
         self.install_plan(d, timed)
         self.at_depot[d] = -1
+
+    def _commit_columns(self, d: int, sequenced: Sequenced) -> None:
+        """The drone's new plan replaces its column reservations from now on, and what its
+        waits cost goes into the run log."""
+        self.columns.release(d, self.t)
+        self.columns.reserve(sequenced.reservations)
+        if sequenced.takeoff_delay_s is not None:
+            self.log.takeoff_delays_s.append(float(sequenced.takeoff_delay_s))
+        if sequenced.hover_wait_s > 0.0:
+            self.log.column_hover_s.append(float(sequenced.hover_wait_s))
 
     def install_plan(self, d: int, timed: dict) -> None:
         """Give drone ``d`` a timed flight plan starting now, replacing its current one.
@@ -677,7 +729,7 @@ class Simulation:
             router = LayerRouter(
                 self.airspace,
                 self.t,
-                self.scenario.planner.name,
+                self.planner_name,
                 self.scenario.planner.smooth,
                 self.counters.timers,
             )
@@ -781,7 +833,9 @@ class Simulation:
             start = escape_to_open_air(builder, leaving)
         plan = None
         if start is not None:
-            plan, _ = self.trips.build(self.router, start, self.payload[d], stops, home_hint)
+            # Pads are chosen against the reservations when the trip starts here and now.
+            clock = (self.t, float(self.battery[d]), d) if len(builder.xyz) == 1 else None
+            plan, _ = self.trips.build(self.router, start, self.payload[d], stops, home_hint, clock)
             if (
                 plan is None
                 and not leaving
@@ -822,6 +876,7 @@ class Simulation:
                     0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
                 )
                 self.at_depot[d] = home_hint
+                self.columns.release(d, self.t)
                 self._finish_plan(d, home_hint, self.t)
                 return
             for home in depot_order.tolist():
@@ -836,6 +891,7 @@ class Simulation:
                     land=True,
                     event=EV_LANDED,
                     arg=home,
+                    clock=(self.t, float(self.battery[d]), d),
                 ) and self.router.clear(attempt.xyz[escape_end:], self.t):
                     builder = attempt
                     break
@@ -851,9 +907,11 @@ class Simulation:
             builder = PlanBuilder(x, y, z, self.payload[d])
             builder.hold_at(max(self.duration_s - self.t, 1.0), ESCAPING, on_ground)
             escape_end = 0
-        timed = builder.timed(self.params, self.wind, self.t, self.battery[d])
-        if timed is None:
+        sequenced = self.trips.sequence(builder, self.t, self.battery[d], d)
+        if sequenced is None:
             return
+        timed = sequenced.timed
+        self._commit_columns(d, sequenced)
         if leaving and escape_end > 0:
             self.counters.zone_escapes += 1
             self.log.escapes.append(Escape(d, self.t, float(timed["t"][escape_end]), leaving))
@@ -927,6 +985,7 @@ class Simulation:
                 LossLog.from_rows(self._open_f[: self._n_open], self._open_i[: self._n_open]),
                 self.t,
             ),
+            depot_pad_xy_m=tuple(pads.copy() for pads in self.pads_xy),
         )
 
     def separation_log(self) -> LossLog:
@@ -987,8 +1046,7 @@ class Simulation:
     def _check_depot_columns(self) -> None:
 
         blocked = self.airspace.blocked
-        dc = self.scenario.deconfliction
-        layers = {dc.cruise_layer} if dc.policy == "none" else set(dc.sector_layers)
+        layers = self.layers_used
         for depot in self.airspace.depots:
             _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
             if blocked[: max(layers) + 1, j, i].any():
@@ -1002,6 +1060,81 @@ class Simulation:
                     f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
                     f"column up to the cruise layers (a building or zone is above it)",
                 )
+
+    def _place_pads(self) -> list[np.ndarray]:
+        """Each depot's pads (`vertiports.pad_positions`), checked: every pad on the map,
+        on open ground (its taxiway from the depot point too: no building within the
+        horizontal clearance, no permanent zone) and with a free column up to the
+        highest cruise layer. Without a spacing in the scenario or the map file, a depot
+        takes the first of the default spacings that fits
+        (`vertiports.DEFAULT_SPACINGS` x ``separation.horizontal_m``).
+
+        Raises
+        ------
+        ScenarioError
+            Naming the field that placed the pads (``map.pad_spacing_m``, or
+            ``map.geojson`` for a depot with its own spacing or layout) and the value.
+        """
+        scenario = self.scenario
+        spec = scenario.map
+        horizontal = scenario.separation.horizontal_m
+        placed = []
+        for depot in self.airspace.depots:
+            layout = depot.pad_layout or spec.pad_layout
+            if depot.pad_spacing_m is not None:
+                spacings = (depot.pad_spacing_m,)
+            elif spec.pad_spacing_m is not None:
+                spacings = (spec.pad_spacing_m,)
+            else:
+                spacings = tuple(f * horizontal for f in DEFAULT_SPACINGS)
+            for spacing in spacings:
+                pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
+                problem = self._pad_problem(depot, pads)
+                if problem is None:
+                    break
+            if problem is not None:
+                shown = " or ".join(f"{v:g}" for v in spacings)
+                if depot.pad_spacing_m is not None or depot.pad_layout is not None:
+                    field_path = "map.geojson"
+                    value = f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = {shown} m, {layout} layout"
+                else:
+                    field_path = "map.pad_spacing_m"
+                    value = f"{shown} m ({layout} layout, {depot.pads} pads)"
+                raise ScenarioError(
+                    scenario.source,
+                    field_path,
+                    f"{value}: {problem}; the pads do not fit the depot (a smaller spacing or fewer pads)",
+                )
+            placed.append(pads)
+        return placed
+
+    def _pad_problem(self, depot, pads: np.ndarray) -> str | None:
+        """What keeps one of ``pads`` from being used (see `_place_pads`), or None."""
+        a = self.airspace
+        top = self.top_layer
+        top_m = float(a.layers_m[top])
+        for k, (x, y) in enumerate(pads):
+            where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
+            if not a.contains_xy(x, y):
+                return f"{where} lies outside the map"
+            taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
+            near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
+            hits = a.buildings.tree.query(near, predicate="intersects") if len(a.buildings) else ()
+            if len(hits):
+                return (
+                    f"{where} is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
+                )
+            for zone in a.zones:
+                if (
+                    not zone.is_temporary
+                    and zone.overlaps_band(0.0, top_m)
+                    and zone.keep_out.intersects(taxiway)
+                ):
+                    return f"{where} lies in no-fly zone '{zone.name}'"
+            _, j, i = (int(v) for v in a.cell_of(x, y))
+            if a.blocked[: top + 1, j, i].any():
+                return f"{where} has no free column up to the cruise layer at {top_m:g} m"
+        return None
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every drone's flown path so far: ``(drone, t_s, xyz_m, battery_wh)`` sorted by

@@ -8,7 +8,7 @@ those of `sim.vocabulary` and are named in ``meta``:
                                  recorded_until_s, start_hour, state_names,
                                  order_status_names, event_names (code as a string ->
                                  name), reasons (failure texts), drone_model,
-                                 separation_m (minima), depots (name, x_m, y_m, pads),
+                                 separation_m (minima), depots (name, x_m, y_m, pads, pads_xy_m),
                                  drones (fleet size)
 ``traj_drone``        int32 N    drone of each point, 0 .. drones-1; points sorted by drone,
                                  then time; every drone has at least one point
@@ -196,7 +196,14 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "drone_model": s.model.to_dict(),
         "separation_m": [s.scenario.separation.horizontal_m, s.scenario.separation.vertical_m],
         "depots": [
-            {"name": d.name, "x_m": d.x_m, "y_m": d.y_m, "pads": d.pads} for d in s.airspace.depots
+            {
+                "name": d.name,
+                "x_m": d.x_m,
+                "y_m": d.y_m,
+                "pads": d.pads,
+                "pads_xy_m": np.asarray(pads, dtype=float).tolist(),
+            }
+            for d, pads in zip(s.airspace.depots, s.pads_xy)
         ],
         "drones": s.n_drones,
         "loss_phases": list(LOSS_PHASES),
@@ -279,6 +286,10 @@ class Recording:
         self.zones = self.city.zones
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
+        self.pads_xy = tuple(
+            np.array(d.get("pads_xy_m", []), dtype=np.float64).reshape(-1, 2)
+            for d in self.meta["depots"]
+        )
         self.battery_wh = float(self.meta["drone_model"]["battery_wh"])
         self._end_route = None
         if "end_route_drone" in arrays:
@@ -459,6 +470,7 @@ class Recording:
             order_carried=carried[open_orders],
             order_drone=assigned_to[open_orders],
             depot_pads=self.pads,
+            depot_pad_xy_m=self.pads_xy,
             depot_in_use=in_use,
             depot_queue=queue,
             delivered=int(delivered.sum()),
@@ -775,6 +787,20 @@ def _check_meta(value: np.ndarray, source: str) -> dict:
                 raise RecordingError(
                     f"{source}: {field}.{key}: expected {what}, got {_show(depot.get(key))}"
                 )
+        # Pad positions (optional: recordings before vertiports have none).
+        pads_xy = depot.get("pads_xy_m", [])
+        if not (
+            isinstance(pads_xy, list)
+            and len(pads_xy) in (0, depot["pads"])
+            and all(
+                isinstance(p, list) and len(p) == 2 and all(_is_coordinate(v) for v in p)
+                for p in pads_xy
+            )
+        ):
+            raise RecordingError(
+                f"{source}: {field}.pads_xy_m: expected {depot['pads']} [x, y] pairs in "
+                f"metres, got {_show(pads_xy)}"
+            )
     return meta
 
 

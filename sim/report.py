@@ -51,6 +51,12 @@ Report fields (JSON object; units in the names):
 ``dispatch_rounds``         dispatch rounds run
 ``time_s``                  wall time in ``planning``, ``dispatch``, ``stepping``, ``setup``
 ``deconfliction``           the policy used
+``takeoff_delay_s``         ground delay of departures from depots, waiting for a free
+                            pad column (`sim.vertiports`): ``mean``, ``p90``, ``max``
+                            (seconds; every departure counts, 0 when it waited not)
+                            and ``departures``
+``column_hover_s``          hover at approach points waiting for a free pad or
+                            drop-off column, summed over the fleet, seconds
 ==========================  ==========================================================
 """
 
@@ -102,6 +108,8 @@ class Report:
     dispatch_rounds: int
     time_s: dict[str, float]
     deconfliction: str
+    takeoff_delay_s: dict[str, float | None]
+    column_hover_s: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +165,14 @@ class Report:
                 ),
             ),
             ("utilization", f"{100 * self.utilization:.1f} % of drone time on trips"),
+            (
+                "pads",
+                "-"
+                if self.takeoff_delay_s["mean"] is None
+                else f"take-off delay mean {self.takeoff_delay_s['mean']:.1f} s, p90 "
+                f"{self.takeoff_delay_s['p90']:.1f} s over {self.takeoff_delay_s['departures']} "
+                f"departures; {self.column_hover_s:.0f} s hovering for a free column",
+            ),
             (
                 "safety",
                 f"{self.nofly_violations} no-fly violations, {self.building_intrusions} building intrusions, "
@@ -219,6 +235,7 @@ def build_report(simulation, wall_seconds: float) -> Report:
     """
     s = simulation
     log = s.log
+    delays = np.asarray(log.takeoff_delays_s, dtype=np.float64)
     created = s.created_count()
     status = s.order_status[:created]
     delivered = status == DELIVERED
@@ -273,6 +290,13 @@ def build_report(simulation, wall_seconds: float) -> Report:
             "setup": float(s.setup_seconds),
         },
         deconfliction=s.scenario.deconfliction.policy,
+        takeoff_delay_s={
+            "mean": float(delays.mean()) if len(delays) else None,
+            "p90": float(np.percentile(delays, 90)) if len(delays) else None,
+            "max": float(delays.max()) if len(delays) else None,
+            "departures": int(len(delays)),
+        },
+        column_hover_s=float(sum(log.column_hover_s)),
     )
 
 

@@ -2,10 +2,11 @@
 timed flight plans built from them.
 
 Drones climb vertically from the ground to a cruise layer, fly a planned route on that
-layer, and descend vertically at the destination. The cruise layer of a leg is fixed
-(deconfliction ``none``) or chosen by the leg's heading sector (``layers``). Legs that
+layer, and descend vertically at the destination. The cruise layer of a leg is the
+deconfliction policy's choice (`sim.deconfliction`). Legs that
 start or end at a depot are read off that depot's distance field on the layer (Dijkstra
-once per depot, layer and zone epoch); other legs go to the scenario's planner. A *zone
+once per depot, layer and zone epoch), led out of (or into) a pad's own cell; other legs go
+to the planner the deconfliction policy names, else the scenario's. A *zone
 epoch* is a period in which the same temporary zones are active; the grids and fields of
 an epoch are built when first needed.
 """
@@ -120,8 +121,11 @@ class LayerRouter:
             cells = np.array([a_cell])
         elif a_depot >= 0:
             cells = self.field(layer, a_depot, depots_xy[a_depot]).route_to(b_cell)
+            cells = _from_pad(grid, a_cell, cells)
         elif b_depot >= 0:
             cells = self.field(layer, b_depot, depots_xy[b_depot]).route_to(a_cell)[::-1]
+            cells = _from_pad(grid, b_cell, cells[::-1])
+            cells = None if cells is None else cells[::-1]
         else:
             tic = time.perf_counter()
             path = self.planner.plan(grid, a_cell, b_cell)
@@ -130,7 +134,7 @@ class LayerRouter:
             if not path.found:
                 return None
             cells = path.cells
-        if len(cells) == 0:
+        if cells is None or len(cells) == 0:
             return None
         if self.smooth and len(cells) > 2:
             tic = time.perf_counter()
@@ -277,6 +281,19 @@ class LayerRouter:
         return not len(segments)
 
 
+def _from_pad(grid: PlanningGrid, pad_cell, cells: np.ndarray) -> np.ndarray | None:
+    """A depot field's route (from the depot's cell) led out of a pad's own cell instead:
+    the pad cell first, when the line between it and the depot cell is clear (None when
+    it is not: no route through blocked air). String-pulling then straightens it, so
+    that drones leave a pad (and reach one) without passing over the depot point."""
+    if len(cells) == 0 or tuple(int(v) for v in cells[0]) == tuple(pad_cell):
+        return cells
+    clear, _ = grid.line_of_sight(tuple(pad_cell), tuple(int(v) for v in cells[0]))
+    if not clear:
+        return None
+    return np.concatenate([np.asarray([pad_cell], dtype=cells.dtype), cells])
+
+
 def _drop_repeats_and_straight_runs(points: np.ndarray) -> np.ndarray:
     """The polyline without repeated points and without points in the middle of a
     straight run (the same step direction before and after)."""
@@ -290,20 +307,6 @@ def _drop_repeats_and_straight_runs(points: np.ndarray) -> np.ndarray:
     bend = np.ones(len(points), bool)
     bend[1:-1] = np.any(np.abs(step[1:] - step[:-1]) > 1e-12, axis=1)
     return points[bend]
-
-
-def leg_layer(policy: str, cruise_layer: int, sector_layers, a_xy, b_xy) -> int:
-    """Cruise layer of a leg: fixed, or by heading sector (sector 0 centred on north)."""
-    if policy == "none":
-        return cruise_layer
-    dx = b_xy[0] - a_xy[0]
-    dy = b_xy[1] - a_xy[1]
-    if dx == 0 and dy == 0:
-        return sector_layers[0]
-    heading = math.degrees(math.atan2(dx, dy)) % 360.0
-    sectors = len(sector_layers)
-    width = 360.0 / sectors
-    return sector_layers[int(((heading + width / 2) % 360.0) // width)]
 
 
 class PlanBuilder:
@@ -332,6 +335,12 @@ class PlanBuilder:
         if (x, y, z) == self.here and event == EV_NONE:
             return
         self._segment(K.SEG_MOVE, 0.0, state, (x, y, z), event, arg)
+
+    def taxi(
+        self, x: float, y: float, seconds: float, state: int, event: int = EV_NONE, arg: int = -1
+    ) -> None:
+        """Move on the ground to ``(x, y, 0)`` in ``seconds`` (no flight energy)."""
+        self._segment(K.SEG_GROUND, seconds, state, (x, y, 0.0), event, arg)
 
     def hold_at(
         self, seconds: float, state: int, on_ground: bool, event: int = EV_NONE, arg: int = -1

@@ -149,6 +149,12 @@ class RunLog:
     escapes : list of sim.audit.Escape
         Each way out of a zone that switched on around a drone: while it lasts, the
         drone's flight is exempt from the zones it leaves (and from those only).
+    takeoff_delays_s : list of float
+        Ground delay of each departure from a depot, waiting for a free pad column
+        (`sim.vertiports`), seconds (0 when none).
+    column_hover_s : list of float
+        Per plan with such waits: hover at approach points waiting for a free pad or
+        drop-off column, seconds.
     """
 
     def __init__(self, position_m: np.ndarray, battery_wh: np.ndarray) -> None:
@@ -158,6 +164,8 @@ class RunLog:
         self.energy_used_wh = 0.0
         self.busy_seconds = 0.0
         self.escapes: list[Escape] = []
+        self.takeoff_delays_s: list[float] = []
+        self.column_hover_s: list[float] = []
         self._points = [
             (np.arange(n, dtype=np.int32), np.zeros(n), position_m.copy(), battery_wh.copy())
         ]

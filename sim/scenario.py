@@ -5,9 +5,10 @@ Every error names the file, the field (dotted path) and the value, on one line:
 reader; `Scenario.replace` builds variants. Bundled scenarios ship as package data
 (``sim/scenarios/*.toml``) and are listed by `bundled_scenarios`.
 
-A scenario is data: loading or checking one never imports code. ``planner.name`` and
-``dispatch.policy`` must name a registered planner or policy (registered by code, or by an
-installed package's entry point: see `dronesim.planners.plugins`); ``module:attribute`` is
+A scenario is data: loading or checking one never imports code. ``planner.name``,
+``dispatch.policy`` and ``deconfliction.policy`` must name a registered planner or policy
+(registered by code, or by an installed package's entry point: see
+`dronesim.planners.plugins` and `dronesim.sim.deconfliction`); ``module:attribute`` is
 refused. Sizes are bounded (`dronesim.maps.limits`) before anything is allocated.
 """
 
@@ -51,6 +52,8 @@ class MapSpec:
     height_m: float = 3000.0
     depots: int = 3
     pads_per_depot: int = 6
+    pad_layout: str = "ring"
+    pad_spacing_m: float | None = None  # None: 1.2 (or 1.0) x separation.horizontal_m
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
     cell_size_m: float = 10.0
     layers_m: tuple[float, ...] = (30.0, 50.0, 70.0, 90.0, 110.0)
@@ -102,13 +105,16 @@ class PlannerSpec:
 
 @dataclass(frozen=True)
 class DeconflictionSpec:
-    """``none``: every drone cruises on ``cruise_layer``; ``layers``: the cruise layer is
+    """``policy`` names a registered deconfliction policy (`dronesim.sim.deconfliction`):
+    ``none``, every drone cruises on ``cruise_layer``; ``layers``, the cruise layer is
     chosen by the leg's heading sector (one layer per sector, as in layered U-space
-    airspace designs)."""
+    airspace designs). ``time_buffer_s`` is kept free in a pad or drop-off column after
+    each climb, descent or hover before another drone may use it (`sim.vertiports`)."""
 
     policy: str = "layers"
     cruise_layer: int = 1
     sector_layers: tuple[int, ...] = (1, 2, 3, 4)
+    time_buffer_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -267,6 +273,18 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             minimum=1,
             maximum=limits.MAX_PADS,
             key="pads_per_depot",
+        ),
+        pad_layout=reader.choice(
+            map_table,
+            "map.pad_layout",
+            ("ring", "grid"),
+            default=defaults.pad_layout,
+            key="pad_layout",
+        ),
+        pad_spacing_m=None
+        if map_table.get("pad_spacing_m") is None
+        else reader.number(
+            map_table, "map.pad_spacing_m", minimum=1, maximum=1000, key="pad_spacing_m"
         ),
         temporary_window_s=tuple(
             reader.numbers(
@@ -465,12 +483,15 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
     dc = DeconflictionSpec()
     n_layers = len(map_spec.layers_m)
     deconfliction = DeconflictionSpec(
-        policy=reader.choice(
+        policy=reader.string(deconfliction_table, "deconfliction.policy", key="policy")
+        or dc.policy,
+        time_buffer_s=reader.number(
             deconfliction_table,
-            "deconfliction.policy",
-            ("none", "layers"),
-            default=dc.policy,
-            key="policy",
+            "deconfliction.time_buffer_s",
+            default=dc.time_buffer_s,
+            minimum=0,
+            maximum=3600,
+            key="time_buffer_s",
         ),
         cruise_layer=reader.integer(
             deconfliction_table,
@@ -614,6 +635,7 @@ def _validated(scenario: Scenario) -> Scenario:
     check_duration(scenario, scenario.duration_s, "duration_s")
     _check_name(source, "planner.name", scenario.planner.name, "planner")
     _check_name(source, "dispatch.policy", scenario.dispatch.policy, "policy")
+    _check_name(source, "deconfliction.policy", scenario.deconfliction.policy, "deconfliction")
     return scenario
 
 
@@ -672,10 +694,17 @@ def _check_name(source: str, field_path: str, name: str, what: str) -> None:
     package's entry point); ``module:attribute`` is never imported from a scenario."""
     from dronesim.planners.fleet import find_policy, policy_names
     from dronesim.planners.registry import PLANNERS
+    from dronesim.sim.deconfliction import deconfliction_names, find_deconfliction
 
-    known = PLANNERS.available() if what == "planner" else policy_names()
+    lookups = {
+        "planner": (PLANNERS.available, PLANNERS.find, "dronesim.planners"),
+        "policy": (policy_names, find_policy, "dronesim.policies"),
+        "deconfliction": (deconfliction_names, find_deconfliction, "dronesim.deconfliction"),
+    }
+    names, find, group = lookups[what]
+    known = names()
+    what = "deconfliction policy" if what == "deconfliction" else what
     if ":" in name:
-        group = "dronesim.planners" if what == "planner" else "dronesim.policies"
         raise ScenarioError(
             source,
             field_path,
@@ -683,7 +712,7 @@ def _check_name(source: str, field_path: str, name: str, what: str) -> None:
             f"plug-ins by code or by an entry point in group {group!r}); known: {', '.join(known)}",
         )
     try:
-        found = PLANNERS.find(name) if what == "planner" else find_policy(name)
+        found = find(name)
     except InputError as error:
         raise ScenarioError(source, field_path, str(error)) from None
     if found is None:

@@ -59,6 +59,9 @@ class Snapshot:
     loss_pairs : numpy.ndarray of int64, shape (k, 2)
         Pairs of drones in loss of separation now (lower index first, sorted): the
         encounters begun before ``t_s`` and not over (`active_loss_pairs`).
+    depot_pad_xy_m : tuple of numpy.ndarray, shape (pads, 2)
+        Each depot's take-off and landing pads, metres (`sim.vertiports`; empty for
+        recordings made before pads had positions).
     """
 
     t_s: float
@@ -90,6 +93,7 @@ class Snapshot:
     separation_losses: int
     state_names: tuple
     loss_pairs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
+    depot_pad_xy_m: tuple = ()
 
     @property
     def drones(self) -> int:

@@ -218,6 +218,11 @@ def _depots(surface, snapshot, camera: Camera, scene: Scene) -> None:
     import pygame
 
     for k, xy in enumerate(scene.depots_xy):
+        # The take-off and landing pads around the depot point, where they stand.
+        pads_xy = snapshot.depot_pad_xy_m[k] if k < len(snapshot.depot_pad_xy_m) else ()
+        for pad in pads_xy:
+            px, py = camera.to_screen(pad)
+            pygame.draw.circle(surface, DEPOT, (round(px), round(py)), 4, 1)
         x, y = camera.to_screen(xy)
         pygame.draw.rect(surface, DEPOT, (x - 7, y - 7, 14, 14), border_radius=3)
         pads = int(snapshot.depot_pads[k]) if k < len(snapshot.depot_pads) else 0

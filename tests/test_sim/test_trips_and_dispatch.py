@@ -64,8 +64,17 @@ def test_trip_visits_its_stops_in_order_and_lands_at_the_nearest_depot(paused):
         assert not set(state[:-1]) & set(V.REST_STATES)
         # Horizontal moves are level, and miss every building whose roof reaches their
         # altitude and every active zone whose band holds it (footprints, shapely).
+        # On the ground, the only moves are taxis between a depot's point and one of its
+        # pads (at least the horizontal minimum away from the point).
         moving = np.any(xyz[1:, :2] != xyz[:-1, :2], axis=1)
         for a, b in zip(xyz[:-1][moving], xyz[1:][moving]):
+            if a[2] == b[2] == 0:
+                ends = np.array([a[:2], b[:2]])
+                gaps = np.hypot(*(ends[:, None, :] - s.depots_xy[None]).transpose(2, 0, 1))
+                k = int(np.argmin(gaps.min(axis=0)))
+                assert gaps[:, k].min() == 0.0  # one end at the depot point
+                assert gaps[:, k].max() >= s.scenario.separation.horizontal_m
+                continue
             assert a[2] == b[2] > 0
             line = shapely.LineString([a[:2], b[:2]])
             assert not line.intersects(tall_enough(a[2]))
