@@ -7,6 +7,7 @@ line on stderr naming the file and the field, no traceback, no frame written, no
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -16,16 +17,20 @@ import pytest
 from dronesim.sim.cli import main
 from dronesim.sim.recording import Recording, RecordingError
 
-DURATION_S = 300.0
+# Long enough, with every drone on one layer, for a loss of separation to be recorded.
+DURATION_S = 600.0
 
 
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory, tiny_scenario):
-    """(path, arrays) of a small valid recording: 8 drones, 300 s."""
+    """(path, arrays) of a small valid recording: 8 drones, 600 s, deconfliction `none`."""
     from dronesim.sim.engine import Simulation
     from dronesim.sim.recording import write_recording
 
-    simulation = Simulation(tiny_scenario, duration_s=DURATION_S)
+    scenario = tiny_scenario.replace(
+        deconfliction=dataclasses.replace(tiny_scenario.deconfliction, policy="none")
+    )
+    simulation = Simulation(scenario, duration_s=DURATION_S)
     simulation.run()
     path = tmp_path_factory.mktemp("recording") / "valid.npz"
     write_recording(simulation, path)
@@ -368,8 +373,9 @@ def test_a_recording_without_losses_still_loads(valid, tmp_path):
     arrays = {k: v for k, v in valid[1].items() if not k.startswith("loss_")}
     np.savez(tmp_path / "old.npz", **arrays)
     recording = Recording.load(tmp_path / "old.npz")
-    assert recording.snapshot(130.0).loss_pairs.shape == (0, 2)
+    during = 0.5 * (valid[1]["loss_start_s"][0] + valid[1]["loss_end_s"][0])
+    assert recording.snapshot(during).loss_pairs.shape == (0, 2)
     assert recording.next_loss_s(0.0) is None
-    assert Recording.load(valid[0]).snapshot(130.0).loss_pairs.tolist() == [
+    assert Recording.load(valid[0]).snapshot(during).loss_pairs.tolist() == [
         valid[1]["loss_drone"][0].tolist()
     ]
