@@ -65,11 +65,17 @@ at most), and the trip is planned again.
 
 Heuristic
 ---------
-Per goal cell: a `SippPlanner.distance_field` (seconds to the goal in an empty sky, exact
-there), kept in a small least-recently-used cache (pads recur in many trips); or, with
-``heuristic="octile"`` for drop-offs (seen once each, where a field costs more than the
-search), the obstacle-free lower bound ``max(horizontal octile time, vertical time)``.
-Both are consistent for the move table.
+Fields are cached per pad (pads recur in many trips; least recently used dropped first),
+never per drop-off (each is seen once, and a field costs more than the search):
+
+- a leg that lands (on a pad): the pad's `SippPlanner.distance_field`, seconds to the goal
+  in an empty sky, exact there;
+- a leg to a drop-off: the obstacle-free bound ``max(horizontal octile time, vertical
+  time)``. (A landmark bound from the start pad's forward field, ``d(pad, goal) - d(pad,
+  x)``, was tried: it makes ``f`` equal for nearly every cell and expanded as many states.)
+
+All are consistent for the move table. ``heuristic="field"`` computes a field for every
+goal instead (exact, slower when goals do not recur).
 
 Temporary zones
 ---------------
@@ -237,8 +243,8 @@ class StrategicPlanner:
     connectivity : int
         26 (default) or 6 moves in 3D.
     heuristic : str
-        ``"field"``: a distance field per goal (cached); ``"octile"``: distance fields for
-        landing goals (pads), the octile bound for hover goals (drop-offs).
+        ``"octile"`` (default): fields per pad only, bounds for drop-offs; ``"field"``: a
+        distance field for every goal (see module).
     max_expansions : int
         Expansion limit of each SIPP search.
     field_cache : int
@@ -384,21 +390,31 @@ class StrategicPlanner:
         j, i = int(j), int(i)
         return (j, i) if j >= 0 and i >= 0 else (-1, -1)
 
-    def _field(self, goal: int, exact: bool) -> np.ndarray:
-        if not exact and self.heuristic == "octile":
-            nz, ny, nx = self.shape
-            _octile_field(nz, ny, nx, goal, self.straight_s, self.diagonal_s, self.climb_s,
-                          self.descent_s, self._octile)  # fmt: skip
-            return self._octile
-        cached = self._fields.get(goal)
+    def _field(self, key: int, planner: SippPlanner, cell: int) -> np.ndarray:
+        """A cached distance field (``planner`` and ``cell`` with ``cell`` opened)."""
+        cached = self._fields.get(key)
         if cached is not None:
-            self._fields.move_to_end(goal)
+            self._fields.move_to_end(key)
             return cached
-        h = self.sipp.distance_field(goal)
-        self._fields[goal] = h
+        was = planner.blocked[cell]
+        planner.blocked[cell] = 0
+        try:
+            h = planner.distance_field(cell)
+        finally:
+            planner.blocked[cell] = was
+        self._fields[key] = h
         while len(self._fields) > self.field_cache:
             self._fields.popitem(last=False)
         return h
+
+    def _heuristic(self, goal: int, pad_goal: bool) -> np.ndarray:
+        """Seconds-to-goal lower bounds for a leg ending in a low-column cell."""
+        if pad_goal or self.heuristic == "field":
+            return self._field(goal, self.sipp, goal)
+        nz, ny, nx = self.shape
+        _octile_field(nz, ny, nx, goal, self.straight_s, self.diagonal_s, self.climb_s,
+                      self.descent_s, self._octile)  # fmt: skip
+        return self._octile
 
     def _intervals_from(self, cell: int, t: float):
         """Safe intervals of ``cell`` ending after ``t``."""
@@ -406,7 +422,7 @@ class StrategicPlanner:
 
     # ----------------------------------------------------------------- one leg
     def _leg(self, start_col: int, goal_col: int, t_ready: float, from_ground: bool,
-             goal_hold_s: float, exact_goal: bool):  # fmt: skip
+             goal_hold_s: float, pad_goal: bool):  # fmt: skip
         """Plan one leg between two low-column cells (flat column indices).
 
         Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
@@ -421,7 +437,7 @@ class StrategicPlanner:
         blocked = self.sipp.blocked
         blocked[goal] = 0
         try:
-            h = self._field(goal, exact_goal)
+            h = self._heuristic(goal, pad_goal)
             # Entries into the leg: (SIPP start cell, its time, prefix visits).
             entries = []
             if from_ground:
@@ -631,7 +647,7 @@ class StrategicPlanner:
             land = nxt[3]
             hold = self.land_s if land else nxt[2] + self.climb_s
             status, leg, t_lift, used = self._leg(
-                columns[k], columns[k + 1], t, from_ground, hold, exact_goal=land
+                columns[k], columns[k + 1], t, from_ground, hold, land
             )
             expansions += used
             if status != StrategicStatus.FOUND:

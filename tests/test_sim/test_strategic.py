@@ -505,3 +505,12 @@ def test_departures_from_neighbouring_pads_are_sequenced():
     assert sum(p.ground_wait_s > 0 for p in plans) >= 4
     for a, b in itertools.combinations(plans, 2):
         assert losses(a.waypoints, b.waypoints) == [], (a.trip_id, b.trip_id)
+
+
+def test_benchmark_runs_on_a_small_case():
+    from dronesim.benchmarks.strategic import run
+
+    result = run(trips=12, nx=30, ny=30, nz=3, depots=2, pads_per_depot=2, window_s=120.0)
+    assert result["found"] + sum(result["refused"].values()) == 12
+    assert result["found"] >= 10
+    assert result["plan_ms"]["median"] > 0 and result["table_slots"] > 0
