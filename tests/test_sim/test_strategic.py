@@ -525,3 +525,33 @@ def test_benchmark_runs_on_a_small_case():
     assert result["found"] + sum(result["refused"].values()) == 12
     assert result["found"] >= 10
     assert result["plan_ms"]["median"] > 0 and result["table_slots"] > 0
+
+
+def test_no_slot_and_limit_are_refused_and_reserve_nothing():
+    airspace = random_airspace(10, zone=False)
+    trips = random_trips(airspace, 10, 4)
+    _, start, stops, end, ready = trips[0]
+    # A zone over the destination pad from t = 0 on, for ever: no slot to land.
+    j, i = int(end[1] // CELL_M), int(end[0] // CELL_M)
+    closed = airspace.replace(
+        zones=(
+            NoFlyZone(
+                "closed pad",
+                shapely.box(
+                    i * CELL_M + 2, j * CELL_M + 2, (i + 1) * CELL_M - 2, (j + 1) * CELL_M - 2
+                ),
+                active_from_s=0.0,
+            ),
+        )
+    )
+    sp = planner(closed)
+    plan_all(sp, trips[1:])
+    before = snapshot(sp.table)
+    refused = sp.plan_trip(0, start, stops, end, ready_s=ready)
+    assert refused.status == StrategicStatus.NO_SLOT and "slot" in refused.reason
+    assert same_snapshot(before, snapshot(sp.table))
+    limited = planner(airspace, max_expansions=1)
+    before = snapshot(limited.table)
+    refused = limited.plan_trip(0, start, stops, end, ready_s=ready)
+    assert refused.status == StrategicStatus.LIMIT
+    assert same_snapshot(before, snapshot(limited.table))
