@@ -897,8 +897,9 @@ class StrategicPlanner:
             float(ready_s),
             depart_s=float(flights[0][0]),
             arrival_s=float(wp[-1, 0]),
-            ground_wait_s=float(ground_total - holds_ground),
-            hover_wait_s=float(hover_s - holds_hover),
+            # Sums of differences of times: clip the rounding noise below zero.
+            ground_wait_s=max(0.0, float(ground_total - holds_ground)),
+            hover_wait_s=max(0.0, float(hover_s - holds_hover)),
             hover_s=float(hover_s),
             cells=np.concatenate(cells),
             t_from_s=np.concatenate(t_from),

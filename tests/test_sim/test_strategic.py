@@ -555,3 +555,27 @@ def test_no_slot_and_limit_are_refused_and_reserve_nothing():
     refused = limited.plan_trip(0, start, stops, end, ready_s=ready)
     assert refused.status == StrategicStatus.LIMIT
     assert same_snapshot(before, snapshot(limited.table))
+
+
+def test_trips_with_a_pickup_landing_keep_separation():
+    """Trips that land at a second pad (a pickup, on the ground for 20 s) before their
+    drop-off: every flight of every trip stays separated and off blocked cells."""
+    airspace = random_airspace(11)
+    base = random_trips(airspace, 11, 10)
+    pickups = random_trips(airspace, 12, 10)
+    trips = [
+        (n, start, [Stop(*pickups[n][1], hold_s=20.0, land=True), *stops], end, ready)
+        for (n, start, stops, end, ready) in base
+    ]
+    sp = planner(airspace)
+    plans = plan_all(sp, trips)
+    assert all(p.status == StrategicStatus.FOUND for p in plans), [p.reason for p in plans]
+    for a, b in itertools.combinations(plans, 2):
+        assert losses(a.waypoints, b.waypoints) == [], (a.trip_id, b.trip_id)
+    for p, trip in zip(plans, trips):
+        assert blocked_violations(airspace, p.waypoints) == []
+        assert zone_violations(airspace.zones[0], p.waypoints) == []
+        pickup = trip[2][0]
+        on_pad = (p.waypoints[:, 1] == pickup.x_m) & (p.waypoints[:, 3] == 0.0)
+        assert np.ptp(p.waypoints[on_pad, 0]) >= 20.0 - 1e-9
+        assert p.ground_wait_s >= 0.0 and p.hover_wait_s >= 0.0
