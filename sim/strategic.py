@@ -1,0 +1,920 @@
+"""Strategic deconfliction: whole trips planned as 4D plans against a reservation table.
+
+A `StrategicPlanner` owns a `ReservationTable` over the airspace grid and plans a trip
+(pad wait, climb in the pad column, cruise legs, descent and hover at each drop-off, climb
+back, landing on the destination pad) leg by leg with SIPP (`SippPlanner`, drone rules),
+each leg from the time the previous one ends. The trip is committed (reserved) only when
+every leg is found and the landing is within the deadline; otherwise nothing is reserved
+and the status says why.
+
+Grid
+----
+The table's grid is the airspace grid with one extra layer underneath: table layer 0 is
+the *low column* of a cell (altitudes ``[0, handover_height_m]``: the lift-off and landing
+at a pad, the hover at the hand-over height over a drop-off) and table layer ``k + 1`` is
+cruise layer ``k`` of the airspace. Low-column cells are closed to the search except the
+two columns of the leg being planned, so a drone never flies horizontally below the cruise
+layers. A low-column cell is statically blocked where cruise layer 0 is.
+
+What a plan occupies (the drone rules, ``lead=True``)
+-----------------------------------------------------
+A plan is a list of cell visits with times. The flown plan is made of straight segments
+between *waypoints*: the cell centre at the layer's altitude for cruise cells; the stop's
+own ``(x, y)`` at ``handover_height_m`` for low-column cells (a pad or drop-off need not
+lie at its cell's centre). Under the drone rules a cell is occupied from the departure of
+the move into it until the arrival in the next cell, so during a move both its cells are
+occupied. Every segment lies inside the closed union of its two cells: straight moves join
+two points of adjacent cells, diagonal moves join two centres through the shared corner
+(and SIPP requires the whole box of a diagonal move to be free of obstacles), vertical
+moves stay in one column. Hence, at every instant, the drone is inside a cell whose
+reservation covers that instant, at an altitude between those of its occupied layers.
+Before the lift-off and after the landing the drone is on the ground and occupies nothing.
+
+Separation
+----------
+Two drones are in conflict when closer than ``horizontal_m`` horizontally *and*
+``vertical_m`` vertically. Reservations are inflated by a box footprint of
+``h = ceil(horizontal_m / cell_size_m)`` cells in rows and columns: two points in cells
+``h + 1`` or more cells apart along a row or a column are at least ``h * cell_size_m >=
+horizontal_m`` apart. Vertically, each table layer has an altitude range (``[0,
+handover_height_m]`` for the low column, the layer altitude for cruise layers); two layers
+conflict when their ranges are closer than ``vertical_m``, and the footprint spans ``v``
+layers, the largest index distance of two conflicting layers. Since a drone moving
+between two layers occupies both, positions between layers are covered too. Reservations
+are widened by ``time_buffer_s`` on both sides. So two committed plans never lose
+separation, provided both are flown at their times.
+
+Move durations are those of `drone_moves`: ``cell_size_m / cruise_speed_mps`` per straight
+move (``sqrt(2)`` times that diagonally), and, per layer change, the largest gap between
+adjacent table layers over the climb or descent rate (the same for every layer, as SIPP's
+move table has one duration per offset; where layers are closer the drone climbs slower
+than it could, which is safe because plans are flown at their times). The lift-off (ground
+to hand-over height) and the landing take ``handover_height_m`` over the climb or descent
+rate.
+
+Optimality
+----------
+Each leg is optimal in arrival time given the reservations (SIPP is), including the pad
+wait (every safe interval of the pad's low column is tried, earliest lift-off in each: a
+later lift-off in the same interval is dominated by hovering there) and hover waits. The
+trip is greedy over legs: the earliest arrival at a stop is kept even if a later one would
+have made a later leg faster. When a leg out of a hover stop finds no slot at all (the sky
+around the stop fills up before the drone can climb out), arrivals at that stop are
+forbidden over a window after the failed one, doubled at each retry (`_BACKTRACKS` plans
+at most), and the trip is planned again.
+
+Heuristic
+---------
+Fields are cached per pad (pads recur in many trips; least recently used dropped first),
+never per drop-off (each is seen once, and a field costs more than the search):
+
+- a leg that lands (on a pad): the pad's `SippPlanner.distance_field`, seconds to the goal
+  in an empty sky, exact there;
+- a leg to a drop-off (``heuristic="reverse"``): an A* from the drop-off towards the leg's
+  start over the reversed moves (Silver's reverse A*, AIIDE 2005), on the static grid,
+  guided by the obstacle-free bound ``b`` (the larger of the horizontal octile time and
+  the vertical time) and run ``reverse_slack_s`` past closing the start. Closed cells get
+  their exact seconds to the goal; the others ``max(b(c, goal), F - k(c))``, with ``k`` the
+  obstacle-free bound from the start and ``F`` the priority the search stopped at (every
+  cell with ``d(c) + k(c) < F`` is closed). Consistent, exact around the shortest paths,
+  and much cheaper than a whole field. ``heuristic="octile"`` uses ``b`` alone. (A
+  landmark bound from the start pad's forward field, ``d(pad, goal) - d(pad, c)``, was
+  tried: it makes ``f`` equal for nearly every cell and expanded as many states as ``b``.)
+
+All are consistent for the move table. ``heuristic="field"`` computes a field for every
+goal instead (exact, slower when goals do not recur).
+
+Temporary zones
+---------------
+Each temporary zone of the airspace is reserved, uninflated (its raster already holds its
+buffer), on its cells for its active window, under the owner ``ZONE_OWNER + zone index``,
+so plans go around it (or wait) before take-off. Its low-column cells are reserved too when
+the zone reaches down to the hand-over height.
+
+Releasing
+---------
+`release` removes a trip's reservations (when flown or replaced); `release_before` removes
+every trip (and zone) whose reservations all end before a time, so that the table does not
+grow over a day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+from dronesim.maps import Airspace
+from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
+from dronesim.planners._jit import inlined, kernel
+from dronesim.planners.deconfliction import (
+    DeconflictionError,
+    ReservationTable,
+    SippPlanner,
+    SippStatus,
+    drone_moves,
+    plan_occupancy,
+)
+from dronesim.planners.deconfliction.sipp import _heap_pop, _heap_push, _move_free
+
+HEURISTICS = ("reverse", "field", "octile")
+ZONE_OWNER = 1 << 62  # owners of temporary zones: ZONE_OWNER + zone index; trips below
+_HOLD_OWNER = ZONE_OWNER - 1  # internal: arrivals forbidden while backtracking
+_BACKTRACKS = 12  # plans of one trip at most (the first and its backtracks)
+_BACKTRACK_STEP_S = 5.0  # first window of forbidden arrivals, doubled at each retry
+
+
+class StrategicStatus(IntEnum):
+    """Outcome of `StrategicPlanner.plan_trip`."""
+
+    FOUND = 0  # planned (and committed when asked)
+    NO_ROUTE = 1  # a stop's column is blocked, or no route exists even in an empty sky
+    NO_SLOT = 2  # no conflict-free plan for a leg
+    DEADLINE = 3  # the earliest conflict-free landing is after the deadline
+    LIMIT = 4  # a leg's search reached its expansion limit
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A stop of a trip.
+
+    Attributes
+    ----------
+    x_m, y_m : float
+        Where, metres (local frame).
+    hold_s : float
+        Seconds spent there: hovering at the hand-over height (``land=False``, e.g. the
+        winch time at a drop-off) or on the ground (``land=True``, e.g. a pickup).
+    land : bool
+        Land (a pad) rather than hover.
+    """
+
+    x_m: float
+    y_m: float
+    hold_s: float = 0.0
+    land: bool = False
+
+
+@dataclass(frozen=True)
+class StrategicPlan:
+    """A trip's 4D plan.
+
+    Attributes
+    ----------
+    status : StrategicStatus
+    reason : str
+        Why there is no plan ("" when found).
+    trip_id : int
+    waypoints : numpy.ndarray
+        ``float64 (n, 4)``: ``t_s, x_m, y_m, z_m`` (z above ground; 0 on the ground). The
+        drone moves in a straight line at constant speed between consecutive waypoints;
+        equal positions are waits. Empty without a plan.
+    ready_s : float
+        When the drone was ready on its start pad, seconds.
+    depart_s : float
+        Lift-off time, seconds (``depart_s - ready_s`` is the pad wait).
+    arrival_s : float
+        Landing time on the destination pad, seconds (inf without a plan).
+    ground_wait_s : float
+        Seconds waited on pads beyond the stops' ground holds (the start's pad wait
+        included).
+    hover_wait_s : float
+        Seconds hovering in place beyond the stops' hover holds.
+    hover_s : float
+        All seconds hovering in place (stops' holds included), for the energy count.
+    cells : numpy.ndarray
+        ``int64``: flat table cells occupied (before the footprint), one per interval.
+    t_from_s, t_to_s : numpy.ndarray
+        Occupied interval of each of ``cells`` (before the time buffer), seconds.
+    expansions : int
+        SIPP states expanded over all searches of the trip.
+    committed : bool
+        Whether the plan holds reservations in the table.
+    """
+
+    status: StrategicStatus
+    reason: str
+    trip_id: int
+    waypoints: np.ndarray
+    ready_s: float
+    depart_s: float = math.inf
+    arrival_s: float = math.inf
+    ground_wait_s: float = 0.0
+    hover_wait_s: float = 0.0
+    hover_s: float = 0.0
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    t_from_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    t_to_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    expansions: int = 0
+    committed: bool = False
+
+
+@kernel
+def _octile_field(nz, ny, nx, goal, straight_s, diagonal_s, climb_s, descent_s, out):
+    """``out[c]``: seconds from cell ``c`` to ``goal`` with no obstacles, the larger of the
+    horizontal octile time and the vertical time (a consistent lower bound)."""
+    gz = goal // (ny * nx)
+    gy = (goal // nx) % ny
+    gx = goal % nx
+    for z in range(nz):
+        vertical = (gz - z) * climb_s if gz > z else (z - gz) * descent_s
+        for y in range(ny):
+            dy = abs(y - gy)
+            for x in range(nx):
+                dx = abs(x - gx)
+                short = min(dx, dy)
+                flat = (max(dx, dy) - short) * straight_s + short * diagonal_s
+                out[(z * ny + y) * nx + x] = max(flat, vertical)
+
+
+@inlined
+def _lower_bound(z, y, x, tz, ty, tx, straight_s, diagonal_s, up_s, down_s):
+    """Obstacle-free seconds from ``(z, y, x)`` to ``(tz, ty, tx)``: the larger of the
+    horizontal octile time and the vertical time (``up_s`` per layer up)."""
+    dy = abs(y - ty)
+    dx = abs(x - tx)
+    short = min(dx, dy)
+    flat = (max(dx, dy) - short) * straight_s + short * diagonal_s
+    vertical = (tz - z) * up_s if tz > z else (z - tz) * down_s
+    return max(flat, vertical)
+
+
+@kernel
+def _reverse_astar_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, start, slack_s,
+                         straight_s, diagonal_s, climb_s, descent_s, g, g_stamp, closed,
+                         stamp, out):  # fmt: skip
+    """A* from ``goal`` towards ``start`` over the reversed moves (Silver's reverse A*,
+    AIIDE 2005), run until ``slack_s`` past the start's closing; ``out`` gets the exact
+    seconds-to-goal of every closed cell and, elsewhere, ``max(b(c, goal), F - k(c))``
+    with ``b``/``k`` the obstacle-free bounds to the goal / from the start and ``F`` the
+    priority at which the search stopped (every cell with ``d(c) + k(c) < F`` is closed,
+    so the value is a lower bound, and the whole field stays consistent). Returns the
+    number of cells closed."""
+    plane = ny * nx
+    sz = start // plane
+    sy = (start // nx) % ny
+    sx = start % nx
+    gz = goal // plane
+    gy = (goal // nx) % ny
+    gx = goal % nx
+    size = 4096
+    heap_f = np.empty(size, np.float64)
+    heap_g = np.empty(size, np.float64)
+    heap_s = np.empty(size, np.int64)
+    g[goal] = 0.0
+    g_stamp[goal] = stamp
+    f0 = _lower_bound(sz, sy, sx, gz, gy, gx, straight_s, diagonal_s, climb_s, descent_s)
+    used = _heap_push(heap_f, heap_g, heap_s, 0, f0, 0.0, goal)
+    limit = np.inf
+    bound = np.inf
+    count = 0
+    while used > 0:
+        f = heap_f[0]
+        c = heap_s[0]
+        used = _heap_pop(heap_f, heap_g, heap_s, used)
+        if closed[c] == stamp:
+            continue
+        if f > limit:
+            bound = f
+            break
+        closed[c] = stamp
+        count += 1
+        if c == start:
+            limit = f + slack_s
+        z = c // plane
+        y = (c // nx) % ny
+        x = c % nx
+        for m in range(mdz.shape[0]):
+            # The forward move u -> c with offset m starts at u = c - offset.
+            if not _move_free(blocked, nz, ny, nx, z, y, x, -mdz[m], -mdy[m], -mdx[m]):
+                continue
+            u = c - (mdz[m] * ny + mdy[m]) * nx - mdx[m]
+            if closed[u] == stamp:
+                continue
+            du = g[c] + mdur[m]
+            if g_stamp[u] == stamp and du >= g[u]:
+                continue
+            g[u] = du
+            g_stamp[u] = stamp
+            if used == size:
+                size *= 2
+                grown_f = np.empty(size, np.float64)
+                grown_g = np.empty(size, np.float64)
+                grown_s = np.empty(size, np.int64)
+                grown_f[:used] = heap_f[:used]
+                grown_g[:used] = heap_g[:used]
+                grown_s[:used] = heap_s[:used]
+                heap_f = grown_f
+                heap_g = grown_g
+                heap_s = grown_s
+            uz = u // plane
+            uy = (u // nx) % ny
+            ux = u % nx
+            k = _lower_bound(sz, sy, sx, uz, uy, ux, straight_s, diagonal_s, climb_s, descent_s)
+            used = _heap_push(heap_f, heap_g, heap_s, used, du + k, du, u)
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                c = (z * ny + y) * nx + x
+                if closed[c] == stamp:
+                    out[c] = g[c]
+                else:
+                    b = _lower_bound(
+                        z, y, x, gz, gy, gx, straight_s, diagonal_s, climb_s, descent_s
+                    )
+                    k = _lower_bound(
+                        sz, sy, sx, z, y, x, straight_s, diagonal_s, climb_s, descent_s
+                    )
+                    out[c] = max(b, bound - k)
+    return count
+
+
+class StrategicPlanner:
+    """Plans whole trips conflict-free against every committed plan (see module).
+
+    Parameters
+    ----------
+    airspace : Airspace
+        Grid, static obstacles and temporary zones.
+    cruise_speed_mps : float
+        Ground speed in cruise, m/s.
+    climb_rate_mps, descent_rate_mps : float
+        Vertical speeds, m/s.
+    horizontal_m, vertical_m : float
+        Separation minima, metres (> 0, >= 0).
+    time_buffer_s : float
+        Seconds added before and after every reservation (>= 0).
+    handover_height_m : float
+        Hover height at drop-offs, metres; the top of the low column (below the lowest
+        cruise layer).
+    connectivity : int
+        26 (default) or 6 moves in 3D.
+    heuristic : str
+        How legs to drop-offs are guided (legs to pads always use the pad's cached
+        distance field): ``"reverse"`` (default) a reverse A* from the drop-off,
+        ``"octile"`` the obstacle-free bound, ``"field"`` a full distance field (see module).
+    reverse_slack_s : float
+        The reverse A* goes on this many seconds of priority past the leg's start (more
+        cells exact for detours around reservations, at the cost of a larger search).
+    max_expansions : int
+        Expansion limit of each SIPP search.
+    field_cache : int
+        Distance fields kept (least recently used dropped first).
+    """
+
+    def __init__(
+        self,
+        airspace: Airspace,
+        *,
+        cruise_speed_mps: float,
+        climb_rate_mps: float,
+        descent_rate_mps: float,
+        horizontal_m: float,
+        vertical_m: float,
+        time_buffer_s: float = 0.0,
+        handover_height_m: float = HANDOVER_HEIGHT_M,
+        connectivity: int = 26,
+        heuristic: str = "reverse",
+        reverse_slack_s: float = 0.0,
+        max_expansions: int = 500_000,
+        field_cache: int = 32,
+    ) -> None:
+        for name, value, low in (
+            ("cruise_speed_mps", cruise_speed_mps, 0.0),
+            ("climb_rate_mps", climb_rate_mps, 0.0),
+            ("descent_rate_mps", descent_rate_mps, 0.0),
+            ("horizontal_m", horizontal_m, 0.0),
+            ("handover_height_m", handover_height_m, 0.0),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > low):
+                raise DeconflictionError(f"strategic planner: {name} must be > 0, got {value!r}")
+        for name, value in (("vertical_m", vertical_m), ("time_buffer_s", time_buffer_s)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise DeconflictionError(f"strategic planner: {name} must be >= 0, got {value!r}")
+        if handover_height_m >= airspace.layers_m[0]:
+            raise DeconflictionError(
+                f"strategic planner: handover_height_m must be below the lowest layer "
+                f"({airspace.layers_m[0]:g} m), got {handover_height_m!r}"
+            )
+        if heuristic not in HEURISTICS:
+            raise DeconflictionError(
+                f"strategic planner: heuristic must be one of {', '.join(HEURISTICS)}, got {heuristic!r}"
+            )
+        if not (isinstance(reverse_slack_s, (int, float)) and reverse_slack_s >= 0):
+            raise DeconflictionError(
+                f"strategic planner: reverse_slack_s must be >= 0, got {reverse_slack_s!r}"
+            )
+        self.reverse_slack_s = float(reverse_slack_s)
+        if int(max_expansions) != max_expansions or max_expansions < 1:
+            raise DeconflictionError(
+                f"strategic planner: max_expansions must be an integer >= 1, got {max_expansions!r}"
+            )
+        if int(field_cache) != field_cache or field_cache < 1:
+            raise DeconflictionError(
+                f"strategic planner: field_cache must be an integer >= 1, got {field_cache!r}"
+            )
+        self.airspace = airspace
+        self.cell_size_m = float(airspace.cell_size_m)
+        self.handover_height_m = float(handover_height_m)
+        self.heuristic = heuristic
+        self.max_expansions = int(max_expansions)
+        self.field_cache = int(field_cache)
+        nz, ny, nx = airspace.shape
+        self.shape = (nz + 1, ny, nx)
+        self.plane = ny * nx
+        # Altitude range of each table layer: the low column, then the cruise layers.
+        ranges = [(0.0, self.handover_height_m)] + [(z, z) for z in airspace.layers_m]
+        self.layer_ranges_m = tuple(ranges)
+        gaps = [b[0] - a[1] for a, b in zip(ranges, ranges[1:])]
+        self.horizontal_cells = int(math.ceil(horizontal_m / self.cell_size_m))
+        self.vertical_cells = max(
+            [b - a for a in range(len(ranges)) for b in range(a + 1, len(ranges))
+             if ranges[b][0] - ranges[a][1] < vertical_m] + [0]
+        )  # fmt: skip
+        self.straight_s = self.cell_size_m / cruise_speed_mps
+        self.diagonal_s = self.straight_s * math.sqrt(2.0)
+        self.climb_s = max(gaps) / climb_rate_mps
+        self.descent_s = max(gaps) / descent_rate_mps
+        self.lift_s = self.handover_height_m / climb_rate_mps
+        self.land_s = self.handover_height_m / descent_rate_mps
+        self.moves = drone_moves(
+            3,
+            horizontal_s=self.straight_s,
+            diagonal_s=self.diagonal_s,
+            climb_s=self.climb_s,
+            descent_s=self.descent_s,
+            connectivity=connectivity,
+        )
+        blocked = np.ones(self.shape, np.uint8)
+        blocked[1:] = airspace.blocked
+        self.sipp = SippPlanner(blocked, self.moves)
+        self.table = ReservationTable(
+            self.shape,
+            horizontal_cells=self.horizontal_cells,
+            vertical_cells=self.vertical_cells,
+            time_buffer_s=float(time_buffer_s),
+        )
+        self.time_buffer_s = float(time_buffer_s)
+        self._fields: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._octile = np.empty(self.sipp.blocked.size, np.float64)
+        self._g = np.empty(self.sipp.blocked.size, np.float64)
+        self._g_stamp = np.zeros(self.sipp.blocked.size, np.int64)
+        self._closed = np.zeros(self.sipp.blocked.size, np.int64)
+        self._stamp = 0
+        self._committed: dict[int, StrategicPlan] = {}
+        self._ends: dict[int, float] = {}
+        self._reserve_zones()
+
+    # ----------------------------------------------------------------- table
+    def _reserve_zones(self) -> None:
+        for mask in self.airspace.temporary_masks:
+            zone = self.airspace.zones[mask.zone_index]
+            t0 = -1e300 if zone.active_from_s is None else zone.active_from_s
+            t1 = math.inf if zone.active_until_s is None else zone.active_until_s
+            layers = [int(k) + 1 for k in mask.layers]
+            if 0 in mask.layers and zone.floor_m <= self.handover_height_m:
+                layers.append(0)
+            cells = np.asarray(layers, np.int64)[:, None] * self.plane + mask.flat_cells[None, :]
+            cells = cells.reshape(-1)
+            if cells.size == 0:
+                continue
+            owner = ZONE_OWNER + mask.zone_index
+            self.table.reserve(owner, cells, t0, t1, inflate=False)
+            self._ends[owner] = t1
+
+    def release(self, trip_id: int) -> int:
+        """Remove the reservations of trip ``trip_id`` (flown or replaced); returns the
+        number of table slots freed."""
+        self._committed.pop(int(trip_id), None)
+        self._ends.pop(int(trip_id), None)
+        return self.table.release(int(trip_id))
+
+    def release_before(self, t_s: float) -> list[int]:
+        """Remove every owner (trip or zone) whose reservations, buffer included, all end
+        at or before ``t_s`` seconds; returns the owners removed, sorted."""
+        gone = sorted(owner for owner, end in self._ends.items() if end <= t_s)
+        for owner in gone:
+            self._committed.pop(owner, None)
+            del self._ends[owner]
+            self.table.release(owner)
+        return gone
+
+    @property
+    def committed(self) -> dict[int, StrategicPlan]:
+        """The committed plans by trip id (a copy)."""
+        return dict(self._committed)
+
+    def prepare_pads(self, pads_xy) -> None:
+        """Compute (and cache) the distance fields of landings on these pads now, e.g. at
+        set-up, rather than at their first trip. Raise ``field_cache`` to keep them all.
+
+        Parameters
+        ----------
+        pads_xy : array_like, shape (n, 2)
+            Pad positions, metres.
+        """
+        for x, y in np.asarray(pads_xy, np.float64).reshape(-1, 2):
+            j, i = self.column_of(x, y)
+            if j < 0:
+                raise DeconflictionError(
+                    f"strategic planner: pad ({x:g}, {y:g}) lies outside the grid"
+                )
+            goal = j * self.shape[2] + i
+            self.sipp.blocked[goal] = 0
+            try:
+                self._field(goal, self.sipp, goal)
+            finally:
+                self.sipp.blocked[goal] = 1
+
+    # ----------------------------------------------------------------- helpers
+    def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
+        """Grid column ``(row, col)`` holding a point (metres); ``(-1, -1)`` outside."""
+        _, j, i = self.airspace.cell_of(x_m, y_m)
+        j, i = int(j), int(i)
+        return (j, i) if j >= 0 and i >= 0 else (-1, -1)
+
+    def _field(self, key: int, planner: SippPlanner, cell: int) -> np.ndarray:
+        """A cached distance field (``planner`` and ``cell`` with ``cell`` opened)."""
+        cached = self._fields.get(key)
+        if cached is not None:
+            self._fields.move_to_end(key)
+            return cached
+        was = planner.blocked[cell]
+        planner.blocked[cell] = 0
+        try:
+            h = planner.distance_field(cell)
+        finally:
+            planner.blocked[cell] = was
+        self._fields[key] = h
+        while len(self._fields) > self.field_cache:
+            self._fields.popitem(last=False)
+        return h
+
+    def _heuristic(self, goal: int, pad_goal: bool, start: int, cached: bool):
+        """Seconds-to-goal lower bounds for a leg ending in a low-column cell: the cached
+        field (``cached``; None when the leg takes none) or a fresh bound."""
+        exact = pad_goal or self.heuristic == "field"
+        if cached:
+            return self._field(goal, self.sipp, goal) if exact else None
+        nz, ny, nx = self.shape
+        if self.heuristic == "octile":
+            _octile_field(nz, ny, nx, goal, self.straight_s, self.diagonal_s, self.climb_s,
+                          self.descent_s, self._octile)  # fmt: skip
+            return self._octile
+        self._stamp += 1
+        _reverse_astar_field(
+            self.sipp.blocked, nz, ny, nx, self.moves.offsets[:, 0].copy(),
+            self.moves.offsets[:, 1].copy(), self.moves.offsets[:, 2].copy(),
+            self.moves.duration_s, goal, start, self.reverse_slack_s, self.straight_s,
+            self.diagonal_s, self.climb_s, self.descent_s, self._g, self._g_stamp,
+            self._closed, self._stamp, self._octile,
+        )  # fmt: skip
+        return self._octile
+
+    def _intervals_from(self, cell: int, t: float):
+        """Safe intervals of ``cell`` ending after ``t``."""
+        return [(lo, hi) for lo, hi in self.table.safe_intervals(cell) if hi > t]
+
+    # ----------------------------------------------------------------- one leg
+    def _leg(self, start_col: int, goal_col: int, t_ready: float, from_ground: bool,
+             goal_hold_s: float, pad_goal: bool):  # fmt: skip
+        """Plan one leg between two low-column cells (flat column indices).
+
+        Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
+        enter_s)`` from the start's low column to the goal's; ``t_lift`` is the lift-off
+        (``from_ground``) or None.
+        """
+        start = start_col  # low-column cell (table layer 0)
+        goal = goal_col
+        above = start + self.plane
+        ny, nx = self.shape[1:]
+        adjacent = abs(start // nx - goal // nx) <= 1 and abs(start % nx - goal % nx) <= 1
+        blocked = self.sipp.blocked
+        blocked[goal] = 0
+        try:
+            # Cached fields are made with only the goal's low column open.
+            h = self._heuristic(goal, pad_goal, start if not adjacent else above, cached=True)
+            if not adjacent:
+                blocked[start] = 0
+            if h is None:
+                h = self._heuristic(goal, pad_goal, start if not adjacent else above, cached=False)
+            # Entries into the leg: (SIPP start cell, its time, prefix visits).
+            entries = []
+            if from_ground:
+                for lo, hi in self._intervals_from(start, t_ready + self.lift_s):
+                    t_lift = max(t_ready, lo)
+                    if t_lift + self.lift_s < hi:
+                        entries.append((t_lift, t_lift + self.lift_s, hi))
+            else:
+                for lo, hi in self.table.safe_intervals(start):
+                    if lo <= t_ready < hi:
+                        entries.append((None, t_ready, hi))
+            candidates = []
+            for t_lift, t_in, hi_start in entries:
+                first = (start, t_in, t_lift if t_lift is not None else t_in)
+                if not adjacent:
+                    candidates.append((start, t_in, [], t_lift, first))
+                    continue
+                # Stops within one cell of each other: climb out of the start's column
+                # first (no horizontal flight in the low column), then search from above.
+                for lo, hi in self._intervals_from(above, t_in + self.climb_s):
+                    t_dep = max(t_in, lo)
+                    if t_dep + self.climb_s > hi_start:
+                        break
+                    if t_dep + self.climb_s >= hi:
+                        continue
+                    climb = (above, t_dep + self.climb_s, t_dep)
+                    candidates.append((above, t_dep + self.climb_s, [climb], t_lift, first))
+            if not adjacent:
+                saved = h[start]
+                h[start] = self.climb_s + h[above]
+            best = None
+            expansions = 0
+            status = StrategicStatus.NO_SLOT
+            if not h[above] < math.inf:
+                status = StrategicStatus.NO_ROUTE
+                candidates = []
+            try:
+                for cell, t0, prefix, t_lift, first in candidates:
+                    if not h[cell] < math.inf:
+                        continue
+                    if best is not None and t0 + h[cell] >= best[1][-1][1]:
+                        continue
+                    result = self.sipp.plan(
+                        self.table, cell, goal, t0_s=t0, heuristic=h,
+                        goal_hold_s=goal_hold_s, max_expansions=self.max_expansions,
+                    )  # fmt: skip
+                    expansions += result.expansions
+                    if result.status == SippStatus.LIMIT:
+                        status = StrategicStatus.LIMIT
+                        continue
+                    if result.status != SippStatus.FOUND:
+                        continue
+                    visits = [first, *prefix] if prefix else [first]
+                    visits += list(zip(result.cells.tolist(), result.arrive_s.tolist(),
+                                       result.enter_s.tolist()))[1:]  # fmt: skip
+                    if best is None or visits[-1][1] < best[1][-1][1]:
+                        best = (t_lift, visits)
+            finally:
+                if not adjacent:
+                    h[start] = saved
+                    blocked[start] = 1
+        finally:
+            blocked[goal] = 1
+        if best is None:
+            return status, None, None, expansions
+        return StrategicStatus.FOUND, best[1], best[0], expansions
+
+    # ----------------------------------------------------------------- trips
+    def plan_trip(
+        self,
+        trip_id: int,
+        start_xy: tuple[float, float],
+        stops: Sequence[Stop],
+        end_xy: tuple[float, float],
+        *,
+        ready_s: float,
+        deadline_s: float = math.inf,
+        commit: bool = True,
+    ) -> StrategicPlan:
+        """Plan a trip from the pad at ``start_xy`` (on the ground, ready at ``ready_s``)
+        through ``stops`` to a landing on the pad at ``end_xy``.
+
+        Parameters
+        ----------
+        trip_id : int
+            Owner of the reservations, ``0 <= trip_id < ZONE_OWNER``. A trip id already
+            committed is replanned: its old plan is ignored while planning and kept when
+            no new plan is found.
+        start_xy, end_xy : (float, float)
+            Pads, metres.
+        stops : sequence of Stop
+            Drop-offs (hover) and pickups (land), in flying order.
+        ready_s : float
+            Earliest lift-off, seconds.
+        deadline_s : float
+            Latest landing at ``end_xy``, seconds.
+        commit : bool
+            Reserve the plan when found.
+
+        Returns
+        -------
+        StrategicPlan
+        """
+        if int(trip_id) != trip_id or not 0 <= trip_id < _HOLD_OWNER:
+            raise DeconflictionError(
+                f"strategic planner: trip_id must be an integer in [0, 2**62 - 1), got {trip_id!r}"
+            )
+        trip_id = int(trip_id)
+        if not math.isfinite(ready_s):
+            raise DeconflictionError(f"strategic planner: ready_s must be finite, got {ready_s!r}")
+        if math.isnan(deadline_s):
+            raise DeconflictionError("strategic planner: deadline_s must not be NaN")
+        for stop in stops:
+            if not (math.isfinite(stop.hold_s) and stop.hold_s >= 0):
+                raise DeconflictionError(
+                    f"strategic planner: a stop's hold_s must be finite and >= 0, got {stop.hold_s!r}"
+                )
+        points = [(float(start_xy[0]), float(start_xy[1]), 0.0, True)]
+        points += [(float(s.x_m), float(s.y_m), float(s.hold_s), bool(s.land)) for s in stops]
+        points.append((float(end_xy[0]), float(end_xy[1]), 0.0, True))
+        columns = []
+        for x, y, _, _ in points:
+            j, i = self.column_of(x, y)
+            if j < 0:
+                return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                     f"({x:.1f}, {y:.1f}) lies outside the grid")  # fmt: skip
+            col = j * self.shape[2] + i
+            if self.sipp.blocked[col + self.plane]:
+                return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                     f"the column at ({x:.1f}, {y:.1f}) is blocked")  # fmt: skip
+            columns.append(col)
+        old = self._committed.get(trip_id)
+        plan = None
+        if old is not None:
+            self.table.release(trip_id)
+        try:
+            plan = self._plan(trip_id, points, columns, ready_s, deadline_s)
+        finally:
+            found = plan is not None and plan.status == StrategicStatus.FOUND
+            if old is not None and not (commit and found):
+                self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+        if plan.status == StrategicStatus.FOUND and commit:
+            self.table.reserve(trip_id, plan.cells, plan.t_from_s, plan.t_to_s)
+            plan = _replace(plan, committed=True)
+            self._committed[trip_id] = plan
+            self._ends[trip_id] = float(plan.t_to_s.max()) + self.time_buffer_s
+        return plan
+
+    def _refused(self, trip_id, ready_s, status, reason, expansions=0) -> StrategicPlan:
+        return StrategicPlan(status, reason, trip_id, np.zeros((0, 4)), float(ready_s),
+                             expansions=expansions)  # fmt: skip
+
+    def _remaining_s(self, points, columns, k: int) -> float:
+        """Seconds from the arrival in stop ``k``'s low column to the final landing, in an
+        empty sky (a lower bound for the deadline test)."""
+        nx = self.shape[2]
+        total = 0.0
+        last = len(columns) - 1
+        for a in range(k, last + 1):
+            if a == last:
+                return total + self.land_s
+            hold, land = points[a][2], points[a][3]
+            total += hold + (self.land_s + self.lift_s if land else 0.0)
+            dy = abs(columns[a] // nx - columns[a + 1] // nx)
+            dx = abs(columns[a] % nx - columns[a + 1] % nx)
+            short = min(dx, dy)
+            flat = (max(dx, dy) - short) * self.straight_s + short * self.diagonal_s
+            total += self.climb_s + flat + self.descent_s
+        return total
+
+    def _plan(self, trip_id, points, columns, ready_s, deadline_s) -> StrategicPlan:
+        """Plan leg by leg; when a leg out of a hover stop finds no slot (the greedy
+        earliest arrival there led into a dead end: the sky around the stop fills up before
+        the drone can leave), forbid arrivals at that stop over a doubling window after
+        the failed one and plan again."""
+        forbid: dict[int, tuple[float, float]] = {}
+        expansions = 0
+        for _ in range(_BACKTRACKS):
+            try:
+                for stop, (t0, t1) in forbid.items():
+                    self.table.reserve(_HOLD_OWNER, [columns[stop]], t0, t1, inflate=False)
+                plan, dead_end = self._plan_once(trip_id, points, columns, ready_s, deadline_s)
+            finally:
+                self.table.release(_HOLD_OWNER)
+            expansions += plan.expansions
+            if dead_end is None:
+                break
+            stop, arrive = dead_end
+            t0, t1 = forbid.get(stop, (arrive, arrive))
+            forbid[stop] = (t0, t1 + max(_BACKTRACK_STEP_S, 2.0 * (t1 - t0)))
+        return dataclasses.replace(plan, expansions=expansions)
+
+    def _plan_once(self, trip_id, points, columns, ready_s, deadline_s):
+        flights = []  # per airborne flight: (t_lift, on the ground since, visits, t_land)
+        t = float(ready_s)
+        from_ground = True
+        expansions = 0
+        ground_ready = t
+        visits: list[tuple[int, float, float, tuple[float, float] | None]] = []
+        t_lift_flight = math.nan
+        if ready_s + self._remaining_s(points, columns, 0) + self.lift_s > deadline_s:
+            return self._refused(trip_id, ready_s, StrategicStatus.DEADLINE,
+                                 f"landing after the deadline ({deadline_s:g} s) even in an empty sky"), None  # fmt: skip
+        for k in range(len(columns) - 1):
+            nxt = points[k + 1]
+            land = nxt[3]
+            hold = self.land_s if land else nxt[2] + self.climb_s
+            status, leg, t_lift, used = self._leg(
+                columns[k], columns[k + 1], t, from_ground, hold, land
+            )
+            expansions += used
+            if status != StrategicStatus.FOUND:
+                why = {
+                    StrategicStatus.LIMIT: "expansion limit",
+                    StrategicStatus.NO_ROUTE: "no route even in an empty sky",
+                    StrategicStatus.NO_SLOT: "no conflict-free slot",
+                }[status]
+                refused = self._refused(
+                    trip_id, ready_s, status, f"{why} for leg {k + 1}", expansions
+                )
+                dead_end = (
+                    (k, t - points[k][2])
+                    if status == StrategicStatus.NO_SLOT and not from_ground
+                    else None
+                )
+                return refused, dead_end
+
+            def where(cell, k=k, nxt=nxt):
+                # Low-column visits fly at the stop's own point, cruise visits at centres.
+                if cell == columns[k]:
+                    return points[k][:2]
+                if cell == columns[k + 1]:
+                    return nxt[:2]
+                return None
+
+            if from_ground:
+                t_lift_flight = t_lift
+                visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
+            visits += [(c, a, e, where(c)) for c, a, e in leg[1:]]
+            arrive = leg[-1][1]
+            if arrive + self._remaining_s(points, columns, k + 1) > deadline_s:
+                return self._refused(
+                    trip_id, ready_s, StrategicStatus.DEADLINE,
+                    f"earliest landing after the deadline ({deadline_s:g} s)", expansions,
+                ), None  # fmt: skip
+            if land:
+                flights.append((t_lift_flight, ground_ready, visits, arrive + self.land_s))
+                t = arrive + self.land_s + nxt[2]
+                ground_ready = t
+                from_ground = True
+            else:
+                t = arrive + nxt[2]
+                from_ground = False
+        return self._assemble(trip_id, ready_s, flights, points, expansions), None
+
+    def _assemble(self, trip_id, ready_s, flights, points, expansions) -> StrategicPlan:
+        waypoints = []
+        cells, t_from, t_to = [], [], []
+        hover_s = 0.0
+        ground_total = 0.0
+        for t_lift, t_ground, visits, t_land in flights:
+            first_xy = visits[0][3]
+            if waypoints:
+                ground_total += t_ground - waypoints[-1][0]
+            waypoints.append((t_ground, first_xy[0], first_xy[1], 0.0))
+            if t_lift > t_ground:
+                waypoints.append((t_lift, first_xy[0], first_xy[1], 0.0))
+            ground_total += t_lift - t_ground
+            c, a, e = (np.array([v[0] for v in visits], np.int64),
+                       np.array([v[1] for v in visits]), np.array([v[2] for v in visits]))  # fmt: skip
+            e[0] = t_lift
+            oc, of, ot = plan_occupancy(c, a, e, self.land_s)
+            cells.append(oc)
+            t_from.append(of)
+            t_to.append(ot)
+            for n, (cell, arrive, _, xy) in enumerate(visits):
+                pos = self._position_at(cell, xy)
+                waypoints.append((arrive, *pos))
+                leave = visits[n + 1][2] if n + 1 < len(visits) else t_land - self.land_s
+                if leave > arrive:
+                    waypoints.append((leave, *pos))
+                    hover_s += leave - arrive
+            last_xy = visits[-1][3]
+            waypoints.append((t_land, last_xy[0], last_xy[1], 0.0))
+        holds_hover = sum(p[2] for p in points[1:-1] if not p[3])
+        holds_ground = sum(p[2] for p in points[1:-1] if p[3])
+        wp = np.array(waypoints, np.float64)
+        return StrategicPlan(
+            StrategicStatus.FOUND,
+            "",
+            trip_id,
+            wp,
+            float(ready_s),
+            depart_s=float(flights[0][0]),
+            arrival_s=float(wp[-1, 0]),
+            # Sums of differences of times: clip the rounding noise below zero.
+            ground_wait_s=max(0.0, float(ground_total - holds_ground)),
+            hover_wait_s=max(0.0, float(hover_s - holds_hover)),
+            hover_s=float(hover_s),
+            cells=np.concatenate(cells),
+            t_from_s=np.concatenate(t_from),
+            t_to_s=np.concatenate(t_to),
+            expansions=int(expansions),
+        )
+
+    def _position_at(self, cell: int, xy):
+        z, rest = divmod(cell, self.plane)
+        if z == 0:
+            return (float(xy[0]), float(xy[1]), self.handover_height_m)
+        j, i = divmod(rest, self.shape[2])
+        x, y, alt = self.airspace.cell_centre(z - 1, j, i)
+        return (float(x), float(y), float(alt))
+
+
+def _replace(plan: StrategicPlan, **changes) -> StrategicPlan:
+    return dataclasses.replace(plan, **changes)
