@@ -26,6 +26,7 @@ from dronesim.planners.kernels import (
     dijkstra,
     jps2d,
     jps3d,
+    jumps,
     paths,
 )
 from dronesim.planners.path import FlightPath
@@ -118,7 +119,7 @@ class PlanningGrid:
         blocked = np.ones(self._pshape, dtype=np.uint8)
         blocked[pad_z : pad_z + nz, 1:-1, 1:-1] = self.blocked
         self._blocked = blocked.reshape(-1)
-        self._blocked_view = memoryview(self._blocked)  # Python ints: 0.1 us a lookup less
+        self._blocked_view = memoryview(self._blocked)  # lookups give Python ints, no numpy scalars
         self._cell_size = float(airspace.cell_size_m)
         cost = np.ones(self._pshape, dtype=np.float32)
         cost[pad_z : pad_z + nz, 1:-1, 1:-1] = airspace.cost
@@ -277,7 +278,7 @@ class PlanningGrid:
             size = self._blocked.shape[0]
             # Written once here, so that the operating system maps every page now: left to
             # the searches, first touches cost a page fault each and made a query on a
-            # fresh part of a large grid up to 1.5x slower than the same query again.
+            # fresh part of a large grid markedly slower than the same query again.
             self._work = {
                 "g": np.empty((threads, size), np.float64),
                 "parent": np.empty((threads, size), np.int32),
@@ -353,10 +354,10 @@ class PlanningGrid:
 
     @property
     def jump_table(self) -> np.ndarray:
-        """The jump table of jump-point search (`jps2d.jump_table` on one layer,
+        """The jump table of jump-point search (`jumps.jump_table` on one layer,
         `jps3d.jump_table_3d` on cubic cells), built on first use: 8 bytes per cell."""
         if self._jumps is None:
-            jumps = np.empty((self._blocked.shape[0], 8), np.int8)
+            table = np.empty((self._blocked.shape[0], 8), np.int8)
             if self.three_d:
                 alternatives, count, behind = _jump_rules_3d(
                     self._moves,
@@ -374,11 +375,11 @@ class PlanningGrid:
                     alternatives,
                     count,
                     behind,
-                    jumps,
+                    table,
                 )
             else:
-                jps2d.jump_table(self._blocked, self.px, jumps)
-            self._jumps = jumps
+                jumps.jump_table(self._blocked, self.px, table)
+            self._jumps = table
         return self._jumps
 
     def _grid_args(self):
@@ -394,8 +395,8 @@ class PlanningGrid:
         """Whether jump-point pruning gives exact A* costs here: uniform cost multipliers
         on one layer, or on cubic cells (layers one cell apart). The automatic choice
         (``prune=None``, weight 1) uses it wherever it applies: with the jump tables it is
-        as fast as A* or faster on every MovingAI and voxel map (random512 0.59 against
-        0.79 ms median, Berlin 0.06 against 1.65 ms, Complex voxels 0.51 against 0.85 ms)."""
+        as fast as A* or faster on every MovingAI and voxel map (figures in
+        ``benchmarks/README-planners.md``)."""
         return self.uniform_cost and (not self.three_d or self.hmode == common.H_OCTILE_3D)
 
     @property

@@ -6,7 +6,15 @@ import math
 
 import numpy as np
 from dronesim.planners._jit import kernel
-from dronesim.planners.kernels.common import FOUND, LIMIT, TIE_EPS, UNREACHABLE, heuristic, trace
+from dronesim.planners.kernels.common import (
+    FOUND,
+    LIMIT,
+    POOL_FULL,
+    TIE_EPS,
+    UNREACHABLE,
+    heuristic,
+    trace,
+)
 from dronesim.planners.kernels.moves import neighbour_offsets, occupancy
 from dronesim.planners.kernels.queues import heap_new, heap_pop, heap_push, heap_reserve
 
@@ -86,7 +94,8 @@ def line_of_sight(blocked, cost, alt, edges, px, py, cell_size, penalty, a, b):
         step_i = ti - t_next <= TIE_EPS
         step_j = tj - t_next <= TIE_EPS
         step_k = tk - t_next <= TIE_EPS
-        if (step_i + step_j + step_k) >= 2:
+        # Counted as integers: numpy booleans (NUMBA_DISABLE_JIT=1) would add as logical or.
+        if (1 if step_i else 0) + (1 if step_j else 0) + (1 if step_k else 0) >= 2:
             # Through an edge or corner: every cell sharing it must be free.
             oi = si if step_i else 0
             oj = sj if step_j else 0
@@ -173,6 +182,84 @@ def lazy_theta(
     grid neighbour. Work arrays as in `astar`. Returns ``(status, cost, expansions,
     n_vertices)``; ``path`` receives the any-angle vertices, start first.
     """
+    hk, hn = heap_new()
+    state[start] = 2 * generation
+    g[start] = 0.0
+    parent[start] = start
+    size = heap_push(hk, hn, 0, 0.0, start)
+    expansions = 0
+    while True:
+        status, found, size, expansions = _lazy_theta_loop(
+            blocked,
+            cost,
+            alt,
+            edges,
+            px,
+            py,
+            move_offset,
+            move_dk,
+            move_dj,
+            move_di,
+            box_mask,
+            step_length,
+            step_climb,
+            hmode,
+            cell_size,
+            penalty,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            hk,
+            hn,
+            size,
+            expansions,
+        )
+        if status != POOL_FULL:
+            break
+        hk, hn = heap_reserve(hk, hn, size, max(size, move_offset.shape[0]))
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
+
+
+@kernel
+def _lazy_theta_loop(
+    blocked,
+    cost,
+    alt,
+    edges,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    step_length,
+    step_climb,
+    hmode,
+    cell_size,
+    penalty,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    hk,
+    hn,
+    size,
+    expansions,
+):
+    """The search loop of `lazy_theta`, resumable: returns `POOL_FULL` before the heap could
+    overflow (the caller grows it), and ``(status, cost, size, expansions)``."""
     plane = px * py
     gi = goal % px
     gj = (goal // px) % py
@@ -182,13 +269,9 @@ def lazy_theta(
     neighbourhood = neighbour_offsets(px, py, n_moves)
     opened = 2 * generation
     closed = opened + 1
-    hk, hn = heap_new()
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    size = heap_push(hk, hn, 0, 0.0, start)
-    expansions = 0
     while size > 0:
+        if size + move_offset.shape[0] > hn.shape[0]:
+            return POOL_FULL, 0.0, size, expansions
         n = hn[0]
         size = heap_pop(hk, hn, size)
         if state[n] == closed:
@@ -224,12 +307,10 @@ def lazy_theta(
                 gn = best
         state[n] = closed
         if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
+            return FOUND, gn, size, expansions
         if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
+            return LIMIT, np.inf, size, expansions
         expansions += 1
-        if size + n_moves > hn.shape[0]:
-            hk, hn = heap_reserve(hk, hn, size, n_moves)
         p = parent[n]
         gp = g[p]
         occupied = occupancy(blocked, n, neighbourhood)
@@ -258,7 +339,7 @@ def lazy_theta(
                     hmin,
                 )
                 size = heap_push(hk, hn, size, candidate + h, v)
-    return UNREACHABLE, np.inf, expansions, 0
+    return UNREACHABLE, np.inf, size, expansions
 
 
 # ----------------------------------------------------------------------------- smoothing

@@ -1,4 +1,8 @@
-"""Grid A*: the general kernel and its one-layer and uniform-cost specialisations."""
+"""Grid A*: the general kernel and its one-layer and uniform-cost specialisations.
+
+Each public kernel here packs its arguments for the shared search loop of `search` and
+picks the variant; only `astar2d_pyastar` (Dial's bucket queue) has a loop of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,34 @@ from dronesim.planners.kernels.common import (
     FOUND,
     INITIAL_HEAP,
     LIMIT,
-    SQRT2,
-    SQRT2_MINUS_1,
-    SQRT3_MINUS_SQRT2,
-    TIE_BREAK,
+    POOL_FULL,
     UNREACHABLE,
-    heuristic,
     trace,
 )
-from dronesim.planners.kernels.moves import (
-    cubic_step_costs,
-    eight_moves,
-    free_sides,
-    neighbour_offsets,
-    occupancy,
-)
-from dronesim.planners.kernels.queues import (
-    grow_entries,
-    heap_new,
-    heap_pop,
-    heap_push,
-    heap_reserve,
-    radix_new,
-    radix_pop,
-    radix_push,
-    radix_reserve,
+from dronesim.planners.kernels.moves import cubic_step_costs, eight_moves
+from dronesim.planners.kernels.queues import grow_entries, heap_queue, radix_queue
+from dronesim.planners.kernels.search import (
+    ENTERED_2D,
+    ENTERED_2D_WEIGHTED,
+    MEAN,
+    MEAN_2D,
+    MEAN_2D_WEIGHTED,
+    MEAN_WEIGHTED,
+    UNIFORM_2D,
+    UNIFORM_2D_WEIGHTED,
+    UNIFORM_CUBIC,
+    make_driver,
 )
 
-# ----------------------------------------------------------------------------- A*
-# Work arrays are reused across queries without clearing: ``state[n]`` is ``2 * generation``
-# while n is open in this query and ``2 * generation + 1`` once closed; any other value
-# means untouched, so ``g`` and ``parent`` are only read where ``state`` says so.
+_uniform_2d = make_driver(UNIFORM_2D)
+_uniform_2d_weighted = make_driver(UNIFORM_2D_WEIGHTED)
+_mean_2d = make_driver(MEAN_2D)
+_mean_2d_weighted = make_driver(MEAN_2D_WEIGHTED)
+_entered_2d = make_driver(ENTERED_2D)
+_entered_2d_weighted = make_driver(ENTERED_2D_WEIGHTED)
+_uniform_cubic = make_driver(UNIFORM_CUBIC)
+_mean = make_driver(MEAN)
+_mean_weighted = make_driver(MEAN_WEIGHTED)
 
 _ASTAR_DOC = """
     Parameters
@@ -109,89 +110,20 @@ def astar(
     path,
 ):
     """Grid A* over any layered grid with the exact rules (no corner cutting)."""
-    plane = px * py
-    gi = goal % px
-    gj = (goal // px) % py
-    gk = goal // plane
-    zg = alt[gk]
-    n_moves = move_offset.shape[0]
-    neighbourhood = neighbour_offsets(px, py, n_moves)
-    opened = 2 * generation
-    closed = opened + 1
-    radix = weight == 1.0  # popped keys only stay monotone without inflation
-    head, pn, pk, pnext = radix_new()
-    used = 0
-    last = np.uint64(0)
-    hk, hn = heap_new()
-    size = 0
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    if radix:
-        used = radix_push(head, pn, pk, pnext, used, last, 0.0, start)
+    grid = (blocked, cost, alt, None, px, py)
+    move_tables = (move_offset, move_dk, move_dj, move_di, box_mask, step_length, step_climb, None)
+    params = (hmode, cell_size, penalty, hmin, weight)
+    query = (start, goal, max_expansions, g, parent, state, generation)
+    fanout = move_offset.shape[0]
+    if weight == 1.0:  # popped keys only stay monotone without inflation
+        status, found, expansions = _mean(grid, move_tables, params, query, radix_queue(), fanout)
     else:
-        size = heap_push(hk, hn, size, 0.0, start)
-    queued = 1
-    expansions = 0
-    while queued > 0:
-        if radix:
-            entry, last = radix_pop(head, pk, pnext, last)
-            n = pn[entry]
-        else:
-            n = hn[0]
-            size = heap_pop(hk, hn, size)
-        queued -= 1
-        if state[n] == closed:
-            continue  # a stale duplicate: the first pop of a node carries its best g
-        gn = g[n]
-        state[n] = closed
-        if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
-        if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
-        expansions += 1
-        if radix:
-            if used + n_moves > pn.shape[0]:
-                pn, pk, pnext = radix_reserve(pn, pk, pnext, used, n_moves)
-        elif size + n_moves > hn.shape[0]:
-            hk, hn = heap_reserve(hk, hn, size, n_moves)
-        i = n % px
-        j = (n // px) % py
-        k = n // plane
-        cost_n = np.float64(cost[n])
-        occupied = occupancy(blocked, n, neighbourhood)
-        for m in range(n_moves):
-            if occupied & box_mask[m, 0] != 0:
-                continue
-            v = n + move_offset[m]
-            sv = state[v]
-            if sv == closed:
-                continue
-            candidate = (
-                gn + step_length[m, k] * 0.5 * (cost_n + np.float64(cost[v])) + step_climb[m, k]
-            )
-            if sv != opened or candidate < g[v]:
-                state[v] = opened
-                g[v] = candidate
-                parent[v] = n
-                vk = k + move_dk[m]
-                h = heuristic(
-                    hmode,
-                    abs(i + move_di[m] - gi),
-                    abs(j + move_dj[m] - gj),
-                    abs(vk - gk),
-                    alt[vk],
-                    zg,
-                    cell_size,
-                    penalty,
-                    hmin,
-                )
-                if radix:
-                    used = radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
-                else:
-                    size = heap_push(hk, hn, size, candidate + weight * h, v)
-                queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+        status, found, expansions = _mean_weighted(
+            grid, move_tables, params, query, heap_queue(), fanout
+        )
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
 
 
 astar.__doc__ += _ASTAR_DOC
@@ -222,73 +154,19 @@ def astar3d_uniform(
     """`astar` for uniform cost multipliers (all ``hmin``) on cubic cells (layers one cell
     apart), weight 1: step costs from a 26-entry table, the 3D octile heuristic inline, no
     cost lookups. The case of the voxel benchmark maps and of airspaces without cost
-    layers; about 1.4x faster than `astar` there. Arguments as in `astar`.
+    layers. Arguments as in `astar`.
     """
-    plane = px * py
-    gi = goal % px
-    gj = (goal // px) % py
-    gk = goal // plane
-    n_moves = move_offset.shape[0]
-    neighbourhood = neighbour_offsets(px, py, n_moves)
-    unit = cell_size * hmin
-    step_cost = cubic_step_costs(move_dk, move_dj, move_di, unit, penalty * cell_size)
-    opened = 2 * generation
-    closed = opened + 1
-    head, pn, pk, pnext = radix_new()
-    last = np.uint64(0)
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    used = radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
-    queued = 1
-    expansions = 0
-    while queued > 0:
-        entry, last = radix_pop(head, pk, pnext, last)
-        n = pn[entry]
-        queued -= 1
-        if state[n] == closed:
-            continue
-        gn = g[n]
-        state[n] = closed
-        if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
-        if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
-        expansions += 1
-        if used + n_moves > pn.shape[0]:
-            pn, pk, pnext = radix_reserve(pn, pk, pnext, used, n_moves)
-        i = n % px
-        j = (n // px) % py
-        k = n // plane
-        occupied = occupancy(blocked, n, neighbourhood)
-        for m in range(n_moves):
-            if occupied & box_mask[m, 0] != 0:
-                continue
-            v = n + move_offset[m]
-            sv = state[v]
-            if sv == closed:
-                continue
-            candidate = gn + step_cost[m]
-            if sv != opened or candidate < g[v]:
-                state[v] = opened
-                g[v] = candidate
-                parent[v] = n
-                d3 = abs(i + move_di[m] - gi)
-                d2 = abs(j + move_dj[m] - gj)
-                d1 = abs(k + move_dk[m] - gk)
-                vertical = d1
-                if d1 > d2:
-                    d1, d2 = d2, d1
-                if d2 > d3:
-                    d2, d3 = d3, d2
-                if d1 > d2:
-                    d1, d2 = d2, d1
-                h = (
-                    SQRT3_MINUS_SQRT2 * d1 + SQRT2_MINUS_1 * d2 + d3
-                ) * unit + penalty * cell_size * vertical
-                used = radix_push(head, pn, pk, pnext, used, last, candidate + h * TIE_BREAK, v)
-                queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+    step_cost = cubic_step_costs(move_dk, move_dj, move_di, cell_size * hmin, penalty * cell_size)
+    grid = (blocked, None, None, None, px, py)
+    move_tables = (move_offset, move_dk, move_dj, move_di, box_mask, None, None, step_cost)
+    params = (0, cell_size, penalty, hmin, 1.0)
+    query = (start, goal, max_expansions, g, parent, state, generation)
+    status, found, expansions = _uniform_cubic(
+        grid, move_tables, params, query, radix_queue(), move_offset.shape[0]
+    )
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
 
 
 @kernel
@@ -317,112 +195,32 @@ def astar2d(
     the cell entered (diagonals too, in grid units), corners may be cut, Chebyshev
     heuristic. Other arguments and the return value as in `astar`.
     """
-    gi = goal % px
-    gj = goal // px
-    opened = 2 * generation
-    closed = opened + 1
-    radix = weight == 1.0
-    head, pn, pk, pnext = radix_new()
-    used = 0
-    last = np.uint64(0)
-    hk, hn = heap_new()
-    size = 0
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    if radix:
-        used = radix_push(head, pn, pk, pnext, used, last, 0.0, start)
-    else:
-        size = heap_push(hk, hn, size, 0.0, start)
-    queued = 1
-    expansions = 0
-    straight = cell_size * hmin if uniform else cell_size
-    diagonal = straight * SQRT2
-    scale = cell_size * hmin
-    while queued > 0:
+    grid = (blocked, cost, None, None, px, 0)
+    moves = (None, None, None, None, None, None, None, None)
+    params = (0, cell_size, 0.0, hmin, weight)
+    query = (start, goal, max_expansions, g, parent, state, generation)
+    radix = weight == 1.0  # popped keys only stay monotone without inflation
+    if pyastar2d_rules:
         if radix:
-            entry, last = radix_pop(head, pk, pnext, last)
-            n = pn[entry]
+            status, found, expansions = _entered_2d(grid, moves, params, query, radix_queue(), 8)
         else:
-            n = hn[0]
-            size = heap_pop(hk, hn, size)
-        queued -= 1
-        if state[n] == closed:
-            continue
-        gn = g[n]
-        state[n] = closed
-        if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
-        if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
-        expansions += 1
+            status, found, expansions = _entered_2d_weighted(
+                grid, moves, params, query, heap_queue(), 8
+            )
+    elif uniform:
         if radix:
-            if used + 8 > pn.shape[0]:
-                pn, pk, pnext = radix_reserve(pn, pk, pnext, used, 8)
-        elif size + 8 > hn.shape[0]:
-            hk, hn = heap_reserve(hk, hn, size, 8)
-        j = n // px
-        i = n - j * px
-        free_e = blocked[n + 1] == 0
-        free_w = blocked[n - 1] == 0
-        free_n = blocked[n + px] == 0
-        free_s = blocked[n - px] == 0
-        cost_n = np.float64(cost[n])
-        for m in range(8):
-            if m == 0:
-                v = n + 1
-                di, dj, ok = 1, 0, free_e
-            elif m == 1:
-                v = n - 1
-                di, dj, ok = -1, 0, free_w
-            elif m == 2:
-                v = n + px
-                di, dj, ok = 0, 1, free_n
-            elif m == 3:
-                v = n - px
-                di, dj, ok = 0, -1, free_s
-            elif m == 4:
-                v = n + px + 1
-                di, dj, ok = 1, 1, blocked[v] == 0 and (pyastar2d_rules or (free_e and free_n))
-            elif m == 5:
-                v = n + px - 1
-                di, dj, ok = -1, 1, blocked[v] == 0 and (pyastar2d_rules or (free_w and free_n))
-            elif m == 6:
-                v = n - px + 1
-                di, dj, ok = 1, -1, blocked[v] == 0 and (pyastar2d_rules or (free_e and free_s))
-            else:
-                v = n - px - 1
-                di, dj, ok = -1, -1, blocked[v] == 0 and (pyastar2d_rules or (free_w and free_s))
-            if not ok:
-                continue
-            sv = state[v]
-            if sv == closed:
-                continue
-            if pyastar2d_rules:
-                step = np.float64(cost[v])
-            elif uniform:
-                step = straight if m < 4 else diagonal
-            else:
-                step = (straight if m < 4 else diagonal) * 0.5 * (cost_n + np.float64(cost[v]))
-            candidate = gn + step
-            if sv != opened or candidate < g[v]:
-                state[v] = opened
-                g[v] = candidate
-                parent[v] = n
-                dx = abs(i + di - gi)
-                dy = abs(j + dj - gj)
-                if pyastar2d_rules:
-                    h = (dx if dx > dy else dy) * hmin
-                elif dx > dy:
-                    h = (dx + SQRT2_MINUS_1 * dy) * scale
-                else:
-                    h = (dy + SQRT2_MINUS_1 * dx) * scale
-                if radix:
-                    used = radix_push(head, pn, pk, pnext, used, last, candidate + h, v)
-                else:
-                    size = heap_push(hk, hn, size, candidate + weight * h, v)
-                queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+            status, found, expansions = _uniform_2d(grid, moves, params, query, radix_queue(), 8)
+        else:
+            status, found, expansions = _uniform_2d_weighted(
+                grid, moves, params, query, heap_queue(), 8
+            )
+    elif radix:
+        status, found, expansions = _mean_2d(grid, moves, params, query, radix_queue(), 8)
+    else:
+        status, found, expansions = _mean_2d_weighted(grid, moves, params, query, heap_queue(), 8)
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
 
 
 @kernel
@@ -432,68 +230,14 @@ def astar2d_uniform(
     """`astar2d` for one uniform-cost layer (every multiplier ``hmin``), weight 1: the case
     of most benchmark maps, with nothing but the moves left in the inner loop.
     """
-    gi = goal % px
-    gj = goal // px
-    opened = 2 * generation
-    closed = opened + 1
-    head, pn, pk, pnext = radix_new()
-    last = np.uint64(0)
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    used = radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
-    queued = 1
-    expansions = 0
-    straight = cell_size * hmin
-    diagonal = straight * SQRT2
-    # Tables, not an if-chain over the move number (see `astar2d_pyastar`). A move needs
-    # its target and the straight neighbours it passes free: bits of ``free`` (see
-    # `free_sides`).
-    move_offset, move_di, move_dj = eight_moves(px)
-    move_needs = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
-    while queued > 0:
-        entry, last = radix_pop(head, pk, pnext, last)
-        n = pn[entry]
-        queued -= 1
-        if state[n] == closed:
-            continue
-        gn = g[n]
-        state[n] = closed
-        if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
-        if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
-        expansions += 1
-        if used + 8 > pn.shape[0]:
-            pn, pk, pnext = radix_reserve(pn, pk, pnext, used, 8)
-        j = n // px
-        i = n - j * px
-        free = free_sides(blocked, n, px)
-        for m in range(8):
-            if free & move_needs[m] != move_needs[m]:
-                continue
-            v = n + move_offset[m]
-            if blocked[v] != 0:
-                continue
-            di = move_di[m]
-            dj = move_dj[m]
-            sv = state[v]
-            if sv == closed:
-                continue
-            candidate = gn + (straight if m < 4 else diagonal)
-            if sv != opened or candidate < g[v]:
-                state[v] = opened
-                g[v] = candidate
-                parent[v] = n
-                dx = abs(i + di - gi)
-                dy = abs(j + dj - gj)
-                if dx > dy:
-                    h = (dx + SQRT2_MINUS_1 * dy) * straight
-                else:
-                    h = (dy + SQRT2_MINUS_1 * dx) * straight
-                used = radix_push(head, pn, pk, pnext, used, last, candidate + h * TIE_BREAK, v)
-                queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+    grid = (blocked, None, None, None, px, 0)
+    moves = (None, None, None, None, None, None, None, None)
+    params = (0, cell_size, 0.0, hmin, 1.0)
+    query = (start, goal, max_expansions, g, parent, state, generation)
+    status, found, expansions = _uniform_2d(grid, moves, params, query, radix_queue(), 8)
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
 
 
 @kernel
@@ -524,30 +268,78 @@ def astar2d_pyastar(
         indexed by f (Dial's queue) orders the search: O(1) push and pop, the same pop
         order as the radix heap. Other multipliers go to `astar2d` (``pyastar2d_rules``).
     """
-    gi = goal % px
-    gj = goal // px
-    opened = 2 * generation
-    closed = opened + 1
-    # A table of moves, not an if-chain over the move number: LLVM turns the chain into
-    # unpredictable branches, and the table is ~25 % faster on mazes.
-    move_offset, move_di, move_dj = eight_moves(px)
     mask = bucket_span - 1
     buckets = np.full(bucket_span, -1, np.int32)
     # The entries: node and next entry in its bucket; popped entries are reused first.
     entry_node = np.empty(INITIAL_HEAP, np.int32)
     entry_next = np.empty(INITIAL_HEAP, np.int32)
-    recycled = -1
-    used = 1
-    state[start] = opened
+    state[start] = 2 * generation
     g[start] = 0.0
     parent[start] = start
+    gi = goal % px
+    gj = goal // px
     current = np.int64(max(abs(start % px - gi), abs(start // px - gj)) * hmin)
     entry_node[0] = start
     entry_next[0] = -1
     buckets[current & mask] = 0
-    queued = 1
-    expansions = 0
+    progress = (current, -1, 1, 1, 0)  # current f, recycled entry, used, queued, expansions
+    while True:
+        status, found, progress = _dial_loop(
+            blocked,
+            cost,
+            px,
+            hmin,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            buckets,
+            entry_node,
+            entry_next,
+            progress,
+        )
+        if status != POOL_FULL:
+            break
+        entry_node, entry_next = grow_entries(entry_node, entry_next, progress[2])
+    if status == FOUND:
+        return FOUND, found, progress[4], trace(parent, start, goal, path)
+    return status, found, progress[4], 0
+
+
+@kernel
+def _dial_loop(
+    blocked,
+    cost,
+    px,
+    hmin,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    buckets,
+    entry_node,
+    entry_next,
+    progress,
+):
+    """The search loop of `astar2d_pyastar`, resumable as the loops of `search` are:
+    returns `POOL_FULL` before the entries could overflow, and ``(status, cost,
+    progress)``."""
+    current, recycled, used, queued, expansions = progress
+    gi = goal % px
+    gj = goal // px
+    opened = 2 * generation
+    closed = opened + 1
+    mask = buckets.shape[0] - 1
+    # A table of moves, not an if-chain over the move number: LLVM turns the chain into
+    # unpredictable branches.
+    move_offset, move_di, move_dj = eight_moves(px)
     while queued > 0:
+        if used + 8 > entry_node.shape[0]:
+            return POOL_FULL, 0.0, (current, recycled, used, queued, expansions)
         bucket = current & mask
         while buckets[bucket] < 0:
             current += 1
@@ -563,12 +355,10 @@ def astar2d_pyastar(
         gn = g[n]
         state[n] = closed
         if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
+            return FOUND, gn, (current, recycled, used, queued, expansions)
         if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
+            return LIMIT, np.inf, (current, recycled, used, queued, expansions)
         expansions += 1
-        if used + 8 > entry_node.shape[0]:
-            entry_node, entry_next = grow_entries(entry_node, entry_next, used)
         j = n // px
         i = n - j * px
         for m in range(8):
@@ -596,4 +386,4 @@ def astar2d_pyastar(
                 entry_next[entry] = buckets[bucket]
                 buckets[bucket] = entry
                 queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+    return UNREACHABLE, np.inf, (current, recycled, used, queued, expansions)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from dronesim.planners._jit import kernel
-from dronesim.planners.kernels.common import FOUND, SQRT2, UNREACHABLE, trace
+from dronesim.planners.kernels.common import FOUND, POOL_FULL, SQRT2, UNREACHABLE, trace
 from dronesim.planners.kernels.queues import heap_new, heap_pop, heap_push, heap_reserve
 
 # ----------------------------------------------------------------------------- corner model
@@ -127,15 +127,37 @@ def corner_theta(cells, sx, sy, gx, gy, g, parent, state, generation, path):
     stride = cells.shape[1] + 1
     start = sy * stride + sx
     goal = gy * stride + gx
-    opened = 2 * generation
-    closed = opened + 1
     hk, hn = heap_new()
-    state[start] = opened
+    state[start] = 2 * generation
     g[start] = 0.0
     parent[start] = start
     size = heap_push(hk, hn, 0, 0.0, start)
     expansions = 0
+    while True:
+        status, found, size, expansions = _corner_theta_loop(
+            cells, sx, sy, gx, gy, g, parent, state, generation, hk, hn, size, expansions
+        )
+        if status != POOL_FULL:
+            break
+        hk, hn = heap_reserve(hk, hn, size, max(size, 8))
+    if status == FOUND:
+        return FOUND, found, expansions, trace(parent, start, goal, path)
+    return status, found, expansions, 0
+
+
+@kernel
+def _corner_theta_loop(
+    cells, sx, sy, gx, gy, g, parent, state, generation, hk, hn, size, expansions
+):
+    """The search loop of `corner_theta`, resumable: returns `POOL_FULL` before the heap could
+    overflow (the caller grows it), and ``(status, cost, size, expansions)``."""
+    stride = cells.shape[1] + 1
+    goal = gy * stride + gx
+    opened = 2 * generation
+    closed = opened + 1
     while size > 0:
+        if size + 8 > hn.shape[0]:
+            return POOL_FULL, 0.0, size, expansions
         n = hn[0]
         size = heap_pop(hk, hn, size)
         if state[n] == closed:
@@ -168,10 +190,8 @@ def corner_theta(cells, sx, sy, gx, gy, g, parent, state, generation, path):
         gn = g[n]
         state[n] = closed
         if n == goal:
-            return FOUND, gn, expansions, trace(parent, start, goal, path)
+            return FOUND, gn, size, expansions
         expansions += 1
-        if size + 8 > hn.shape[0]:
-            hk, hn = heap_reserve(hk, hn, size, 8)
         p = parent[n]
         py = p // stride
         px_ = p - py * stride
@@ -194,7 +214,7 @@ def corner_theta(cells, sx, sy, gx, gy, g, parent, state, generation, path):
                 ddy = abs(vy - gy)
                 h = math.sqrt(float(ddx * ddx + ddy * ddy))
                 size = heap_push(hk, hn, size, candidate + h, v)
-    return UNREACHABLE, np.inf, expansions, 0
+    return UNREACHABLE, np.inf, size, expansions
 
 
 @kernel

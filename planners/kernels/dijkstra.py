@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from dronesim.planners._jit import kernel
 from dronesim.planners.kernels.common import SQRT2
-from dronesim.planners.kernels.moves import neighbour_offsets, occupancy
+from dronesim.planners.kernels.moves import eight_moves, free_sides, neighbour_offsets, occupancy
 from dronesim.planners.kernels.queues import radix_new, radix_pop, radix_push, radix_reserve
 
 # ----------------------------------------------------------------------------- Dijkstra
@@ -133,9 +133,8 @@ def _dijkstra_field_run(
 
 @kernel
 def dijkstra_field_2d(blocked, px, straight, source, distance, parent):
-    """`dijkstra_field` for one uniform-cost layer: the eight moves inline (straight moves
-    cost ``straight`` metres, diagonals that times sqrt(2)); same fields, about twice as
-    fast."""
+    """`dijkstra_field` for one uniform-cost layer: the eight moves from tables (straight
+    moves cost ``straight`` metres, diagonals that times sqrt(2)); same fields."""
     distance[:] = np.inf
     parent[:] = -1
     head, pn, pk, pnext = radix_new()
@@ -146,8 +145,41 @@ def dijkstra_field_2d(blocked, px, straight, source, distance, parent):
     used = radix_push(head, pn, pk, pnext, 0, last, 0.0, source)
     queued = 1
     count = 0
+    while True:
+        full, used, queued, last, count = _dijkstra_field_2d_run(
+            blocked,
+            px,
+            straight,
+            distance,
+            parent,
+            settled,
+            head,
+            pn,
+            pk,
+            pnext,
+            used,
+            queued,
+            last,
+            count,
+        )
+        if not full:
+            return count
+        pn, pk, pnext = radix_reserve(pn, pk, pnext, used, max(used, 8))
+
+
+@kernel
+def _dijkstra_field_2d_run(
+    blocked, px, straight, distance, parent, settled, head, pn, pk, pnext, used, queued, last, count
+):
+    """The loop of `dijkstra_field_2d`, resumable as `_dijkstra_field_run` is."""
     diagonal = straight * SQRT2
+    # Tables, not an if-chain over the move number (see `search`); a move needs its target
+    # and the straight neighbours it passes free (bits of `free_sides`).
+    offsets, _, _ = eight_moves(px)
+    needs = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
     while queued > 0:
+        if used + 8 > pn.shape[0]:
+            return True, used, queued, last, count
         entry, last = radix_pop(head, pk, pnext, last)
         n = pn[entry]
         queued -= 1
@@ -155,31 +187,13 @@ def dijkstra_field_2d(blocked, px, straight, source, distance, parent):
             continue
         settled[n] = 1
         count += 1
-        if used + 8 > pn.shape[0]:
-            pn, pk, pnext = radix_reserve(pn, pk, pnext, used, 8)
         dn = distance[n]
-        free_e = blocked[n + 1] == 0
-        free_w = blocked[n - 1] == 0
-        free_n = blocked[n + px] == 0
-        free_s = blocked[n - px] == 0
+        free = free_sides(blocked, n, px)
         for m in range(8):
-            if m == 0:
-                v, ok = n + 1, free_e
-            elif m == 1:
-                v, ok = n - 1, free_w
-            elif m == 2:
-                v, ok = n + px, free_n
-            elif m == 3:
-                v, ok = n - px, free_s
-            elif m == 4:
-                v, ok = n + px + 1, free_e and free_n
-            elif m == 5:
-                v, ok = n + px - 1, free_w and free_n
-            elif m == 6:
-                v, ok = n - px + 1, free_e and free_s
-            else:
-                v, ok = n - px - 1, free_w and free_s
-            if not ok or blocked[v] != 0 or settled[v] != 0:
+            if free & needs[m] != needs[m]:
+                continue
+            v = n + offsets[m]
+            if blocked[v] != 0 or settled[v] != 0:
                 continue
             candidate = dn + (straight if m < 4 else diagonal)
             if candidate < distance[v]:
@@ -187,7 +201,7 @@ def dijkstra_field_2d(blocked, px, straight, source, distance, parent):
                 parent[v] = n
                 used = radix_push(head, pn, pk, pnext, used, last, candidate, v)
                 queued += 1
-    return count
+    return False, used, queued, last, count
 
 
 @kernel

@@ -7,20 +7,21 @@ from dronesim.planners._jit import inlined, kernel
 from dronesim.planners.kernels.common import (
     FOUND,
     LIMIT,
+    POOL_FULL,
     SQRT2_MINUS_1,
     SQRT3_MINUS_SQRT2,
     TIE_BREAK,
     UNREACHABLE,
 )
-from dronesim.planners.kernels.jps2d import chain, fill_jumps, read_jump
+from dronesim.planners.kernels.jumps import chain, fill_jumps, read_jump
 from dronesim.planners.kernels.moves import cubic_step_costs, neighbour_offsets, occupancy
 from dronesim.planners.kernels.queues import (
     leading_zeros,
     radix_new,
     radix_pop,
     radix_push,
-    radix_reserve,
 )
+from dronesim.planners.kernels.search import grow, start_search
 
 # ----------------------------------------------------------------------------- JPS in 3D
 # Jump point search on uniform-cost cubic cells (26 moves, no corner cutting), in the
@@ -155,6 +156,79 @@ def jps3d(
     ``expansions`` counts expansions, repeated ones included. ``path`` doubles as the
     direction sets during the search, and receives the full cell path.
     """
+    directions = path
+    directions[start] = 0
+    head, pn, pk, pnext = radix_new()
+    progress = start_search(g, parent, state, generation, start, head, pn, pk, pnext, None, None)
+    while True:
+        status, cost, progress = _jps3d_loop(
+            blocked,
+            jumps,
+            px,
+            py,
+            move_offset,
+            move_dk,
+            move_dj,
+            move_di,
+            box_mask,
+            cell_size,
+            penalty,
+            hmin,
+            start,
+            goal,
+            max_expansions,
+            g,
+            parent,
+            state,
+            generation,
+            directions,
+            head,
+            pn,
+            pk,
+            pnext,
+            progress,
+        )
+        if status != POOL_FULL:
+            break
+        head, pn, pk, pnext, _, _ = grow(
+            head, pn, pk, pnext, None, None, progress, move_offset.shape[0]
+        )
+    if status == FOUND:
+        return FOUND, cost, progress[4], fill_jumps(parent, start, goal, px, px * py, path)
+    return status, cost, progress[4], 0
+
+
+@kernel
+def _jps3d_loop(
+    blocked,
+    jumps,
+    px,
+    py,
+    move_offset,
+    move_dk,
+    move_dj,
+    move_di,
+    box_mask,
+    cell_size,
+    penalty,
+    hmin,
+    start,
+    goal,
+    max_expansions,
+    g,
+    parent,
+    state,
+    generation,
+    directions,
+    head,
+    pn,
+    pk,
+    pnext,
+    progress,
+):
+    """The search loop of `jps3d`, resumable as the loops of `search` are (the same
+    progress tuple; returns ``(status, cost, progress)``)."""
+    used, last, size, queued, expansions = progress
     plane = px * py
     gi = goal % px
     gj = (goal % plane) // px
@@ -165,19 +239,11 @@ def jps3d(
     unit = cell_size * hmin
     vertical_cost = penalty * cell_size
     step_cost = cubic_step_costs(move_dk, move_dj, move_di, unit, vertical_cost)
-    directions = path
     opened = 2 * generation
     closed = opened + 1
-    head, pn, pk, pnext = radix_new()
-    last = np.uint64(0)
-    state[start] = opened
-    g[start] = 0.0
-    parent[start] = start
-    directions[start] = 0
-    used = radix_push(head, pn, pk, pnext, 0, last, 0.0, start)
-    queued = 1
-    expansions = 0
     while queued > 0:
+        if used + n_moves > pn.shape[0]:
+            return POOL_FULL, 0.0, (used, last, size, queued, expansions)
         entry, last = radix_pop(head, pk, pnext, last)
         n = pn[entry]
         queued -= 1
@@ -186,12 +252,10 @@ def jps3d(
         gn = g[n]
         state[n] = closed
         if n == goal:
-            return FOUND, gn, expansions, fill_jumps(parent, start, goal, px, plane, path)
+            return FOUND, gn, (used, last, size, queued, expansions)
         if expansions >= max_expansions:
-            return LIMIT, np.inf, expansions, 0
+            return LIMIT, np.inf, (used, last, size, queued, expansions)
         expansions += 1
-        if used + n_moves > pn.shape[0]:
-            pn, pk, pnext = radix_reserve(pn, pk, pnext, used, n_moves)
         incoming = np.int64(directions[n])
         if jumps[n, JPS3D_OPEN] != 0 and n != start:
             occupied = np.int64(0)
@@ -268,4 +332,4 @@ def jps3d(
                 )
                 used = radix_push(head, pn, pk, pnext, used, last, key, v)
                 queued += 1
-    return UNREACHABLE, np.inf, expansions, 0
+    return UNREACHABLE, np.inf, (used, last, size, queued, expansions)

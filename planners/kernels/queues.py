@@ -143,6 +143,20 @@ def radix_pop(head, pk, pnext, last):
 
 
 @kernel
+def radix_queue():
+    """A new radix heap as a queue of `search` (the binary heap's slots None)."""
+    head, pn, pk, pnext = radix_new()
+    return head, pn, pk, pnext, None, None
+
+
+@kernel
+def heap_queue():
+    """A new binary heap as a queue of `search` (the radix heap's slots None)."""
+    hk, hn = heap_new()
+    return None, None, None, None, hk, hn
+
+
+@kernel
 def heap_new():
     return np.empty(INITIAL_HEAP, np.float64), np.empty(INITIAL_HEAP, np.int32)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid
-from dronesim.planners.kernels import batch, jps2d, jps3d
+from dronesim.planners.kernels import batch, jps3d, jumps
 from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
 
 
@@ -153,9 +153,9 @@ def _walk(blocked, cell, d, penalty):
 
 def _read(table, n, column, offset):
     total = 0
-    while table[n, column] == jps2d.JUMP_ON:
-        total += jps2d.JUMP_RUN
-        n += jps2d.JUMP_RUN * offset
+    while table[n, column] == jumps.JUMP_ON:
+        total += jumps.JUMP_RUN
+        n += jumps.JUMP_RUN * offset
     entry = int(table[n, column])
     return total + entry if entry > 0 else -(total - entry)
 
