@@ -37,7 +37,7 @@ Arguments as in `astar.astar`; the queues' as in `queues`.
 from __future__ import annotations
 
 import numpy as np
-from dronesim.planners._jit import kernel
+from dronesim.planners._jit import inlined, kernel
 from dronesim.planners.kernels.common import (
     FOUND,
     LIMIT,
@@ -340,9 +340,12 @@ def make_driver(variant):
     expansions)``; the path is left in ``parent``.
 
     Its arguments: the loop's first five tuples (``queue`` made by the caller, e.g. by
-    `queues.radix_new`) and ``fanout``, the most pushes of one expansion. (A kernel holding
-    another in a closure is not cached by numba, so the loop is picked from the module's
-    globals by the constant ``variant``; every other branch is pruned.)
+    `queues.radix_queue`) and ``fanout``, the most pushes of one expansion. (A kernel
+    holding another in a closure is not cached by numba, so the loop is picked from the
+    module's globals by the constant ``variant``; every other branch is pruned.) It is
+    compiled into each caller, as the per-query kernels were before the loop was shared:
+    a call of its own costs the one-call path (`context`) a measurable share of its
+    shortest queries.
     """
 
     def drive(grid, move_tables, params, query, queue, fanout):
@@ -376,4 +379,4 @@ def make_driver(variant):
             head, pn, pk, pnext, hk, hn = queue
             queue = grow(head, pn, pk, pnext, hk, hn, progress, fanout)
 
-    return kernel(drive)
+    return inlined(drive)
