@@ -50,7 +50,7 @@ from dronesim.planners.kernels.common import (
     heuristic,
 )
 from dronesim.planners.kernels.jumps import canonical, jump_diagonal, jump_straight
-from dronesim.planners.kernels.moves import free_sides, neighbour_offsets, occupancy
+from dronesim.planners.kernels.moves import eight_moves, free_sides, neighbour_offsets, occupancy
 from dronesim.planners.kernels.queues import (
     heap_pop,
     heap_push,
@@ -63,15 +63,6 @@ from dronesim.planners.kernels.queues import (
 MOVES_2D = 0  # one layer: the eight moves from a table, no corner cutting (unless COST_ENTERED)
 MOVES_TABLE = 1  # any layered grid: the move tables and occupancy words of `moves`
 MOVES_JPS2D = 2  # one layer, jump point search: jumps read off the layer's jump table
-
-# The eight moves of one layer as tables, not an if-chain over the move number (LLVM turns
-# the chain into unpredictable branches): x and y steps in the order of `moves.eight_moves`,
-# which is also the column order of the jump table (+x, -x, +y, -y, then the diagonals),
-# and the straight neighbours a move needs free (bits of `moves.free_sides`). Global
-# arrays are constants to numba: no allocation per query.
-_STEP_X = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
-_STEP_Y = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
-_NEEDS = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
 
 COST_UNIFORM = 0  # every multiplier is hmin: a step costs its length times hmin
 COST_MEAN = 1  # exact rules: length x mean of the two cells' multipliers, plus climb penalty
@@ -123,7 +114,15 @@ def make_search(moves, costs, radix):
             gj = goal // px
             fanout = 8
         if two_d:
-            offsets = _STEP_X + _STEP_Y * px
+            # Tables, not an if-chain over the move number: LLVM turns the chain into
+            # unpredictable branches. A move needs its target and the straight neighbours
+            # it passes free: bits of ``free`` (see `free_sides`).
+            offsets, steps_i, steps_j = eight_moves(px)
+            needs = np.array([1, 2, 4, 8, 1 | 4, 2 | 4, 1 | 8, 2 | 8], np.int64)
+        if jps:
+            # Directions in the jump table's column order: +x, -x, +y, -y, the diagonals.
+            move_sx = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.int64)
+            move_sy = np.array([0, 0, 1, -1, 1, 1, -1, -1], np.int64)
         unit = cell_size * hmin
         straight = unit if uniform else cell_size
         diagonal = straight * SQRT2
@@ -167,8 +166,8 @@ def make_search(moves, costs, radix):
             for m in range(fanout):
                 # The successor v by move m, and the cost of reaching it through n.
                 if jps:
-                    sx = _STEP_X[m]
-                    sy = _STEP_Y[m]
+                    sx = move_sx[m]
+                    sy = move_sy[m]
                     if n != start and not canonical(free, dx, dy, sx, sy):
                         continue
                     if sx != 0 and sy != 0:
@@ -181,7 +180,7 @@ def make_search(moves, costs, radix):
                     if v < 0:
                         continue
                 elif two_d:
-                    if not entered and free & _NEEDS[m] != _NEEDS[m]:
+                    if not entered and free & needs[m] != needs[m]:
                         continue
                     v = n + offsets[m]
                     if blocked[v] != 0:
@@ -251,8 +250,8 @@ def make_search(moves, costs, radix):
                             ddx = abs(v - vj * px - gi)
                             ddy = abs(vj - gj)
                         else:
-                            ddx = abs(i + _STEP_X[m] - gi)
-                            ddy = abs(j + _STEP_Y[m] - gj)
+                            ddx = abs(i + steps_i[m] - gi)
+                            ddy = abs(j + steps_j[m] - gj)
                         if entered:
                             h = (ddx if ddx > ddy else ddy) * hmin
                         elif ddx > ddy:
