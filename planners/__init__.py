@@ -1,8 +1,9 @@
 """dronesim.planners: route planning over the airspace grid. Knows `maps`.
 
-Kernels (numba, arrays in and out) live in ``_grid_kernels``; this package's API wraps
-them: prepare a `PlanningGrid` once per airspace and time, then plan with a planner from
-the registry (``"astar"``, ``"theta"``, ``"networkx"``, ...) or your own.
+Kernels (numba, arrays in and out) live in ``kernels``, one algorithm per module; this
+package's API wraps them: prepare a `PlanningGrid` once per airspace and time, then plan
+with a planner from the registry (``"astar"``, ``"theta"``, ``"networkx"``, ...) or your
+own.
 """
 
 from dronesim.planners.grid import DistanceField, PlanningGrid, SearchResult

@@ -16,7 +16,19 @@ import numpy as np
 import shapely
 from dronesim.maps import Airspace
 from dronesim.maps.features import conservative_buffer
-from dronesim.planners import _grid_kernels as K
+from dronesim.planners.kernels import (
+    anyangle,
+    astar,
+    batch,
+    common,
+    context,
+    corners,
+    dijkstra,
+    jps2d,
+    jps3d,
+    jumps,
+    paths,
+)
 from dronesim.planners.path import FlightPath
 
 Cell = tuple[int, int, int]
@@ -25,9 +37,9 @@ _NO_LIMIT = 2**62
 _NO_JUMPS = np.zeros((1, 8), np.int8)  # the jump table argument of kernels other than JPS
 _GENERATION_LIMIT = 2**30 - 16  # state stamps are 2 * generation (+ 1) in int32
 # Module globals for the per-query path: one dictionary lookup each instead of two.
-_METHOD_JPS = K.METHOD_JPS
-_FOUND = K.FOUND
-_jps2d_path_at = K.jps2d_path_at
+_METHOD_JPS = batch.METHOD_JPS
+_FOUND = common.FOUND
+_jps2d_path_at = context.jps2d_path_at
 
 
 def _context_pool_size(nodes: int) -> int:
@@ -107,7 +119,7 @@ class PlanningGrid:
         blocked = np.ones(self._pshape, dtype=np.uint8)
         blocked[pad_z : pad_z + nz, 1:-1, 1:-1] = self.blocked
         self._blocked = blocked.reshape(-1)
-        self._blocked_view = memoryview(self._blocked)  # Python ints: 0.1 us a lookup less
+        self._blocked_view = memoryview(self._blocked)  # lookups give Python ints, no numpy scalars
         self._cell_size = float(airspace.cell_size_m)
         cost = np.ones(self._pshape, dtype=np.float32)
         cost[pad_z : pad_z + nz, 1:-1, 1:-1] = airspace.cost
@@ -129,11 +141,11 @@ class PlanningGrid:
         cell = airspace.cell_size_m
         spacing = np.diff(layers)
         if not self.three_d:
-            self.hmode = K.H_OCTILE_2D
+            self.hmode = common.H_OCTILE_2D
         elif np.allclose(spacing, cell, rtol=1e-12, atol=0):
-            self.hmode = K.H_OCTILE_3D
+            self.hmode = common.H_OCTILE_3D
         else:
-            self.hmode = K.H_LAYERED
+            self.hmode = common.H_LAYERED
         self._moves = _move_tables(self.three_d, px, py, self._alt, cell, self.climb_penalty_per_m)
         self._threads = threads
         self._work: dict[str, np.ndarray] | None = None
@@ -166,7 +178,7 @@ class PlanningGrid:
 
     def cells_of(self, nodes: np.ndarray) -> np.ndarray:
         """``(n, 3)`` cells ``(k, j, i)`` of padded flat indices."""
-        return K.decode_nodes(np.asarray(nodes), self.px, self.py, self._pad_z)
+        return paths.decode_nodes(np.asarray(nodes), self.px, self.py, self._pad_z)
 
     def check_cell(self, cell, role: str = "cell") -> Cell:
         """Validate a cell for planning; returns it as a tuple of ints.
@@ -266,7 +278,7 @@ class PlanningGrid:
             size = self._blocked.shape[0]
             # Written once here, so that the operating system maps every page now: left to
             # the searches, first touches cost a page fault each and made a query on a
-            # fresh part of a large grid up to 1.5x slower than the same query again.
+            # fresh part of a large grid markedly slower than the same query again.
             self._work = {
                 "g": np.empty((threads, size), np.float64),
                 "parent": np.empty((threads, size), np.int32),
@@ -301,51 +313,51 @@ class PlanningGrid:
         return rows, generation
 
     def _query_context(self) -> int:
-        """The address of this grid's query context (`K.CTX_BLOCKED`): the one integer the
+        """The address of this grid's query context (`context.CTX_BLOCKED`): the one integer the
         per-query kernels take instead of twenty arguments. The arrays it points into are
         kept here with it, and it is rebuilt whenever the work arrays are replaced."""
         if self._context is None:
             work = self._work_arrays(1)
             rows = {name: work[name][0] for name in ("g", "parent", "state", "scratch")}
-            floats = np.zeros(K.CTX_FLOAT_COUNT, np.float64)
-            floats[K.CTXF_CELL_SIZE] = self._cell_size
-            floats[K.CTXF_HMIN] = self.hmin
-            floats[K.CTXF_ORIGIN_X], floats[K.CTXF_ORIGIN_Y] = self._origin[:2]
+            floats = np.zeros(context.CTX_FLOAT_COUNT, np.float64)
+            floats[context.CTXF_CELL_SIZE] = self._cell_size
+            floats[context.CTXF_HMIN] = self.hmin
+            floats[context.CTXF_ORIGIN_X], floats[context.CTXF_ORIGIN_Y] = self._origin[:2]
             layers = np.ascontiguousarray(self._layers, dtype=np.float64)
             pool = _context_pool_size(self._blocked.shape[0])
             arrays = {
-                K.CTX_BLOCKED: self._blocked,
-                K.CTX_JUMPS: self.jump_table,
-                K.CTX_G: rows["g"],
-                K.CTX_PARENT: rows["parent"],
-                K.CTX_STATE: rows["state"],
-                K.CTX_SCRATCH: rows["scratch"],
-                K.CTX_GENERATIONS: work["generations"],
-                K.CTX_FLOATS: floats,
-                K.CTX_LAYERS: layers,
-                K.CTX_HEAD: np.full(K.CTX_HEAD_SIZE, -1, np.int32),
-                K.CTX_POOL_NODES: np.empty(pool, np.int32),
-                K.CTX_POOL_KEYS: np.empty(pool, np.uint64),
-                K.CTX_POOL_NEXT: np.empty(pool, np.int32),
+                context.CTX_BLOCKED: self._blocked,
+                context.CTX_JUMPS: self.jump_table,
+                context.CTX_G: rows["g"],
+                context.CTX_PARENT: rows["parent"],
+                context.CTX_STATE: rows["state"],
+                context.CTX_SCRATCH: rows["scratch"],
+                context.CTX_GENERATIONS: work["generations"],
+                context.CTX_FLOATS: floats,
+                context.CTX_LAYERS: layers,
+                context.CTX_HEAD: np.full(context.CTX_HEAD_SIZE, -1, np.int32),
+                context.CTX_POOL_NODES: np.empty(pool, np.int32),
+                context.CTX_POOL_KEYS: np.empty(pool, np.uint64),
+                context.CTX_POOL_NEXT: np.empty(pool, np.int32),
             }
-            table = np.zeros(K.CTX_SIZE, np.int64)
+            table = np.zeros(context.CTX_SIZE, np.int64)
             for slot, array in arrays.items():
                 table[slot] = array.ctypes.data  # each one C-contiguous: made so here
-            table[K.CTX_NODES] = self._blocked.shape[0]
-            table[K.CTX_PX], table[K.CTX_PY] = self.px, self.py
-            table[K.CTX_NY], table[K.CTX_NX] = self.shape[1], self.shape[2]
-            table[K.CTX_LAYER_COUNT] = layers.shape[0]
-            table[K.CTX_GENERATION_LIMIT] = _GENERATION_LIMIT
-            table[K.CTX_POOL] = pool
+            table[context.CTX_NODES] = self._blocked.shape[0]
+            table[context.CTX_PX], table[context.CTX_PY] = self.px, self.py
+            table[context.CTX_NY], table[context.CTX_NX] = self.shape[1], self.shape[2]
+            table[context.CTX_LAYER_COUNT] = layers.shape[0]
+            table[context.CTX_GENERATION_LIMIT] = _GENERATION_LIMIT
+            table[context.CTX_POOL] = pool
             self._context = (int(table.ctypes.data), (table, *arrays.values()))
         return self._context[0]
 
     @property
     def jump_table(self) -> np.ndarray:
-        """The jump table of jump-point search (`K.jump_table` on one layer,
-        `K.jump_table_3d` on cubic cells), built on first use: 8 bytes per cell."""
+        """The jump table of jump-point search (`jumps.jump_table` on one layer,
+        `jps3d.jump_table_3d` on cubic cells), built on first use: 8 bytes per cell."""
         if self._jumps is None:
-            jumps = np.empty((self._blocked.shape[0], 8), np.int8)
+            table = np.empty((self._blocked.shape[0], 8), np.int8)
             if self.three_d:
                 alternatives, count, behind = _jump_rules_3d(
                     self._moves,
@@ -354,7 +366,7 @@ class PlanningGrid:
                     ),
                 )
                 m = self._moves
-                K.jump_table_3d(
+                jps3d.jump_table_3d(
                     self._blocked,
                     self.px,
                     self.py,
@@ -363,11 +375,11 @@ class PlanningGrid:
                     alternatives,
                     count,
                     behind,
-                    jumps,
+                    table,
                 )
             else:
-                K.jump_table(self._blocked, self.px, jumps)
-            self._jumps = jumps
+                jumps.jump_table(self._blocked, self.px, table)
+            self._jumps = table
         return self._jumps
 
     def _grid_args(self):
@@ -383,14 +395,14 @@ class PlanningGrid:
         """Whether jump-point pruning gives exact A* costs here: uniform cost multipliers
         on one layer, or on cubic cells (layers one cell apart). The automatic choice
         (``prune=None``, weight 1) uses it wherever it applies: with the jump tables it is
-        as fast as A* or faster on every MovingAI and voxel map (random512 0.59 against
-        0.79 ms median, Berlin 0.06 against 1.65 ms, Complex voxels 0.51 against 0.85 ms)."""
-        return self.uniform_cost and (not self.three_d or self.hmode == K.H_OCTILE_3D)
+        as fast as A* or faster on every MovingAI and voxel map (figures in
+        ``benchmarks/README-planners.md``)."""
+        return self.uniform_cost and (not self.three_d or self.hmode == common.H_OCTILE_3D)
 
     @property
     def bucket_span(self) -> int:
         """Buckets for the pyastar2d-rules kernel's Dial queue (see
-        `_grid_kernels.astar2d_pyastar`): a power of two above twice the largest cost
+        `kernels.astar.astar2d_pyastar`): a power of two above twice the largest cost
         multiplier when all of them are whole numbers up to `BUCKET_COST_LIMIT`, else 0
         (`astar2d` and its radix heap)."""
         if self._bucket_span is None:
@@ -406,7 +418,7 @@ class PlanningGrid:
                 raise ValueError(
                     "rules='pyastar2d' is defined for single-layer grids without climb penalty"
                 )
-            return K.METHOD_PYASTAR2D
+            return batch.METHOD_PYASTAR2D
         if rules != "exact":
             raise ValueError(f"rules must be 'exact' or 'pyastar2d', got {rules!r}")
         if prune and not self.jps_applicable:
@@ -414,14 +426,14 @@ class PlanningGrid:
                 "jump point search needs uniform cost multipliers, on one layer or on cubic cells"
             )
         if prune or (prune is None and weight == 1.0 and self.jps_applicable):
-            return K.METHOD_JPS3D if self.three_d else K.METHOD_JPS
+            return batch.METHOD_JPS3D if self.three_d else batch.METHOD_JPS
         if self.three_d:
             return (
-                K.METHOD_ASTAR3D_UNIFORM
-                if self.uniform_cost and self.hmode == K.H_OCTILE_3D
-                else K.METHOD_ASTAR
+                batch.METHOD_ASTAR3D_UNIFORM
+                if self.uniform_cost and self.hmode == common.H_OCTILE_3D
+                else batch.METHOD_ASTAR
             )
-        return K.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else K.METHOD_ASTAR2D
+        return batch.METHOD_ASTAR2D_UNIFORM if self.uniform_cost else batch.METHOD_ASTAR2D
 
     def astar(
         self,
@@ -501,24 +513,24 @@ class PlanningGrid:
             else:
                 # Jump point search on one layer: checks, search and path in one numba call
                 # through the query context.
-                context = self._context[0] if self._context is not None else self._query_context()
+                address = self._context[0] if self._context is not None else self._query_context()
                 status, cost, expansions, cells, waypoints, length = _jps2d_path_at(
-                    context, start_k, start_j, start_i, goal_k, goal_j, goal_i, limit
+                    address, start_k, start_j, start_i, goal_k, goal_j, goal_i, limit
                 )
                 if status == _FOUND:
                     return FlightPath.of_read_only_arrays(
                         planner, waypoints, cells, length, cost, expansions
                     )
-                if status != K.BAD_CELL:
+                if status != context.BAD_CELL:
                     return FlightPath.not_found(planner, status, expansions)
                 # A start or goal outside or blocked: `_search` names the problem.
         status, cost, expansions, nodes = self._search(start, goal, *options)
-        if status != K.FOUND:
+        if status != common.FOUND:
             return FlightPath.not_found(planner, status, expansions)
         count = nodes.shape[0]
         cells = np.empty((count, 3), np.int64)
         waypoints = np.empty((count, 3), np.float64)
-        length = K.node_path(
+        length = paths.node_path(
             nodes, self.px, self.py, self._pad_z, *self._origin, self._layers, cells, waypoints
         )
         return FlightPath.of_arrays(planner, waypoints, cells, length, cost, expansions)
@@ -533,8 +545,8 @@ class PlanningGrid:
         goal_node = self._checked_node(goal, "goal")
         (g, parent, state, scratch), generation = self._next_generation()
         # The specialised kernels take few arguments: numba's dispatch cost grows with them.
-        if method == K.METHOD_JPS:
-            status, cost, expansions, length = K.jps2d(
+        if method == batch.METHOD_JPS:
+            status, cost, expansions, length = jps2d.jps2d(
                 self._blocked,
                 self._jumps if self._jumps is not None else self.jump_table,
                 self.px,
@@ -549,9 +561,9 @@ class PlanningGrid:
                 generation,
                 scratch,
             )
-        elif method == K.METHOD_JPS3D:
+        elif method == batch.METHOD_JPS3D:
             m = self._moves
-            status, cost, expansions, length = K.jps3d(
+            status, cost, expansions, length = jps3d.jps3d(
                 self._blocked,
                 self._jumps if self._jumps is not None else self.jump_table,
                 self.px,
@@ -573,9 +585,9 @@ class PlanningGrid:
                 generation,
                 scratch,
             )
-        elif method == K.METHOD_ASTAR3D_UNIFORM and weight == 1.0:
+        elif method == batch.METHOD_ASTAR3D_UNIFORM and weight == 1.0:
             m = self._moves
-            status, cost, expansions, length = K.astar3d_uniform(
+            status, cost, expansions, length = astar.astar3d_uniform(
                 self._blocked,
                 self.px,
                 self.py,
@@ -596,8 +608,8 @@ class PlanningGrid:
                 generation,
                 scratch,
             )
-        elif method == K.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
-            status, cost, expansions, length = K.astar2d_uniform(
+        elif method == batch.METHOD_ASTAR2D_UNIFORM and weight == 1.0:
+            status, cost, expansions, length = astar.astar2d_uniform(
                 self._blocked,
                 self.px,
                 self._cell_size,
@@ -612,7 +624,7 @@ class PlanningGrid:
                 scratch,
             )
         else:
-            status, cost, expansions, length = K.run_method(
+            status, cost, expansions, length = batch.run_method(
                 *self._grid_args(),
                 *self._move_args(),
                 *self._method_args(method, weight),
@@ -641,7 +653,7 @@ class PlanningGrid:
             return method, weight, limit
 
     def _method_args(self, method: int, weight: float) -> tuple:
-        """The arguments of `K.run_method` and `K.astar_batch` that choose and tune the kernel."""
+        """The arguments of `batch.run_method` and `batch.astar_batch` that choose and tune the kernel."""
         return (
             method,
             self.hmode,
@@ -649,8 +661,8 @@ class PlanningGrid:
             self.climb_penalty_per_m,
             self.hmin,
             weight,
-            self.bucket_span if method == K.METHOD_PYASTAR2D else 0,
-            self.jump_table if method in (K.METHOD_JPS, K.METHOD_JPS3D) else _NO_JUMPS,
+            self.bucket_span if method == batch.METHOD_PYASTAR2D else 0,
+            self.jump_table if method in (batch.METHOD_JPS, batch.METHOD_JPS3D) else _NO_JUMPS,
         )
 
     @staticmethod
@@ -719,7 +731,7 @@ class PlanningGrid:
         owner = np.empty(n, np.int64)
         offset = np.empty(n, np.int64)
         lengths = np.empty(n, np.int64)
-        K.astar_batch(
+        batch.astar_batch(
             *self._grid_args(),
             *self._move_args(),
             *self._method_args(method, weight),
@@ -774,7 +786,7 @@ class PlanningGrid:
         start_node = self.node(self.check_cell(start, "start"))
         goal_node = self.node(self.check_cell(goal, "goal"))
         (g, parent, state, scratch), generation = self._next_generation()
-        status, cost, expansions, length = K.lazy_theta(
+        status, cost, expansions, length = anyangle.lazy_theta(
             self._blocked,
             self._cost,
             self._alt,
@@ -796,13 +808,13 @@ class PlanningGrid:
             scratch,
         )
         nodes = scratch[:length].copy()
-        if status == K.FOUND and smooth and length > 2:
+        if status == common.FOUND and smooth and length > 2:
             nodes, cost = self._pull(nodes)
         return SearchResult(int(status), float(cost), int(expansions), self.cells_of(nodes))
 
     def theta_corners(self, start_xy, goal_xy) -> SearchResult:
         """Any-angle search between cell *corners* of a single-layer grid, under the rules
-        of the MovingAI / GPPC any-angle benchmarks (see `_grid_kernels.corner_theta`).
+        of the MovingAI / GPPC any-angle benchmarks (see `kernels.corners.corner_theta`).
 
         Parameters
         ----------
@@ -819,7 +831,7 @@ class PlanningGrid:
         if self.three_d:
             raise ValueError("the corner model is defined for single-layer grids")
         _, ny, nx = self.shape
-        corners = []
+        points = []
         for role, point in (("start", start_xy), ("goal", goal_xy)):
             try:
                 i, j = (int(v) for v in point)
@@ -829,7 +841,7 @@ class PlanningGrid:
                 raise ValueError(
                     f"{role} corner {(i, j)} lies outside the grid's corners 0..{nx} x 0..{ny}"
                 )
-            corners.append((i, j))
+            points.append((i, j))
         if self._corner_work is None:
             size = (ny + 1) * (nx + 1)
             self._corner_work = (
@@ -843,8 +855,8 @@ class PlanningGrid:
         if self._corner_generation >= _GENERATION_LIMIT:
             state[:] = 0
             self._corner_generation = 1
-        (si, sj), (gi, gj) = corners
-        status, cost, expansions, length = K.corner_theta(
+        (si, sj), (gi, gj) = points
+        status, cost, expansions, length = corners.corner_theta(
             np.ascontiguousarray(self.blocked[0]),
             si,
             sj,
@@ -873,7 +885,7 @@ class PlanningGrid:
 
     def _pull(self, nodes: np.ndarray) -> tuple[np.ndarray, float]:
         out = np.empty(nodes.shape[0], np.int32)
-        kept, cost = K.string_pull(
+        kept, cost = anyangle.string_pull(
             self._blocked,
             self._cost,
             self._alt,
@@ -890,7 +902,7 @@ class PlanningGrid:
 
     def line_of_sight(self, a: Cell, b: Cell) -> tuple[bool, float]:
         """Conservative line of sight between two cell centres, and the segment's cost."""
-        clear, cost = K.line_of_sight(
+        clear, cost = anyangle.line_of_sight(
             self._blocked,
             self._cost,
             self._alt,
@@ -911,11 +923,13 @@ class PlanningGrid:
         distance = np.empty(size, np.float64)
         parent = np.empty(size, np.int32)
         if not self.three_d and self.uniform_cost:  # one uniform-cost layer: the specialised kernel
-            K.dijkstra_field_2d(
+            dijkstra.dijkstra_field_2d(
                 self._blocked, self.px, self.cell_size_m * self.hmin, source_node, distance, parent
             )
         else:
-            K.dijkstra_field(*self._grid_args(), *self._move_args(), source_node, distance, parent)
+            dijkstra.dijkstra_field(
+                *self._grid_args(), *self._move_args(), source_node, distance, parent
+            )
         return DistanceField(self, tuple(int(v) for v in source), distance, parent)
 
     def step_graph(self):
@@ -997,7 +1011,7 @@ class DistanceField:
         Empty when unreachable. Reverse it for the route back to the source (step costs
         are symmetric).
         """
-        length = K.trace_field(self._parent, self.grid.node(cell), self._scratch)
+        length = dijkstra.trace_field(self._parent, self.grid.node(cell), self._scratch)
         return self.grid.cells_of(self._scratch[:length])
 
 
@@ -1038,12 +1052,12 @@ def _box_cells(dk: int, dj: int, di: int) -> list[Cell]:
 
 
 def _neighbour_bit(dk: int, dj: int, di: int, three_d: bool) -> int:
-    """The bit of a neighbourhood offset in the kernels' occupancy words (`K._neighbourhood`)."""
+    """The bit of a neighbourhood offset in the kernels' occupancy words (`moves.neighbour_offsets`)."""
     return ((dk + 1) * 9 if three_d else 0) + (dj + 1) * 3 + (di + 1)
 
 
 def _step_cost(move: Cell, cell_size: float, hmin: float, penalty: float) -> float:
-    """Cost of a move on uniform cubic cells, as `K.jps3d` and `K.astar3d_uniform` count it."""
+    """Cost of a move on uniform cubic cells, as `jps3d.jps3d` and `astar.astar3d_uniform` count it."""
     dk, dj, di = move
     return math.sqrt(abs(dk) + abs(dj) + abs(di)) * cell_size * hmin + penalty * cell_size * abs(dk)
 
@@ -1060,7 +1074,7 @@ def _move_box(a: Cell, b: Cell) -> int:
 
 
 def _jump_rules_3d(moves: _MoveTables, step_cost) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Forced-neighbour rules of `K.jps3d` for cell c reached by straight move d (from
+    """Forced-neighbour rules of `jps3d.jps3d` for cell c reached by straight move d (from
     p = c - d), as occupancy bits of c's cube: ``alternatives[d, e, :count[d, e]]`` are the
     boxes of the other ways from p to c + e that make neighbour e not forced (strictly
     cheaper, or the same two moves with the one along more axes first); e is forced when

@@ -9,15 +9,15 @@ from enum import IntEnum
 import numpy as np
 import shapely
 from dronesim.maps import Airspace
-from dronesim.planners import _grid_kernels as K
+from dronesim.planners.kernels import common, paths
 
 
 class PlanStatus(IntEnum):
     """Outcome of a planning query (the kernels' integer status codes)."""
 
-    FOUND = K.FOUND
-    UNREACHABLE = K.UNREACHABLE
-    LIMIT = K.LIMIT
+    FOUND = common.FOUND
+    UNREACHABLE = common.UNREACHABLE
+    LIMIT = common.LIMIT
 
 
 _FOUND = PlanStatus.FOUND
@@ -105,7 +105,7 @@ class FlightPath:
         Python floats and ``expansions`` a Python int (as numba returns them)."""
         path = object.__new__(cls)
         # The frozen dataclass __init__ sets each field through object.__setattr__; giving
-        # the instance its dict at once is 2 us cheaper, which shows on queries of 10 us.
+        # the instance its dict at once is cheaper, which shows on the fastest queries.
         object.__setattr__(
             path,
             "__dict__",
@@ -141,7 +141,7 @@ class FlightPath:
         """
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 3)
         x0, y0 = airspace.origin_m
-        waypoints, length = K.cell_waypoints(
+        waypoints, length = paths.cell_waypoints(
             cells, x0, y0, airspace.cell_size_m, np.asarray(airspace.layers_m)
         )
         if start_m is not None or goal_m is not None:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from dronesim.planners import _grid_kernels as K
 from dronesim.planners.grid import Cell, PlanningGrid, SearchResult
+from dronesim.planners.kernels import common
 from dronesim.planners.path import FlightPath, PlanStatus
 from dronesim.planners.plugins import (
     PLANNER_GROUP,
@@ -211,7 +211,7 @@ class NetworkXReference:
 
 def _networkx_heuristic(grid: PlanningGrid):
     """The kernels' admissible heuristic for cells, for networkx: the same lower bound as
-    theirs (`_grid_kernels._heuristic`), so that both searches are equally informed and
+    theirs (`kernels.common.heuristic`), so that both searches are equally informed and
     the benchmark's time ratio compares implementations, not heuristics."""
     import math
 
@@ -222,7 +222,7 @@ def _networkx_heuristic(grid: PlanningGrid):
     root2 = math.sqrt(2.0) - 1.0
     root3 = math.sqrt(3.0) - math.sqrt(2.0)
 
-    if grid.hmode == K.H_OCTILE_3D:
+    if grid.hmode == common.H_OCTILE_3D:
 
         def heuristic(a: Cell, b: Cell) -> float:
             low, middle, high = sorted((abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2])))

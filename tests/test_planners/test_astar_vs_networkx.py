@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 from dronesim.planners import PlanningGrid, PlanStatus
-from dronesim.planners import _grid_kernels as K
 from dronesim.planners import grid as grid_module
+from dronesim.planners.kernels import batch, common
 from planner_cases import (
     assert_astar_matches_networkx,
     path_cost,
@@ -248,7 +248,6 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
     """The benchmark's networkx peer must be as well informed as the kernels, or its time
     ratio would measure the heuristics rather than the implementations: its heuristic is
     admissible on the graph and equal to the kernels' lower bound."""
-    from dronesim.planners import _grid_kernels as K
     from dronesim.planners.registry import _networkx_heuristic
 
     airspace = random_airspace(3, **CASES[case])
@@ -258,7 +257,7 @@ def test_networkx_reference_searches_with_the_kernels_heuristic(case):
     layers = airspace.layers_m
     for start, goal in random_pairs(grid, 40, 3):
         bound = heuristic(start, goal)
-        kernels = K._heuristic(
+        kernels = common.heuristic(
             grid.hmode,
             abs(start[2] - goal[2]),
             abs(start[1] - goal[1]),
@@ -293,7 +292,7 @@ def test_one_call_jump_point_path_equals_the_search_and_names_bad_cells():
     grid = PlanningGrid(
         random_airspace(6, three_d=False, costs=False, density=0.25, shape=(1, 30, 34))
     )
-    assert grid._method("exact", None, 1.0) == K.METHOD_JPS
+    assert grid._method("exact", None, 1.0) == batch.METHOD_JPS
     for start, goal in random_pairs(grid, 40, 6):
         path = grid.astar_path(start, goal)
         search = grid.astar(start, goal)

@@ -1,4 +1,4 @@
-"""Jump point search on cubic voxels (`K.jps3d`): exact against networkx, jumps that
+"""Jump point search on cubic voxels (`jps3d.jps3d`): exact against networkx, jumps that
 really skip cells, and a jump table equal to walking the grid cell by cell."""
 
 import itertools
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid
-from dronesim.planners import _grid_kernels as K
+from dronesim.planners.kernels import batch, jps3d, jumps
 from planner_cases import assert_astar_matches_networkx, random_airspace, random_pairs
 
 
@@ -20,7 +20,7 @@ def test_jps3d_equals_networkx_on_random_voxels(density, penalty, seed):
         random_airspace(seed, three_d=True, costs=False, density=density, shape=(7, 15, 17)),
         climb_penalty_per_m=penalty,
     )
-    assert grid._method("exact", None, 1.0) == K.METHOD_JPS3D
+    assert grid._method("exact", None, 1.0) == batch.METHOD_JPS3D
     assert_astar_matches_networkx(grid, grid.step_graph(), random_pairs(grid, 30, seed))
 
 
@@ -66,10 +66,10 @@ def test_jps3d_batch_equals_one_by_one():
     pairs = random_pairs(grid, 24, 3)
     starts = np.array([s for s, _ in pairs])
     goals = np.array([g for _, g in pairs])
-    for batch, (start, goal) in zip(grid.astar_many(starts, goals), pairs):
+    for together, (start, goal) in zip(grid.astar_many(starts, goals), pairs):
         alone = grid.astar(start, goal)
-        assert batch.status == alone.status and batch.cost == alone.cost
-        assert np.array_equal(batch.cells, alone.cells)
+        assert together.status == alone.status and together.cost == alone.cost
+        assert np.array_equal(together.cells, alone.cells)
 
 
 # ----------------------------------------------------------------------------- the jump table
@@ -153,9 +153,9 @@ def _walk(blocked, cell, d, penalty):
 
 def _read(table, n, column, offset):
     total = 0
-    while table[n, column] == K.JUMP_ON:
-        total += K.JUMP_RUN
-        n += K.JUMP_RUN * offset
+    while table[n, column] == jumps.JUMP_ON:
+        total += jumps.JUMP_RUN
+        n += jumps.JUMP_RUN * offset
     entry = int(table[n, column])
     return total + entry if entry > 0 else -(total - entry)
 
@@ -182,7 +182,7 @@ def test_jump_table_3d_equals_walking_the_grid(density, shape, penalty, samples)
     for n in free[:: max(1, len(free) // samples)]:
         cell = tuple(int(v) for v in np.unravel_index(n, grid._pshape))
         open_cube = all(not blocked[tuple(x + y for x, y in zip(cell, w))] for w in CUBE)
-        assert table[n, K.JPS3D_OPEN] == open_cube
+        assert table[n, jps3d.JPS3D_OPEN] == open_cube
         for column in range(6):
             d = (int(moves.dk[column]), int(moves.dj[column]), int(moves.di[column]))
             assert _read(table, n, column, int(moves.offset[column])) == _walk(
