@@ -224,7 +224,7 @@ def run_method(
             generation,
             path,
         )
-    if method == METHOD_ASTAR or method == METHOD_ASTAR3D_UNIFORM:
+    if method == METHOD_ASTAR or method == METHOD_ASTAR3D_UNIFORM:  # noqa: SIM109 (a numba kernel: plain integer tests)
         return astar(
             blocked,
             cost,
