@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from dronesim.planners import _fleet_kernels as F
 from dronesim.planners.energy import DroneModel
-from dronesim.planners.plugins import POLICY_GROUP, PluginError, entry_point_names, find_entry_point
+from dronesim.planners.plugins import POLICY_GROUP, PluginError, find_plugin, plugin_names
 
 OBJECTIVES = {"earliest": F.OBJ_EARLIEST, "lateness": F.OBJ_LATENESS, "energy": F.OBJ_ENERGY}
 
@@ -478,23 +478,20 @@ def find_policy(name: str) -> DispatchPolicy | None:
     PluginError
         The entry point does not load or its object is not a policy of that name.
     """
-    if name in POLICIES:
-        return POLICIES[name]
-    target = find_entry_point(POLICY_GROUP, name)
-    if target is None:
-        return None
-    if not isinstance(target, DispatchPolicy) or target.name != name:
-        raise PluginError(
-            f"{POLICY_GROUP}: entry point {name!r} gives {target!r}, not a dispatch policy "
-            f"named {name!r} (with 'name' and 'plan(problem)')"
-        )
-    return register_policy(target)
+    return find_plugin(
+        POLICIES,
+        POLICY_GROUP,
+        name,
+        lambda target: isinstance(target, DispatchPolicy),
+        "a dispatch policy",
+        "'name' and 'plan(problem)'",
+        register_policy,
+    )
 
 
 def policy_names() -> list[str]:
     """Registered policy names, then those installed packages declare as entry points."""
-    names = list(POLICIES)
-    return names + [n for n in entry_point_names(POLICY_GROUP) if n not in names]
+    return plugin_names(POLICIES, POLICY_GROUP)
 
 
 def get_policy(name: str | DispatchPolicy) -> DispatchPolicy:

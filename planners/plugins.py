@@ -27,6 +27,7 @@ declare entry points, and ``module:attribute`` is accepted only where the user t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Any
 
@@ -72,3 +73,44 @@ def find_entry_point(group: str, name: str) -> Any | None:
 def entry_point_names(group: str) -> list[str]:
     """Names installed distributions register in ``group`` (without loading them)."""
     return sorted({point.name for point in metadata.entry_points(group=group)})
+
+
+def find_plugin(
+    registered: Mapping[str, Any],
+    group: str,
+    name: str,
+    accepts: Callable[[Any], bool],
+    kind: str,
+    shape: str,
+    register: Callable[[Any], Any],
+) -> Any | None:
+    """The plug-in registered as ``name``, or the one an installed package declares in
+    ``group`` (loaded and passed to ``register`` on first use); None if neither.
+
+    ``accepts`` says whether an object is such a plug-in; ``kind`` and ``shape`` name it
+    in the error (e.g. ``"a planner"``, ``"'name' and 'plan(grid, start, goal)'"``).
+    The planner, dispatch-policy and deconfliction registries all look names up this way.
+
+    Raises
+    ------
+    PluginError
+        The entry point does not load, or its object is not ``kind`` with that name.
+    """
+    if name in registered:
+        return registered[name]
+    target = find_entry_point(group, name)
+    if target is None:
+        return None
+    if not accepts(target) or getattr(target, "name", None) != name:
+        raise PluginError(
+            f"{group}: entry point {name!r} gives {target!r}, not {kind} named {name!r} "
+            f"(with {shape})"
+        )
+    return register(target)
+
+
+def plugin_names(registered: Mapping[str, Any], group: str) -> list[str]:
+    """Registered names in registration order, then those installed packages declare in
+    ``group`` (without loading them)."""
+    names = list(registered)
+    return names + [n for n in entry_point_names(group) if n not in names]

@@ -24,8 +24,8 @@ from dronesim.planners.path import FlightPath, PlanStatus
 from dronesim.planners.plugins import (
     PLANNER_GROUP,
     PluginError,
-    entry_point_names,
-    find_entry_point,
+    find_plugin,
+    plugin_names,
 )
 
 
@@ -271,8 +271,7 @@ class PlannerRegistry:
 
     def available(self) -> list[str]:
         """Registered names, then the names installed packages declare as entry points."""
-        names = self.names()
-        return names + [n for n in entry_point_names(PLANNER_GROUP) if n not in names]
+        return plugin_names(self._planners, PLANNER_GROUP)
 
     def find(self, name: str) -> Planner | None:
         """A registered planner, or one an installed package declares in the entry-point
@@ -283,17 +282,15 @@ class PlannerRegistry:
         PluginError
             The entry point does not load or its object is not a planner of that name.
         """
-        if name in self._planners:
-            return self._planners[name]
-        target = find_entry_point(PLANNER_GROUP, name)
-        if target is None:
-            return None
-        if not isinstance(target, Planner) or target.name != name:
-            raise PluginError(
-                f"{PLANNER_GROUP}: entry point {name!r} gives {target!r}, not a planner named "
-                f"{name!r} (with 'name' and 'plan(grid, start, goal)')"
-            )
-        return self.register(target)
+        return find_plugin(
+            self._planners,
+            PLANNER_GROUP,
+            name,
+            lambda target: isinstance(target, Planner),
+            "a planner",
+            "'name' and 'plan(grid, start, goal)'",
+            self.register,
+        )
 
     def get(self, name: str | Planner) -> Planner:
         """A planner by registered name (or entry point), or the planner itself.
