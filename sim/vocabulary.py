@@ -90,6 +90,8 @@ ORDER_STATUS_NAMES = ("open", "assigned", "carried", "delivered", "failed")
 REASON_EXPIRED = "expired: no feasible drone before the deadline"
 REASON_TRIP_ABORTED = "parcel returned: trip aborted"
 REASON_NO_ROUTE_AROUND_ZONE = "no route around the no-fly zone"
+# Expired after the deconfliction policy refused its trips (no conflict-free plan in time).
+REASON_NO_CONFLICT_FREE_SLOT = "no conflict-free slot"
 
 
 def reason_destination_in_zone(zone_name: str) -> str:
@@ -119,6 +121,7 @@ __all__ = [
     "ORDER_STATUS_NAMES",
     "PICKING_UP",
     "REASON_EXPIRED",
+    "REASON_NO_CONFLICT_FREE_SLOT",
     "REASON_NO_ROUTE_AROUND_ZONE",
     "REASON_TRIP_ABORTED",
     "REPOSITIONING",
