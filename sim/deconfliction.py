@@ -24,7 +24,9 @@ policy answers, for a scenario's ``[deconfliction]`` table (`DeconflictionSpec`)
 Two optional hooks, looked up by name: ``bind(simulation)``, called once when a run is set
 up, returns the policy the run uses (a policy with per-run state, e.g. ``strategic``'s
 reservation table); ``plan_replaced(drone)`` is called when the engine replaces a drone's
-plan in flight (a replan after a zone switches), so the policy can free what it held.
+plan in flight (a replan after a zone switches), so the policy can free what it held;
+``plan_reposition(request, depot)`` (``request.stops`` empty) answers like `plan_trip`
+for a flight to another depot (`Simulation._send_to`).
 
 Register your own with `register_deconfliction` (by code), or from an installed package
 through an entry point in the group ``dronesim.deconfliction`` (see

@@ -647,6 +647,22 @@ class Simulation:
                 self._leave_queue(d)
                 self._request_pad(d, depot, self.t)
             return
+        # A policy that plans whole flights in space and time answers first (False:
+        # refused, the drone stays).
+        plan_reposition = getattr(self.deconfliction, "plan_reposition", None)
+        if plan_reposition is not None:
+            request = TripRequest(
+                d, self.t, (*self.depots_xy[here], 0.0), float(self.battery[d]), [], here,
+                self.trips, self.router,
+            )  # fmt: skip
+            timed = plan_reposition(request, depot)
+            if timed is not None:
+                if timed is False or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+                    return
+                self._leave_queue(d)
+                self.install_plan(d, timed)
+                self.at_depot[d] = -1
+                return
         plan = PlanBuilder(*self.depots_xy[here], 0.0, 0.0)
         if not self.trips.fly(
             self.router,

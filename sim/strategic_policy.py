@@ -12,8 +12,9 @@ pad's landing field prepared at set-up. For each trip a dispatch round starts
   the ground for `sim.trips.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over
   height for the drone model's service time; the trip ends landed on the pad of the depot
   nearest its last stop (nearest that stop), then taxis to the apron;
-- every pad of the start depot is tried (without reserving) and the earliest landing is
-  planned again and committed;
+- the start pad nearest the first stop is planned and committed; when that plan waits
+  (on the pad or hovering), the depot's other pads are tried without reserving and the
+  earliest landing replaces it;
 - the plan's waypoints become the engine's timed plan: times are the strategic plan's
   (flown exactly), battery energy per waypoint is the energy model's
   (`sim.routing.PlanBuilder.timed`: moves by geometry, payload and wind; waits in the air
@@ -29,13 +30,15 @@ the battery allows hovering with no payload, so searches stay bounded.
 
 Reservations are released when plans end (`release_before`, buffer included, at each new
 dispatch time) and when the engine replaces a drone's plan in flight (`plan_replaced`).
-Replans after a zone switches and repositioning flights are built the normal way and are
-*not* planned against the reservations (a known gap).
+Repositioning flights between depots are planned the same way (`plan_reposition`, no
+stops). Replans after a zone switches are built the normal way and are *not* planned
+against the reservations (a known gap).
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
@@ -52,6 +55,7 @@ from dronesim.sim.vocabulary import (
     EV_NONE,
     EV_PICKED,
     PICKING_UP,
+    REPOSITIONING,
     RETURNING,
     TAKEOFF,
     TO_DROPOFF,
@@ -117,6 +121,22 @@ class StrategicRun(SectorLayers):
 
     def plan_trip(self, request: TripRequest):
         """The trip's timed plan (committed), False when refused (see module)."""
+        return self._timed_call(request, None)
+
+    def plan_reposition(self, request: TripRequest, depot: int):
+        """A flight from the depot the drone stands at to a pad of ``depot`` (no stops),
+        planned and committed like a trip; False when refused."""
+        return self._timed_call(request, int(depot))
+
+    def _timed_call(self, request: TripRequest, target: int | None):
+        # Strategic planning counts as planning time in the report (``time_s``).
+        tic = time.perf_counter()
+        try:
+            return self._plan(request, target)
+        finally:
+            self.sim.counters.timers["planning"] += time.perf_counter() - tic
+
+    def _plan(self, request: TripRequest, target: int | None):
         sim = self.sim
         t0 = float(request.t_s)
         if t0 > self.released_at:
@@ -131,7 +151,7 @@ class StrategicRun(SectorLayers):
         prefix = []  # (seconds, order)
         while stops and stops[0][1] == PICKUP and int(orders.pickup_depot[stops[0][0]]) == depot:
             prefix.append((PICKUP_TIME_S, int(stops.pop(0)[0])))
-        if not stops:
+        if not stops and target is None:
             return None  # nothing to fly: the normal builder (ground only)
         plan_stops, meta = [], []  # meta: (kind, order, x, y)
         here = apron
@@ -147,43 +167,64 @@ class StrategicRun(SectorLayers):
                 plan_stops.append(Stop(x, y, float(sim.model.service_time_s), land=False))
                 meta.append((kind, int(order), x, y))
                 here = (x, y)
-        home = int(
-            np.argmin(np.hypot(sim.depots_xy[:, 0] - here[0], sim.depots_xy[:, 1] - here[1]))
-        )
+        if target is None:
+            home = int(
+                np.argmin(np.hypot(sim.depots_xy[:, 0] - here[0], sim.depots_xy[:, 1] - here[1]))
+            )
+        else:
+            home = target
         end_pad = _nearest(sim.pads_xy[home], here)
-        first = (plan_stops[0].x_m, plan_stops[0].y_m)
+        first = (plan_stops[0].x_m, plan_stops[0].y_m) if plan_stops else end_pad
         ready_base = t0 + sum(s for s, _ in prefix)
         spare_wh = float(request.battery_wh) - float(sim.model.reserve_wh)
         hover_wh_per_s = hover_energy_wh(sim.params, 0.0, 1.0)
         # A bound for the search only (twice the hover endurance): the battery itself is
         # checked on the timed plan.
         deadline = t0 + 2.0 * max(0.0, spare_wh) / max(hover_wh_per_s, 1e-12)
-        # Every start pad without reserving; the earliest landing is committed (ties: the
-        # pad nearest the first stop, then the lower index).
-        best = None
-        for k, xy in enumerate(sim.pads_xy[depot]):
-            pad = (float(xy[0]), float(xy[1]))
-            ready = ready_base + math.hypot(pad[0] - apron[0], pad[1] - apron[1]) / TAXI_SPEED_MPS
-            trial = self.strategic.plan_trip(
-                0, pad, plan_stops, end_pad, ready_s=ready, deadline_s=deadline, commit=False
-            )
-            if trial.status != StrategicStatus.FOUND:
-                last = trial
-                continue
-            key = (trial.arrival_s, math.hypot(first[0] - pad[0], first[1] - pad[1]), k)
-            if best is None or key < best[0]:
-                best = (key, pad, ready)
-        if best is None:
-            return self._refuse(last.status.name)
-        _, pad, ready = best
+        # Start pads nearest the first stop first (then by index). The first is planned and
+        # committed; when its plan waits (on the pad or hovering), the other pads are tried
+        # without reserving and the earliest landing (ties: the nearer pad) is committed
+        # in its place.
+        pads = [(float(xy[0]), float(xy[1])) for xy in sim.pads_xy[depot]]
+        ranked = sorted(
+            range(len(pads)),
+            key=lambda k: (math.hypot(first[0] - pads[k][0], first[1] - pads[k][1]), k),
+        )
+
+        def ready_at(pad):
+            return ready_base + math.hypot(pad[0] - apron[0], pad[1] - apron[1]) / TAXI_SPEED_MPS
+
         trip = self.next_trip
         object.__setattr__(self, "next_trip", trip + 1)
+        pad = pads[ranked[0]]
         plan = self.strategic.plan_trip(
-            trip, pad, plan_stops, end_pad, ready_s=ready, deadline_s=deadline
+            trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline
         )
-        if plan.status != StrategicStatus.FOUND:  # the same search as the trial: not expected
-            return self._refuse(plan.status.name)
-        timed, delivered = self._timed(request, apron, prefix, pad, plan, meta, home)
+        found = plan.status == StrategicStatus.FOUND
+        if not found or plan.ground_wait_s + plan.hover_wait_s > 0.0:
+            best = (plan.arrival_s, pad) if found else None
+            last = plan
+            for k in ranked[1:]:
+                trial = self.strategic.plan_trip(
+                    trip, pads[k], plan_stops, end_pad, ready_s=ready_at(pads[k]),
+                    deadline_s=deadline, commit=False,
+                )  # fmt: skip
+                if trial.status != StrategicStatus.FOUND:
+                    last = trial
+                elif best is None or trial.arrival_s < best[0]:
+                    best = (trial.arrival_s, pads[k])
+            if best is None:
+                return self._refuse(last.status.name)
+            if best[1] != pad:
+                pad = best[1]
+                plan = self.strategic.plan_trip(
+                    trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline
+                )
+                if plan.status != StrategicStatus.FOUND:  # the trial's search: not expected
+                    self.strategic.release(trip)
+                    return self._refuse(plan.status.name)
+        final = RETURNING if target is None else REPOSITIONING
+        timed, delivered = self._timed(request, apron, prefix, pad, plan, meta, home, final)
         late = any(orders.deadline_s[order] < t for order, t in delivered)
         if timed is None or late:
             self.strategic.release(trip)
@@ -203,7 +244,7 @@ class StrategicRun(SectorLayers):
         return False
 
     # ------------------------------------------------------------------ conversion
-    def _timed(self, request, apron, prefix, pad, plan, meta, home):
+    def _timed(self, request, apron, prefix, pad, plan, meta, home, final):
         """The engine's timed plan dict from the strategic plan, and the delivery times
         ``[(order, t_s)]``; (None, []) when the energy model cannot fly a leg (wind)."""
         sim = self.sim
@@ -270,7 +311,7 @@ class StrategicRun(SectorLayers):
                 state = PICKING_UP
             else:
                 builder.load = max(0.0, load)
-                state = self._state(a, b, meta, done_stops, points, i, airborne_once)
+                state = self._state(a, b, meta, done_stops, airborne_once, final)
             if a[3] > 0.0:
                 airborne_once = True
             dt = b[0] - a[0]
@@ -309,15 +350,15 @@ class StrategicRun(SectorLayers):
         return out
 
     @staticmethod
-    def _state(a, b, meta, done, points, i, airborne_once):
+    def _state(a, b, meta, done, airborne_once, final):
         if a[3] == 0.0 and b[3] == 0.0:
-            if done == len(meta):
-                return RETURNING
-            return PICKING_UP if airborne_once else TAKEOFF
+            if not airborne_once:
+                return TAKEOFF
+            return final if done == len(meta) else PICKING_UP
         if a[3] == 0.0:
             return TAKEOFF
         if done == len(meta):
-            return RETURNING
+            return final
         kind, _, x, y = meta[done]
         if kind == PICKUP:
             return TO_PICKUP

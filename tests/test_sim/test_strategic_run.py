@@ -18,6 +18,7 @@ from dronesim.sim.vocabulary import (
     DELIVERED,
     FAILED,
     OPEN,
+    REASON_EXPIRED,
     REASON_NO_CONFLICT_FREE_SLOT,
 )
 from test_separation import reference_losses
@@ -92,3 +93,28 @@ def test_strategic_run_is_deterministic(strategic_run):
     _, _, report, _ = strategic_run
     again = Simulation(_scenario("strategic"), duration_s=DURATION_S).run()
     assert again.deterministic() == report.deterministic()
+
+
+def test_refused_trips_are_not_started_and_their_orders_expire_with_their_reason(monkeypatch):
+    from dronesim.sim.strategic_policy import StrategicRun
+
+    asked = []
+
+    def refuse(self, request, target):
+        asked.append(request.drone)
+        return self._refuse("NO_SLOT")
+
+    monkeypatch.setattr(StrategicRun, "_plan", refuse)
+    simulation = Simulation(_scenario("strategic"), duration_s=1800.0)
+    report = simulation.run()
+    assert asked and report.rejected_trips == len(asked)
+    assert report.orders_delivered == 0 and report.distance_km == 0.0
+    created = simulation.created_count()
+    status = simulation.order_status[:created]
+    assert np.all(np.isin(status, (OPEN, FAILED)))  # none assigned, none lost
+    reasons = [simulation.reasons[r] for r in simulation.order_reason[:created][status == FAILED]]
+    # Expired after refusals: their own reason, not the plain expiry (other reasons, such
+    # as a drop-off inside the active zone, may occur too).
+    assert reasons.count(REASON_NO_CONFLICT_FREE_SLOT) > 0
+    assert REASON_EXPIRED not in reasons
+    assert report.orders_failed + report.orders_pending == created
