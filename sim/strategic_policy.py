@@ -9,7 +9,7 @@ pad's landing field prepared at set-up. For each trip a dispatch round starts
 - pickups at the depot the drone stands at are ground holds on the apron, then the drone
   taxis to a pad (`sim.vertiports.TAXI_SPEED_MPS`) and is ready there;
 - pickups at another depot land on that depot's pad nearest the previous stop and hold on
-  the ground for `sim.trips.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over
+  the ground for `sim.vocabulary.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over
   height for the drone model's service time; the trip ends landed on the pad of the depot
   nearest its last stop (nearest that stop), then taxis to the apron;
 - the start pad nearest the first stop is planned and committed; when that plan waits
@@ -50,10 +50,8 @@ import time
 import numpy as np
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
 from dronesim.planners.energy import hover_energy_wh
-from dronesim.sim.deconfliction import SectorLayers, TripRequest
 from dronesim.sim.routing import PlanBuilder
 from dronesim.sim.strategic import Stop, StrategicPlanner, StrategicStatus
-from dronesim.sim.trips import PICKUP, PICKUP_TIME_S
 from dronesim.sim.vertiports import TAXI_SPEED_MPS
 from dronesim.sim.vocabulary import (
     DELIVERING,
@@ -62,6 +60,8 @@ from dronesim.sim.vocabulary import (
     EV_NONE,
     EV_PICKED,
     PICKING_UP,
+    PICKUP,
+    PICKUP_TIME_S,
     REPOSITIONING,
     RETURNING,
     TAKEOFF,
@@ -70,7 +70,7 @@ from dronesim.sim.vocabulary import (
 )
 
 
-class StrategicRun(SectorLayers):
+class StrategicRun:
     """The ``strategic`` policy bound to one simulation (see module).
 
     Parameters
@@ -91,9 +91,12 @@ class StrategicRun(SectorLayers):
     """
 
     def __init__(self, policy, simulation) -> None:
-        object.__setattr__(self, "name", policy.name)
-        object.__setattr__(self, "planner", policy.planner)
-        object.__setattr__(self, "description", policy.description)
+        # Not a subclass of the registered policy: this module does not import
+        # `sim.deconfliction` (which binds it), so that imports stay acyclic.
+        self.policy = policy
+        self.name = policy.name
+        self.planner = policy.planner
+        self.description = policy.description
         sim = simulation
         model = sim.model
         sep = sim.scenario.separation
@@ -117,7 +120,15 @@ class StrategicRun(SectorLayers):
             "refusals": {},
         }
         for key, value in state.items():
-            object.__setattr__(self, key, value)
+            setattr(self, key, value)
+
+    def layers_used(self, spec) -> tuple[int, ...]:
+        """The registered policy's (the sector layers; repositioning estimates, replans)."""
+        return self.policy.layers_used(spec)
+
+    def leg_layer(self, spec, a_xy, b_xy) -> int:
+        """The registered policy's (legs of the normal builder: replans)."""
+        return self.policy.leg_layer(spec, a_xy, b_xy)
 
     # ------------------------------------------------------------------ hooks
     def plan_replaced(self, drone: int) -> None:
@@ -126,16 +137,16 @@ class StrategicRun(SectorLayers):
         if trip is not None:
             self.strategic.release(trip)
 
-    def plan_trip(self, request: TripRequest):
+    def plan_trip(self, request):
         """The trip's timed plan (committed), False when refused (see module)."""
         return self._timed_call(request, None)
 
-    def plan_reposition(self, request: TripRequest, depot: int):
+    def plan_reposition(self, request, depot: int):
         """A flight from the depot the drone stands at to a pad of ``depot`` (no stops),
         planned and committed like a trip; False when refused."""
         return self._timed_call(request, int(depot))
 
-    def _timed_call(self, request: TripRequest, target: int | None):
+    def _timed_call(self, request, target: int | None):
         # Strategic planning counts as planning time in the report (``time_s``).
         tic = time.perf_counter()
         try:
@@ -143,12 +154,12 @@ class StrategicRun(SectorLayers):
         finally:
             self.sim.counters.timers["planning"] += time.perf_counter() - tic
 
-    def _plan(self, request: TripRequest, target: int | None):
+    def _plan(self, request, target: int | None):
         sim = self.sim
         t0 = float(request.t_s)
         if t0 > self.released_at:
             self.strategic.release_before(t0 - self.strategic.time_buffer_s)
-            object.__setattr__(self, "released_at", t0)
+            self.released_at = t0
         self.plan_replaced(request.drone)  # its last plan has ended (it stands at a depot)
         orders = sim.orders
         depot = int(request.home_hint)
@@ -202,7 +213,7 @@ class StrategicRun(SectorLayers):
             return ready_base + math.hypot(pad[0] - apron[0], pad[1] - apron[1]) / TAXI_SPEED_MPS
 
         trip = self.next_trip
-        object.__setattr__(self, "next_trip", trip + 1)
+        self.next_trip = trip + 1
         pad = pads[ranked[0]]
         plan = self.strategic.plan_trip(
             trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline
