@@ -118,3 +118,19 @@ def test_refused_trips_are_not_started_and_their_orders_expire_with_their_reason
     assert reasons.count(REASON_NO_CONFLICT_FREE_SLOT) > 0
     assert REASON_EXPIRED not in reasons
     assert report.orders_failed + report.orders_pending == created
+
+
+def test_a_replan_in_flight_frees_the_drones_reservations():
+    simulation = Simulation(_scenario("strategic"), duration_s=DURATION_S)
+    simulation.step_to(300.0)
+    policy = simulation.deconfliction
+    flying = [d for d in policy.trip_of if simulation.plan_len[d] > 0]
+    assert flying
+    d = flying[0]
+    trip = policy.trip_of[d]
+    assert trip in policy.strategic.committed
+    # What a zone switching on does to a drone crossing it (the engine's own path).
+    simulation._replan(d, [])  # noqa: SLF001
+    assert d not in policy.trip_of
+    assert trip not in policy.strategic.committed
+    assert simulation.plan_len[d] > 0  # it flies on, on a plan of the normal builder
