@@ -17,7 +17,16 @@ policy answers, for a scenario's ``[deconfliction]`` table (`DeconflictionSpec`)
   it for every trip a dispatch round starts (`Simulation._start_trip`), before building
   one, and checks a returned plan against the battery reserve like any other; a plan
   from the hook takes no part in the column sequencing (the policy owns its timing).
-  Repositioning flights and replans after a zone switches use the normal builder.
+  Repositioning flights and replans after a zone switches use the normal builder. It may
+  also return False: the trip is refused (not started; its orders keep waiting, and fail
+  with `sim.vocabulary.REASON_NO_CONFLICT_FREE_SLOT` if they expire).
+
+Two optional hooks, looked up by name: ``bind(simulation)``, called once when a run is set
+up, returns the policy the run uses (a policy with per-run state, e.g. ``strategic``'s
+reservation table); ``plan_replaced(drone)`` is called when the engine replaces a drone's
+plan in flight (a replan after a zone switches), so the policy can free what it held;
+``plan_reposition(request, depot)`` (``request.stops`` empty) answers like `plan_trip`
+for a flight to another depot (`Simulation._send_to`).
 
 Register your own with `register_deconfliction` (by code), or from an installed package
 through an entry point in the group ``dronesim.deconfliction`` (see
@@ -96,8 +105,8 @@ class DeconflictionPolicy(Protocol):
         """The cruise layer of a leg from ``a_xy`` to ``b_xy`` (metres, local frame)."""
         ...
 
-    def plan_trip(self, request: TripRequest) -> dict | None:
-        """A timed plan for the whole trip, or None for the normal builder."""
+    def plan_trip(self, request: TripRequest) -> dict | None | bool:
+        """A timed plan for the whole trip, None for the normal builder, False to refuse."""
         ...
 
 
@@ -149,8 +158,30 @@ def sector_layer(sector_layers, a_xy, b_xy) -> int:
     return int(sector_layers[int(((heading + width / 2) % 360.0) // width)])
 
 
+@dataclass(frozen=True)
+class StrategicPolicy(SectorLayers):
+    """``strategic``: every trip planned as a whole 4D plan against a reservation table of
+    every committed plan (`sim.strategic.StrategicPlanner`, SIPP on the airspace grid).
+
+    The registered object holds no state; the engine calls `bind` once per run and uses
+    the `sim.strategic_policy.StrategicRun` it returns (its own table and trip ids).
+    Repositioning flights and in-flight replans use the normal builder on the sector
+    layers (as ``layers``); their legs are not planned against the reservations.
+    """
+
+    name: str = "strategic"
+    planner: str | None = None  # legs of the normal builder (repositioning, replans)
+    description: str = "whole trips planned against a 4D reservation table (SIPP)"
+
+    def bind(self, simulation) -> DeconflictionPolicy:
+        """The policy for one run (`sim.strategic_policy.StrategicRun`)."""
+        from dronesim.sim.strategic_policy import StrategicRun
+
+        return StrategicRun(self, simulation)
+
+
 DECONFLICTION: dict[str, DeconflictionPolicy] = {
-    policy.name: policy for policy in (LayerPolicy(), SectorLayers())
+    policy.name: policy for policy in (LayerPolicy(), SectorLayers(), StrategicPolicy())
 }
 
 
@@ -231,6 +262,7 @@ __all__ = [
     "DeconflictionPolicy",
     "LayerPolicy",
     "SectorLayers",
+    "StrategicPolicy",
     "TripRequest",
     "deconfliction_names",
     "find_deconfliction",

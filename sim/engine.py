@@ -62,6 +62,7 @@ from dronesim.sim.vocabulary import (
     IDLE,
     OPEN,
     REASON_EXPIRED,
+    REASON_NO_CONFLICT_FREE_SLOT,
     REASON_NO_ROUTE_AROUND_ZONE,
     REASON_TRIP_ABORTED,
     REPOSITIONING,
@@ -158,6 +159,11 @@ class Simulation:
         self.pads_xy = self._place_pads()
         # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
         self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
+        # A policy with per-run state (e.g. strategic: its reservation table) binds here.
+        bind = getattr(self.deconfliction, "bind", None)
+        if bind is not None:
+            self.deconfliction = bind(self)
+        self.slot_refused: set[int] = set()  # orders of trips a policy refused to plan
 
         self.orders: Orders = generate_orders(
             scenario.demand,
@@ -523,7 +529,8 @@ class Simulation:
         candidates = np.flatnonzero(self.order_status[: self._next_order] == OPEN)
         expired = candidates[self.orders.deadline_s[candidates] < self.t]
         for order in expired:
-            self._fail(int(order), REASON_EXPIRED)
+            refused = int(order) in self.slot_refused
+            self._fail(int(order), REASON_NO_CONFLICT_FREE_SLOT if refused else REASON_EXPIRED)
         candidates = candidates[self.orders.deadline_s[candidates] >= self.t]
         # A drop-off inside an active zone cannot be served while it lasts.
         keep = []
@@ -594,6 +601,11 @@ class Simulation:
                 d, self.t, start, float(self.battery[d]), stops, depot, self.trips, self.router
             )
         )
+        if timed is False:
+            # Refused: no conflict-free plan within its limits; the orders keep waiting.
+            self.counters.rejected_trips += 1
+            self.slot_refused.update(order for order, _ in stops)
+            return
         sequenced = None
         if timed is None:
             clock = (self.t, float(self.battery[d]), d)
@@ -635,6 +647,22 @@ class Simulation:
                 self._leave_queue(d)
                 self._request_pad(d, depot, self.t)
             return
+        # A policy that plans whole flights in space and time answers first (False:
+        # refused, the drone stays).
+        plan_reposition = getattr(self.deconfliction, "plan_reposition", None)
+        if plan_reposition is not None:
+            request = TripRequest(
+                d, self.t, (*self.depots_xy[here], 0.0), float(self.battery[d]), [], here,
+                self.trips, self.router,
+            )  # fmt: skip
+            timed = plan_reposition(request, depot)
+            if timed is not None:
+                if timed is False or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+                    return
+                self._leave_queue(d)
+                self.install_plan(d, timed)
+                self.at_depot[d] = -1
+                return
         plan = PlanBuilder(*self.depots_xy[here], 0.0, 0.0)
         if not self.trips.fly(
             self.router,
@@ -770,6 +798,11 @@ class Simulation:
         than fly through; a drone on the ground at a depot stays there.
         """
         self.counters.replans += 1
+        # The policy's reservations for the replaced plan are freed; the new plan is built
+        # the normal way (not planned against reservations).
+        replaced = getattr(self.deconfliction, "plan_replaced", None)
+        if replaced is not None:
+            replaced(d)
         x, y, z = (float(v) for v in self.position[d])
         # A way out being flown ends here: what follows is checked against every zone.
         self.log.escapes = [

@@ -108,7 +108,8 @@ class DeconflictionSpec:
     """``policy`` names a registered deconfliction policy (`dronesim.sim.deconfliction`):
     ``none``, every drone cruises on ``cruise_layer``; ``layers``, the cruise layer is
     chosen by the leg's heading sector (one layer per sector, as in layered U-space
-    airspace designs). ``time_buffer_s`` is kept free in a pad or drop-off column after
+    airspace designs); ``strategic``, whole trips planned as 4D plans against a reservation
+    table (`sim.strategic_policy`). ``time_buffer_s`` is kept free in a pad or drop-off column after
     each climb, descent or hover before another drone may use it (`sim.vertiports`)."""
 
     policy: str = "layers"

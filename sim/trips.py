@@ -27,21 +27,24 @@ from dronesim.sim.deconfliction import DeconflictionPolicy
 from dronesim.sim.demand import Orders
 from dronesim.sim.routing import LayerRouter, PlanBuilder
 from dronesim.sim.scenario import DeconflictionSpec
-from dronesim.sim.vocabulary import (
+
+# Stop kinds (PICKUP, DROPOFF) and PICKUP_TIME_S live in the vocabulary (the strategic
+# policy reads them too) and are re-exported here, where trips are built.
+from dronesim.sim.vocabulary import (  # noqa: F401
     DELIVERING,
+    DROPOFF,
     EV_DELIVERED,
     EV_LANDED,
     EV_NONE,
     EV_PICKED,
     PICKING_UP,
+    PICKUP,
+    PICKUP_TIME_S,
     RETURNING,
     TAKEOFF,
     TO_DROPOFF,
     TO_PICKUP,
 )
-
-PICKUP_TIME_S = 30.0  # on the ground at the depot to load a parcel
-PICKUP, DROPOFF = 0, 1  # kinds of stop in a trip: ``(order, kind)``
 
 
 class TripPlanner:

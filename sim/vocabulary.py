@@ -86,10 +86,16 @@ ORDER_LOG_KINDS = (EV_FAILED, EV_PICKED, EV_DELIVERED, EV_RETURNED, EV_ASSIGNED)
 OPEN, ASSIGNED, CARRIED, DELIVERED, FAILED = range(5)
 ORDER_STATUS_NAMES = ("open", "assigned", "carried", "delivered", "failed")
 
+# Trips --------------------------------------------------------------------------------
+PICKUP, DROPOFF = 0, 1  # kinds of stop in a trip: ``(order, kind)`` (`sim.trips`)
+PICKUP_TIME_S = 30.0  # on the ground at the depot to load a parcel
+
 # Failure reasons ----------------------------------------------------------------------
 REASON_EXPIRED = "expired: no feasible drone before the deadline"
 REASON_TRIP_ABORTED = "parcel returned: trip aborted"
 REASON_NO_ROUTE_AROUND_ZONE = "no route around the no-fly zone"
+# Expired after the deconfliction policy refused its trips (no conflict-free plan in time).
+REASON_NO_CONFLICT_FREE_SLOT = "no conflict-free slot"
 
 
 def reason_destination_in_zone(zone_name: str) -> str:
@@ -103,6 +109,7 @@ __all__ = [
     "CHARGING",
     "DELIVERED",
     "DELIVERING",
+    "DROPOFF",
     "ESCAPING",
     "EVENT_NAMES",
     "EV_ASSIGNED",
@@ -118,7 +125,10 @@ __all__ = [
     "ORDER_LOG_KINDS",
     "ORDER_STATUS_NAMES",
     "PICKING_UP",
+    "PICKUP",
+    "PICKUP_TIME_S",
     "REASON_EXPIRED",
+    "REASON_NO_CONFLICT_FREE_SLOT",
     "REASON_NO_ROUTE_AROUND_ZONE",
     "REASON_TRIP_ABORTED",
     "REPOSITIONING",
