@@ -373,6 +373,11 @@ def _pair_losses(
             found, lo, hi = loss_interval(
                 ax0, ay0, az0, ax1, ay1, az1, bx0, by0, bz0, bx1, by1, bz1, span, sep_h, sep_v
             )
+            # A pass that only grazes the minima gives an interval of rounding-error length
+            # (closest distance equal to the minimum, not below it): no time in loss, so no
+            # loss. It shows as a start equal to its end in simulation time.
+            if found and not tau + lo < tau + hi:
+                found = False
             if found:
                 rx = ax0 - bx0
                 ry = ay0 - by0

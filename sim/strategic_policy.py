@@ -356,15 +356,16 @@ class StrategicRun:
             low_a = a[3] <= HANDOVER_HEIGHT_M
             low_b = b[3] <= HANDOVER_HEIGHT_M
             h = math.hypot(b[1] - a[1], b[2] - a[2])
-            if h > 0.0 and low_a != low_b and (a[3] > 0.0 or b[3] > 0.0):
-                if self.strategic.column_of(a[1], a[2]) == self.strategic.column_of(b[1], b[2]):
-                    # Across at cruise speed; the vertical part takes the rest of the
-                    # move's time (slightly faster than the model's rate, see module).
-                    across_s = min(h / self.sim.model.cruise_speed_mps, 0.5 * (b[0] - a[0]))
-                    if low_b:  # descent: across at cruise altitude, then down
-                        out.append((a[0] + across_s, b[1], b[2], a[3], EV_NONE, -1))
-                    else:  # climb: up in the stop's column, then across
-                        out.append((b[0] - across_s, a[1], a[2], b[3], EV_NONE, -1))
+            crosses_low_column = low_a != low_b and (a[3] > 0.0 or b[3] > 0.0)
+            column = self.strategic.column_of
+            if h > 0.0 and crosses_low_column and column(a[1], a[2]) == column(b[1], b[2]):
+                # Across at cruise speed; the vertical part takes the rest of the
+                # move's time (slightly faster than the model's rate, see module).
+                across_s = min(h / self.sim.model.cruise_speed_mps, 0.5 * (b[0] - a[0]))
+                if low_b:  # descent: across at cruise altitude, then down
+                    out.append((a[0] + across_s, b[1], b[2], a[3], EV_NONE, -1))
+                else:  # climb: up in the stop's column, then across
+                    out.append((b[0] - across_s, a[1], a[2], b[3], EV_NONE, -1))
             out.append(b)
         return out
 

@@ -260,3 +260,23 @@ def testcandidate_pairs_from_the_swept_box_hash_match_all_pairs():
         near = (gap[..., 0] < 30.0) & (gap[..., 1] < 30.0) & (gap[..., 2] < 10.0)
         want = {(a, b) for a, b in zip(*np.nonzero(np.triu(near, 1)))}
         assert got == want and k == len(got)
+
+
+def test_a_pass_grazing_the_minimum_is_no_loss_and_the_demo_recording_loads(tmp_path):
+    """The demo has passes whose closest distance is exactly the horizontal minimum (two
+    drones 30 m apart on parallel legs, one turning away): the loss set is open, so they
+    are not losses. They once gave encounters whose end equalled their start, which the
+    recording's own check then refused."""
+    from dronesim.sim.scenario import load_scenario
+
+    scenario = load_scenario("demo")
+    simulation = Simulation(scenario)
+    report = simulation.run()
+    write_recording(simulation, tmp_path / "demo.npz")
+    losses = Recording.load(tmp_path / "demo.npz").losses
+    assert report.separation_losses == len(losses.start_s) > 0
+    assert np.all(losses.end_s > losses.start_s)
+    sep = scenario.separation
+    # Every recorded loss really came closer than both minima at once.
+    assert np.all(losses.closest_m[:, 0] < sep.horizontal_m)
+    assert np.all(losses.closest_m[:, 1] < sep.vertical_m)
