@@ -46,8 +46,8 @@ from typing import Any, Protocol, runtime_checkable
 from dronesim.planners.plugins import (
     DECONFLICTION_GROUP,
     PluginError,
-    entry_point_names,
-    find_entry_point,
+    find_plugin,
+    plugin_names,
 )
 
 # ``spec`` below is a `dronesim.sim.scenario.DeconflictionSpec`; this module does not import
@@ -220,23 +220,20 @@ def find_deconfliction(name: str) -> DeconflictionPolicy | None:
     PluginError
         The entry point does not load or its object is not a policy of that name.
     """
-    if name in DECONFLICTION:
-        return DECONFLICTION[name]
-    target = find_entry_point(DECONFLICTION_GROUP, name)
-    if target is None:
-        return None
-    if not isinstance(target, DeconflictionPolicy) or target.name != name:
-        raise PluginError(
-            f"{DECONFLICTION_GROUP}: entry point {name!r} gives {target!r}, not a "
-            f"deconfliction policy named {name!r}"
-        )
-    return register_deconfliction(target)
+    return find_plugin(
+        DECONFLICTION,
+        DECONFLICTION_GROUP,
+        name,
+        lambda target: isinstance(target, DeconflictionPolicy),
+        "a deconfliction policy",
+        "'name', 'layers_used', 'leg_layer' and 'plan_trip'",
+        register_deconfliction,
+    )
 
 
 def deconfliction_names() -> list[str]:
     """Registered policy names, then those installed packages declare as entry points."""
-    names = list(DECONFLICTION)
-    return names + [n for n in entry_point_names(DECONFLICTION_GROUP) if n not in names]
+    return plugin_names(DECONFLICTION, DECONFLICTION_GROUP)
 
 
 def get_deconfliction(name: str | DeconflictionPolicy) -> DeconflictionPolicy:
