@@ -211,6 +211,19 @@ def _build_parser() -> argparse.ArgumentParser:
     simulation.add_argument("--json", type=Path, metavar="OUT")
     simulation.set_defaults(handler=_bench_sim)
 
+    deconfliction = bench_commands.add_parser(
+        "deconfliction",
+        help="demo, city-day and a 2,000-drone noon case under each deconfliction policy",
+    )
+    deconfliction.add_argument(
+        "--cases", default="demo,city-day,noon", metavar="LIST", help="cases to run"
+    )
+    deconfliction.add_argument(
+        "--policies", default="none,layers,strategic", metavar="LIST", help="policies to compare"
+    )
+    deconfliction.add_argument("--json", type=Path, metavar="OUT")
+    deconfliction.set_defaults(handler=_bench_deconfliction)
+
     mapf = bench_commands.add_parser(
         "mapf", help="prioritized SIPP on MovingAI MAPF instances, beside pymapf (LaCAM, PIBT)"
     )
@@ -592,6 +605,30 @@ def _bench_sim(args: argparse.Namespace) -> int:
     from dronesim.benchmarks import sim as bench
 
     return _report_benchmark(bench, bench.run(quick=args.quick), args.json)
+
+
+def _bench_deconfliction(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import deconfliction as bench
+    from dronesim.sim.deconfliction import deconfliction_names
+
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in bench.CASES]
+    if not cases or unknown:
+        raise CommandError(
+            f"--cases: unknown case {unknown[0] if unknown else args.cases!r}; "
+            f"known: {', '.join(bench.CASES)}"
+        )
+    policies = [p for p in args.policies.split(",") if p]
+    known = deconfliction_names()
+    unknown = [p for p in policies if p not in known]
+    if not policies or unknown:
+        raise CommandError(
+            f"--policies: unknown policy {unknown[0] if unknown else args.policies!r}; "
+            f"known: {', '.join(known)}"
+        )
+    if args.json is not None:
+        _check_output(args.json, "--json")
+    return _report_benchmark(bench, bench.run(cases, policies), args.json)
 
 
 def _bench_mapf(args: argparse.Namespace) -> int:

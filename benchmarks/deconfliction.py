@@ -1,0 +1,143 @@
+"""Deconfliction benchmark (``dronesim bench deconfliction``).
+
+Each case runs once under each deconfliction policy, with the same scenario and seed, in
+one process (so the ratios compare runs made side by side on the same machine):
+
+- ``demo``: the bundled demo (2 h, 30 drones);
+- ``city-day``: the bundled 24 h, 500-drone day;
+- ``noon``: the city-day map for 2 h from 11:00 with 2,000 drones and demand scaled with
+  the fleet (the dense case).
+
+Per run (JSON, one object per case and policy): ``separation_losses`` and
+``separation_losses_by_phase`` (cruise, vertical, mixed), ``separation_loss_pair_seconds``,
+``takeoff_delay_s`` (mean, p90, max, departures), ``delivery_time_s`` (mean, p90),
+``on_time_share`` (orders delivered by their deadline over all orders created),
+``energy_kwh``, ``planning_s_per_departure`` (planning wall time over departures; for
+``strategic`` this includes its whole-trip searches), ``wall_seconds``, and against the
+``layers`` run of the same case: ``delivery_time_change`` and ``energy_change`` (ratios
+minus one) and ``wall_ratio``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from dronesim.sim.engine import Simulation
+from dronesim.sim.scenario import Scenario, load_scenario
+
+CASES = ("demo", "city-day", "noon")
+POLICIES = ("none", "layers", "strategic")
+NOON_DRONES = 2000
+
+
+def case_scenario(case: str) -> tuple[Scenario, float | None]:
+    """The scenario of a named case and its duration override, seconds (None: its own)."""
+    if case == "demo":
+        return load_scenario("demo"), None
+    city = load_scenario("city-day")
+    if case == "city-day":
+        return city, None
+    if case == "noon":
+        per_depot = max(1, round(NOON_DRONES / city.map.depots))
+        scenario = city.replace(
+            fleet=dataclasses.replace(city.fleet, drones_per_depot=(per_depot,)),
+            demand=dataclasses.replace(
+                city.demand, scale=per_depot * city.map.depots / 500.0, start_hour=11.0
+            ),
+        )
+        return scenario, 7200.0
+    raise ValueError(f"unknown case {case!r}; known: {', '.join(CASES)}")
+
+
+def measure(scenario: Scenario, policy: str, duration_s: float | None) -> dict[str, Any]:
+    """One run of ``scenario`` under deconfliction ``policy``: the figures of the module
+    docstring (the ratios against ``layers`` are added by `run`)."""
+    scenario = scenario.replace(
+        deconfliction=dataclasses.replace(scenario.deconfliction, policy=policy)
+    )
+    tic = time.perf_counter()
+    report = Simulation(scenario, duration_s=duration_s).run()
+    wall = time.perf_counter() - tic
+    departures = max(1, int(report.takeoff_delay_s["departures"]))
+    created = max(1, report.orders_created)
+    return {
+        "policy": policy,
+        "drones": report.drones,
+        "orders_created": report.orders_created,
+        "orders_delivered": report.orders_delivered,
+        "separation_losses": report.separation_losses,
+        "separation_losses_by_phase": report.separation_losses_by_phase,
+        "separation_loss_pair_seconds": report.separation_loss_pair_seconds,
+        "takeoff_delay_s": report.takeoff_delay_s,
+        "delivery_time_s": {
+            "mean": report.delivery_time_s["mean"],
+            "p90": report.delivery_time_s["p90"],
+        },
+        "on_time_share": report.on_time_rate * report.orders_delivered / created
+        if report.on_time_rate is not None
+        else 0.0,
+        "energy_kwh": report.energy_kwh,
+        "planning_s_per_departure": report.time_s["planning"] / departures,
+        "nofly_violations": report.nofly_violations,
+        "building_intrusions": report.building_intrusions,
+        "wall_seconds": wall,
+    }
+
+
+def _change(value: float | None, reference: float | None) -> float | None:
+    if value is None or not reference:
+        return None
+    return value / reference - 1.0
+
+
+def run(
+    cases: Iterable[str] = CASES,
+    policies: Iterable[str] = POLICIES,
+    scenarios: dict[str, tuple[Scenario, float | None]] | None = None,
+) -> dict[str, Any]:
+    """Every case under every policy; ``scenarios`` maps extra case names to
+    ``(scenario, duration_s)`` (tests use a small one)."""
+    policies = tuple(policies)
+    results: dict[str, Any] = {"cases": {}}
+    for case in cases:
+        scenario, duration = (scenarios or {}).get(case) or case_scenario(case)
+        rows = {policy: measure(scenario, policy, duration) for policy in policies}
+        reference = rows.get("layers")
+        if reference is not None:
+            for row in rows.values():
+                row["delivery_time_change"] = _change(
+                    row["delivery_time_s"]["mean"], reference["delivery_time_s"]["mean"]
+                )
+                row["energy_change"] = _change(row["energy_kwh"], reference["energy_kwh"])
+                row["wall_ratio"] = row["wall_seconds"] / reference["wall_seconds"]
+        results["cases"][case] = rows
+    return results
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """Readable summary of `run`'s results."""
+    lines = []
+    for case, rows in results["cases"].items():
+        lines.append(f"{case}:")
+        for policy, row in rows.items():
+            phases = ", ".join(f"{v} {k}" for k, v in row["separation_losses_by_phase"].items())
+            delay = row["takeoff_delay_s"]
+            extra = ""
+            if row.get("wall_ratio") is not None:
+                change = row["delivery_time_change"]
+                extra = (
+                    f"; vs layers: wall {row['wall_ratio']:.2f}x, delivery time "
+                    f"{'n/a' if change is None else f'{100 * change:+.1f} %'}"
+                )
+            lines.append(
+                f"  {policy:10s} {row['separation_losses']:6d} losses ({phases}), "
+                f"{row['separation_loss_pair_seconds']:8.0f} pair-s, on time "
+                f"{100 * row['on_time_share']:5.1f} % of all, take-off delay mean "
+                f"{delay['mean']:.1f} s p90 {delay['p90']:.1f} s, planning "
+                f"{1000 * row['planning_s_per_departure']:.1f} ms/departure, wall "
+                f"{row['wall_seconds']:.1f} s{extra}"
+            )
+    return "\n".join(lines)
