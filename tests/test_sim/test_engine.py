@@ -170,16 +170,6 @@ def test_zone_activation_replans_a_drone_heading_through_it(tiny_scenario):
     assert simulation.nofly_violations() == 0
 
 
-def test_spatial_hash_counts_the_same_conflicts_as_all_pairs():
-    rng = np.random.default_rng(4)
-    for n in (2, 10, 200, 1500):
-        position = np.c_[rng.uniform(0, 800, (n, 2)), rng.choice([30.0, 50.0, 55.0], n)]
-        members = np.arange(n, dtype=np.int64)
-        assert K.conflicts_now(position, members, 30.0, 10.0) == K.brute_force_conflicts(
-            position, members, 30.0, 10.0
-        )
-
-
 def test_time_path_is_exact_for_climbs_cruise_and_hover():
     from dronesim.planners.energy import DroneModel
 
