@@ -110,7 +110,6 @@ from enum import IntEnum
 import numpy as np
 from dronesim.maps import Airspace
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
-from dronesim.planners._jit import inlined, kernel
 from dronesim.planners.deconfliction import (
     DeconflictionError,
     ReservationTable,
@@ -119,7 +118,6 @@ from dronesim.planners.deconfliction import (
     drone_moves,
     plan_occupancy,
 )
-from dronesim.planners.deconfliction.sipp import _heap_pop, _heap_push, _move_free
 
 HEURISTICS = ("reverse", "field", "octile")
 ZONE_OWNER = 1 << 62  # owners of temporary zones: ZONE_OWNER + zone index; trips below
@@ -211,126 +209,6 @@ class StrategicPlan:
     t_to_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     expansions: int = 0
     committed: bool = False
-
-
-@kernel
-def _octile_field(nz, ny, nx, goal, straight_s, diagonal_s, climb_s, descent_s, out):
-    """``out[c]``: seconds from cell ``c`` to ``goal`` with no obstacles, the larger of the
-    horizontal octile time and the vertical time (a consistent lower bound)."""
-    gz = goal // (ny * nx)
-    gy = (goal // nx) % ny
-    gx = goal % nx
-    for z in range(nz):
-        vertical = (gz - z) * climb_s if gz > z else (z - gz) * descent_s
-        for y in range(ny):
-            dy = abs(y - gy)
-            for x in range(nx):
-                dx = abs(x - gx)
-                short = min(dx, dy)
-                flat = (max(dx, dy) - short) * straight_s + short * diagonal_s
-                out[(z * ny + y) * nx + x] = max(flat, vertical)
-
-
-@inlined
-def _lower_bound(z, y, x, tz, ty, tx, straight_s, diagonal_s, up_s, down_s):
-    """Obstacle-free seconds from ``(z, y, x)`` to ``(tz, ty, tx)``: the larger of the
-    horizontal octile time and the vertical time (``up_s`` per layer up)."""
-    dy = abs(y - ty)
-    dx = abs(x - tx)
-    short = min(dx, dy)
-    flat = (max(dx, dy) - short) * straight_s + short * diagonal_s
-    vertical = (tz - z) * up_s if tz > z else (z - tz) * down_s
-    return max(flat, vertical)
-
-
-@kernel
-def _reverse_astar_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, start, slack_s,
-                         straight_s, diagonal_s, climb_s, descent_s, g, g_stamp, closed,
-                         stamp, out):  # fmt: skip
-    """A* from ``goal`` towards ``start`` over the reversed moves (Silver's reverse A*,
-    AIIDE 2005), run until ``slack_s`` past the start's closing; ``out`` gets the exact
-    seconds-to-goal of every closed cell and, elsewhere, ``max(b(c, goal), F - k(c))``
-    with ``b``/``k`` the obstacle-free bounds to the goal / from the start and ``F`` the
-    priority at which the search stopped (every cell with ``d(c) + k(c) < F`` is closed,
-    so the value is a lower bound, and the whole field stays consistent). Returns the
-    number of cells closed."""
-    plane = ny * nx
-    sz = start // plane
-    sy = (start // nx) % ny
-    sx = start % nx
-    gz = goal // plane
-    gy = (goal // nx) % ny
-    gx = goal % nx
-    size = 4096
-    heap_f = np.empty(size, np.float64)
-    heap_g = np.empty(size, np.float64)
-    heap_s = np.empty(size, np.int64)
-    g[goal] = 0.0
-    g_stamp[goal] = stamp
-    f0 = _lower_bound(sz, sy, sx, gz, gy, gx, straight_s, diagonal_s, climb_s, descent_s)
-    used = _heap_push(heap_f, heap_g, heap_s, 0, f0, 0.0, goal)
-    limit = np.inf
-    bound = np.inf
-    count = 0
-    while used > 0:
-        f = heap_f[0]
-        c = heap_s[0]
-        used = _heap_pop(heap_f, heap_g, heap_s, used)
-        if closed[c] == stamp:
-            continue
-        if f > limit:
-            bound = f
-            break
-        closed[c] = stamp
-        count += 1
-        if c == start:
-            limit = f + slack_s
-        z = c // plane
-        y = (c // nx) % ny
-        x = c % nx
-        for m in range(mdz.shape[0]):
-            # The forward move u -> c with offset m starts at u = c - offset.
-            if not _move_free(blocked, nz, ny, nx, z, y, x, -mdz[m], -mdy[m], -mdx[m]):
-                continue
-            u = c - (mdz[m] * ny + mdy[m]) * nx - mdx[m]
-            if closed[u] == stamp:
-                continue
-            du = g[c] + mdur[m]
-            if g_stamp[u] == stamp and du >= g[u]:
-                continue
-            g[u] = du
-            g_stamp[u] = stamp
-            if used == size:
-                size *= 2
-                grown_f = np.empty(size, np.float64)
-                grown_g = np.empty(size, np.float64)
-                grown_s = np.empty(size, np.int64)
-                grown_f[:used] = heap_f[:used]
-                grown_g[:used] = heap_g[:used]
-                grown_s[:used] = heap_s[:used]
-                heap_f = grown_f
-                heap_g = grown_g
-                heap_s = grown_s
-            uz = u // plane
-            uy = (u // nx) % ny
-            ux = u % nx
-            k = _lower_bound(sz, sy, sx, uz, uy, ux, straight_s, diagonal_s, climb_s, descent_s)
-            used = _heap_push(heap_f, heap_g, heap_s, used, du + k, du, u)
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                c = (z * ny + y) * nx + x
-                if closed[c] == stamp:
-                    out[c] = g[c]
-                else:
-                    b = _lower_bound(
-                        z, y, x, gz, gy, gx, straight_s, diagonal_s, climb_s, descent_s
-                    )
-                    k = _lower_bound(
-                        sz, sy, sx, z, y, x, straight_s, diagonal_s, climb_s, descent_s
-                    )
-                    out[c] = max(b, bound - k)
-    return count
 
 
 class StrategicPlanner:
@@ -459,12 +337,9 @@ class StrategicPlanner:
             time_buffer_s=float(time_buffer_s),
         )
         self.time_buffer_s = float(time_buffer_s)
-        self._fields: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._octile = np.empty(self.sipp.blocked.size, np.float64)
-        self._g = np.empty(self.sipp.blocked.size, np.float64)
-        self._g_stamp = np.zeros(self.sipp.blocked.size, np.int64)
-        self._closed = np.zeros(self.sipp.blocked.size, np.int64)
-        self._stamp = 0
+        self._fields: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._plane_fields: dict[int, np.ndarray] = {}  # by anchor column (prepared pads)
+        self._pad_guides: dict[int, tuple[int, float]] = {}  # pad column: (anchor, shift_s)
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
         self._reserve_zones()
@@ -508,27 +383,40 @@ class StrategicPlanner:
         """The committed plans by trip id (a copy)."""
         return dict(self._committed)
 
-    def prepare_pads(self, pads_xy) -> None:
-        """Compute (and cache) the distance fields of landings on these pads now, e.g. at
-        set-up, rather than at their first trip. Raise ``field_cache`` to keep them all.
+    def prepare_pads(self, pads_xy, groups=None) -> None:
+        """Compute (and cache) the heuristics of landings on these pads now, e.g. at set-up,
+        rather than at their first trip.
 
         Parameters
         ----------
         pads_xy : array_like, shape (n, 2)
             Pad positions, metres.
+        groups : array_like of int, shape (n,), optional
+            Pads with the same label (a depot's) share one column field, anchored at the
+            group's first pad (see module); default: one field per pad.
         """
-        for x, y in np.asarray(pads_xy, np.float64).reshape(-1, 2):
+        pads = np.asarray(pads_xy, np.float64).reshape(-1, 2)
+        labels = np.arange(len(pads)) if groups is None else np.asarray(groups).reshape(-1)
+        if labels.shape != (len(pads),):
+            raise DeconflictionError(
+                f"strategic planner: {len(pads)} pads but {labels.size} group labels"
+            )
+        anchors: dict[int, int] = {}
+        for (x, y), label in zip(pads, labels.tolist()):
             j, i = self.column_of(x, y)
             if j < 0:
                 raise DeconflictionError(
                     f"strategic planner: pad ({x:g}, {y:g}) lies outside the grid"
                 )
-            goal = j * self.shape[2] + i
-            self.sipp.blocked[goal] = 0
-            try:
-                self._field(goal, self.sipp, goal)
-            finally:
-                self.sipp.blocked[goal] = 1
+            column = j * self.shape[2] + i
+            anchor = anchors.setdefault(label, column)
+            if self.heuristic == "field":
+                self._field(column)
+                continue
+            field = self._plane_fields.get(anchor)
+            if field is None:
+                field = self._plane_fields[anchor] = self.sipp.plane_field(anchor)
+            self._pad_guides[column] = (anchor, float(field[column]))
 
     # ----------------------------------------------------------------- helpers
     def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
@@ -537,43 +425,48 @@ class StrategicPlanner:
         j, i = int(j), int(i)
         return (j, i) if j >= 0 and i >= 0 else (-1, -1)
 
-    def _field(self, key: int, planner: SippPlanner, cell: int) -> np.ndarray:
-        """A cached distance field (``planner`` and ``cell`` with ``cell`` opened)."""
+    def _cached(self, key, compute) -> np.ndarray:
+        """A field from the least-recently-used cache (``field_cache`` entries)."""
         cached = self._fields.get(key)
         if cached is not None:
             self._fields.move_to_end(key)
             return cached
-        was = planner.blocked[cell]
-        planner.blocked[cell] = 0
-        try:
-            h = planner.distance_field(cell)
-        finally:
-            planner.blocked[cell] = was
-        self._fields[key] = h
+        field = self._fields[key] = compute()
         while len(self._fields) > self.field_cache:
             self._fields.popitem(last=False)
-        return h
+        return field
 
-    def _heuristic(self, goal: int, pad_goal: bool, start: int, cached: bool):
-        """Seconds-to-goal lower bounds for a leg ending in a low-column cell: the cached
-        field (``cached``; None when the leg takes none) or a fresh bound."""
-        exact = pad_goal or self.heuristic == "field"
-        if cached:
-            return self._field(goal, self.sipp, goal) if exact else None
-        nz, ny, nx = self.shape
+    def _field(self, goal: int) -> np.ndarray:
+        """The exact 3D distance field to the low-column cell ``goal`` (``heuristic="field"``)."""
+
+        def compute():
+            blocked = self.sipp.blocked
+            was = blocked[goal]
+            blocked[goal] = 0
+            try:
+                return self.sipp.distance_field(goal)
+            finally:
+                blocked[goal] = was
+
+        return self._cached(("3d", goal), compute)
+
+    def _heuristic(self, goal: int, pad_goal: bool, start: int):
+        """Seconds-to-goal lower bound of a leg from ``start`` to the low-column cell
+        ``goal`` (see module): an array or a `LayeredHeuristic`."""
+        if self.heuristic == "field":
+            return self._field(goal)
+        if pad_goal:
+            guide = self._pad_guides.get(goal)
+            if guide is not None:
+                anchor, shift = guide
+                return self.sipp.field_heuristic(
+                    goal, self._plane_fields[anchor], shift, vertical_ends=True
+                )
+            field = self._cached(("plane", goal), lambda: self.sipp.plane_field(goal))
+            return self.sipp.field_heuristic(goal, field, vertical_ends=True)
         if self.heuristic == "octile":
-            _octile_field(nz, ny, nx, goal, self.straight_s, self.diagonal_s, self.climb_s,
-                          self.descent_s, self._octile)  # fmt: skip
-            return self._octile
-        self._stamp += 1
-        _reverse_astar_field(
-            self.sipp.blocked, nz, ny, nx, self.moves.offsets[:, 0].copy(),
-            self.moves.offsets[:, 1].copy(), self.moves.offsets[:, 2].copy(),
-            self.moves.duration_s, goal, start, self.reverse_slack_s, self.straight_s,
-            self.diagonal_s, self.climb_s, self.descent_s, self._g, self._g_stamp,
-            self._closed, self._stamp, self._octile,
-        )  # fmt: skip
-        return self._octile
+            return self.sipp.octile_heuristic(goal, vertical_ends=True)
+        return self.sipp.reverse_heuristic(goal, start, self.reverse_slack_s, vertical_ends=True)
 
     def _intervals_from(self, cell: int, t: float):
         """Safe intervals of ``cell`` ending after ``t``."""
@@ -581,7 +474,7 @@ class StrategicPlanner:
 
     # ----------------------------------------------------------------- one leg
     def _leg(self, start_col: int, goal_col: int, t_ready: float, from_ground: bool,
-             goal_hold_s: float, pad_goal: bool):  # fmt: skip
+             goal_hold_s: float, pad_goal: bool, arrive_by_s: float = math.inf):  # fmt: skip
         """Plan one leg between two low-column cells (flat column indices).
 
         Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
@@ -596,12 +489,9 @@ class StrategicPlanner:
         blocked = self.sipp.blocked
         blocked[goal] = 0
         try:
-            # Cached fields are made with only the goal's low column open.
-            h = self._heuristic(goal, pad_goal, start if not adjacent else above, cached=True)
+            h = self._heuristic(goal, pad_goal, start if not adjacent else above)
             if not adjacent:
                 blocked[start] = 0
-            if h is None:
-                h = self._heuristic(goal, pad_goal, start if not adjacent else above, cached=False)
             # Entries into the leg: (SIPP start cell, its time, prefix visits).
             entries = []
             if from_ground:
@@ -629,24 +519,34 @@ class StrategicPlanner:
                         continue
                     climb = (above, t_dep + self.climb_s, t_dep)
                     candidates.append((above, t_dep + self.climb_s, [climb], t_lift, first))
-            if not adjacent:
+            # An exact 3D field is made with only the goal's low column open: give the
+            # start its bound through the column above (layered bounds need nothing).
+            patched = not adjacent and isinstance(h, np.ndarray)
+            if patched:
                 saved = h[start]
                 h[start] = self.climb_s + h[above]
+
+            def bound(cell):
+                return self.sipp.heuristic_at(h, cell)
+
             best = None
             expansions = 0
             status = StrategicStatus.NO_SLOT
-            if not h[above] < math.inf:
+            if not bound(above) < math.inf:
                 status = StrategicStatus.NO_ROUTE
                 candidates = []
             try:
                 for cell, t0, prefix, t_lift, first in candidates:
-                    if not h[cell] < math.inf:
+                    h_cell = bound(cell)
+                    if not h_cell < math.inf:
                         continue
-                    if best is not None and t0 + h[cell] >= best[1][-1][1]:
+                    latest = arrive_by_s if best is None else min(arrive_by_s, best[1][-1][1])
+                    if t0 + h_cell >= latest:
                         continue
                     result = self.sipp.plan(
                         self.table, cell, goal, t0_s=t0, heuristic=h,
                         goal_hold_s=goal_hold_s, max_expansions=self.max_expansions,
+                        arrive_by_s=latest,
                     )  # fmt: skip
                     expansions += result.expansions
                     if result.status == SippStatus.LIMIT:
@@ -660,8 +560,9 @@ class StrategicPlanner:
                     if best is None or visits[-1][1] < best[1][-1][1]:
                         best = (t_lift, visits)
             finally:
-                if not adjacent:
+                if patched:
                     h[start] = saved
+                if not adjacent:
                     blocked[start] = 1
         finally:
             blocked[goal] = 1
@@ -809,12 +710,17 @@ class StrategicPlanner:
             nxt = points[k + 1]
             land = nxt[3]
             hold = self.land_s if land else nxt[2] + self.climb_s
+            # Arrivals after this cannot land by the deadline even in an empty sky.
+            arrive_by = deadline_s - self._remaining_s(points, columns, k + 1)
             status, leg, t_lift, used = self._leg(
-                columns[k], columns[k + 1], t, from_ground, hold, land
+                columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by
             )
             expansions += used
+            if status == StrategicStatus.NO_SLOT and from_ground and math.isfinite(arrive_by):
+                status = StrategicStatus.DEADLINE
             if status != StrategicStatus.FOUND:
                 why = {
+                    StrategicStatus.DEADLINE: "no conflict-free slot early enough for the deadline",
                     StrategicStatus.LIMIT: "expansion limit",
                     StrategicStatus.NO_ROUTE: "no route even in an empty sky",
                     StrategicStatus.NO_SLOT: "no conflict-free slot",

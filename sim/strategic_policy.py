@@ -108,9 +108,12 @@ class StrategicRun:
             horizontal_m=float(sep.horizontal_m),
             vertical_m=float(sep.vertical_m),
             time_buffer_s=float(sim.scenario.deconfliction.time_buffer_s),
-            field_cache=max(32, sum(len(p) for p in sim.pads_xy)),
         )
-        strategic.prepare_pads(np.concatenate(sim.pads_xy))
+        # One column field per depot: its pads share it (see `StrategicPlanner.prepare_pads`).
+        strategic.prepare_pads(
+            np.concatenate(sim.pads_xy),
+            np.concatenate([np.full(len(p), d) for d, p in enumerate(sim.pads_xy)]),
+        )
         state = {
             "sim": sim,
             "strategic": strategic,
@@ -223,9 +226,11 @@ class StrategicRun:
             best = (plan.arrival_s, pad) if found else None
             last = plan
             for k in ranked[1:]:
+                # Only a strictly earlier landing would replace the best so far.
+                latest = deadline if best is None else min(deadline, best[0] - 1e-6)
                 trial = self.strategic.plan_trip(
                     trip, pads[k], plan_stops, end_pad, ready_s=ready_at(pads[k]),
-                    deadline_s=deadline, commit=False,
+                    deadline_s=latest, commit=False,
                 )  # fmt: skip
                 if trial.status != StrategicStatus.FOUND:
                     last = trial

@@ -16,7 +16,10 @@ the move's destination ``b``, with the origin ``a`` stored beside the interval.
 Layout (numba-friendly: arrays and scalars only)
 ------------------------------------------------
 - ``head[c]`` / ``move_head[c]`` (int64, one per cell): first pool slot of cell ``c``'s
-  vertex / move list, -1 when empty.
+  vertex / move list, -1 when empty. A new interval of an owner that overlaps or touches
+  one of the same owner already in the list (starting no later) extends it instead of
+  taking a slot: a plan's consecutive cells have overlapping footprints, so a cell near a
+  path holds one reservation per plan rather than one per nearby plan cell.
 - A pool of slots shared by all lists: ``start_s``, ``end_s`` (float64), ``owner``
   (int64), ``other`` (int64: the origin cell of a move reservation, -1 otherwise) and
   ``next_slot`` (int64, the next slot of the same list, -1 at its end). Each list is kept
@@ -54,7 +57,19 @@ class DeconflictionError(InputError):
 
 @inlined
 def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t1, who, origin):
-    """Insert ``[t0, t1)`` into the sorted list of ``cell`` (a slot must be free)."""
+    """Insert ``[t0, t1)`` into the sorted list of ``cell`` (a slot must be free); returns
+    the slots used: 0 when a reservation of the same owner (and origin) already reaches
+    ``t0`` and is extended instead, so that the overlapping footprints of a plan's
+    consecutive cells make one reservation per cell rather than one per plan cell."""
+    previous = -1
+    current = head[cell]
+    while current >= 0 and start_s[current] <= t0:
+        if owner[current] == who and other[current] == origin and end_s[current] >= t0:
+            if t1 > end_s[current]:
+                end_s[current] = t1
+            return 0
+        previous = current
+        current = next_slot[current]
     slot = meta[0]
     meta[0] = next_slot[slot]
     meta[1] += 1
@@ -62,16 +77,12 @@ def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t
     end_s[slot] = t1
     owner[slot] = who
     other[slot] = origin
-    previous = -1
-    current = head[cell]
-    while current >= 0 and start_s[current] <= t0:
-        previous = current
-        current = next_slot[current]
     next_slot[slot] = current
     if previous < 0:
         head[cell] = slot
     else:
         next_slot[previous] = slot
+    return 1
 
 
 @kernel
@@ -93,10 +104,14 @@ def _insert_footprint(
     horizontal_cells,
     vertical_cells,
     buffer_s,
+    mark,
+    stamp,
+    touched,
 ):
     """Reserve every footprint cell around ``cells[i]`` for ``[t_from[i], t_to[i])`` widened
-    by ``buffer_s``; returns the number of slots used."""
-    used = 0
+    by ``buffer_s``. Each footprint cell is written once into ``touched`` (``mark[c] ==
+    stamp`` once seen); returns how many."""
+    count = 0
     for i in range(cells.shape[0]):
         c = cells[i]
         z = c // (ny * nx)
@@ -111,8 +126,11 @@ def _insert_footprint(
                     _insert_one(
                         head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t1, who, -1
                     )
-                    used += 1
-    return used
+                    if mark[cell] != stamp:
+                        mark[cell] = stamp
+                        touched[count] = cell
+                        count += 1
+    return count
 
 
 @kernel
@@ -256,6 +274,9 @@ class ReservationTable:
         self._grow(capacity)
         self._lo = np.empty(16, np.float64)
         self._hi = np.empty(16, np.float64)
+        self._mark = np.zeros(self.n_cells, np.int64)
+        self._mark_stamp = 0
+        self._touched_buffer = np.empty(1024, np.int64)
 
     # -- pool ------------------------------------------------------------------------
     @property
@@ -364,14 +385,18 @@ class ReservationTable:
             if inflate
             else (0, 0, 0.0)
         )
-        self._grow(flat.size * (2 * h + 1) ** 2 * (2 * v + 1))
+        most = flat.size * (2 * h + 1) ** 2 * (2 * v + 1)
+        self._grow(most)
+        if self._touched_buffer.shape[0] < most:
+            self._touched_buffer = np.empty(2 * most, np.int64)
+        self._mark_stamp += 1
         nz, ny, nx = self.dims
-        _insert_footprint(
+        count = _insert_footprint(
             self.head, self.start_s, self.end_s, self.owner, self.other, self.next_slot, self.meta,
-            nz, ny, nx, flat, t0, t1, int(owner), h, v, buffer_s,
+            nz, ny, nx, flat, t0, t1, int(owner), h, v, buffer_s, self._mark,
+            self._mark_stamp, self._touched_buffer,
         )  # fmt: skip
-        touched = self._footprint_cells(flat) if inflate else np.unique(flat)
-        self._touched.setdefault(int(owner), []).append(touched)
+        self._touched.setdefault(int(owner), []).append(self._touched_buffer[:count].copy())
 
     def reserve_moves(self, owner: int, from_cells, to_cells, depart_s, duration_s=1.0) -> None:
         """Reserve moves ``from_cells[i] -> to_cells[i]`` departing at ``depart_s[i]`` for
@@ -457,21 +482,6 @@ class ReservationTable:
                 return True
             current = self.next_slot[current]
         return False
-
-    def _footprint_cells(self, flat: np.ndarray) -> np.ndarray:
-        if self.horizontal_cells == 0 and self.vertical_cells == 0:
-            return np.unique(flat)
-        nz, ny, nx = self.dims
-        z, y, x = np.unravel_index(flat, self.dims)
-        out = []
-        h, v = self.horizontal_cells, self.vertical_cells
-        for dz in range(-v, v + 1):
-            for dy in range(-h, h + 1):
-                for dx in range(-h, h + 1):
-                    zz, yy, xx = z + dz, y + dy, x + dx
-                    ok = (zz >= 0) & (zz < nz) & (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
-                    out.append(((zz * ny + yy) * nx + xx)[ok])
-        return np.unique(np.concatenate(out)).astype(np.int64)
 
 
 def plan_occupancy(

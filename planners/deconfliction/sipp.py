@@ -56,6 +56,15 @@ class SippStatus(IntEnum):
 
 
 @inlined
+def _tie_key(f):
+    """``f`` rounded to a microsecond: sums of move durations and heuristic values that
+    are equal in exact arithmetic differ in the last bits, and would otherwise break the
+    tie rule below into an arbitrary order (a breadth-first sweep of every equally short
+    path: many times the expansions)."""
+    return np.floor(f * 1e6 + 0.5) * 1e-6
+
+
+@inlined
 def _heap_less(heap_f, heap_g, i, j):
     # Ties on f go to the later arrival (deeper state): fewer states expanded.
     return heap_f[i] < heap_f[j] or (heap_f[i] == heap_f[j] and heap_g[i] > heap_g[j])
@@ -189,6 +198,150 @@ def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, out):
 
 
 @inlined
+def _octile_s(dy, dx, straight_s, diagonal_s):
+    """Seconds of the obstacle-free 8-connected path over ``dy`` rows and ``dx`` columns."""
+    short = min(dy, dx)
+    return (max(dy, dx) - short) * straight_s + short * diagonal_s
+
+
+@inlined
+def _guide(v, mode, h, plane, nx, gi, gf, h2, h2_stamp):
+    """Seconds-to-goal lower bound of cell ``v`` (see `LayeredHeuristic`): ``h[v]`` (mode
+    0), or the larger of a per-column bound and the vertical time to the goal's layer."""
+    if mode == 0:
+        return h[v]
+    z = v // plane
+    p = v - z * plane
+    y = p // nx
+    x = p - y * nx
+    gz = gi[0]
+    layers = abs(z - gz)
+    vertical = layers * gf[5] if z > gz else layers * gf[4]
+    if mode == 1:
+        flat = h2[p] - gf[0]
+        if flat < 0.0:
+            flat = 0.0
+    elif h2_stamp[p] == gi[5]:
+        flat = h2[p]
+    else:
+        b = _octile_s(abs(y - gi[1]), abs(x - gi[2]), gf[2], gf[3])
+        k = _octile_s(abs(y - gi[3]), abs(x - gi[4]), gf[2], gf[3])
+        flat = max(b, gf[1] - k)
+    if gf[6] > 0.0:
+        # Each layer change carries at most one horizontal step (``gf[6]`` seconds of it),
+        # except into and out of a goal layer entered only vertically (``gi[6]``).
+        if gi[6] == 0:
+            return vertical + max(0.0, flat - layers * gf[6])
+        if layers > 0:
+            return vertical + max(0.0, flat - (layers - 1) * gf[6])
+        return 0.0 if flat == 0.0 else gf[4] + gf[5] + flat
+    return max(flat, vertical)
+
+
+@kernel
+def _guide_at(v, mode, h, plane, nx, gi, gf, h2, h2_stamp):
+    """`_guide` for Python callers (a few cells per search)."""
+    return _guide(v, mode, h, plane, nx, gi, gf, h2, h2_stamp)
+
+
+@kernel
+def _plane_field(blocked2, ny, nx, straight_s, diagonal_s, goal, out):
+    """Dijkstra over one plane of 8-connected moves (no corner cutting) from ``goal``:
+    ``out[p]`` = seconds from column ``p`` to the goal (inf where unreachable)."""
+    out[:] = np.inf
+    n = ny * nx
+    heap_f = np.empty(8 * n + 16, np.float64)
+    heap_g = np.zeros(8 * n + 16, np.float64)
+    heap_s = np.empty(8 * n + 16, np.int64)
+    out[goal] = 0.0
+    size = _heap_push(heap_f, heap_g, heap_s, 0, 0.0, 0.0, goal)
+    while size > 0:
+        d = heap_f[0]
+        c = heap_s[0]
+        size = _heap_pop(heap_f, heap_g, heap_s, size)
+        if d > out[c]:
+            continue
+        y = c // nx
+        x = c % nx
+        for dy in range(-1, 2):
+            for dx in range(-1, 2):
+                if dy == 0 and dx == 0:
+                    continue
+                if not _move_free(blocked2, 1, ny, nx, 0, y, x, 0, dy, dx):
+                    continue
+                u = (y + dy) * nx + (x + dx)
+                nd = d + (diagonal_s if dy != 0 and dx != 0 else straight_s)
+                if nd < out[u]:
+                    out[u] = nd
+                    size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
+
+
+@kernel
+def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_s, g, g_stamp,
+                   closed, stamp):  # fmt: skip
+    """A* over one plane from ``goal`` towards ``start`` (Silver's reverse A*, AIIDE 2005),
+    run until ``slack_s`` past closing the start. Every column closed (``closed[p] ==
+    stamp``) gets its exact seconds to the goal in ``g``; returns ``F``, the priority the
+    search stopped at: every column with ``d(p) + k(p) < F`` is closed (``k`` the octile
+    time from the start), so ``max(b(p), F - k(p))`` bounds the others (``b`` the octile
+    time to the goal; inf when the start is unreachable)."""
+    gy = goal // nx
+    gx = goal % nx
+    sy = start // nx
+    sx = start % nx
+    size = 4096
+    heap_f = np.empty(size, np.float64)
+    heap_g = np.empty(size, np.float64)
+    heap_s = np.empty(size, np.int64)
+    g[goal] = 0.0
+    g_stamp[goal] = stamp
+    f0 = _octile_s(abs(gy - sy), abs(gx - sx), straight_s, diagonal_s)
+    used = _heap_push(heap_f, heap_g, heap_s, 0, f0, 0.0, goal)
+    limit = np.inf
+    while used > 0:
+        f = heap_f[0]
+        c = heap_s[0]
+        used = _heap_pop(heap_f, heap_g, heap_s, used)
+        if closed[c] == stamp:
+            continue
+        if f > limit:
+            return f
+        closed[c] = stamp
+        if c == start:
+            limit = f + slack_s
+        y = c // nx
+        x = c % nx
+        for dy in range(-1, 2):
+            for dx in range(-1, 2):
+                if dy == 0 and dx == 0:
+                    continue
+                if not _move_free(blocked2, 1, ny, nx, 0, y, x, 0, dy, dx):
+                    continue
+                u = (y + dy) * nx + (x + dx)
+                if closed[u] == stamp:
+                    continue
+                du = g[c] + (diagonal_s if dy != 0 and dx != 0 else straight_s)
+                if g_stamp[u] == stamp and du >= g[u]:
+                    continue
+                g[u] = du
+                g_stamp[u] = stamp
+                if used == size:
+                    size *= 2
+                    grown_f = np.empty(size, np.float64)
+                    grown_g = np.empty(size, np.float64)
+                    grown_s = np.empty(size, np.int64)
+                    grown_f[:used] = heap_f[:used]
+                    grown_g[:used] = heap_g[:used]
+                    grown_s[:used] = heap_s[:used]
+                    heap_f = grown_f
+                    heap_g = grown_g
+                    heap_s = grown_s
+                k = _octile_s(abs(u // nx - sy), abs(u % nx - sx), straight_s, diagonal_s)
+                used = _heap_push(heap_f, heap_g, heap_s, used, du + k, du, u)
+    return np.inf if limit == np.inf else limit
+
+
+@inlined
 def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, cell_count,
            pool_used, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed, lo_buf, hi_buf):  # fmt: skip
     """Give ``cell``'s safe intervals state slots in this search; returns the new pool size
@@ -217,14 +370,16 @@ def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, 
 def _sipp_kernel(
     head, start_s, end_s, other, next_slot, move_head,
     blocked, nz, ny, nx, mdz, mdy, mdx, mdur, lead,
-    h, start_cell, t0, goal_cell, goal_hold_s, max_expansions,
+    mode, h, gi, gf, h2, h2_stamp, f_limit, start_cell, t0, goal_cell, goal_hold_s, max_expansions,
     stamp, cell_stamp, cell_base, cell_count,
     st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
     heap_f, heap_g, heap_s, lo_buf, hi_buf,
     out_cell, out_arrive, out_enter,
 ):  # fmt: skip
     """SIPP from ``start_cell`` at ``t0`` to ``goal_cell``; returns ``(status, path length,
-    expansions)``. The path is written to ``out_*`` (cells, arrival and entry seconds)."""
+    expansions)``. The path is written to ``out_*`` (cells, arrival and entry seconds).
+    States whose arrival plus heuristic exceeds ``f_limit`` are not opened."""
+    plane = ny * nx
     pool = _touch(head, start_s, end_s, next_slot, start_cell, stamp, cell_stamp, cell_base,
                   cell_count, 0, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
                   lo_buf, hi_buf)  # fmt: skip
@@ -234,11 +389,12 @@ def _sipp_kernel(
     for k in range(cell_base[start_cell], cell_base[start_cell] + cell_count[start_cell]):
         if st_lo[k] <= t0 < st_hi[k]:
             first = k
-    if first < 0 or not (h[start_cell] < np.inf):
+    h_start = _guide(start_cell, mode, h, plane, nx, gi, gf, h2, h2_stamp)
+    if first < 0 or not (h_start < np.inf) or t0 + h_start > f_limit:
         return NO_PATH, 0, 0
     st_g[first] = t0
     st_enter[first] = t0
-    size = _heap_push(heap_f, heap_g, heap_s, 0, t0 + h[start_cell], t0, first)
+    size = _heap_push(heap_f, heap_g, heap_s, 0, _tie_key(t0 + h_start), t0, first)
     expansions = 0
     found = -1
     while size > 0:
@@ -263,7 +419,8 @@ def _sipp_kernel(
             if not _move_free(blocked, nz, ny, nx, z, y, x, mdz[m], mdy[m], mdx[m]):
                 continue
             v = ((z + mdz[m]) * ny + (y + mdy[m])) * nx + (x + mdx[m])
-            if not (h[v] < np.inf):
+            h_v = _guide(v, mode, h, plane, nx, gi, gf, h2, h2_stamp)
+            if not (h_v < np.inf) or g + mdur[m] + h_v > f_limit:
                 continue
             d = mdur[m]
             lead_s = d if lead else 0.0
@@ -291,13 +448,17 @@ def _sipp_kernel(
                 if td + d >= st_hi[j]:
                     continue
                 arrival = td + d
+                if arrival + h_v > f_limit:
+                    break
                 if arrival < st_g[j] and st_closed[j] == 0:
                     if size >= heap_f.shape[0]:
                         return _WORKSPACE, 0, expansions
                     st_g[j] = arrival
                     st_enter[j] = arrival - lead_s
                     st_parent[j] = s
-                    size = _heap_push(heap_f, heap_g, heap_s, size, arrival + h[v], arrival, j)
+                    size = _heap_push(
+                        heap_f, heap_g, heap_s, size, _tie_key(arrival + h_v), arrival, j
+                    )
     if found < 0:
         return NO_PATH, 0, expansions
     n = 0
@@ -455,6 +616,43 @@ class SippResult:
         return float(self.arrive_s[-1]) if self.status == SippStatus.FOUND else math.inf
 
 
+@dataclass(frozen=True)
+class LayeredHeuristic:
+    """A seconds-to-goal lower bound for 3D drone searches, stored per column.
+
+    The bound of cell ``(z, y, x)``, ``n = |z - goal layer|`` layers away, combines a
+    per-column horizontal bound ``H`` with the vertical time ``V`` (``up_s``/``down_s`` per
+    layer). A move takes the longer of its horizontal and vertical times, so a layer change
+    carries at most one horizontal step (at most ``diagonal_s`` of ``H``):
+    ``V + max(0, H - n * diagonal_s)`` is a lower bound, and it is consistent when a layer
+    change takes at least ``diagonal_s`` (moves away from the goal's layer gain at most
+    ``diagonal_s`` of ``H`` back); otherwise the bound is ``max(H, V)``. When the goal's
+    layer is closed to horizontal moves (``vertical_ends``: a drone's low column, left and
+    entered vertically), the last layer change carries no horizontal step:
+    ``V + max(0, H - (n - 1) * diagonal_s)``, and ``up_s + down_s + H`` in that layer away
+    from the goal's column. The horizontal
+    bound comes from a search over the columns blocked in every layer (a relaxation of the
+    3D grid):
+
+    - ``mode=1`` (a field): ``max(0, plane[p] - shift_s)``; with ``plane`` the exact
+      seconds to an *anchor* column and ``shift_s`` the anchor's seconds to the goal, this
+      is a triangle-inequality bound to any goal near the anchor (exact for the anchor);
+    - ``mode=2`` (a reverse search, `reverse_search`): ``plane[p]`` where
+      ``stamp[p] == valid`` (exact), elsewhere ``max(b(p), bound_s - k(p))`` with ``b``
+      and ``k`` the octile times to the goal and from ``start``; ``bound_s = -inf`` and no
+      valid column give the octile bound alone.
+
+    Build with `SippPlanner.field_heuristic`, `SippPlanner.reverse_heuristic` or
+    `SippPlanner.octile_heuristic`.
+    """
+
+    mode: int
+    plane: np.ndarray
+    stamp: np.ndarray
+    ints: np.ndarray  # goal layer, row, column; start row, column; valid; vertical ends
+    floats: np.ndarray  # shift_s, bound_s, straight_s, diagonal_s, up_s, down_s, allowance_s
+
+
 class SippPlanner:
     """SIPP over a static grid and a `ReservationTable` of the same shape.
 
@@ -487,6 +685,10 @@ class SippPlanner:
         self._cell_count = np.zeros(n, np.int64)
         self._stamp = 0
         self._allocate(max(1024, n // 4))
+        empty_i = np.zeros(6, np.int64)
+        self._array_heuristic = LayeredHeuristic(
+            0, np.zeros(1), np.zeros(1, np.int64), empty_i, np.zeros(6)
+        )
 
     def _allocate(self, states: int) -> None:
         self._st_lo = np.empty(states, np.float64)
@@ -528,6 +730,116 @@ class SippPlanner:
                         self.moves.duration_s, self.cell_index(goal), out)  # fmt: skip
         return out
 
+    # -- layered heuristics (3D drone grids) ------------------------------------------
+    def _plane_blocked(self) -> np.ndarray:
+        """Columns blocked in every layer (cached; the grid's blocked cells are fixed)."""
+        cached = getattr(self, "_plane_cache", None)
+        if cached is None:
+            nz, ny, nx = self.dims
+            cached = np.ascontiguousarray(
+                self.blocked.reshape(nz, ny, nx).min(axis=0).reshape(-1), np.uint8
+            )
+            self._plane_cache = cached
+            self._plane_g = np.empty(ny * nx, np.float64)
+            self._plane_g_stamp = np.zeros(ny * nx, np.int64)
+            self._plane_closed = np.zeros(ny * nx, np.int64)
+            self._plane_stamp = 0
+        return cached
+
+    def _move_seconds(self) -> tuple[float, float, float, float]:
+        """Seconds of a straight and a diagonal horizontal move, one layer up and down."""
+        offsets, seconds = self.moves.offsets, self.moves.duration_s
+        flat = offsets[:, 0] == 0
+        steps = np.abs(offsets[:, 1:]).sum(axis=1)
+        vertical = steps == 0
+        straight = float(seconds[flat & (steps == 1)].min())
+        diagonal = seconds[flat & (steps == 2)]
+        return (
+            straight,
+            float(diagonal.min()) if diagonal.size else 2.0 * straight,
+            float(seconds[vertical & (offsets[:, 0] > 0)].min()),
+            float(seconds[vertical & (offsets[:, 0] < 0)].min()),
+        )
+
+    def _layered(self, mode, plane, goal, start_col, valid, shift_s, bound_s, vertical_ends):
+        nz, ny, nx = self.dims
+        gz, rest = divmod(int(goal), ny * nx)
+        sy, sx = divmod(int(start_col), nx)
+        ints = np.array([gz, rest // nx, rest % nx, sy, sx, valid, vertical_ends], np.int64)
+        straight, diagonal, up, down = self._move_seconds()
+        # The additive bound is consistent when a layer change takes at least as long as
+        # the horizontal step it may carry (see `LayeredHeuristic`); else the maximum.
+        allowance = diagonal if diagonal <= min(up, down) else 0.0
+        floats = np.array([shift_s, bound_s, straight, diagonal, up, down, allowance])
+        return LayeredHeuristic(mode, plane, self._plane_closed, ints, floats)
+
+    def plane_field(self, anchor_column: int) -> np.ndarray:
+        """Seconds from every column to ``anchor_column`` (flat ``row * nx + col``) over the
+        columns blocked in every layer (inf where unreachable); 3D drone grids only."""
+        blocked2 = self._plane_blocked()
+        nz, ny, nx = self.dims
+        out = np.empty(ny * nx, np.float64)
+        straight, diagonal, _, _ = self._move_seconds()
+        was = blocked2[anchor_column]
+        blocked2[anchor_column] = 0
+        try:
+            _plane_field(blocked2, ny, nx, straight, diagonal, int(anchor_column), out)
+        finally:
+            blocked2[anchor_column] = was
+        return out
+
+    def field_heuristic(
+        self, goal, field: np.ndarray, shift_s: float = 0.0, *, vertical_ends: bool = False
+    ) -> LayeredHeuristic:
+        """A `LayeredHeuristic` to ``goal`` from an anchor's `plane_field`, ``shift_s`` being
+        the field's value at the goal's column (0 when the goal is the anchor).
+        ``vertical_ends``: the goal's layer is closed to horizontal moves (a drone's low
+        column: the start and the goal are left and reached vertically)."""
+        goal = self.cell_index(goal)
+        self._plane_blocked()
+        return self._layered(1, field, goal, 0, -1, float(shift_s), 0.0, vertical_ends)
+
+    def reverse_heuristic(
+        self, goal, start, slack_s: float = 0.0, *, vertical_ends: bool = False
+    ) -> LayeredHeuristic:
+        """A `LayeredHeuristic` to ``goal`` from a reverse A* over the columns towards
+        ``start``'s column, run ``slack_s`` seconds past closing it (``vertical_ends``: see
+        `field_heuristic`). Valid until the next call of this method."""
+        goal = self.cell_index(goal)
+        start = self.cell_index(start)
+        blocked2 = self._plane_blocked()
+        nz, ny, nx = self.dims
+        plane = ny * nx
+        self._plane_stamp += 1
+        stamp = self._plane_stamp
+        h = self._layered(2, self._plane_g, goal, start % plane, stamp, 0.0, 0.0, vertical_ends)
+        goal_col = goal % plane
+        was = blocked2[goal_col]
+        blocked2[goal_col] = 0
+        try:
+            bound = _reverse_plane(blocked2, ny, nx, goal_col, start % plane, float(slack_s),
+                                   h.floats[2], h.floats[3], self._plane_g, self._plane_g_stamp,
+                                   self._plane_closed, stamp)  # fmt: skip
+        finally:
+            blocked2[goal_col] = was
+        h.floats[1] = bound
+        return h
+
+    def octile_heuristic(self, goal, *, vertical_ends: bool = False) -> LayeredHeuristic:
+        """The obstacle-free `LayeredHeuristic` to ``goal`` (``vertical_ends``: see
+        `field_heuristic`)."""
+        goal = self.cell_index(goal)
+        self._plane_blocked()
+        return self._layered(2, self._plane_g, goal, 0, -1, 0.0, -math.inf, vertical_ends)
+
+    def heuristic_at(self, heuristic, cell: int) -> float:
+        """A heuristic's value at one flat cell (an array or a `LayeredHeuristic`)."""
+        if not isinstance(heuristic, LayeredHeuristic):
+            return float(heuristic[cell])
+        nz, ny, nx = self.dims
+        return float(_guide_at(int(cell), heuristic.mode, heuristic.plane, ny * nx, nx,
+                               heuristic.ints, heuristic.floats, heuristic.plane, heuristic.stamp))  # fmt: skip
+
     def plan(
         self,
         table: ReservationTable,
@@ -535,9 +847,10 @@ class SippPlanner:
         goal,
         *,
         t0_s: float = 0.0,
-        heuristic: np.ndarray | None = None,
+        heuristic: np.ndarray | LayeredHeuristic | None = None,
         goal_hold_s: float = math.inf,
         max_expansions: int = 1_000_000,
+        arrive_by_s: float = math.inf,
     ) -> SippResult:
         """Plan from ``start`` at ``t0_s`` to ``goal``, earliest arrival given ``table``.
 
@@ -549,14 +862,18 @@ class SippPlanner:
             Coordinates or flat indices; must be free of static obstacles.
         t0_s : float
             Start time in seconds; the start cell must be free at that time.
-        heuristic : numpy.ndarray, optional
+        heuristic : numpy.ndarray or LayeredHeuristic, optional
             Flat seconds-to-goal per cell, admissible and consistent (e.g.
-            `distance_field`); zeros when omitted (Dijkstra order). Inf cells are skipped.
+            `distance_field`), or a `LayeredHeuristic` on a 3D grid; zeros when omitted
+            (Dijkstra order). Inf cells are skipped.
         goal_hold_s : float
             The goal must stay free this long after the arrival (inf: for ever, as a MAPF
             agent parked at its goal, or a drone landed on its pad).
         max_expansions : int
             Give up with `SippStatus.LIMIT` after this many expansions.
+        arrive_by_s : float
+            Only plans arriving by this time, seconds (`SippStatus.NO_PATH` otherwise);
+            states that cannot make it are pruned, so a tight bound searches less.
         """
         if table.shape != self.shape:
             raise DeconflictionError(
@@ -575,12 +892,19 @@ class SippPlanner:
                 raise DeconflictionError(
                     f"SIPP: {name} cell {np.unravel_index(cell, self.shape)} is blocked"
                 )
+        if math.isnan(arrive_by_s):
+            raise DeconflictionError("SIPP: arrive_by_s must not be NaN")
         if heuristic is None:
             heuristic = np.zeros(self.blocked.size, np.float64)
+        if isinstance(heuristic, LayeredHeuristic):
+            layered = heuristic
+            heuristic = layered.plane  # unused by the kernel in modes 1 and 2
         elif heuristic.shape != (self.blocked.size,) or heuristic.dtype != np.float64:
             raise DeconflictionError(
                 f"SIPP: heuristic must be float64 of shape ({self.blocked.size},)"
             )
+        else:
+            layered = self._array_heuristic
         nz, ny, nx = self.dims
         while True:
             self._stamp += 1
@@ -590,7 +914,9 @@ class SippPlanner:
             status, n, expansions = _sipp_kernel(
                 table.head, table.start_s, table.end_s, table.other, table.next_slot, table.move_head,
                 self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx, self.moves.duration_s,
-                self.moves.lead, heuristic, s, float(t0_s), g, float(goal_hold_s), int(max_expansions),
+                self.moves.lead, layered.mode, heuristic, layered.ints, layered.floats,
+                layered.plane, layered.stamp, float(arrive_by_s + 1e-9), s, float(t0_s), g,
+                float(goal_hold_s), int(max_expansions),
                 self._stamp, self._cell_stamp, self._cell_base, self._cell_count,
                 self._st_lo, self._st_hi, self._st_g, self._st_enter, self._st_parent, self._st_cell,
                 self._st_closed, self._heap_f, self._heap_g, self._heap_s, self._lo_buf, self._hi_buf,

@@ -490,3 +490,73 @@ def test_sipp_starts_late_and_holds_the_goal_only_as_asked():
     held = planner.plan(table, (0, 0), (3, 3), goal_hold_s=2.0)
     assert held.status == SippStatus.FOUND and held.arrival_s == pytest.approx(4.5)
     assert planner.plan(table, (0, 0), (3, 3), goal_hold_s=6.0).status == SippStatus.NO_PATH
+
+
+def drone_graph(blocked, moves):
+    """The static move graph of a 3D drone grid (networkx), with the no-corner-cutting box
+    rule written out here."""
+    graph = nx.DiGraph()
+    for z, y, x in np.argwhere(blocked == 0):
+        for (dz, dy, dx), d in zip(moves.offsets, moves.duration_s):
+            box = itertools.product(*[(0, o) if o else (0,) for o in (dz, dy, dx)])
+            cells = [(z + a, y + b, x + c) for a, b, c in box]
+            inside = all(0 <= p < n for cell in cells for p, n in zip(cell, blocked.shape))
+            if inside and not any(blocked[cell] for cell in cells):
+                graph.add_edge((z, y, x), (z + dz, y + dy, x + dx), weight=float(d))
+    return graph
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["field", "reverse", "octile"])
+def test_layered_heuristics_are_consistent_lower_bounds(seed, kind):
+    """Against networkx shortest paths on the static grid: on a drone grid whose layer 0 is a
+    closed low column (open only at the start and the goal), every layered heuristic is at
+    most the true seconds to the goal and never drops by more than a move's duration."""
+    rng = np.random.default_rng(seed)
+    nz, ny, nx_ = 4, 7, 8
+    blocked = (rng.random((nz, ny, nx_)) < 0.25).astype(np.uint8)
+    blocked[0] = 1
+    start, goal = (0, 0, 0), (0, ny - 1, nx_ - 1)
+    for cell in (start, goal):
+        blocked[:, cell[1], cell[2]] = 0
+    climb, descent = [(3.0, 4.5), (6.7, 10.0), (2.0, 2.0)][seed % 3]
+    moves = drone_moves(3, horizontal_s=1.0, climb_s=climb, descent_s=descent)
+    planner = SippPlanner(blocked, moves)
+    goal_flat = planner.cell_index(goal)
+    if kind == "field":
+        anchor = goal[1] * nx_ + goal[2]
+        heuristic = planner.field_heuristic(goal, planner.plane_field(anchor), vertical_ends=True)
+    elif kind == "reverse":
+        heuristic = planner.reverse_heuristic(goal, start, vertical_ends=True)
+    else:
+        heuristic = planner.octile_heuristic(goal, vertical_ends=True)
+    graph = drone_graph(blocked, moves)
+    exact = nx.single_source_dijkstra_path_length(graph.reverse(), goal, weight="weight")
+    value = {c: planner.heuristic_at(heuristic, planner.cell_index(c)) for c in graph.nodes}
+    assert value[goal] == 0.0
+    for cell, seconds in exact.items():
+        assert value[cell] <= seconds + 1e-9, (cell, value[cell], seconds)
+    for u, w, data in graph.edges(data=True):
+        assert value[u] <= data["weight"] + value[w] + 1e-9, (u, w, value[u], value[w])
+    assert planner.heuristic_at(heuristic, goal_flat) == 0.0
+
+
+def test_layered_field_heuristic_shifted_from_an_anchor_is_a_lower_bound():
+    """A field anchored at a neighbouring column and shifted by the goal's value there (a
+    depot's pads sharing one field) stays below networkx's seconds to the goal."""
+    rng = np.random.default_rng(3)
+    blocked = (rng.random((3, 9, 9)) < 0.2).astype(np.uint8)
+    blocked[0] = 1
+    goal, anchor = (0, 4, 4), (4, 6)
+    blocked[:, 4, 4] = 0
+    blocked[:, 4, 6] = 0
+    moves = drone_moves(3, horizontal_s=1.0, climb_s=5.0, descent_s=7.0)
+    planner = SippPlanner(blocked, moves)
+    field = planner.plane_field(anchor[0] * 9 + anchor[1])
+    heuristic = planner.field_heuristic(goal, field, float(field[4 * 9 + 4]), vertical_ends=True)
+    exact = nx.single_source_dijkstra_path_length(
+        drone_graph(blocked, moves).reverse(), goal, weight="weight"
+    )
+    assert len(exact) > 20
+    for cell, seconds in exact.items():
+        assert planner.heuristic_at(heuristic, planner.cell_index(cell)) <= seconds + 1e-9
