@@ -444,16 +444,19 @@ def _check_output(path: Path | None, option: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from dronesim.sim.engine import Simulation
+    from dronesim.sim.engine import check_scenario
 
     scenario = _load(args.scenario)
-    # Building the world checks what only the map can tell (depots inside buildings or
-    # zones, a map file that does not load, columns over depots); demand is drawn too.
-    simulation = Simulation(scenario, duration_s=min(scenario.duration_s, 60.0))
+    # Every set-up check of a run (`engine.check_scenario`): the map (depots inside
+    # buildings or zones, a map file that does not load, columns over depots), the
+    # pads, the first minute of demand and the fleet; never the fleet's arrays, the
+    # routers or a policy's run state (the strategic pad fields take minutes).
+    checked = check_scenario(scenario)
+    airspace = checked.airspace
     print(
-        f"{scenario.source}: ok: {scenario.name}, {simulation.n_drones} drones at {len(simulation.depots_xy)} depots, "
-        f"{scenario.duration_s / 3600:g} h, map {simulation.airspace.nx} x {simulation.airspace.ny} cells "
-        f"of {simulation.airspace.cell_size_m:g} m"
+        f"{scenario.source}: ok: {scenario.name}, {checked.n_drones} drones at {len(airspace.depots)} depots, "
+        f"{scenario.duration_s / 3600:g} h, map {airspace.nx} x {airspace.ny} cells "
+        f"of {airspace.cell_size_m:g} m"
     )
     return 0
 
