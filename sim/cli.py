@@ -221,6 +221,12 @@ def _build_parser() -> argparse.ArgumentParser:
     deconfliction.add_argument(
         "--policies", default="none,layers,strategic", metavar="LIST", help="policies to compare"
     )
+    deconfliction.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="cut every case to at most S simulated seconds (a quick look)",
+    )
     deconfliction.add_argument("--json", type=Path, metavar="OUT")
     deconfliction.set_defaults(handler=_bench_deconfliction)
 
@@ -629,9 +635,11 @@ def _bench_deconfliction(args: argparse.Namespace) -> int:
             f"--policies: unknown policy {unknown[0] if unknown else args.policies!r}; "
             f"known: {', '.join(known)}"
         )
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
     if args.json is not None:
         _check_output(args.json, "--json")
-    return _report_benchmark(bench, bench.run(cases, policies), args.json)
+    return _report_benchmark(bench, bench.run(cases, policies, duration_s=args.duration), args.json)
 
 
 def _bench_mapf(args: argparse.Namespace) -> int:
