@@ -221,6 +221,12 @@ def _build_parser() -> argparse.ArgumentParser:
     deconfliction.add_argument(
         "--policies", default="none,layers,strategic", metavar="LIST", help="policies to compare"
     )
+    deconfliction.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="cut every case to at most S simulated seconds (a quick look)",
+    )
     deconfliction.add_argument("--json", type=Path, metavar="OUT")
     deconfliction.set_defaults(handler=_bench_deconfliction)
 
@@ -444,16 +450,19 @@ def _check_output(path: Path | None, option: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from dronesim.sim.engine import Simulation
+    from dronesim.sim.engine import check_scenario
 
     scenario = _load(args.scenario)
-    # Building the world checks what only the map can tell (depots inside buildings or
-    # zones, a map file that does not load, columns over depots); demand is drawn too.
-    simulation = Simulation(scenario, duration_s=min(scenario.duration_s, 60.0))
+    # Every set-up check of a run (`engine.check_scenario`): the map (depots inside
+    # buildings or zones, a map file that does not load, columns over depots), the
+    # pads, the first minute of demand and the fleet; never the fleet's arrays, the
+    # routers or a policy's run state (the strategic pad fields take minutes).
+    checked = check_scenario(scenario)
+    airspace = checked.airspace
     print(
-        f"{scenario.source}: ok: {scenario.name}, {simulation.n_drones} drones at {len(simulation.depots_xy)} depots, "
-        f"{scenario.duration_s / 3600:g} h, map {simulation.airspace.nx} x {simulation.airspace.ny} cells "
-        f"of {simulation.airspace.cell_size_m:g} m"
+        f"{scenario.source}: ok: {scenario.name}, {checked.n_drones} drones at {len(airspace.depots)} depots, "
+        f"{scenario.duration_s / 3600:g} h, map {airspace.nx} x {airspace.ny} cells "
+        f"of {airspace.cell_size_m:g} m"
     )
     return 0
 
@@ -626,9 +635,11 @@ def _bench_deconfliction(args: argparse.Namespace) -> int:
             f"--policies: unknown policy {unknown[0] if unknown else args.policies!r}; "
             f"known: {', '.join(known)}"
         )
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
     if args.json is not None:
         _check_output(args.json, "--json")
-    return _report_benchmark(bench, bench.run(cases, policies), args.json)
+    return _report_benchmark(bench, bench.run(cases, policies, duration_s=args.duration), args.json)
 
 
 def _bench_mapf(args: argparse.Namespace) -> int:

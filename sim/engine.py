@@ -155,8 +155,8 @@ class Simulation:
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
         self.t = 0.0
-        self._check_depot_columns()
-        self.pads_xy = self._place_pads()
+        check_depot_columns(scenario, self.airspace, self.top_layer)
+        self.pads_xy = place_pads(scenario, self.airspace, self.top_layer)
         # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
         self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
         # A policy with per-run state (e.g. strategic: its reservation table) binds here.
@@ -182,15 +182,7 @@ class Simulation:
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
 
-        counts = scenario.fleet.drones_per_depot
-        per_depot = counts * len(self.depots_xy) if len(counts) == 1 else counts
-        if len(per_depot) != len(self.depots_xy):
-            raise ScenarioError(
-                scenario.source,
-                "fleet.drones_per_depot",
-                f"give one number or one per depot ({len(self.depots_xy)}), got {len(counts)}",
-            )
-        self.home = np.repeat(np.arange(len(self.depots_xy)), per_depot).astype(np.int64)
+        self.home = fleet_homes(scenario, len(self.depots_xy))
         n = self.home.shape[0]
         self.n_drones = n
         self.position = np.c_[self.depots_xy[self.home], np.zeros(n)] if n else np.empty((0, 3))
@@ -1075,100 +1067,6 @@ class Simulation:
             return 0.0
         return segment_heading(self.plan_xyz[d, pos], self.plan_xyz[d, pos + 1])
 
-    # ------------------------------------------------------------------ checks
-    def _check_depot_columns(self) -> None:
-
-        blocked = self.airspace.blocked
-        layers = self.layers_used
-        for depot in self.airspace.depots:
-            _, j, i = (int(v) for v in self.airspace.cell_of(depot.x_m, depot.y_m))
-            if blocked[: max(layers) + 1, j, i].any():
-                spec = self.scenario.map
-                field_path, where = (
-                    ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
-                )
-                raise ScenarioError(
-                    self.scenario.source,
-                    field_path,
-                    f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
-                    f"column up to the cruise layers (a building or zone is above it)",
-                )
-
-    def _place_pads(self) -> list[np.ndarray]:
-        """Each depot's pads (`vertiports.pad_positions`), checked: every pad on the map,
-        on open ground (its taxiway from the depot point too: no building within the
-        horizontal clearance, no permanent zone) and with a free column up to the
-        highest cruise layer. Without a spacing in the scenario or the map file, a depot
-        takes the first of the default spacings that fits
-        (`vertiports.DEFAULT_SPACINGS` x ``separation.horizontal_m``).
-
-        Raises
-        ------
-        ScenarioError
-            Naming the field that placed the pads (``map.pad_spacing_m``, or
-            ``map.geojson`` for a depot with its own spacing or layout) and the value.
-        """
-        scenario = self.scenario
-        spec = scenario.map
-        horizontal = scenario.separation.horizontal_m
-        placed = []
-        for depot in self.airspace.depots:
-            layout = depot.pad_layout or spec.pad_layout
-            if depot.pad_spacing_m is not None:
-                spacings = (depot.pad_spacing_m,)
-            elif spec.pad_spacing_m is not None:
-                spacings = (spec.pad_spacing_m,)
-            else:
-                spacings = tuple(f * horizontal for f in DEFAULT_SPACINGS)
-            for spacing in spacings:
-                pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
-                problem = self._pad_problem(depot, pads)
-                if problem is None:
-                    break
-            if problem is not None:
-                shown = " or ".join(f"{v:g}" for v in spacings)
-                if depot.pad_spacing_m is not None or depot.pad_layout is not None:
-                    field_path = "map.geojson"
-                    value = f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = {shown} m, {layout} layout"
-                else:
-                    field_path = "map.pad_spacing_m"
-                    value = f"{shown} m ({layout} layout, {depot.pads} pads)"
-                raise ScenarioError(
-                    scenario.source,
-                    field_path,
-                    f"{value}: {problem}; the pads do not fit the depot (a smaller spacing or fewer pads)",
-                )
-            placed.append(pads)
-        return placed
-
-    def _pad_problem(self, depot, pads: np.ndarray) -> str | None:
-        """What keeps one of ``pads`` from being used (see `_place_pads`), or None."""
-        a = self.airspace
-        top = self.top_layer
-        top_m = float(a.layers_m[top])
-        for k, (x, y) in enumerate(pads):
-            where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
-            if not a.contains_xy(x, y):
-                return f"{where} lies outside the map"
-            taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
-            near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
-            hits = a.buildings.tree.query(near, predicate="intersects") if len(a.buildings) else ()
-            if len(hits):
-                return (
-                    f"{where} is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
-                )
-            for zone in a.zones:
-                if (
-                    not zone.is_temporary
-                    and zone.overlaps_band(0.0, top_m)
-                    and zone.keep_out.intersects(taxiway)
-                ):
-                    return f"{where} lies in no-fly zone '{zone.name}'"
-            _, j, i = (int(v) for v in a.cell_of(x, y))
-            if a.blocked[: top + 1, j, i].any():
-                return f"{where} has no free column up to the cruise layer at {top_m:g} m"
-        return None
-
     def trajectory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every drone's flown path so far: ``(drone, t_s, xyz_m, battery_wh)`` sorted by
         drone then time; linear interpolation between a drone's consecutive points gives
@@ -1239,4 +1137,203 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     return city, airspace
 
 
-__all__ = ["Simulation", "build_world"]
+def check_depot_columns(scenario: Scenario, airspace: Airspace, top_layer: int) -> None:
+    """Every depot's own column free up to the highest cruise layer used.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        For the file and field named in the error.
+    airspace : Airspace
+        The scenario's airspace (`build_world`).
+    top_layer : int
+        Index of the highest cruise layer the deconfliction policy uses.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``map`` (or ``map.geojson`` and the map file) and the depot.
+    """
+    blocked = airspace.blocked
+    for depot in airspace.depots:
+        _, j, i = (int(v) for v in airspace.cell_of(depot.x_m, depot.y_m))
+        if blocked[: top_layer + 1, j, i].any():
+            spec = scenario.map
+            field_path, where = (
+                ("map.geojson", f"{spec.geojson}: ") if spec.geojson else ("map", "")
+            )
+            raise ScenarioError(
+                scenario.source,
+                field_path,
+                f"{where}depot '{depot.name}' at ({depot.x_m:.0f}, {depot.y_m:.0f}) has no free "
+                f"column up to the cruise layers (a building or zone is above it)",
+            )
+
+
+def place_pads(scenario: Scenario, airspace: Airspace, top_layer: int) -> list[np.ndarray]:
+    """Each depot's pads (`vertiports.pad_positions`), checked: every pad on the map,
+    on open ground (its taxiway from the depot point too: no building within the
+    horizontal clearance, no permanent zone) and with a free column up to the
+    highest cruise layer. Without a spacing in the scenario or the map file, a depot
+    takes the first of the default spacings that fits
+    (`vertiports.DEFAULT_SPACINGS` x ``separation.horizontal_m``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Pad layout and spacing (``map.pad_layout``, ``map.pad_spacing_m``), separation.
+    airspace : Airspace
+        The scenario's airspace (`build_world`); its depots may carry their own layout
+        and spacing (from a GeoJSON map).
+    top_layer : int
+        Index of the highest cruise layer used: each pad's column must be free up to it.
+
+    Returns
+    -------
+    list of numpy.ndarray, shape (pads, 2)
+        Each depot's pad positions, metres.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field that placed the pads (``map.pad_spacing_m``, or
+        ``map.geojson`` for a depot with its own spacing or layout) and the value.
+    """
+    spec = scenario.map
+    horizontal = scenario.separation.horizontal_m
+    placed = []
+    for depot in airspace.depots:
+        layout = depot.pad_layout or spec.pad_layout
+        if depot.pad_spacing_m is not None:
+            spacings = (depot.pad_spacing_m,)
+        elif spec.pad_spacing_m is not None:
+            spacings = (spec.pad_spacing_m,)
+        else:
+            spacings = tuple(f * horizontal for f in DEFAULT_SPACINGS)
+        for spacing in spacings:
+            pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
+            problem = _pad_problem(airspace, top_layer, depot, pads)
+            if problem is None:
+                break
+        if problem is not None:
+            shown = " or ".join(f"{v:g}" for v in spacings)
+            if depot.pad_spacing_m is not None or depot.pad_layout is not None:
+                field_path = "map.geojson"
+                value = f"{spec.geojson}: depot '{depot.name}' pad_spacing_m = {shown} m, {layout} layout"
+            else:
+                field_path = "map.pad_spacing_m"
+                value = f"{shown} m ({layout} layout, {depot.pads} pads)"
+            raise ScenarioError(
+                scenario.source,
+                field_path,
+                f"{value}: {problem}; the pads do not fit the depot (a smaller spacing or fewer pads)",
+            )
+        placed.append(pads)
+    return placed
+
+
+def _pad_problem(airspace: Airspace, top_layer: int, depot, pads: np.ndarray) -> str | None:
+    """What keeps one of ``pads`` from being used (see `place_pads`), or None."""
+    a = airspace
+    top_m = float(a.layers_m[top_layer])
+    for k, (x, y) in enumerate(pads):
+        where = f"pad {k} of depot '{depot.name}' at ({x:.0f}, {y:.0f})"
+        if not a.contains_xy(x, y):
+            return f"{where} lies outside the map"
+        taxiway = shapely.LineString([(depot.x_m, depot.y_m), (x, y)])
+        near = taxiway.buffer(max(a.horizontal_clearance_m, 1e-6))
+        hits = a.buildings.tree.query(near, predicate="intersects") if len(a.buildings) else ()
+        if len(hits):
+            return f"{where} is within {a.horizontal_clearance_m:g} m of building {int(min(hits))}"
+        for zone in a.zones:
+            if (
+                not zone.is_temporary
+                and zone.overlaps_band(0.0, top_m)
+                and zone.keep_out.intersects(taxiway)
+            ):
+                return f"{where} lies in no-fly zone '{zone.name}'"
+        _, j, i = (int(v) for v in a.cell_of(x, y))
+        if a.blocked[: top_layer + 1, j, i].any():
+            return f"{where} has no free column up to the cruise layer at {top_m:g} m"
+    return None
+
+
+def fleet_homes(scenario: Scenario, n_depots: int) -> np.ndarray:
+    """Each drone's home depot, from ``fleet.drones_per_depot`` (one number for every
+    depot, or one per depot).
+
+    Raises
+    ------
+    ScenarioError
+        When the list's length is neither 1 nor the number of depots.
+    """
+    counts = scenario.fleet.drones_per_depot
+    per_depot = counts * n_depots if len(counts) == 1 else counts
+    if len(per_depot) != n_depots:
+        raise ScenarioError(
+            scenario.source,
+            "fleet.drones_per_depot",
+            f"give one number or one per depot ({n_depots}), got {len(counts)}",
+        )
+    return np.repeat(np.arange(n_depots), per_depot).astype(np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioCheck:
+    """What `check_scenario` built: enough to describe the scenario in one line."""
+
+    airspace: Airspace
+    pads_xy: list[np.ndarray]  # each depot's pads, metres
+    n_drones: int
+    n_orders: int  # orders drawn over the checked period
+
+
+def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioCheck:
+    """Every check `Simulation` makes of a scenario at set-up, with the same functions
+    and in the same order, without building the fleet, the routers or the
+    deconfliction policy's run state (the strategic policy's pad distance fields take
+    minutes on a large city).
+
+    Builds the world (`build_world`: the map file, depots inside buildings or zones,
+    the grid), looks the deconfliction policy up, checks the depots' columns, places
+    the pads (`place_pads`), draws the demand of the first ``duration_s`` seconds
+    (at most the scenario's duration) and checks the fleet against the depots.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    duration_s : float
+        Seconds of demand drawn (the generator's checks), > 0.
+
+    Returns
+    -------
+    ScenarioCheck
+
+    Raises
+    ------
+    ScenarioError
+        The first problem found, naming file, field and value.
+    """
+    city, airspace = build_world(scenario)
+    dc = scenario.deconfliction
+    top_layer = max(get_deconfliction(dc.policy).layers_used(dc))
+    check_depot_columns(scenario, airspace, top_layer)
+    pads_xy = place_pads(scenario, airspace, top_layer)
+    # The same stream as a run's demand (`Simulation`: the first of three).
+    rng = np.random.default_rng(np.random.SeedSequence(scenario.seed).spawn(3)[0])
+    orders = generate_orders(
+        scenario.demand, city, airspace, min(scenario.duration_s, duration_s), top_layer, rng
+    )
+    homes = fleet_homes(scenario, len(airspace.depots))
+    return ScenarioCheck(airspace, pads_xy, int(len(homes)), int(len(orders)))
+
+
+__all__ = [
+    "ScenarioCheck",
+    "Simulation",
+    "build_world",
+    "check_depot_columns",
+    "check_scenario",
+    "fleet_homes",
+    "place_pads",
+]

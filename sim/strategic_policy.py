@@ -88,6 +88,10 @@ class StrategicRun:
         Drone -> trip id of its committed plan.
     refusals : dict
         `StrategicStatus` name -> trips refused for it.
+    trip_planning_s, reposition_planning_s : list of float
+        Wall time of each `plan_trip` and `plan_reposition` call that searched against
+        the reservations (planned or refused; not the calls left to the normal builder),
+        seconds, in call order.
     """
 
     def __init__(self, policy, simulation) -> None:
@@ -121,6 +125,8 @@ class StrategicRun:
             "next_trip": 0,
             "released_at": -math.inf,
             "refusals": {},
+            "trip_planning_s": [],
+            "reposition_planning_s": [],
         }
         for key, value in state.items():
             setattr(self, key, value)
@@ -152,10 +158,16 @@ class StrategicRun:
     def _timed_call(self, request, target: int | None):
         # Strategic planning counts as planning time in the report (``time_s``).
         tic = time.perf_counter()
+        result = None
         try:
-            return self._plan(request, target)
+            result = self._plan(request, target)
+            return result
         finally:
-            self.sim.counters.timers["planning"] += time.perf_counter() - tic
+            seconds = time.perf_counter() - tic
+            self.sim.counters.timers["planning"] += seconds
+            if result is not None:  # searched against the reservations (None: ground only)
+                mine = self.trip_planning_s if target is None else self.reposition_planning_s
+                mine.append(seconds)
 
     def _plan(self, request, target: int | None):
         sim = self.sim

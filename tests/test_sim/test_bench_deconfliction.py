@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
+import numpy as np
 import pytest
 from dronesim.benchmarks import deconfliction as bench
 from dronesim.sim.cli import main
@@ -46,9 +48,60 @@ def test_figures_are_the_runs_reports_and_ratios_are_against_layers():
         ("--cases", "demo,nowhere", "nowhere"),
         ("--cases", ",", "--cases"),
         ("--policies", "layers,lanes", "lanes"),
+        ("--duration", "0", "got 0.0"),
+        ("--duration", "nan", "got nan"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(option, value, named, capsys):
     assert main(["bench", "deconfliction", option, value]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and option in err[0] and named in err[0]
+
+
+def test_strategic_rows_time_each_trip_search_and_duration_cuts_every_case(monkeypatch):
+    from dronesim.sim.strategic_policy import StrategicRun
+
+    # An independent stopwatch around each call: the bench's per-search times lie inside.
+    seen = {"trip": [], "reposition": []}
+
+    def watched(name, kind):
+        call = getattr(StrategicRun, name)
+
+        def wrapper(self, *args):
+            tic = time.perf_counter()
+            result = call(self, *args)
+            if result is not None:  # None: left to the normal builder, no search
+                seen[kind].append(time.perf_counter() - tic)
+            return result
+
+        return wrapper
+
+    monkeypatch.setattr(StrategicRun, "plan_trip", watched("plan_trip", "trip"))
+    monkeypatch.setattr(StrategicRun, "plan_reposition", watched("plan_reposition", "reposition"))
+    scenario = from_toml_text(TINY, "tiny.toml")
+    results = bench.run(
+        ["tiny"], ["layers", "strategic"], {"tiny": (scenario, DURATION_S)}, duration_s=600.0
+    )
+    assert results["duration_s"] == 600.0
+    rows = results["cases"]["tiny"]
+    layers, strategic = rows["layers"], rows["strategic"]
+    assert layers["duration_s"] == strategic["duration_s"] == 600.0
+    assert layers["planning_ms_per_trip"] is None and layers["planning_ms_per_reposition"] is None
+    per_trip = strategic["planning_ms_per_trip"]
+    trips = np.array(seen["trip"]) * 1000.0
+    assert per_trip["trips"] == len(trips) > 0
+    assert 0.0 < per_trip["median"] <= np.median(trips)
+    assert per_trip["max"] <= trips.max()
+    assert per_trip["median"] <= per_trip["p90"] <= per_trip["max"]
+    assert strategic["planning_ms_per_reposition"]["flights"] == len(seen["reposition"])
+    # Every search is planning time of the run.
+    departures = strategic["takeoff_delay_s"]["departures"]
+    total_planning_ms = 1000.0 * strategic["planning_s_per_departure"] * max(1, departures)
+    assert trips.sum() <= total_planning_ms
+    assert strategic["on_time_share_change_points"] == pytest.approx(
+        100.0 * (strategic["on_time_share"] - layers["on_time_share"])
+    )
+    assert layers["on_time_share_change_points"] == 0.0
+    table = bench.format_table(results)
+    assert "at most 600 s" in table and f"{per_trip['trips']} trips" in table
+    json.dumps(results)

@@ -229,11 +229,43 @@ def test_scenario_raises_when_time_buffer_is_negative(capsys, tmp_path):
         ("pad_layout = 'spiral'", ("map.pad_layout", "spiral")),
     ],
 )
-def test_run_raises_when_pads_do_not_fit_the_depot(capsys, tmp_path, line, parts):
+def test_run_and_check_raise_when_pads_do_not_fit_the_depot(
+    capsys, tmp_path, monkeypatch, line, parts
+):
     path = tmp_path / "s.toml"
     path.write_text(TINY.replace("[map]", f"[map]\n{line}"))
     code, out, err = run_cli(capsys, "run", path, "--duration", 60)
     assert_one_line_error(code, out, err, str(path), *parts)
+    # `check` says the same, without building a run (no fleet, routers or policy state).
+    monkeypatch.setattr(Simulation, "__init__", _no_simulation)
+    assert run_cli(capsys, "check", path) == (code, out, err)
+
+
+def _no_simulation(self, *args, **kwargs):
+    raise AssertionError("check built a Simulation")
+
+
+@pytest.mark.parametrize("policy", ["none", "layers", "strategic"])
+def test_check_accepts_pads_that_fit_without_building_a_run(capsys, tmp_path, monkeypatch, policy):
+    path = tmp_path / "s.toml"
+    spacing = "pad_spacing_m = 36\npad_layout = 'grid'"
+    path.write_text(
+        TINY.replace("[map]", f"[map]\n{spacing}") + f"\n[deconfliction]\npolicy = '{policy}'\n"
+    )
+    scenario = from_toml_text(path.read_text(), str(path))
+    pads = Simulation(scenario, duration_s=60.0).pads_xy
+    # The strategic policy's set-up (a distance field per pad) is never reached.
+    monkeypatch.setattr(Simulation, "__init__", _no_simulation)
+    code, out, err = run_cli(capsys, "check", path)
+    assert code == 0 and err == "", err
+    assert out == f"{path}: ok: tiny, 8 drones at 2 depots, 0.666667 h, map 75 x 75 cells of 20 m\n"
+    from dronesim.sim.engine import check_scenario
+
+    checked = check_scenario(scenario)
+    assert len(checked.pads_xy) == len(pads)
+    for mine, theirs in zip(checked.pads_xy, pads):
+        np.testing.assert_array_equal(mine, theirs)
+        assert _pairwise_min(mine) >= 36.0
 
 
 def test_geojson_depot_keeps_its_own_pad_layout_and_spacing(tmp_path):
