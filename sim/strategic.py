@@ -149,12 +149,16 @@ class Stop:
         winch time at a drop-off) or on the ground (``land=True``, e.g. a pickup).
     land : bool
         Land (a pad) rather than hover.
+    latest_s : float
+        Latest arrival there, seconds (e.g. an order's deadline less the service time);
+        searches are bounded by it.
     """
 
     x_m: float
     y_m: float
     hold_s: float = 0.0
     land: bool = False
+    latest_s: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -474,7 +478,8 @@ class StrategicPlanner:
 
     # ----------------------------------------------------------------- one leg
     def _leg(self, start_col: int, goal_col: int, t_ready: float, from_ground: bool,
-             goal_hold_s: float, pad_goal: bool, arrive_by_s: float = math.inf):  # fmt: skip
+             goal_hold_s: float, pad_goal: bool, arrive_by_s: float = math.inf,
+             budget: int | None = None):  # fmt: skip
         """Plan one leg between two low-column cells (flat column indices).
 
         Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
@@ -545,8 +550,8 @@ class StrategicPlanner:
                         continue
                     result = self.sipp.plan(
                         self.table, cell, goal, t0_s=t0, heuristic=h,
-                        goal_hold_s=goal_hold_s, max_expansions=self.max_expansions,
-                        arrive_by_s=latest,
+                        goal_hold_s=goal_hold_s, arrive_by_s=latest,
+                        max_expansions=self.max_expansions if budget is None else budget,
                     )  # fmt: skip
                     expansions += result.expansions
                     if result.status == SippStatus.LIMIT:
@@ -581,6 +586,7 @@ class StrategicPlanner:
         ready_s: float,
         deadline_s: float = math.inf,
         commit: bool = True,
+        max_expansions: int | None = None,
     ) -> StrategicPlan:
         """Plan a trip from the pad at ``start_xy`` (on the ground, ready at ``ready_s``)
         through ``stops`` to a landing on the pad at ``end_xy``.
@@ -601,6 +607,8 @@ class StrategicPlanner:
             Latest landing at ``end_xy``, seconds.
         commit : bool
             Reserve the plan when found.
+        max_expansions : int, optional
+            Expansion limit of each search of this call (default: the planner's).
 
         Returns
         -------
@@ -620,11 +628,14 @@ class StrategicPlanner:
                 raise DeconflictionError(
                     f"strategic planner: a stop's hold_s must be finite and >= 0, got {stop.hold_s!r}"
                 )
-        points = [(float(start_xy[0]), float(start_xy[1]), 0.0, True)]
-        points += [(float(s.x_m), float(s.y_m), float(s.hold_s), bool(s.land)) for s in stops]
-        points.append((float(end_xy[0]), float(end_xy[1]), 0.0, True))
+        points = [(float(start_xy[0]), float(start_xy[1]), 0.0, True, math.inf)]
+        points += [
+            (float(s.x_m), float(s.y_m), float(s.hold_s), bool(s.land), float(s.latest_s))
+            for s in stops
+        ]
+        points.append((float(end_xy[0]), float(end_xy[1]), 0.0, True, math.inf))
         columns = []
-        for x, y, _, _ in points:
+        for x, y, *_ in points:
             j, i = self.column_of(x, y)
             if j < 0:
                 return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
@@ -639,7 +650,8 @@ class StrategicPlanner:
         if old is not None:
             self.table.release(trip_id)
         try:
-            plan = self._plan(trip_id, points, columns, ready_s, deadline_s)
+            budget = self.max_expansions if max_expansions is None else int(max_expansions)
+            plan = self._plan(trip_id, points, columns, ready_s, deadline_s, budget)
         finally:
             found = plan is not None and plan.status == StrategicStatus.FOUND
             if old is not None and not (commit and found):
@@ -673,7 +685,7 @@ class StrategicPlanner:
             total += self.climb_s + flat + self.descent_s
         return total
 
-    def _plan(self, trip_id, points, columns, ready_s, deadline_s) -> StrategicPlan:
+    def _plan(self, trip_id, points, columns, ready_s, deadline_s, budget) -> StrategicPlan:
         """Plan leg by leg; when a leg out of a hover stop finds no slot (the greedy
         earliest arrival there led into a dead end: the sky around the stop fills up before
         the drone can leave), forbid arrivals at that stop over a doubling window after
@@ -684,7 +696,9 @@ class StrategicPlanner:
             try:
                 for stop, (t0, t1) in forbid.items():
                     self.table.reserve(_HOLD_OWNER, [columns[stop]], t0, t1, inflate=False)
-                plan, dead_end = self._plan_once(trip_id, points, columns, ready_s, deadline_s)
+                plan, dead_end = self._plan_once(
+                    trip_id, points, columns, ready_s, deadline_s, budget
+                )
             finally:
                 self.table.release(_HOLD_OWNER)
             expansions += plan.expansions
@@ -695,7 +709,7 @@ class StrategicPlanner:
             forbid[stop] = (t0, t1 + max(_BACKTRACK_STEP_S, 2.0 * (t1 - t0)))
         return dataclasses.replace(plan, expansions=expansions)
 
-    def _plan_once(self, trip_id, points, columns, ready_s, deadline_s):
+    def _plan_once(self, trip_id, points, columns, ready_s, deadline_s, budget):
         flights = []  # per airborne flight: (t_lift, on the ground since, visits, t_land)
         t = float(ready_s)
         from_ground = True
@@ -711,9 +725,9 @@ class StrategicPlanner:
             land = nxt[3]
             hold = self.land_s if land else nxt[2] + self.climb_s
             # Arrivals after this cannot land by the deadline even in an empty sky.
-            arrive_by = deadline_s - self._remaining_s(points, columns, k + 1)
+            arrive_by = min(nxt[4], deadline_s - self._remaining_s(points, columns, k + 1))
             status, leg, t_lift, used = self._leg(
-                columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by
+                columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by, budget
             )
             expansions += used
             if status == StrategicStatus.NO_SLOT and from_ground and math.isfinite(arrive_by):
@@ -748,7 +762,7 @@ class StrategicPlanner:
                 visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
             visits += [(c, a, e, where(c)) for c, a, e in leg[1:]]
             arrive = leg[-1][1]
-            if arrive + self._remaining_s(points, columns, k + 1) > deadline_s:
+            if arrive > arrive_by + 1e-9:
                 return self._refused(
                     trip_id, ready_s, StrategicStatus.DEADLINE,
                     f"earliest landing after the deadline ({deadline_s:g} s)", expansions,

@@ -69,6 +69,13 @@ from dronesim.sim.vocabulary import (
     TO_PICKUP,
 )
 
+# Expansion limits of each search: a trip's plan, and the other pads tried when it waits.
+# A trip that reaches the limit is not started this round (``LIMIT``) and is planned again
+# at the next dispatch round; the limits bound the searches that would otherwise sweep a
+# congested sky's whole space-time before finding that nothing lands in time.
+SEARCH_BUDGET = 60_000
+TRIAL_BUDGET = 8_000
+
 
 class StrategicRun:
     """The ``strategic`` policy bound to one simulation (see module).
@@ -197,7 +204,10 @@ class StrategicRun:
                 here = pad
             else:
                 x, y = (float(v) for v in orders.dropoff_xy[order])
-                plan_stops.append(Stop(x, y, float(sim.model.service_time_s), land=False))
+                service = float(sim.model.service_time_s)
+                # Delivered at the end of the service hover, by the order's deadline.
+                latest = float(orders.deadline_s[order]) - service
+                plan_stops.append(Stop(x, y, service, land=False, latest_s=latest))
                 meta.append((kind, int(order), x, y))
                 here = (x, y)
         if target is None:
@@ -231,8 +241,9 @@ class StrategicRun:
         self.next_trip = trip + 1
         pad = pads[ranked[0]]
         plan = self.strategic.plan_trip(
-            trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline
-        )
+            trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline,
+            max_expansions=SEARCH_BUDGET,
+        )  # fmt: skip
         found = plan.status == StrategicStatus.FOUND
         if not found or plan.ground_wait_s + plan.hover_wait_s > 0.0:
             best = (plan.arrival_s, pad) if found else None
@@ -242,7 +253,7 @@ class StrategicRun:
                 latest = deadline if best is None else min(deadline, best[0] - 1e-6)
                 trial = self.strategic.plan_trip(
                     trip, pads[k], plan_stops, end_pad, ready_s=ready_at(pads[k]),
-                    deadline_s=latest, commit=False,
+                    deadline_s=latest, commit=False, max_expansions=TRIAL_BUDGET,
                 )  # fmt: skip
                 if trial.status != StrategicStatus.FOUND:
                     last = trial
@@ -253,8 +264,9 @@ class StrategicRun:
             if best[1] != pad:
                 pad = best[1]
                 plan = self.strategic.plan_trip(
-                    trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline
-                )
+                    trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline,
+                    max_expansions=TRIAL_BUDGET,
+                )  # fmt: skip
                 if plan.status != StrategicStatus.FOUND:  # the trial's search: not expected
                     self.strategic.release(trip)
                     return self._refuse(plan.status.name)

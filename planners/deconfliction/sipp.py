@@ -342,6 +342,27 @@ def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_
 
 
 @inlined
+def _goal_window(t, win_lo, win_hi):
+    """The earliest time ``>= t`` inside one of the goal's arrival windows ``[win_lo[k],
+    win_hi[k])`` (sorted, disjoint); inf when none. Arrival at the goal is only possible
+    inside them, so this lifts a state's ``arrival + heuristic`` bound to the next window:
+    still a lower bound of the arrival through the state, and non-decreasing along paths
+    (so A* stays optimal), but a congested goal no longer makes the search expand every
+    state that would arrive while the goal is taken."""
+    lo = 0
+    hi = win_hi.shape[0]
+    while lo < hi:  # first window ending after t
+        mid = (lo + hi) // 2
+        if win_hi[mid] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == win_hi.shape[0]:
+        return np.inf
+    return max(t, win_lo[lo])
+
+
+@inlined
 def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, cell_count,
            pool_used, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed, lo_buf, hi_buf):  # fmt: skip
     """Give ``cell``'s safe intervals state slots in this search; returns the new pool size
@@ -370,7 +391,8 @@ def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, 
 def _sipp_kernel(
     head, start_s, end_s, other, next_slot, move_head,
     blocked, nz, ny, nx, mdz, mdy, mdx, mdur, lead,
-    mode, h, gi, gf, h2, h2_stamp, f_limit, start_cell, t0, goal_cell, goal_hold_s, max_expansions,
+    mode, h, gi, gf, h2, h2_stamp, win_lo, win_hi, f_limit, start_cell, t0, goal_cell,
+    goal_hold_s, max_expansions,
     stamp, cell_stamp, cell_base, cell_count,
     st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
     heap_f, heap_g, heap_s, lo_buf, hi_buf,
@@ -378,6 +400,8 @@ def _sipp_kernel(
 ):  # fmt: skip
     """SIPP from ``start_cell`` at ``t0`` to ``goal_cell``; returns ``(status, path length,
     expansions)``. The path is written to ``out_*`` (cells, arrival and entry seconds).
+    States are popped by their arrival bound (`_goal_window` of arrival plus heuristic),
+    ties to the state nearest the goal (the heap's second key is minus the heuristic).
     States whose arrival plus heuristic exceeds ``f_limit`` are not opened."""
     plane = ny * nx
     pool = _touch(head, start_s, end_s, next_slot, start_cell, stamp, cell_stamp, cell_base,
@@ -390,19 +414,20 @@ def _sipp_kernel(
         if st_lo[k] <= t0 < st_hi[k]:
             first = k
     h_start = _guide(start_cell, mode, h, plane, nx, gi, gf, h2, h2_stamp)
-    if first < 0 or not (h_start < np.inf) or t0 + h_start > f_limit:
+    f_start = _goal_window(t0 + h_start, win_lo, win_hi)
+    if first < 0 or not (f_start < np.inf) or f_start > f_limit:
         return NO_PATH, 0, 0
     st_g[first] = t0
     st_enter[first] = t0
-    size = _heap_push(heap_f, heap_g, heap_s, 0, _tie_key(t0 + h_start), t0, first)
+    size = _heap_push(heap_f, heap_g, heap_s, 0, _tie_key(f_start), -h_start, first)
     expansions = 0
     found = -1
     while size > 0:
-        g = heap_g[0]
         s = heap_s[0]
         size = _heap_pop(heap_f, heap_g, heap_s, size)
-        if st_closed[s] != 0 or g > st_g[s]:
-            continue
+        if st_closed[s] != 0:
+            continue  # expanded already (an older entry of a reopened state)
+        g = st_g[s]
         st_closed[s] = 1
         c = st_cell[s]
         if c == goal_cell and st_hi[s] - g >= goal_hold_s:
@@ -448,17 +473,20 @@ def _sipp_kernel(
                 if td + d >= st_hi[j]:
                     continue
                 arrival = td + d
-                if arrival + h_v > f_limit:
+                f_new = _goal_window(arrival + h_v, win_lo, win_hi)
+                if f_new > f_limit:
                     break
-                if arrival < st_g[j] and st_closed[j] == 0:
+                if arrival < st_g[j]:
+                    # The window bound and the tie rule (later arrival first) can close a
+                    # state before its earliest arrival is known: reopen it (A* with
+                    # reopening stays optimal under an admissible bound).
+                    st_closed[j] = 0
                     if size >= heap_f.shape[0]:
                         return _WORKSPACE, 0, expansions
                     st_g[j] = arrival
                     st_enter[j] = arrival - lead_s
                     st_parent[j] = s
-                    size = _heap_push(
-                        heap_f, heap_g, heap_s, size, _tie_key(arrival + h_v), arrival, j
-                    )
+                    size = _heap_push(heap_f, heap_g, heap_s, size, _tie_key(f_new), -h_v, j)
     if found < 0:
         return NO_PATH, 0, expansions
     n = 0
@@ -905,6 +933,15 @@ class SippPlanner:
             )
         else:
             layered = self._array_heuristic
+        # Arrival windows at the goal: inside a safe interval, held free ``goal_hold_s``.
+        # (The search's own test is ``arrival <= end``: the window is widened by a hair.)
+        windows = [
+            (lo, math.inf if hi == math.inf else hi - goal_hold_s + 1e-9)
+            for lo, hi in table.safe_intervals(g)
+        ]
+        windows = [(lo, hi) for lo, hi in windows if hi > lo] or [(math.inf, math.inf)]
+        win_lo = np.array([w[0] for w in windows], np.float64)
+        win_hi = np.array([w[1] for w in windows], np.float64)
         nz, ny, nx = self.dims
         while True:
             self._stamp += 1
@@ -915,7 +952,8 @@ class SippPlanner:
                 table.head, table.start_s, table.end_s, table.other, table.next_slot, table.move_head,
                 self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx, self.moves.duration_s,
                 self.moves.lead, layered.mode, heuristic, layered.ints, layered.floats,
-                layered.plane, layered.stamp, float(arrive_by_s + 1e-9), s, float(t0_s), g,
+                layered.plane, layered.stamp, win_lo, win_hi, float(arrive_by_s + 1e-9), s,
+                float(t0_s), g,
                 float(goal_hold_s), int(max_expansions),
                 self._stamp, self._cell_stamp, self._cell_base, self._cell_count,
                 self._st_lo, self._st_hi, self._st_g, self._st_enter, self._st_parent, self._st_cell,
