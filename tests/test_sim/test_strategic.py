@@ -4,6 +4,7 @@ zones, networkx shortest paths on a time-expanded graph, and table snapshots."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -414,6 +415,34 @@ def test_a_trip_that_misses_its_deadline_is_refused_and_reserves_nothing():
     assert same_snapshot(before, snapshot(sp.table))
     met = sp.plan_trip(50, start, stops, end, ready_s=ready, deadline_s=alone.arrival_s)
     assert met.status == StrategicStatus.FOUND and met.arrival_s == alone.arrival_s
+
+
+def test_a_stop_latest_arrival_and_a_search_budget_bound_the_trip():
+    """``Stop.latest_s`` (an order's deadline less the service time) refuses a trip whose
+    drop-off would be later and leaves the plan unchanged when met; a per-call expansion
+    budget refuses with LIMIT. Neither reserves anything when refusing."""
+    airspace = random_airspace(5, zone=False)
+    trips = random_trips(airspace, 5, 6)
+    sp = planner(airspace)
+    plan_all(sp, trips[1:])
+    _, start, stops, end, ready = trips[0]
+    free = sp.plan_trip(60, start, stops, end, ready_s=ready, commit=False)
+    assert free.status == StrategicStatus.FOUND
+    arrive_dropoff = next(
+        t for t, x, y, z in free.waypoints if (x, y) == (stops[0].x_m, stops[0].y_m) and z > 0
+    )
+    before = snapshot(sp.table)
+    late = [dataclasses.replace(stops[0], latest_s=arrive_dropoff - 0.5)] + list(stops[1:])
+    refused = sp.plan_trip(60, start, late, end, ready_s=ready)
+    assert refused.status == StrategicStatus.DEADLINE and not refused.committed
+    assert same_snapshot(before, snapshot(sp.table))
+    met = [dataclasses.replace(stops[0], latest_s=arrive_dropoff)] + list(stops[1:])
+    same = sp.plan_trip(60, start, met, end, ready_s=ready, commit=False)
+    assert same.status == StrategicStatus.FOUND
+    assert np.array_equal(same.waypoints, free.waypoints)
+    budget = sp.plan_trip(60, start, stops, end, ready_s=ready, max_expansions=1)
+    assert budget.status == StrategicStatus.LIMIT
+    assert same_snapshot(before, snapshot(sp.table))
 
 
 def test_release_frees_the_space():
