@@ -65,24 +65,28 @@ at most), and the trip is planned again.
 
 Heuristic
 ---------
-Fields are cached per pad (pads recur in many trips; least recently used dropped first),
-never per drop-off (each is seen once, and a field costs more than the search):
+SIPP is guided by a `LayeredHeuristic` (`planners.deconfliction.sipp`): the vertical time
+to the goal's low column plus a horizontal bound, less one horizontal step per layer change
+but the last (the goal's low column is entered vertically), consistent for the move table.
+The horizontal bound is read off a search over the columns blocked in every layer (a
+relaxation of the 3D grid), evaluated lazily in the search kernel, so a leg costs no
+full-grid array:
 
-- a leg that lands (on a pad): the pad's `SippPlanner.distance_field`, seconds to the goal
-  in an empty sky, exact there;
-- a leg to a drop-off (``heuristic="reverse"``): an A* from the drop-off towards the leg's
-  start over the reversed moves (Silver's reverse A*, AIIDE 2005), on the static grid,
-  guided by the obstacle-free bound ``b`` (the larger of the horizontal octile time and
-  the vertical time) and run ``reverse_slack_s`` past closing the start. Closed cells get
-  their exact seconds to the goal; the others ``max(b(c, goal), F - k(c))``, with ``k`` the
-  obstacle-free bound from the start and ``F`` the priority the search stopped at (every
-  cell with ``d(c) + k(c) < F`` is closed). Consistent, exact around the shortest paths,
-  and much cheaper than a whole field. ``heuristic="octile"`` uses ``b`` alone. (A
-  landmark bound from the start pad's forward field, ``d(pad, goal) - d(pad, c)``, was
-  tried: it makes ``f`` equal for nearly every cell and expanded as many states as ``b``.)
+- a leg that lands (on a pad): a column field per depot, prepared at set-up
+  (`prepare_pads` with the pads' depots as groups) and anchored at the depot's first pad;
+  another pad of the depot subtracts its own value in the field (the triangle inequality),
+  so one field serves every pad of a depot;
+- a leg to a drop-off (``heuristic="reverse"``): an A* over the columns from the drop-off
+  towards the leg's start (Silver's reverse A*, AIIDE 2005), run ``reverse_slack_s`` past
+  closing the start; the columns it closed get their exact seconds, the others
+  ``max(b, F - k)`` (``b``/``k`` the octile times to the goal and from the start, ``F`` the
+  priority the search stopped at). ``heuristic="octile"`` uses ``b`` alone;
+  ``heuristic="field"`` computes an exact 3D distance field per goal instead (a reference
+  for tests: slow when goals do not recur).
 
-All are consistent for the move table. ``heuristic="field"`` computes a field for every
-goal instead (exact, slower when goals do not recur).
+The search is bounded by each stop's latest arrival (`Stop.latest_s`, e.g. an order's
+deadline) and the trip's deadline less the rest of the trip in an empty sky, and by an
+expansion budget (``max_expansions``, or per call).
 
 Temporary zones
 ---------------
@@ -236,16 +240,17 @@ class StrategicPlanner:
     connectivity : int
         26 (default) or 6 moves in 3D.
     heuristic : str
-        How legs to drop-offs are guided (legs to pads always use the pad's cached
-        distance field): ``"reverse"`` (default) a reverse A* from the drop-off,
-        ``"octile"`` the obstacle-free bound, ``"field"`` a full distance field (see module).
+        How legs are guided (see module): ``"reverse"`` (default; legs to pads use their
+        depot's column field) a reverse A* over the columns from the drop-off, ``"octile"``
+        the obstacle-free bound, ``"field"`` an exact 3D distance field per goal.
     reverse_slack_s : float
         The reverse A* goes on this many seconds of priority past the leg's start (more
         cells exact for detours around reservations, at the cost of a larger search).
     max_expansions : int
         Expansion limit of each SIPP search.
     field_cache : int
-        Distance fields kept (least recently used dropped first).
+        Fields of goals not prepared by `prepare_pads` kept (least recently used dropped
+        first).
     """
 
     def __init__(

@@ -69,7 +69,8 @@ from dronesim.sim.vocabulary import (
     TO_PICKUP,
 )
 
-# Expansion limits of each search: a trip's plan, and the other pads tried when it waits.
+# Expansion limits of each search: a trip's plan, and the other pads tried when it waits
+# (and repositioning flights).
 # A trip that reaches the limit is not started this round (``LIMIT``) and is planned again
 # at the next dispatch round; the limits bound the searches that would otherwise sweep a
 # congested sky's whole space-time before finding that nothing lands in time.
@@ -242,7 +243,8 @@ class StrategicRun:
         pad = pads[ranked[0]]
         plan = self.strategic.plan_trip(
             trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline,
-            max_expansions=SEARCH_BUDGET,
+            # Repositioning is optional work: it gets the trials' smaller budget.
+            max_expansions=SEARCH_BUDGET if target is None else TRIAL_BUDGET,
         )  # fmt: skip
         found = plan.status == StrategicStatus.FOUND
         if not found or plan.ground_wait_s + plan.hover_wait_s > 0.0:
