@@ -840,7 +840,10 @@ class StrategicPlanner:
             if from_ground:
                 t_lift_flight = t_lift
                 visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
-            visits += [(c, a, e, where(c)) for c, a, e in leg[1:]]
+            # The leg ends at the next stop's point even when both stops share a column
+            # (e.g. a drop-off in the column of the pad the trip lands on).
+            visits += [(c, a, e, where(c)) for c, a, e in leg[1:-1]]
+            visits.append((*leg[-1], nxt[:2]))
             arrive = leg[-1][1]
             if arrive + self._remaining_s(points, columns, k + 1) > deadline_s:
                 return self._refused(
