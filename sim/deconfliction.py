@@ -30,9 +30,9 @@ plan in flight (a replan after a zone switches), so the policy can free what it 
 for a flight to another depot (`Simulation._send_to`); ``zones_changed(t_s, active)`` is
 called when a temporary zone switches on or off, before any replan (``active``: indices
 of the temporary zones active now); ``replan_in_flight(drone, stops, zones)`` is asked
-first when the engine replans a drone in the air after a zone switches
+first when the engine replans a drone after a zone switches
 (`Simulation._replan`; a drone inside a zone that switched on included) and returns a
-`ReplanAnswer`, or None to let the engine replan the normal way (after
+`sim.routing.ReplanAnswer`, or None to let the engine replan the normal way (after
 ``plan_replaced``).
 
 Register your own with `register_deconfliction` (by code), or from an installed package
@@ -95,38 +95,6 @@ class TripRequest:
     home_hint: int
     trips: Any
     router: Any
-
-
-@dataclass(frozen=True)
-class ReplanAnswer:
-    """What a policy's ``replan_in_flight`` hook gives the engine.
-
-    Attributes
-    ----------
-    timed : dict or None
-        The drone's new timed plan (`sim.routing.PlanBuilder.timed` form, its first point
-        where the drone is now), or None with ``stay``.
-    dropped : tuple of int
-        Orders given up (they fail as `sim.vocabulary.REASON_NO_ROUTE_AROUND_ZONE`; a
-        carried parcel comes back).
-    held : bool
-        The plan holds the drone where it is, for want of any plan: the engine asks again
-        at the next zone change, with ``held_stops``.
-    held_stops : tuple of (int, int)
-        With ``held``: the stops still to fly after the events of the plan (order, kind).
-    stay : bool
-        The drone is on the ground at a depot and stays there (its orders dropped).
-    escape_until_s : float or None
-        For a drone inside an active zone: when the plan's way out of it ends (the
-        engine records it as an `sim.audit.Escape`).
-    """
-
-    timed: dict | None
-    dropped: tuple[int, ...] = ()
-    held: bool = False
-    held_stops: tuple = ()
-    stay: bool = False
-    escape_until_s: float | None = None
 
 
 @runtime_checkable
@@ -298,7 +266,6 @@ __all__ = [
     "DECONFLICTION",
     "DeconflictionPolicy",
     "LayerPolicy",
-    "ReplanAnswer",
     "SectorLayers",
     "StrategicPolicy",
     "TripRequest",

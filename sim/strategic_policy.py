@@ -95,8 +95,7 @@ import numpy as np
 import shapely
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
 from dronesim.planners.energy import hover_energy_wh
-from dronesim.sim.deconfliction import ReplanAnswer
-from dronesim.sim.routing import PlanBuilder
+from dronesim.sim.routing import PlanBuilder, ReplanAnswer
 from dronesim.sim.strategic import Stop, StrategicPlanner, StrategicStatus
 from dronesim.sim.vertiports import TAXI_SPEED_MPS
 from dronesim.sim.vocabulary import (
