@@ -914,20 +914,21 @@ class StrategicPlanner:
         return self.commit(plan) if commit else plan
 
     def hold(self, trip_id: int, cell: int, t_cut_s: float, until_s: float, xy=None,
-             position=None):  # fmt: skip
+             position=None, only_if_clear: bool = False):  # fmt: skip
         """Commit a hover of trip ``trip_id`` in table cell ``cell`` from ``t_cut_s`` to
         ``until_s`` seconds, after its committed occupancy before the cut (``xy``: the
         hover point of a low-column ``cell``, metres). With ``cell = -1`` the drone
         hovers at ``position`` (metres), where its committed plan has it at ``t_cut_s``,
-        and the cells that plan occupies then are held.
+        and the cells that plan occupies then are held. With ``only_if_clear`` nothing
+        changes unless the hold is clear (then ``plan`` is None).
 
         Returns
         -------
         plan : StrategicPlan
             Committed; waypoints: the hover.
         clear : bool
-            Whether no other owner's reservation meets the hover (every plan committed
-            earlier keeps clear of it for its whole length).
+            Whether no other trip's reservation meets the hover (every plan committed
+            earlier keeps clear of it for its whole length; zones do not count).
         """
         trip_id = int(trip_id)
         if cell < 0:
@@ -939,11 +940,18 @@ class StrategicPlanner:
             cells = np.array([cell], np.int64)
             pos = self._position_at(int(cell), xy)
         kept = self._kept(trip_id, t_cut_s)
+        old = self._committed[trip_id]
         self.table.release(trip_id)
-        clear = all(
-            any(lo <= t_cut_s and hi >= until_s for lo, hi in self.table.safe_intervals(int(c)))
+        # Clear of every other plan (zones are not plans: the hover's point is the
+        # caller's to keep out of them).
+        clear = not any(
+            lo < until_s and hi > t_cut_s and owner < _HOLD_OWNER
             for c in cells
+            for lo, hi, owner in self.table.reservations(int(c))
         )
+        if only_if_clear and not clear:
+            self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+            return None, False
         plan = StrategicPlan(
             StrategicStatus.FOUND, "", trip_id,
             np.array([(t_cut_s, *pos), (until_s, *pos)], np.float64), float(t_cut_s),

@@ -71,8 +71,10 @@ drones holding for want of a plan, at every zone change):
   refused if it meets a zone after that (or another zone before);
 - with no plan at all the drone *holds*: it hovers in the cut cell (or, when its move runs
   into the zone and it cannot go back in time, where it is, in the cells its plan
-  occupies then), reserved from then to the end of the run, and the engine asks again at
-  the next zone change (``escape_failures``). Guaranteed: the hold never enters a zone,
+  occupies then; a drone climbing out of a pad lands back on it instead, its orders given
+  up, when those cells stay clear of every other plan until it lands), reserved from then
+  to the end of the run, and the engine asks again at the next zone change
+  (``escape_failures``). Guaranteed: the hold never enters a zone,
   and every plan committed later keeps clear of it; plans committed earlier keep clear
   of it only as long as its cells' safe intervals last (``holds`` records whether that is
   the whole hold);
@@ -475,18 +477,18 @@ class StrategicRun:
         lifted = tuple(
             k for k, _ in active if k in leaving or (not low and self.strategic.in_zone(cell, k))
         )
-        path = np.array([p[1:4] for p in prefix], np.float64)
+        path = np.array([p[:4] for p in prefix], np.float64)
         others = [zone for k, zone in active if k not in leaving]
-        if len(path) > 1 and _meets(path, others):
+        if len(path) > 1 and _meets(path[:, 0], path[:, 1:], others):
             # The move being flown runs into a zone: back to where it started, if the
             # drone gets there while its plan still holds both cells.
             cut = None if leaving else self._back(d)
             if cut is not None:
-                path = np.array([p[1:4] for p in cut[2]], np.float64)
-            if cut is None or _meets(path, others):
+                path = np.array([p[:4] for p in cut[2]], np.float64)
+            if cut is None or _meets(path[:, 0], path[:, 1:], others):
                 if leaving:
                     return self._decline("meets another zone on its way out")
-                return self._hold_here(d, trip, stops)
+                return self._land_back(d, trip, stops) or self._hold_here(d, trip, stops)
             cell, t_cut, prefix, states = cut
             low = cell < self.strategic.plane
             lifted = ()
@@ -567,6 +569,42 @@ class StrategicRun:
         points = prefix + [(until, *prefix[-1][1:4], EV_NONE, -1)]
         timed = self._build(d, points, states[:-1] + [ESCAPING], len(points), [], ESCAPING)
         return ReplanAnswer(timed, held=True, held_stops=tuple(remaining))
+
+    def _land_back(self, d: int, trip: int, stops) -> ReplanAnswer | None:
+        """Climbing straight up over a pad: back down onto it and to the depot, its orders
+        given up, when the cells its plan occupies now stay clear of every other plan
+        until it lands (reserved until then); None otherwise."""
+        sim = self.sim
+        pos, length = int(sim.plan_pos[d]), int(sim.plan_len[d])
+        here = tuple(float(v) for v in sim.position[d])
+        if pos + 1 >= length or not here[2] > 0.0:
+            return None
+        a, b = sim.plan_xyz[d, pos], sim.plan_xyz[d, pos + 1]
+        if not (tuple(a[:2]) == tuple(b[:2]) == here[:2] and b[2] > a[2]):
+            return None
+        depot = next(
+            (k for k, pads in enumerate(sim.pads_xy) if np.any(np.all(pads == here[:2], axis=1))),
+            None,
+        )
+        if depot is None:
+            return None
+        t = float(sim.t)
+        t_land = t + here[2] / float(sim.model.descent_rate_mps)
+        plan, _ = self.strategic.hold(trip, -1, t, t_land, position=here, only_if_clear=True)
+        if plan is None:
+            return None
+        hx, hy = (float(v) for v in sim.depots_xy[depot])
+        t_apron = t_land + math.hypot(hx - here[0], hy - here[1]) / TAXI_SPEED_MPS
+        points = [
+            (t, *here, EV_NONE, -1),
+            (t_land, here[0], here[1], 0.0, EV_NONE, -1),
+            (t_apron, hx, hy, 0.0, EV_LANDED, depot),
+        ]
+        timed = self._build(d, points, [RETURNING, RETURNING], len(points), [], RETURNING)
+        if timed is None or timed["wh"][-1] < 0.0:
+            return None
+        self.replans_planned += 1
+        return ReplanAnswer(timed, tuple(dict.fromkeys(order for order, _ in stops)))
 
     def _hold_here(self, d: int, trip: int, stops) -> ReplanAnswer:
         """Hover where the drone is now, in the cells its plan occupies now, reserved
@@ -811,14 +849,17 @@ def _mark_stops(points, search, meta, service_s) -> None:
         search = i + 2
 
 
-def _meets(path, zones) -> bool:
-    """Whether the polyline ``path`` (metres, ``(n, 3)``) meets one of ``zones`` (their
-    `keep_out` within their altitude band)."""
+def _meets(times, path, zones) -> bool:
+    """Whether the timed polyline ``path`` (metres, ``(n, 3)``; ``times`` in seconds) meets
+    one of ``zones`` (their `keep_out` within their altitude band) while it is active, as
+    `Simulation._route_crosses` counts it (a segment starting after its end does not)."""
     lines = shapely.linestrings(np.stack([path[:-1, :2], path[1:, :2]], axis=1))
     low = np.minimum(path[:-1, 2], path[1:, 2])
     high = np.maximum(path[:-1, 2], path[1:, 2])
     for zone in zones:
         in_band = (high >= zone.floor_m) & (low <= zone.ceiling_m)
+        if zone.active_until_s is not None:
+            in_band &= np.asarray(times[:-1]) < zone.active_until_s
         if np.any(in_band & shapely.intersects(lines, zone.keep_out)):
             return True
     return False
@@ -842,9 +883,9 @@ def _way_out(t_s, xyz_m, leaving, active) -> float | None:
     if out == len(xyz_m):
         return None
     others = [zone for zone in active if all(zone is not z for z in leaving)]
-    if out > 0 and _meets(xyz_m[: out + 1], others):
+    if out > 0 and _meets(t_s[: out + 1], xyz_m[: out + 1], others):
         return None
-    if len(xyz_m) - out > 1 and _meets(xyz_m[out:], active):
+    if len(xyz_m) - out > 1 and _meets(t_s[out:], xyz_m[out:], active):
         return None
     return float(t_s[out])
 
