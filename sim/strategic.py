@@ -797,6 +797,11 @@ class StrategicPlanner:
                           result.enter_s.tolist()))  # fmt: skip
         return StrategicStatus.FOUND, visits, result.expansions
 
+    def waypoint(self, cell: int, xy=None) -> tuple[float, float, float]:
+        """Where a plan flies in flat table ``cell``: a cruise cell's centre, or ``xy``
+        (metres) at the hand-over height in a low column."""
+        return self._position_at(int(cell), xy)
+
     def cruise_cell(self, x_m: float, y_m: float, z_m: float) -> int:
         """The flat table cell whose waypoint is ``(x, y, z)`` (metres): a cruise layer's
         cell centre; -1 for any other point."""

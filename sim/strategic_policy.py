@@ -406,12 +406,12 @@ class StrategicRun:
         for cell in np.unique(plan.cells[now]).tolist():
             if cell < self.strategic.plane:
                 continue
-            x, y, z = self.strategic._position_at(cell, None)  # noqa: SLF001
+            x, y, z = self.strategic.waypoint(cell)
             candidates.append((math.hypot(x - here[0], y - here[1]) + abs(z - here[2]), cell))
         if not candidates:
             return None
         _, cell = min(candidates)
-        x, y, z = self.strategic._position_at(cell, None)  # noqa: SLF001
+        x, y, z = self.strategic.waypoint(cell)
         model = sim.model
         prefix = [(t, *here, EV_NONE, -1)]
         t_at = t
@@ -542,8 +542,8 @@ class StrategicRun:
                              [zone for _, zone in active])  # fmt: skip
             if until is None:
                 continue  # it would meet a zone (after its way out, or one it is not in)
-            kept = {o for o, _ in attempt}
-            dropped = tuple(dict.fromkeys(o for o, _ in remaining if o not in kept))
+            served = {o for o, _ in attempt}
+            dropped = tuple(dict.fromkeys(o for o, _ in remaining if o not in served))
             answer = (plan, ReplanAnswer(timed, dropped, escape_until_s=until if leaving else None))
             if timed["wh"][-1] >= sim.model.reserve_wh - 1e-6:
                 self.strategic.commit(plan)
