@@ -185,6 +185,7 @@ def generate_city(
     depots: int = 3,
     pads_per_depot: int = 6,
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0),
+    temporary_unannounced: bool = False,
     station_spacing_m: float = 1200.0,
     station_range_m: float = 1500.0,
     airport: bool = True,
@@ -219,6 +220,9 @@ def generate_city(
         Number of depots and charging pads at each.
     temporary_window_s : (float, float)
         Active window of the event zone, seconds.
+    temporary_unannounced : bool
+        Whether the event zone is unannounced (not known before it switches on; see
+        `NoFlyZone`).
     station_spacing_m, station_range_m : float
         Base-station grid spacing and radio range, metres.
     airport : bool
@@ -366,6 +370,7 @@ def generate_city(
             kind="event",
             active_from_s=float(temporary_window_s[0]),
             active_until_s=float(temporary_window_s[1]),
+            unannounced=temporary_unannounced,
         )
     )
     taken.add(event_block)

@@ -109,6 +109,11 @@ class NoFlyZone:
         Active window ``[active_from_s, active_until_s)`` in simulation seconds for a
         temporary restriction; both ``None`` for a permanent zone. One alone means an
         open-ended window.
+    unannounced : bool
+        The zone is not known before it switches on (a temporary zone with an
+        ``active_from_s``): planners that plan ahead (the ``strategic`` deconfliction
+        policy) cannot route around it before take-off, and drones crossing it are
+        replanned in flight when it switches on. Default False (known in advance).
     """
 
     name: str
@@ -119,6 +124,7 @@ class NoFlyZone:
     kind: str = "restricted"
     active_from_s: float | None = None
     active_until_s: float | None = None
+    unannounced: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -159,6 +165,16 @@ class NoFlyZone:
             raise ValueError(
                 f"{owner}: active_until_s must exceed active_from_s ({start}), got {end}"
             )
+        if not isinstance(self.unannounced, (bool, np.bool_)):
+            raise ValueError(
+                f"{owner}: unannounced must be true or false, got {self.unannounced!r}"
+            )
+        if self.unannounced and start is None:
+            raise ValueError(
+                f"{owner}: unannounced needs a temporary zone with active_from_s (a zone "
+                f"active from the start is known), got unannounced = true"
+            )
+        object.__setattr__(self, "unannounced", bool(self.unannounced))
         object.__setattr__(self, "floor_m", floor)
         object.__setattr__(self, "ceiling_m", ceiling)
         object.__setattr__(self, "buffer_m", buffer)

@@ -13,7 +13,9 @@ Format (what `write_geojson` writes and `read_geojson` reads back exactly):
   ``building``              (Multi)Poly ``height`` (metres, > 0)
   ``no_fly_zone``           (Multi)Poly ``name``, ``zone_kind``, ``floor_m``, ``ceiling_m``
                                         (null: unlimited), ``buffer_m``, ``active_from_s``,
-                                        ``active_until_s`` (null: open)
+                                        ``active_until_s`` (null: open), optional
+                                        ``unannounced`` (true: not known before it
+                                        switches on; needs ``active_from_s``)
   ``depot``                 Point       ``name``, ``pads``, optional ``pad_layout``
                                         (``ring``/``grid``) and ``pad_spacing_m``
                                         (metres; both override the scenario's)
@@ -318,6 +320,8 @@ def city_to_geojson(
                 buffer_m=zone.buffer_m,
                 active_from_s=zone.active_from_s,
                 active_until_s=zone.active_until_s,
+                # Written only when set, so that files of announced zones stay as they were.
+                **({"unannounced": True} if zone.unannounced else {}),
             )
         )
     for depot in city.depots:
@@ -599,6 +603,8 @@ def _zone(path, index, props, geometry) -> NoFlyZone:
         ceiling_m=math.inf if ceiling is None else float(ceiling),
         buffer_m=_number(path, index, props, "buffer_m", default=0.0, minimum=0.0),
         kind=zone_kind,
+        # Checked by the zone itself (true or false, and only on a zone with a start).
+        unannounced=False if props.get("unannounced") is None else props["unannounced"],
         **window,
     )
 

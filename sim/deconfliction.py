@@ -17,16 +17,23 @@ policy answers, for a scenario's ``[deconfliction]`` table (`DeconflictionSpec`)
   it for every trip a dispatch round starts (`Simulation._start_trip`), before building
   one, and checks a returned plan against the battery reserve like any other; a plan
   from the hook takes no part in the column sequencing (the policy owns its timing).
-  Repositioning flights and replans after a zone switches use the normal builder. It may
-  also return False: the trip is refused (not started; its orders keep waiting, and fail
-  with `sim.vocabulary.REASON_NO_CONFLICT_FREE_SLOT` if they expire).
+  Repositioning flights and replans after a zone switches use the normal builder unless
+  the policy has the optional hooks below. It may also return False: the trip is
+  refused (not started; its orders keep waiting, and fail with
+  `sim.vocabulary.REASON_NO_CONFLICT_FREE_SLOT` if they expire).
 
-Two optional hooks, looked up by name: ``bind(simulation)``, called once when a run is set
+Optional hooks, looked up by name: ``bind(simulation)``, called once when a run is set
 up, returns the policy the run uses (a policy with per-run state, e.g. ``strategic``'s
 reservation table); ``plan_replaced(drone)`` is called when the engine replaces a drone's
 plan in flight (a replan after a zone switches), so the policy can free what it held;
 ``plan_reposition(request, depot)`` (``request.stops`` empty) answers like `plan_trip`
-for a flight to another depot (`Simulation._send_to`).
+for a flight to another depot (`Simulation._send_to`); ``zones_changed(t_s, active)`` is
+called when a temporary zone switches on or off, before any replan (``active``: indices
+of the temporary zones active now); ``replan_in_flight(drone, stops, zones)`` is asked
+first when the engine replans a drone after a zone switches
+(`Simulation._replan`; a drone inside a zone that switched on included) and returns a
+`sim.routing.ReplanAnswer`, or None to let the engine replan the normal way (after
+``plan_replaced``).
 
 Register your own with `register_deconfliction` (by code), or from an installed package
 through an entry point in the group ``dronesim.deconfliction`` (see
@@ -165,8 +172,9 @@ class StrategicPolicy(SectorLayers):
 
     The registered object holds no state; the engine calls `bind` once per run and uses
     the `sim.strategic_policy.StrategicRun` it returns (its own table and trip ids).
-    Repositioning flights and in-flight replans use the normal builder on the sector
-    layers (as ``layers``); their legs are not planned against the reservations.
+    Repositioning flights are planned against the reservations too, and so are in-flight
+    replans after a zone switches on (`StrategicRun.replan_in_flight`), but for the few
+    cases `sim.strategic_policy` leaves to the engine's normal replan.
     """
 
     name: str = "strategic"

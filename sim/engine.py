@@ -756,6 +756,11 @@ class Simulation:
             self._routers[active_now] = router
         self.router = router
         self.counters.timers["planning"] += time.perf_counter() - tic
+        # A policy that keeps its own picture of the sky learns of the change first (e.g.
+        # strategic reserves an unannounced zone from now, before any replan).
+        zones_changed = getattr(self.deconfliction, "zones_changed", None)
+        if zones_changed is not None:
+            zones_changed(self.t, active_now)
         active = [
             zone for zone in self.airspace.zones if zone.is_temporary and zone.active_at(self.t)
         ]
@@ -765,15 +770,22 @@ class Simulation:
                 self._replan(d, active)
 
     def _route_crosses(self, d: int, zones) -> bool:
+        """Whether the drone's remaining route meets one of the active ``zones`` while it
+        is active (a segment flown after a zone's end does not count: e.g. a strategic
+        plan that waits for the zone to lift)."""
         pos, length = int(self.plan_pos[d]), int(self.plan_len[d])
         points = np.concatenate([self.position[d : d + 1], self.plan_xyz[d, pos + 1 : length]])
+        times = np.concatenate([[self.t], self.plan_t[d, pos + 1 : length]])
         if len(points) < 2:
             points = np.concatenate([points, points])
+            times = np.concatenate([times, times])
         lines = shapely.linestrings(np.stack([points[:-1, :2], points[1:, :2]], axis=1))
         for zone in zones:
             low = np.minimum(points[:-1, 2], points[1:, 2])
             high = np.maximum(points[:-1, 2], points[1:, 2])
             in_band = (high >= zone.floor_m) & (low <= zone.ceiling_m)
+            if zone.active_until_s is not None:
+                in_band &= times[:-1] < zone.active_until_s
             if np.any(in_band & shapely.intersects(lines, zone.keep_out)):
                 return True
         return False
@@ -788,13 +800,11 @@ class Simulation:
         moves the same way to open air. With no safe way, or no route at all, a drone in
         the air holds its position until the zones change (``escape_failures``) rather
         than fly through; a drone on the ground at a depot stays there.
+
+        A policy with a ``replan_in_flight`` hook (`sim.deconfliction`; e.g. strategic,
+        against its reservations) answers first; None from it: the normal way above.
         """
         self.counters.replans += 1
-        # The policy's reservations for the replaced plan are freed; the new plan is built
-        # the normal way (not planned against reservations).
-        replaced = getattr(self.deconfliction, "plan_replaced", None)
-        if replaced is not None:
-            replaced(d)
         x, y, z = (float(v) for v in self.position[d])
         # A way out being flown ends here: what follows is checked against every zone.
         self.log.escapes = [
@@ -843,6 +853,31 @@ class Simulation:
         )
         on_ground = z <= 0.0
         home_hint = int(depot_order[0]) if on_ground else -1
+        # A policy that plans in space and time replans first (e.g. strategic: against its
+        # reservations, a way out of a zone included); None: the normal way below.
+        replan_in_flight = getattr(self.deconfliction, "replan_in_flight", None)
+        answer = None
+        if replan_in_flight is not None:
+            answer = replan_in_flight(d, stops, zones)
+        if answer is not None:
+            for order in answer.dropped:
+                self._fail(order, REASON_NO_ROUTE_AROUND_ZONE)
+            if answer.stay:
+                self._stay_at_depot(d, home_hint)
+                return
+            if answer.held:
+                self.counters.escape_failures += 1
+                self._held[d] = list(answer.held_stops)
+            if leaving and answer.escape_until_s is not None:
+                self.counters.zone_escapes += 1
+                self.log.escapes.append(Escape(d, self.t, answer.escape_until_s, leaving))
+            self.install_plan(d, answer.timed)
+            return
+        # The policy's reservations for the replaced plan are freed; the new plan is built
+        # the normal way (not planned against reservations).
+        replaced = getattr(self.deconfliction, "plan_replaced", None)
+        if replaced is not None:
+            replaced(d)
 
         def escape_to_open_air(builder, exits: tuple[int, ...]):
             route = self.router.escape((x, y, z), self.t, exits, self.top_layer)
@@ -896,13 +931,7 @@ class Simulation:
                 self._fail(order, REASON_NO_ROUTE_AROUND_ZONE)
             stops = []
             if on_ground:
-                # Already at a depot: stay there.
-                self.log.busy_seconds -= max(
-                    0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
-                )
-                self.at_depot[d] = home_hint
-                self.columns.release(d, self.t)
-                self._finish_plan(d, home_hint, self.t)
+                self._stay_at_depot(d, home_hint)
                 return
             for home in depot_order.tolist():
                 attempt = copy.deepcopy(builder)
@@ -941,6 +970,15 @@ class Simulation:
             self.counters.zone_escapes += 1
             self.log.escapes.append(Escape(d, self.t, float(timed["t"][escape_end]), leaving))
         self.install_plan(d, timed)
+
+    def _stay_at_depot(self, d: int, depot: int) -> None:
+        """A drone on the ground at ``depot`` with no way to its stops stays there."""
+        self.log.busy_seconds -= max(
+            0.0, min(self.plan_t[d, self.plan_len[d] - 1], self.duration_s) - self.t
+        )
+        self.at_depot[d] = depot
+        self.columns.release(d, self.t)
+        self._finish_plan(d, depot, self.t)
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self, t_s: float | None = None) -> Snapshot:
@@ -1117,6 +1155,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 depots=spec.depots,
                 pads_per_depot=spec.pads_per_depot,
                 temporary_window_s=spec.temporary_window_s,
+                temporary_unannounced=spec.temporary_unannounced,
             )
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None

@@ -8,7 +8,8 @@ start or end at a depot are read off that depot's distance field on the layer (D
 once per depot, layer and zone epoch), led out of (or into) a pad's own cell; other legs go
 to the planner the deconfliction policy names, else the scenario's. A *zone
 epoch* is a period in which the same temporary zones are active; the grids and fields of
-an epoch are built when first needed.
+an epoch are built when first needed. `ReplanAnswer` is what a deconfliction policy's
+in-flight replan gives the engine (a timed plan of `PlanBuilder.timed`'s form).
 """
 
 from __future__ import annotations
@@ -307,6 +308,38 @@ def _drop_repeats_and_straight_runs(points: np.ndarray) -> np.ndarray:
     bend = np.ones(len(points), bool)
     bend[1:-1] = np.any(np.abs(step[1:] - step[:-1]) > 1e-12, axis=1)
     return points[bend]
+
+
+@dataclass(frozen=True)
+class ReplanAnswer:
+    """What a policy's ``replan_in_flight`` hook gives the engine.
+
+    Attributes
+    ----------
+    timed : dict or None
+        The drone's new timed plan (`PlanBuilder.timed` form, its first point
+        where the drone is now), or None with ``stay``.
+    dropped : tuple of int
+        Orders given up (they fail as `sim.vocabulary.REASON_NO_ROUTE_AROUND_ZONE`; a
+        carried parcel comes back).
+    held : bool
+        The plan holds the drone where it is, for want of any plan: the engine asks again
+        at the next zone change, with ``held_stops``.
+    held_stops : tuple of (int, int)
+        With ``held``: the stops still to fly after the events of the plan (order, kind).
+    stay : bool
+        The drone is on the ground at a depot and stays there (its orders dropped).
+    escape_until_s : float or None
+        For a drone inside an active zone: when the plan's way out of it ends (the
+        engine records it as an `sim.audit.Escape`).
+    """
+
+    timed: dict | None
+    dropped: tuple[int, ...] = ()
+    held: bool = False
+    held_stops: tuple = ()
+    stay: bool = False
+    escape_until_s: float | None = None
 
 
 class PlanBuilder:

@@ -55,6 +55,7 @@ class MapSpec:
     pad_layout: str = "ring"
     pad_spacing_m: float | None = None  # None: 1.2 (or 1.0) x separation.horizontal_m
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
+    temporary_unannounced: bool = False
     cell_size_m: float = 10.0
     layers_m: tuple[float, ...] = (30.0, 50.0, 70.0, 90.0, 110.0)
     ceiling_m: float = 120.0
@@ -295,6 +296,12 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
                 length=2,
                 key="temporary_window_s",
             )
+        ),
+        temporary_unannounced=reader.boolean(
+            map_table,
+            "map.temporary_unannounced",
+            default=defaults.temporary_unannounced,
+            key="temporary_unannounced",
         ),
         cell_size_m=reader.number(
             map_table, "map.cell_size_m", default=defaults.cell_size_m, minimum=1, key="cell_size_m"
@@ -574,7 +581,15 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
 
 
 _GENERATOR_KEYS = frozenset(
-    {"seed", "width_m", "height_m", "depots", "pads_per_depot", "temporary_window_s"}
+    {
+        "seed",
+        "width_m",
+        "height_m",
+        "depots",
+        "pads_per_depot",
+        "temporary_window_s",
+        "temporary_unannounced",
+    }
 )
 
 

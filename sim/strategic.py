@@ -93,7 +93,31 @@ Temporary zones
 Each temporary zone of the airspace is reserved, uninflated (its raster already holds its
 buffer), on its cells for its active window, under the owner ``ZONE_OWNER + zone index``,
 so plans go around it (or wait) before take-off. Its low-column cells are reserved too when
-the zone reaches down to the hand-over height.
+the zone reaches down to the hand-over height. A zone flagged ``unannounced`` is not: see
+below.
+
+Unannounced zones and replans in flight
+---------------------------------------
+A zone flagged ``unannounced`` is not reserved ahead; `reserve_zone` reserves it (the same
+cells, uninflated) from the moment it switches on. A committed trip is then replanned from
+a *cut*: a cell ``c`` the drone is in at ``t_cut`` on its committed plan, a cruise cell
+(the waypoint at its centre) or a low column where it hovers at the hand-over height
+(the plan climbs out of it as a leg from a hover stop does). `replan_airborne` keeps the committed occupancy before ``t_cut`` (each
+interval clipped at ``t_cut``: what is being flown is not changed, and it was
+conflict-free when committed), frees the rest, and plans the remaining stops from ``c`` at
+``t_cut`` (airborne: no lift-off, hover waits allowed) leg by leg as `plan_trip` does
+(the same deadline test; no backtracking), to a landing on a pad. The committed plan is
+then the kept part followed by the new one, under the same trip id: since ``c`` was
+occupied by the old plan around ``t_cut`` every other plan keeps clear of it then, and the
+new part is planned against every reservation, so separation holds as before. A drone
+inside zones that switched on around it (``leaving``) first flies from ``c`` to the
+nearest cell outside their rasters (`exit_cell`) by a SIPP search with their
+reservations lifted for that search only, then on with them in place (when the first leg
+finds no slot from the exit, arrivals there are forbidden over a doubling window and the
+way out planned again). `hold`
+commits a hover in ``c`` from ``t_cut`` instead (when there is no plan at all): later
+plans keep clear of it; plans committed earlier keep clear of it for as long as ``c``'s
+safe interval at ``t_cut`` lasts (`hold` says whether that is for the whole hold).
 
 Releasing
 ---------
@@ -351,12 +375,15 @@ class StrategicPlanner:
         self._pad_guides: dict[int, tuple[int, float]] = {}  # pad column: (anchor, shift_s)
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
+        self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
         self._reserve_zones()
 
     # ----------------------------------------------------------------- table
     def _reserve_zones(self) -> None:
         for mask in self.airspace.temporary_masks:
             zone = self.airspace.zones[mask.zone_index]
+            if zone.unannounced:
+                continue  # not known ahead: `reserve_zone` when it switches on
             t0 = -1e300 if zone.active_from_s is None else zone.active_from_s
             t1 = math.inf if zone.active_until_s is None else zone.active_until_s
             layers = [int(k) + 1 for k in mask.layers]
@@ -580,6 +607,424 @@ class StrategicPlanner:
             return status, None, None, expansions
         return StrategicStatus.FOUND, best[1], best[0], expansions
 
+    # ----------------------------------------------------------------- in flight
+    def reserve_zone(self, zone_index: int, t_from_s: float) -> None:
+        """Reserve temporary zone ``zone_index`` (an unannounced one that switched on) from
+        ``t_from_s`` seconds to the end of its window, uninflated, under ``ZONE_OWNER +
+        zone_index`` (as the known zones are at set-up). Reserving it again replaces it."""
+        zone = self.airspace.zones[int(zone_index)]
+        owner = ZONE_OWNER + int(zone_index)
+        self.table.release(owner)
+        t1 = math.inf if zone.active_until_s is None else zone.active_until_s
+        cells = self._zone_cells(int(zone_index))
+        if cells.size == 0 or not t1 > t_from_s:
+            return
+        self.table.reserve(owner, cells, float(t_from_s), t1, inflate=False)
+        self._ends[owner] = t1
+        self._zone_from[owner] = float(t_from_s)
+
+    def _zone_cells(self, zone_index: int) -> np.ndarray:
+        """Flat table cells of a temporary zone's raster (as `_reserve_zones` reserves)."""
+        zone = self.airspace.zones[zone_index]
+        mask = next(m for m in self.airspace.temporary_masks if m.zone_index == zone_index)
+        layers = [int(k) + 1 for k in mask.layers]
+        if 0 in mask.layers and zone.floor_m <= self.handover_height_m:
+            layers.append(0)
+        cells = np.asarray(layers, np.int64)[:, None] * self.plane + mask.flat_cells[None, :]
+        return cells.reshape(-1)
+
+    def in_zone(self, cell: int, zone_index: int) -> bool:
+        """Whether flat table ``cell`` is in temporary zone ``zone_index``'s raster."""
+        return bool(np.any(self._zone_cells(int(zone_index)) == int(cell)))
+
+    def exit_cell(self, cell: int, zones: Sequence[int]) -> int:
+        """The cell nearest ``cell`` (fewest horizontal moves on its layer, ties by index)
+        outside the rasters of temporary ``zones`` and free of static obstacles; ``cell``
+        itself when outside; -1 when none is reachable."""
+        inside = np.zeros(self.sipp.blocked.size, bool)
+        for k in zones:
+            inside[self._zone_cells(int(k))] = True
+        if not inside[cell]:
+            return int(cell)
+        ny, nx = self.shape[1:]
+        layer = cell - cell % self.plane
+        seen = {int(cell)}
+        frontier = [int(cell)]
+        while frontier:
+            following = []
+            for c in frontier:
+                j, i = divmod(c - layer, nx)
+                for dj in (-1, 0, 1):
+                    for di in (-1, 0, 1):
+                        jj, ii = j + dj, i + di
+                        if not (0 <= jj < ny and 0 <= ii < nx):
+                            continue
+                        n = layer + jj * nx + ii
+                        if n in seen or self.sipp.blocked[n]:
+                            continue
+                        seen.add(n)
+                        following.append(n)
+            outside = sorted(n for n in following if not inside[n])
+            if outside:
+                return outside[0]
+            frontier = sorted(n for n in following)
+        return -1
+
+    def _escape_leg(self, start: int, goal: int, t0: float, zones: Sequence[int]):
+        """SIPP from ``start`` at ``t0`` to the cruise cell ``goal`` with the reservations
+        of temporary ``zones`` lifted for this search only (a way out of them, as
+        `sim.routing.LayerRouter.escape` lifts them); ``(status, visits, expansions)``."""
+        lifted = []
+        for k in zones:
+            owner = ZONE_OWNER + int(k)
+            zone = self.airspace.zones[int(k)]
+            default = -1e300 if zone.active_from_s is None else zone.active_from_s
+            lifted.append((int(k), self._zone_from.get(owner, default)))
+            self.table.release(owner)
+        try:
+            h = self.sipp.octile_heuristic(goal)
+            result = self.sipp.plan(
+                self.table, start, goal, t0_s=t0, heuristic=h, goal_hold_s=0.0,
+                max_expansions=self.max_expansions,
+            )  # fmt: skip
+        finally:
+            for k, t_from in lifted:
+                zone = self.airspace.zones[k]
+                t1 = math.inf if zone.active_until_s is None else zone.active_until_s
+                cells = self._zone_cells(k)
+                if cells.size and t1 > t_from:
+                    self.table.reserve(ZONE_OWNER + k, cells, t_from, t1, inflate=False)
+        if result.status != SippStatus.FOUND:
+            status = (
+                StrategicStatus.LIMIT
+                if result.status == SippStatus.LIMIT
+                else StrategicStatus.NO_SLOT
+            )
+            return status, None, result.expansions
+        visits = list(zip(result.cells.tolist(), result.arrive_s.tolist(),
+                          result.enter_s.tolist()))  # fmt: skip
+        return StrategicStatus.FOUND, visits, result.expansions
+
+    def waypoint(self, cell: int, xy=None) -> tuple[float, float, float]:
+        """Where a plan flies in flat table ``cell``: a cruise cell's centre, or ``xy``
+        (metres) at the hand-over height in a low column."""
+        return self._position_at(int(cell), xy)
+
+    def cruise_cell(self, x_m: float, y_m: float, z_m: float) -> int:
+        """The flat table cell whose waypoint is ``(x, y, z)`` (metres): a cruise layer's
+        cell centre; -1 for any other point."""
+        layers = np.asarray(self.airspace.layers_m, np.float64)
+        k = np.flatnonzero(layers == z_m)
+        j, i = self.column_of(x_m, y_m)
+        if len(k) != 1 or j < 0:
+            return -1
+        cx, cy, _ = self.airspace.cell_centre(int(k[0]), j, i)
+        if float(cx) != x_m or float(cy) != y_m:
+            return -1
+        return (int(k[0]) + 1) * self.plane + j * self.shape[2] + i
+
+    def _kept(self, trip_id: int, t_cut_s: float):
+        """The committed occupancy of ``trip_id`` before ``t_cut_s``, clipped there."""
+        old = self._committed[trip_id]
+        keep = (old.t_from_s < t_cut_s) & (np.minimum(old.t_to_s, t_cut_s) > old.t_from_s)
+        return (old.cells[keep], old.t_from_s[keep], np.minimum(old.t_to_s[keep], t_cut_s))
+
+    def commit(self, plan: StrategicPlan) -> StrategicPlan:
+        """Commit a plan found with ``commit=False`` (by `replan_airborne` or `hold`),
+        replacing the trip's committed plan; nothing else may have been reserved since."""
+        trip_id = plan.trip_id
+        self.table.release(trip_id)
+        self.table.reserve(trip_id, plan.cells, plan.t_from_s, plan.t_to_s)
+        plan = _replace(plan, committed=True)
+        self._committed[trip_id] = plan
+        self._ends[trip_id] = float(plan.t_to_s.max()) + self.time_buffer_s
+        return plan
+
+    def replan_airborne(
+        self,
+        trip_id: int,
+        start_cell: int,
+        t_cut_s: float,
+        stops: Sequence[Stop],
+        end_xy: tuple[float, float],
+        *,
+        deadline_s: float = math.inf,
+        commit: bool = True,
+        leaving: Sequence[int] = (),
+        start_xy: tuple[float, float] | None = None,
+    ) -> StrategicPlan:
+        """Replan committed trip ``trip_id`` in flight from ``start_cell`` at ``t_cut_s``
+        (see module: the occupancy before the cut is kept).
+
+        Parameters
+        ----------
+        trip_id : int
+            A committed trip.
+        start_cell : int
+            Flat table cell the drone is in at ``t_cut_s`` on its committed plan: a
+            cruise cell (`cruise_cell`), or a low-column cell where it hovers at the
+            hand-over height (then ``start_xy`` is that point; it climbs out from there).
+        t_cut_s : float
+            Seconds.
+        stops : sequence of Stop
+            The stops still to fly, in order.
+        end_xy : (float, float)
+            The pad to land on, metres.
+        deadline_s : float
+            Latest landing, seconds.
+        commit : bool
+            Replace the committed plan when found (else see `commit`).
+        start_xy : (float, float), optional
+            The hover point of a low-column ``start_cell``, metres.
+        leaving : sequence of int
+            Temporary zones the drone is inside (a cruise ``start_cell`` only): the plan first flies to the nearest cell
+            outside their rasters (`exit_cell`) with their reservations lifted for that
+            search only (`_escape_leg`), then on with them in place.
+
+        Returns
+        -------
+        StrategicPlan
+            Its ``waypoints`` start at the cut (the cell's centre at ``t_cut_s``); its
+            cells and intervals are the whole trip's (the kept part included). When not
+            found the committed plan is unchanged.
+        """
+        trip_id = int(trip_id)
+        if trip_id not in self._committed:
+            raise DeconflictionError(f"strategic planner: trip {trip_id} is not committed")
+        low = 0 <= start_cell < self.plane
+        if not 0 <= start_cell < self.sipp.blocked.size or (low and (start_xy is None or leaving)):
+            raise DeconflictionError(
+                f"strategic planner: start_cell must be a cruise cell, or a low-column cell "
+                f"with start_xy and no zones to leave, got {start_cell!r}"
+            )
+        points = [(float(s.x_m), float(s.y_m), float(s.hold_s), bool(s.land)) for s in stops]
+        points.append((float(end_xy[0]), float(end_xy[1]), 0.0, True))
+        columns = []
+        for x, y, _, _ in points:
+            j, i = self.column_of(x, y)
+            col = j * self.shape[2] + i
+            if j < 0 or self.sipp.blocked[col + self.plane]:
+                return self._refused(trip_id, t_cut_s, StrategicStatus.NO_ROUTE,
+                                     f"no free column at ({x:.1f}, {y:.1f})")  # fmt: skip
+            columns.append(col)
+        kept = self._kept(trip_id, t_cut_s)
+        old = self._committed[trip_id]
+        self.table.release(trip_id)
+        try:
+            plan = self._plan_airborne(trip_id, int(start_cell), float(t_cut_s), points,
+                                       columns, deadline_s, tuple(leaving),
+                                       start_xy)  # fmt: skip
+        finally:
+            self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+        if plan.status != StrategicStatus.FOUND:
+            return plan
+        plan = _replace(
+            plan,
+            cells=np.concatenate([kept[0], plan.cells]),
+            t_from_s=np.concatenate([kept[1], plan.t_from_s]),
+            t_to_s=np.concatenate([kept[2], plan.t_to_s]),
+        )
+        return self.commit(plan) if commit else plan
+
+    def hold(self, trip_id: int, cell: int, t_cut_s: float, until_s: float, xy=None,
+             position=None, only_if_clear: bool = False):  # fmt: skip
+        """Commit a hover of trip ``trip_id`` in table cell ``cell`` from ``t_cut_s`` to
+        ``until_s`` seconds, after its committed occupancy before the cut (``xy``: the
+        hover point of a low-column ``cell``, metres). With ``cell = -1`` the drone
+        hovers at ``position`` (metres), where its committed plan has it at ``t_cut_s``,
+        and the cells that plan occupies then are held. With ``only_if_clear`` nothing
+        changes unless the hold is clear (then ``plan`` is None).
+
+        Returns
+        -------
+        plan : StrategicPlan
+            Committed; waypoints: the hover.
+        clear : bool
+            Whether no other trip's reservation meets the hover (every plan committed
+            earlier keeps clear of it for its whole length; zones do not count).
+        """
+        trip_id = int(trip_id)
+        if cell < 0:
+            old = self._committed[trip_id]
+            now = (old.t_from_s <= t_cut_s) & (old.t_to_s > t_cut_s)
+            cells = np.unique(old.cells[now])
+            pos = tuple(float(v) for v in position)
+        else:
+            cells = np.array([cell], np.int64)
+            pos = self._position_at(int(cell), xy)
+        kept = self._kept(trip_id, t_cut_s)
+        old = self._committed[trip_id]
+        self.table.release(trip_id)
+        # Clear of every other plan (zones are not plans: the hover's point is the
+        # caller's to keep out of them).
+        clear = not any(
+            lo < until_s and hi > t_cut_s and owner < _HOLD_OWNER
+            for c in cells
+            for lo, hi, owner in self.table.reservations(int(c))
+        )
+        if only_if_clear and not clear:
+            self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+            return None, False
+        plan = StrategicPlan(
+            StrategicStatus.FOUND, "", trip_id,
+            np.array([(t_cut_s, *pos), (until_s, *pos)], np.float64), float(t_cut_s),
+            depart_s=float(t_cut_s), arrival_s=math.inf, hover_s=float(until_s - t_cut_s),
+            cells=np.concatenate([kept[0], cells]),
+            t_from_s=np.concatenate([kept[1], np.full(len(cells), float(t_cut_s))]),
+            t_to_s=np.concatenate([kept[2], np.full(len(cells), float(until_s))]),
+        )  # fmt: skip
+        return self.commit(plan), clear
+
+    def _air_leg(self, start: int, goal: int, t0: float, goal_hold_s: float, pad_goal: bool):
+        """SIPP from cruise cell ``start`` at ``t0`` (airborne) to the low-column cell
+        ``goal``; returns ``(status, visits, expansions)``."""
+        blocked = self.sipp.blocked
+        blocked[goal] = 0
+        try:
+            h = self._heuristic(goal, pad_goal, start)
+            if not self.sipp.heuristic_at(h, start) < math.inf:
+                return StrategicStatus.NO_ROUTE, None, 0
+            result = self.sipp.plan(
+                self.table, start, goal, t0_s=t0, heuristic=h, goal_hold_s=goal_hold_s,
+                max_expansions=self.max_expansions,
+            )  # fmt: skip
+        finally:
+            blocked[goal] = 1
+        if result.status == SippStatus.LIMIT:
+            return StrategicStatus.LIMIT, None, result.expansions
+        if result.status != SippStatus.FOUND:
+            return StrategicStatus.NO_SLOT, None, result.expansions
+        visits = list(zip(result.cells.tolist(), result.arrive_s.tolist(),
+                          result.enter_s.tolist()))  # fmt: skip
+        return StrategicStatus.FOUND, visits, result.expansions
+
+    def _plan_airborne(self, trip_id, start_cell, t_cut, points, columns, deadline_s,
+                       leaving=(), start_xy=None):  # fmt: skip
+        """`_plan_once` from a cruise cell in the air: the way out of ``leaving`` zones by
+        `_escape_leg`, the first leg by `_air_leg`, the others by `_leg`; assembled by
+        `_assemble` with the airborne start's ground waypoint removed."""
+        why = {
+            StrategicStatus.LIMIT: "expansion limit",
+            StrategicStatus.NO_ROUTE: "no route even in an empty sky",
+            StrategicStatus.NO_SLOT: "no conflict-free slot",
+        }
+        hold = self.land_s if points[0][3] else points[0][2] + self.climb_s
+        if start_cell < self.plane:
+            # Hovering in a low column (after a drop-off): the first leg climbs out of it
+            # as a leg from a hover stop does.
+            status, leg, _, expansions = self._leg(
+                start_cell, columns[0], t_cut, False, hold, points[0][3]
+            )
+            if status != StrategicStatus.FOUND:
+                return self._refused(trip_id, t_cut, status, f"{why[status]} for leg 1",
+                                     expansions)  # fmt: skip
+            last = len(leg) - 1
+            visits = [(start_cell, t_cut, t_cut, tuple(start_xy))]
+            visits += [
+                (c, a, e, points[0][:2] if n == last else tuple(start_xy) if c == start_cell else None)
+                for n, (c, a, e) in enumerate(leg) if n > 0
+            ]  # fmt: skip
+            return self._plan_rest(trip_id, t_cut, points, columns, deadline_s, visits,
+                                   expansions, tuple(start_xy))  # fmt: skip
+        centre = self._position_at(start_cell, None)[:2]
+        visits = [(start_cell, t_cut, t_cut, centre)]
+        expansions = 0
+        out = self.exit_cell(start_cell, leaving) if leaving else start_cell
+        if out < 0:
+            return self._refused(trip_id, t_cut, StrategicStatus.NO_ROUTE,
+                                 "no way out of the zone")  # fmt: skip
+        # The way out ends where the first leg can start: when the first leg finds no slot
+        # from the exit (the sky there fills up at once), arrivals at the exit are
+        # forbidden over a doubling window after the failed one and the way out planned
+        # again (as `_plan` backtracks).
+        forbid = None
+        for _ in range(_BACKTRACKS if out != start_cell else 1):
+            way = [(start_cell, t_cut, t_cut)]
+            if out != start_cell:
+                try:
+                    if forbid is not None:
+                        self.table.reserve(_HOLD_OWNER, [out], *forbid, inflate=False)
+                    status, way, used = self._escape_leg(start_cell, out, t_cut, leaving)
+                finally:
+                    self.table.release(_HOLD_OWNER)
+                expansions += used
+                if status != StrategicStatus.FOUND:
+                    return self._refused(trip_id, t_cut, status,
+                                         f"{why[status]} out of the zone", expansions)  # fmt: skip
+            t_first = way[-1][1]
+            status, leg, used = self._air_leg(out, columns[0], t_first, hold, points[0][3])
+            expansions += used
+            if status != StrategicStatus.NO_SLOT or out == start_cell:
+                break
+            t0, t1 = forbid if forbid is not None else (t_first, t_first)
+            forbid = (t0, t1 + max(_BACKTRACK_STEP_S, 2.0 * (t1 - t0)))
+        if status != StrategicStatus.FOUND:
+            return self._refused(trip_id, t_cut, status, f"{why[status]} for leg 1", expansions)
+        visits += [(c, a, e, None) for c, a, e in way[1:]]
+        visits += [(c, a, e, points[0][:2] if c == columns[0] else None) for c, a, e in leg[1:]]
+        return self._plan_rest(trip_id, t_cut, points, columns, deadline_s, visits,
+                               expansions, centre)  # fmt: skip
+
+    def _plan_rest(self, trip_id, t_cut, points, columns, deadline_s, visits, expansions,
+                   start_xy):  # fmt: skip
+        """The legs after the first (``visits``: the first flight so far, ending at stop
+        0), as `_plan_once` plans them; assembled."""
+        why = {
+            StrategicStatus.LIMIT: "expansion limit",
+            StrategicStatus.NO_ROUTE: "no route even in an empty sky",
+            StrategicStatus.NO_SLOT: "no conflict-free slot",
+        }
+        flights = []
+        t_lift_flight = ground_ready = t_cut
+        arrive = visits[-1][1]
+        for k in range(len(columns)):
+            if arrive + self._remaining_s(points, columns, k) > deadline_s:
+                return self._refused(trip_id, t_cut, StrategicStatus.DEADLINE,
+                                     f"earliest landing after the deadline ({deadline_s:g} s)",
+                                     expansions)  # fmt: skip
+            here = points[k]
+            if here[3]:
+                flights.append((t_lift_flight, ground_ready, visits, arrive + self.land_s))
+                t = arrive + self.land_s + here[2]
+                ground_ready = t
+                from_ground = True
+            else:
+                t = arrive + here[2]
+                from_ground = False
+            if k + 1 == len(columns):
+                break
+            nxt = points[k + 1]
+            hold = self.land_s if nxt[3] else nxt[2] + self.climb_s
+            status, leg, t_lift, used = self._leg(
+                columns[k], columns[k + 1], t, from_ground, hold, nxt[3]
+            )
+            expansions += used
+            if status != StrategicStatus.FOUND:
+                return self._refused(trip_id, t_cut, status, f"{why[status]} for leg {k + 2}",
+                                     expansions)  # fmt: skip
+
+            last = len(leg) - 1
+
+            def where(n, cell, k=k, nxt=nxt, last=last):
+                # The leg ends at the next stop's point, even when both stops share a
+                # column; other low-column visits are at this stop's point.
+                if n == last:
+                    return nxt[:2]
+                return points[k][:2] if cell == columns[k] else None
+
+            if from_ground:
+                t_lift_flight = t_lift
+                visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
+            visits += [(c, a, e, where(n, c)) for n, (c, a, e) in enumerate(leg) if n > 0]
+            arrive = leg[-1][1]
+        stops = [(start_xy[0], start_xy[1], 0.0, False), *points]
+        plan = self._assemble(trip_id, t_cut, flights, stops, expansions)
+        wp = plan.waypoints
+        first = 0
+        while first < len(wp) and wp[first, 3] == 0.0 and wp[first, 0] <= t_cut:
+            first += 1  # the airborne start's ground waypoint (there is no lift-off)
+        return _replace(plan, waypoints=wp[first:], depart_s=float(t_cut))
+
     # ----------------------------------------------------------------- trips
     def plan_trip(
         self,
@@ -765,7 +1210,10 @@ class StrategicPlanner:
             if from_ground:
                 t_lift_flight = t_lift
                 visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
-            visits += [(c, a, e, where(c)) for c, a, e in leg[1:]]
+            # The leg ends at the next stop's point even when both stops share a column
+            # (e.g. a drop-off in the column of the pad the trip lands on).
+            visits += [(c, a, e, where(c)) for c, a, e in leg[1:-1]]
+            visits.append((*leg[-1], nxt[:2]))
             arrive = leg[-1][1]
             if arrive > arrive_by + 1e-9:
                 return self._refused(

@@ -366,6 +366,18 @@ SCENARIO_CASES = {
         "map.temporary_window_s",
         "[-900.0, -500.0]",
     ),
+    "zone_unannounced_not_a_boolean": (
+        lambda t: t.replace("[map]", "[map]\ntemporary_unannounced = 'yes'"),
+        "map.temporary_unannounced",
+        "'yes'",
+    ),
+    "zone_unannounced_beside_geojson": (
+        lambda t: on_geojson(t, "city.geojson").replace(
+            "[map]", "[map]\ntemporary_unannounced = true"
+        ),
+        "map.temporary_unannounced",
+        "a generator parameter beside map.geojson",
+    ),
     "generator_key_beside_geojson": (
         lambda t: t.replace("[map]", "[map]\ngeojson = 'city.geojson'"),
         "map.depots",
@@ -504,6 +516,23 @@ GEOJSON_CASES = {
             )
         ),
         "feature 2: pads: must be <= 100000, got 1000000000000",
+    ),
+    "zone_unannounced_not_a_boolean": (
+        _city(
+            _polygon(
+                _square(0.01, 0.01),
+                kind="no_fly_zone",
+                name="fair",
+                floor_m=0,
+                active_from_s=600,
+                unannounced="yes",
+            )
+        ),
+        "feature 2: zone 'fair': unannounced must be true or false, got 'yes'",
+    ),
+    "permanent_zone_unannounced": (
+        _city(_polygon(_square(0.01, 0.01), kind="no_fly_zone", name="gov", unannounced=True)),
+        "feature 2: zone 'gov': unannounced needs a temporary zone with active_from_s",
     ),
     "depot_inside_building": (
         _city(_feature({"type": "Point", "coordinates": [0.001, 0.001]}, kind="depot", name="in")),

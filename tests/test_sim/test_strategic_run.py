@@ -120,17 +120,32 @@ def test_refused_trips_are_not_started_and_their_orders_expire_with_their_reason
     assert report.orders_failed + report.orders_pending == created
 
 
-def test_a_replan_in_flight_frees_the_drones_reservations():
+def test_a_replan_in_flight_is_planned_against_the_reservations_or_frees_them():
     simulation = Simulation(_scenario("strategic"), duration_s=DURATION_S)
     simulation.step_to(300.0)
     policy = simulation.deconfliction
     flying = [d for d in policy.trip_of if simulation.plan_len[d] > 0]
-    assert flying
-    d = flying[0]
+    cruising = [d for d in flying if simulation.position[d, 2] >= simulation.airspace.layers_m[0]]
+    assert cruising
+    d = cruising[0]
     trip = policy.trip_of[d]
-    assert trip in policy.strategic.committed
-    # What a zone switching on does to a drone crossing it (the engine's own path).
+    before = policy.strategic.committed[trip]
+    # What a zone switching on does to a drone crossing it (the engine's own path): its
+    # trip is planned again from a cut ahead, against the reservations, and stays
+    # committed; what it flies before the cut is kept.
     simulation._replan(d, [])  # noqa: SLF001
-    assert d not in policy.trip_of
-    assert trip not in policy.strategic.committed
-    assert simulation.plan_len[d] > 0  # it flies on, on a plan of the normal builder
+    assert policy.trip_of[d] == trip and policy.replans_planned == 1
+    after = policy.strategic.committed[trip]
+    flown = before.t_from_s < simulation.t
+    for cell, t0 in zip(before.cells[flown].tolist(), before.t_from_s[flown].tolist()):
+        assert np.any((after.cells == cell) & (after.t_from_s == t0))
+    assert simulation.plan_len[d] > 0
+    # A drone with nothing to replan against the reservations (on the ground, taxiing
+    # after its landing): its reservations are freed and the engine replans it the
+    # normal way, as before.
+    ground = [d for d in flying if simulation.position[d, 2] == 0.0]
+    if ground:
+        d = ground[0]
+        trip = policy.trip_of[d]
+        simulation._replan(d, [])  # noqa: SLF001
+        assert d not in policy.trip_of and trip not in policy.strategic.committed
