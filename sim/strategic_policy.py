@@ -707,13 +707,7 @@ class StrategicRun:
                 state = states[i]
             else:
                 state = self._state(a, b, meta, done, True, final)
-            dt = b[0] - a[0]
-            if a[1:4] == b[1:4]:
-                builder.hold_at(dt, state, a[3] == 0.0, b[4], b[5])
-            elif a[3] == 0.0 and b[3] == 0.0:
-                builder.taxi(b[1], b[2], dt, state, b[4], b[5])
-            else:
-                builder.move(b[1], b[2], b[3], state, b[4], b[5])
+            _add_segment(builder, a, b, state)
             if b[4] == EV_PICKED:
                 load += weights[b[5]]
             elif b[4] == EV_DELIVERED:
@@ -801,13 +795,7 @@ class StrategicRun:
                 state = self._state(a, b, meta, done_stops, airborne_once, final)
             if a[3] > 0.0:
                 airborne_once = True
-            dt = b[0] - a[0]
-            if a[1:4] == b[1:4]:
-                builder.hold_at(dt, state, a[3] == 0.0, b[4], b[5])
-            elif a[3] == 0.0 and b[3] == 0.0:
-                builder.taxi(b[1], b[2], dt, state, b[4], b[5])
-            else:
-                builder.move(b[1], b[2], b[3], state, b[4], b[5])
+            _add_segment(builder, a, b, state)
         timed = builder.timed(sim.params, sim.wind, float(request.t_s), float(request.battery_wh))
         if timed is None:
             return None, []
@@ -924,6 +912,18 @@ def _way_out(t_s, xyz_m, leaving, active) -> float | None:
 def _nearest_depot(depots_xy, xy) -> int:
     """The depot nearest ``xy`` (ties: lower index)."""
     return int(np.argmin(np.hypot(depots_xy[:, 0] - xy[0], depots_xy[:, 1] - xy[1])))
+
+
+def _add_segment(builder: PlanBuilder, a, b, state: int) -> None:
+    """The segment between waypoints ``a`` and ``b`` (``t, x, y, z, event, arg``): a hold
+    where they share a position, a taxi on the ground, a flight otherwise."""
+    dt = b[0] - a[0]
+    if a[1:4] == b[1:4]:
+        builder.hold_at(dt, state, a[3] == 0.0, b[4], b[5])
+    elif a[3] == 0.0 and b[3] == 0.0:
+        builder.taxi(b[1], b[2], dt, state, b[4], b[5])
+    else:
+        builder.move(b[1], b[2], b[3], state, b[4], b[5])
 
 
 def _event_index(points, stop) -> int:

@@ -244,6 +244,15 @@ def _guide_at(v, mode, h, plane, nx, gi, gf, h2, h2_stamp):
     return _guide(v, mode, h, plane, nx, gi, gf, h2, h2_stamp)
 
 
+@inlined
+def _plane_neighbour(blocked2, ny, nx, y, x, dy, dx, straight_s, diagonal_s):
+    """Column and seconds of the plane move ``(dy, dx)`` from ``(y, x)`` (no corner
+    cutting); ``(-1, 0.0)`` when the move is not free."""
+    if (dy == 0 and dx == 0) or not _move_free(blocked2, 1, ny, nx, 0, y, x, 0, dy, dx):
+        return -1, 0.0
+    return (y + dy) * nx + (x + dx), (diagonal_s if dy != 0 and dx != 0 else straight_s)
+
+
 @kernel
 def _plane_field(blocked2, ny, nx, straight_s, diagonal_s, goal, out):
     """Dijkstra over one plane of 8-connected moves (no corner cutting) from ``goal``:
@@ -265,12 +274,10 @@ def _plane_field(blocked2, ny, nx, straight_s, diagonal_s, goal, out):
         x = c % nx
         for dy in range(-1, 2):
             for dx in range(-1, 2):
-                if dy == 0 and dx == 0:
+                u, step = _plane_neighbour(blocked2, ny, nx, y, x, dy, dx, straight_s, diagonal_s)
+                if u < 0:
                     continue
-                if not _move_free(blocked2, 1, ny, nx, 0, y, x, 0, dy, dx):
-                    continue
-                u = (y + dy) * nx + (x + dx)
-                nd = d + (diagonal_s if dy != 0 and dx != 0 else straight_s)
+                nd = d + step
                 if nd < out[u]:
                     out[u] = nd
                     size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
@@ -313,14 +320,10 @@ def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_
         x = c % nx
         for dy in range(-1, 2):
             for dx in range(-1, 2):
-                if dy == 0 and dx == 0:
+                u, step = _plane_neighbour(blocked2, ny, nx, y, x, dy, dx, straight_s, diagonal_s)
+                if u < 0 or closed[u] == stamp:
                     continue
-                if not _move_free(blocked2, 1, ny, nx, 0, y, x, 0, dy, dx):
-                    continue
-                u = (y + dy) * nx + (x + dx)
-                if closed[u] == stamp:
-                    continue
-                du = g[c] + (diagonal_s if dy != 0 and dx != 0 else straight_s)
+                du = g[c] + step
                 if g_stamp[u] == stamp and du >= g[u]:
                     continue
                 g[u] = du
