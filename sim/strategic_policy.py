@@ -744,31 +744,7 @@ class StrategicRun:
         ]
         # Stop events: delivered at the end of the service hover, picked up at the end of
         # the ground hold after a pickup landing.
-        arrivals = []
-        search = n_prefix
-        delivered = []
-        for kind, order, x, y in meta:
-            if kind == PICKUP:
-                i = next(
-                    j for j in range(search, len(points) - 1)
-                    if points[j][1:4] == (x, y, 0.0) and points[j - 1][3] > 0.0
-                )  # fmt: skip
-                arrivals.append(i)
-                points[i + 1] = points[i + 1][:4] + (EV_PICKED, order)
-                search = i + 2
-            else:
-                i = next(
-                    j for j in range(search, len(points))
-                    if points[j][1:4] == (x, y, HANDOVER_HEIGHT_M)
-                )  # fmt: skip
-                arrivals.append(i)
-                t_done = points[i][0] + float(sim.model.service_time_s)
-                if abs(points[i + 1][0] - t_done) <= 1e-6:
-                    points[i + 1] = points[i + 1][:4] + (EV_DELIVERED, order)
-                else:
-                    points.insert(i + 1, (t_done, x, y, HANDOVER_HEIGHT_M, EV_DELIVERED, order))
-                delivered.append((order, t_done))
-                search = i + 2
+        delivered = _mark_stops(points, n_prefix, meta, float(sim.model.service_time_s))
         hx, hy = (float(v) for v in sim.depots_xy[home])
         last = points[-1]
         seconds = math.hypot(hx - last[1], hy - last[2]) / TAXI_SPEED_MPS
@@ -844,10 +820,12 @@ class StrategicRun:
         return TO_DROPOFF
 
 
-def _mark_stops(points, search, meta, service_s) -> None:
-    """Stop events on ``points`` from index ``search`` (as `StrategicRun._timed` does):
+def _mark_stops(points, search, meta, service_s) -> list[tuple[int, float]]:
+    """Stop events on ``points`` (``t, x, y, z, event, arg``) from index ``search``:
     picked up at the end of the ground hold after a pickup landing, delivered at the end
-    of the service hover."""
+    of the service hover (a waypoint inserted there when none is); returns the deliveries
+    ``[(order, t_s)]``."""
+    delivered = []
     for kind, order, x, y in meta:
         if kind == PICKUP:
             i = next(
@@ -865,7 +843,9 @@ def _mark_stops(points, search, meta, service_s) -> None:
                 points[i + 1] = points[i + 1][:4] + (EV_DELIVERED, order)
             else:
                 points.insert(i + 1, (t_done, x, y, HANDOVER_HEIGHT_M, EV_DELIVERED, order))
+            delivered.append((order, t_done))
         search = i + 2
+    return delivered
 
 
 def _meets(times, path, zones) -> bool:

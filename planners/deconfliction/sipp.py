@@ -254,36 +254,6 @@ def _plane_neighbour(blocked2, ny, nx, y, x, dy, dx, straight_s, diagonal_s):
 
 
 @kernel
-def _plane_field(blocked2, ny, nx, straight_s, diagonal_s, goal, out):
-    """Dijkstra over one plane of 8-connected moves (no corner cutting) from ``goal``:
-    ``out[p]`` = seconds from column ``p`` to the goal (inf where unreachable)."""
-    out[:] = np.inf
-    n = ny * nx
-    heap_f = np.empty(8 * n + 16, np.float64)
-    heap_g = np.zeros(8 * n + 16, np.float64)
-    heap_s = np.empty(8 * n + 16, np.int64)
-    out[goal] = 0.0
-    size = _heap_push(heap_f, heap_g, heap_s, 0, 0.0, 0.0, goal)
-    while size > 0:
-        d = heap_f[0]
-        c = heap_s[0]
-        size = _heap_pop(heap_f, heap_g, heap_s, size)
-        if d > out[c]:
-            continue
-        y = c // nx
-        x = c % nx
-        for dy in range(-1, 2):
-            for dx in range(-1, 2):
-                u, step = _plane_neighbour(blocked2, ny, nx, y, x, dy, dx, straight_s, diagonal_s)
-                if u < 0:
-                    continue
-                nd = d + step
-                if nd < out[u]:
-                    out[u] = nd
-                    size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
-
-
-@kernel
 def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_s, g, g_stamp,
                    closed, stamp):  # fmt: skip
     """A* over one plane from ``goal`` towards ``start`` (Silver's reverse A*, AIIDE 2005),
@@ -811,10 +781,14 @@ class SippPlanner:
         nz, ny, nx = self.dims
         out = np.empty(ny * nx, np.float64)
         straight, diagonal, _, _ = self._move_seconds()
+        flat = drone_moves(2, horizontal_s=straight, diagonal_s=diagonal)
+        offsets = np.ascontiguousarray(flat.offsets.T)
         was = blocked2[anchor_column]
         blocked2[anchor_column] = 0
         try:
-            _plane_field(blocked2, ny, nx, straight, diagonal, int(anchor_column), out)
+            # The plane is a one-layer grid of 8-connected moves.
+            _distance_field(blocked2, 1, ny, nx, offsets[0], offsets[1], offsets[2],
+                            flat.duration_s, int(anchor_column), out)  # fmt: skip
         finally:
             blocked2[anchor_column] = was
         return out
