@@ -13,8 +13,8 @@ pad's landing field prepared at set-up. For each trip a dispatch round starts
   height for the drone model's service time; the trip ends landed on the pad of the depot
   nearest its last stop (nearest that stop), then taxis to the apron;
 - the start pad nearest the first stop is planned and committed; when that plan waits
-  (on the pad or hovering), the depot's other pads are tried without reserving and the
-  earliest landing replaces it;
+  (on the pad or hovering), the next `PAD_TRIALS` pads nearest the first stop are tried
+  without reserving and the earliest landing replaces it;
 - the plan's waypoints become the engine's timed plan: times are the strategic plan's
   (flown exactly), battery energy per waypoint is the energy model's
   (`sim.routing.PlanBuilder.timed`: moves by geometry, payload and wind; waits in the air
@@ -125,6 +125,9 @@ from dronesim.sim.vocabulary import (
 # congested sky's whole space-time before finding that nothing lands in time.
 SEARCH_BUDGET = 60_000
 TRIAL_BUDGET = 8_000
+# Other pads tried (the nearest the first stop first) when a trip's plan waits: beyond the
+# few nearest, a depot's pads share the same approaches and rarely land earlier.
+PAD_TRIALS = 3
 
 
 class StrategicRun:
@@ -295,7 +298,7 @@ class StrategicRun:
         # checked on the timed plan.
         deadline = t0 + 2.0 * max(0.0, spare_wh) / max(hover_wh_per_s, 1e-12)
         # Start pads nearest the first stop first (then by index). The first is planned and
-        # committed; when its plan waits (on the pad or hovering), the other pads are tried
+        # committed; when its plan waits (on the pad or hovering), the next pads are tried
         # without reserving and the earliest landing (ties: the nearer pad) is committed
         # in its place.
         pads = [(float(xy[0]), float(xy[1])) for xy in sim.pads_xy[depot]]
@@ -319,7 +322,7 @@ class StrategicRun:
         if not found or plan.ground_wait_s + plan.hover_wait_s > 0.0:
             best = (plan.arrival_s, pad) if found else None
             last = plan
-            for k in ranked[1:]:
+            for k in ranked[1 : 1 + PAD_TRIALS]:
                 # Only a strictly earlier landing would replace the best so far.
                 latest = deadline if best is None else min(deadline, best[0] - 1e-6)
                 trial = self.strategic.plan_trip(
