@@ -128,6 +128,9 @@ TRIAL_BUDGET = 8_000
 # Other pads tried (the nearest the first stop first) when a trip's plan waits: beyond the
 # few nearest, a depot's pads share the same approaches and rarely land earlier.
 PAD_TRIALS = 3
+# A trip refused at the search budget is not searched again for this long (its orders
+# keep waiting): in a congested sky the same search would mostly fail again at once.
+LIMIT_BACKOFF_S = 120.0
 
 
 class StrategicRun:
@@ -194,6 +197,7 @@ class StrategicRun:
             "next_trip": 0,
             "released_at": -math.inf,
             "refusals": {},
+            "backoff": {},
             "trip_planning_s": [],
             "reposition_planning_s": [],
         }
@@ -255,6 +259,11 @@ class StrategicRun:
         if t0 > self.released_at:
             self.strategic.release_before(t0 - self.strategic.time_buffer_s)
             self.released_at = t0
+            self.backoff = {key: t for key, t in self.backoff.items() if t > t0}
+        # The same trip refused at the search budget a moment ago: not searched again yet.
+        key = (int(request.home_hint), target, tuple(map(tuple, request.stops)))
+        if self.backoff.get(key, -math.inf) > t0:
+            return self._refuse("LIMIT_BACKOFF")
         self.plan_replaced(request.drone)  # its last plan has ended (it stands at a depot)
         orders = sim.orders
         depot = int(request.home_hint)
@@ -334,6 +343,8 @@ class StrategicRun:
                 elif best is None or trial.arrival_s < best[0]:
                     best = (trial.arrival_s, pads[k])
             if best is None:
+                if plan.status == StrategicStatus.LIMIT:
+                    self.backoff[key] = t0 + LIMIT_BACKOFF_S
                 return self._refuse(last.status.name)
             if best[1] != pad:
                 pad = best[1]

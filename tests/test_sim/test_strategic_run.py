@@ -149,3 +149,43 @@ def test_a_replan_in_flight_is_planned_against_the_reservations_or_frees_them():
         trip = policy.trip_of[d]
         simulation._replan(d, [])  # noqa: SLF001
         assert d not in policy.trip_of and trip not in policy.strategic.committed
+
+
+def test_a_trip_refused_at_the_budget_is_not_searched_again_before_its_backoff(monkeypatch):
+    """With a search budget too small for any trip, each refused trip is searched once and
+    then refused without a search (``LIMIT_BACKOFF``) until `LIMIT_BACKOFF_S` has passed;
+    its orders keep waiting (conserved), and nothing flies."""
+    from dronesim.sim import strategic_policy
+    from dronesim.sim.strategic import StrategicPlanner
+
+    monkeypatch.setattr(strategic_policy, "SEARCH_BUDGET", 1)
+    monkeypatch.setattr(strategic_policy, "TRIAL_BUDGET", 1)
+    searches = []
+    original = StrategicPlanner.plan_trip
+
+    def counted(self, trip_id, start_xy, stops, end_xy, **kwargs):
+        searches.append((tuple(stops), kwargs["ready_s"]))
+        return original(self, trip_id, start_xy, stops, end_xy, **kwargs)
+
+    monkeypatch.setattr(StrategicPlanner, "plan_trip", counted)
+    simulation = Simulation(_scenario("strategic"), duration_s=600.0)
+    report = simulation.run()
+    refusals = simulation.deconfliction.refusals
+    assert refusals.get("LIMIT", 0) > 0 and refusals.get("LIMIT_BACKOFF", 0) > 0
+    assert report.orders_delivered == 0
+    assert report.takeoff_delay_s["departures"] == 0
+    # No trip is searched again within the backoff: a search and its pad trials fall in
+    # one dispatch round (ready times differ by the taxi to each pad, seconds), the next
+    # search of the same stops no sooner than the backoff after it.
+    last_round = {}
+    rounds = 0
+    for stops, ready in searches:
+        seen = last_round.get(stops)
+        if seen is None or ready - seen > 30.0:
+            if seen is not None:
+                assert ready - seen >= strategic_policy.LIMIT_BACKOFF_S - 30.0
+                rounds += 1
+            last_round[stops] = ready
+    assert rounds > 0  # the run is long enough to see a trip searched again
+    created = simulation.created_count()
+    assert report.orders_delivered + report.orders_failed + report.orders_pending == created
