@@ -114,6 +114,19 @@ def _heap_pop(heap_f, heap_g, heap_s, size):
 
 
 @inlined
+def _heap_grown(heap_f, heap_g, heap_s, used):
+    """The heap's arrays at twice their size, the first ``used`` entries copied."""
+    size = 2 * heap_f.shape[0]
+    grown_f = np.empty(size, np.float64)
+    grown_g = np.empty(size, np.float64)
+    grown_s = np.empty(size, np.int64)
+    grown_f[:used] = heap_f[:used]
+    grown_g[:used] = heap_g[:used]
+    grown_s[:used] = heap_s[:used]
+    return grown_f, grown_g, grown_s
+
+
+@inlined
 def _move_free(blocked, nz, ny, nx, z, y, x, dz, dy, dx):
     """The destination and every cell of the box the move spans are inside and unblocked."""
     for a in range(2 if dz != 0 else 1):
@@ -186,14 +199,7 @@ def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, out):
                 out[u] = nd
                 if size == heap_f.shape[0]:
                     # Lazy deletion may hold a cell several times: grow the heap.
-                    grown_f = np.empty(2 * size, np.float64)
-                    grown_g = np.zeros(2 * size, np.float64)
-                    grown_s = np.empty(2 * size, np.int64)
-                    grown_f[:size] = heap_f[:size]
-                    grown_s[:size] = heap_s[:size]
-                    heap_f = grown_f
-                    heap_g = grown_g
-                    heap_s = grown_s
+                    heap_f, heap_g, heap_s = _heap_grown(heap_f, heap_g, heap_s, size)
                 size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
 
 
@@ -266,10 +272,9 @@ def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_
     gx = goal % nx
     sy = start // nx
     sx = start % nx
-    size = 4096
-    heap_f = np.empty(size, np.float64)
-    heap_g = np.empty(size, np.float64)
-    heap_s = np.empty(size, np.int64)
+    heap_f = np.empty(4096, np.float64)
+    heap_g = np.empty(4096, np.float64)
+    heap_s = np.empty(4096, np.int64)
     g[goal] = 0.0
     g_stamp[goal] = stamp
     f0 = _octile_s(abs(gy - sy), abs(gx - sx), straight_s, diagonal_s)
@@ -298,20 +303,11 @@ def _reverse_plane(blocked2, ny, nx, goal, start, slack_s, straight_s, diagonal_
                     continue
                 g[u] = du
                 g_stamp[u] = stamp
-                if used == size:
-                    size *= 2
-                    grown_f = np.empty(size, np.float64)
-                    grown_g = np.empty(size, np.float64)
-                    grown_s = np.empty(size, np.int64)
-                    grown_f[:used] = heap_f[:used]
-                    grown_g[:used] = heap_g[:used]
-                    grown_s[:used] = heap_s[:used]
-                    heap_f = grown_f
-                    heap_g = grown_g
-                    heap_s = grown_s
+                if used == heap_f.shape[0]:
+                    heap_f, heap_g, heap_s = _heap_grown(heap_f, heap_g, heap_s, used)
                 k = _octile_s(abs(u // nx - sy), abs(u % nx - sx), straight_s, diagonal_s)
                 used = _heap_push(heap_f, heap_g, heap_s, used, du + k, du, u)
-    return np.inf if limit == np.inf else limit
+    return limit
 
 
 @inlined
@@ -748,19 +744,24 @@ class SippPlanner:
         return cached
 
     def _move_seconds(self) -> tuple[float, float, float, float]:
-        """Seconds of a straight and a diagonal horizontal move, one layer up and down."""
+        """Seconds of a straight and a diagonal horizontal move, one layer up and down
+        (the move table is fixed: computed once)."""
+        cached = getattr(self, "_move_seconds_cache", None)
+        if cached is not None:
+            return cached
         offsets, seconds = self.moves.offsets, self.moves.duration_s
         flat = offsets[:, 0] == 0
         steps = np.abs(offsets[:, 1:]).sum(axis=1)
         vertical = steps == 0
         straight = float(seconds[flat & (steps == 1)].min())
         diagonal = seconds[flat & (steps == 2)]
-        return (
+        self._move_seconds_cache = (
             straight,
             float(diagonal.min()) if diagonal.size else 2.0 * straight,
             float(seconds[vertical & (offsets[:, 0] > 0)].min()),
             float(seconds[vertical & (offsets[:, 0] < 0)].min()),
         )
+        return self._move_seconds_cache
 
     def _layered(self, mode, plane, goal, start_col, valid, shift_s, bound_s, vertical_ends):
         nz, ny, nx = self.dims
