@@ -730,8 +730,9 @@ class StrategicPlanner:
         return (old.cells[keep], old.t_from_s[keep], np.minimum(old.t_to_s[keep], t_cut_s))
 
     def commit(self, plan: StrategicPlan) -> StrategicPlan:
-        """Commit a plan found with ``commit=False`` (by `replan_airborne` or `hold`),
-        replacing the trip's committed plan; nothing else may have been reserved since."""
+        """Commit a found plan (from `plan_trip`, or one found with ``commit=False`` by
+        `replan_airborne` or `hold`), replacing the trip's committed plan; nothing else may
+        have been reserved since it was planned."""
         trip_id = plan.trip_id
         self.table.release(trip_id)
         self.table.reserve(trip_id, plan.cells, plan.t_from_s, plan.t_to_s)
@@ -1107,10 +1108,7 @@ class StrategicPlanner:
             if old is not None and not (commit and found):
                 self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
         if plan.status == StrategicStatus.FOUND and commit:
-            self.table.reserve(trip_id, plan.cells, plan.t_from_s, plan.t_to_s)
-            plan = _replace(plan, committed=True)
-            self._committed[trip_id] = plan
-            self._ends[trip_id] = float(plan.t_to_s.max()) + self.time_buffer_s
+            plan = self.commit(plan)  # the old plan's reservations are already released
         return plan
 
     def _refused(self, trip_id, ready_s, status, reason, expansions=0) -> StrategicPlan:
