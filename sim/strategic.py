@@ -73,9 +73,8 @@ relaxation of the 3D grid), evaluated lazily in the search kernel, so a leg cost
 full-grid array:
 
 - a leg that lands (on a pad): a column field per depot, prepared at set-up
-  (`prepare_pads` with the pads' depots as groups) and anchored at the depot's first pad;
-  another pad of the depot subtracts its own value in the field (the triangle inequality),
-  so one field serves every pad of a depot;
+  (`prepare_pads` with the pads' depots as groups): the seconds to the nearest of the
+  depot's pads, exact for a leg that may land on any of them, a bound for one pad;
 - a leg to a drop-off (``heuristic="reverse"``): an A* over the columns from the drop-off
   towards the leg's start (Silver's reverse A*, AIIDE 2005), run ``reverse_slack_s`` past
   closing the start; the columns it closed get their exact seconds, the others
@@ -371,8 +370,9 @@ class StrategicPlanner:
         )
         self.time_buffer_s = float(time_buffer_s)
         self._fields: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-        self._plane_fields: dict[int, np.ndarray] = {}  # by anchor column (prepared pads)
-        self._pad_guides: dict[int, tuple[int, float]] = {}  # pad column: (anchor, shift_s)
+        # Column fields of prepared pad groups, by their sorted columns, and each pad's.
+        self._plane_fields: dict[tuple[int, ...], np.ndarray] = {}
+        self._pad_guides: dict[int, tuple[tuple[int, ...], float]] = {}
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
         self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
@@ -428,8 +428,8 @@ class StrategicPlanner:
         pads_xy : array_like, shape (n, 2)
             Pad positions, metres.
         groups : array_like of int, shape (n,), optional
-            Pads with the same label (a depot's) share one column field, anchored at the
-            group's first pad (see module); default: one field per pad.
+            Pads with the same label (a depot's) share one column field: the seconds to
+            the nearest of them (see module); default: one field per pad.
         """
         pads = np.asarray(pads_xy, np.float64).reshape(-1, 2)
         labels = np.arange(len(pads)) if groups is None else np.asarray(groups).reshape(-1)
@@ -437,7 +437,7 @@ class StrategicPlanner:
             raise DeconflictionError(
                 f"strategic planner: {len(pads)} pads but {labels.size} group labels"
             )
-        anchors: dict[int, int] = {}
+        members: dict[int, list[int]] = {}
         for (x, y), label in zip(pads, labels.tolist()):
             j, i = self.column_of(x, y)
             if j < 0:
@@ -445,14 +445,19 @@ class StrategicPlanner:
                     f"strategic planner: pad ({x:g}, {y:g}) lies outside the grid"
                 )
             column = j * self.shape[2] + i
-            anchor = anchors.setdefault(label, column)
             if self.heuristic == "field":
-                self._field(column)
+                self._field((column,))
                 continue
-            field = self._plane_fields.get(anchor)
+            members.setdefault(label, []).append(column)
+        for columns in members.values():
+            # One search from all the group's pads: the exact seconds to the nearest of
+            # them (legs that may land on any), and a bound for a landing on each.
+            key = tuple(sorted(set(columns)))
+            field = self._plane_fields.get(key)
             if field is None:
-                field = self._plane_fields[anchor] = self.sipp.plane_field(anchor)
-            self._pad_guides[column] = (anchor, float(field[column]))
+                field = self._plane_fields[key] = self.sipp.plane_field(key)
+            for column in columns:
+                self._pad_guides[column] = (key, 0.0)
 
     # ----------------------------------------------------------------- helpers
     def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
@@ -472,26 +477,37 @@ class StrategicPlanner:
             self._fields.popitem(last=False)
         return field
 
-    def _field(self, goal: int) -> np.ndarray:
-        """The exact 3D distance field to the low-column cell ``goal`` (``heuristic="field"``)."""
+    def _field(self, goals: tuple[int, ...]) -> np.ndarray:
+        """The exact 3D distance field to the nearest of the low-column cells ``goals``
+        (``heuristic="field"``)."""
 
         def compute():
             blocked = self.sipp.blocked
-            was = blocked[goal]
-            blocked[goal] = 0
+            index = np.asarray(goals, np.int64)
+            was = blocked[index].copy()
+            blocked[index] = 0
             try:
-                return self.sipp.distance_field(goal)
+                return self.sipp.distance_field(*goals)
             finally:
-                blocked[goal] = was
+                blocked[index] = was
 
-        return self._cached(("3d", goal), compute)
+        return self._cached(("3d", goals), compute)
 
-    def _heuristic(self, goal: int, pad_goal: bool, start: int):
-        """Seconds-to-goal lower bound of a leg from ``start`` to the low-column cell
-        ``goal`` (see module): an array or a `LayeredHeuristic`."""
+    def _heuristic(self, goals: tuple[int, ...], pad_goal: bool, start: int):
+        """Seconds-to-goal lower bound of a leg from ``start`` to the nearest of the
+        low-column cells ``goals`` (see module): an array or a `LayeredHeuristic`."""
         if self.heuristic == "field":
-            return self._field(goal)
+            return self._field(goals)
+        goal = goals[0]
         if pad_goal:
+            if len(goals) > 1:
+                # Any of a depot's pads: the column field to the nearest of them (one
+                # search from all of them, prepared with the depot's pads).
+                key = tuple(sorted(g % self.plane for g in goals))
+                field = self._plane_fields.get(key)
+                if field is None:
+                    field = self._cached(("plane", key), lambda: self.sipp.plane_field(key))
+                return self.sipp.field_heuristic(goal, field, vertical_ends=True)
             guide = self._pad_guides.get(goal)
             if guide is not None:
                 anchor, shift = guide
@@ -509,103 +525,99 @@ class StrategicPlanner:
         return [(lo, hi) for lo, hi in self.table.safe_intervals(cell) if hi > t]
 
     # ----------------------------------------------------------------- one leg
-    def _leg(self, start_col: int, goal_col: int, t_ready: float, from_ground: bool,
-             goal_hold_s: float, pad_goal: bool, arrive_by_s: float = math.inf,
+    def _leg(self, start_col, goal_col, t_ready, from_ground: bool, goal_hold_s: float,
+             pad_goal: bool, arrive_by_s: float = math.inf,
              budget: int | None = None):  # fmt: skip
-        """Plan one leg between two low-column cells (flat column indices).
+        """Plan one leg between low-column cells (flat column indices).
+
+        ``start_col`` and ``goal_col`` are one cell or a list of alternatives (e.g. a
+        depot's pads), ``t_ready`` one time or one per start: a single search finds the
+        earliest arrival at any goal from any start (`SippPlanner.plan_many`).
 
         Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
-        enter_s)`` from the start's low column to the goal's; ``t_lift`` is the lift-off
-        (``from_ground``) or None.
+        enter_s)`` from the chosen start's low column to the chosen goal's; ``t_lift`` is
+        the lift-off (``from_ground``) or None.
         """
-        start = start_col  # low-column cell (table layer 0)
-        goal = goal_col
-        above = start + self.plane
-        ny, nx = self.shape[1:]
-        adjacent = abs(start // nx - goal // nx) <= 1 and abs(start % nx - goal % nx) <= 1
+        starts = [int(c) for c in np.atleast_1d(start_col)]
+        readies = [float(t) for t in np.broadcast_to(np.asarray(t_ready, float), len(starts))]
+        goals = tuple(int(c) for c in np.atleast_1d(goal_col))
+        goal_set = set(goals)
         blocked = self.sipp.blocked
-        blocked[goal] = 0
+        opened = sorted(goal_set | set(starts))
+        was = blocked[opened].copy()
+        # Low columns are left and entered vertically only (``low_vertical``), so opening
+        # every start and goal column cannot let a drone cross at the hand-over height.
+        blocked[opened] = 0
+        h = None
+        patched: dict[int, float] = {}
         try:
-            h = self._heuristic(goal, pad_goal, start if not adjacent else above)
-            if not adjacent:
-                blocked[start] = 0
-            # Entries into the leg: (SIPP start cell, its time, prefix visits).
-            entries = []
-            if from_ground:
-                for lo, hi in self._intervals_from(start, t_ready + self.lift_s):
-                    t_lift = max(t_ready, lo)
-                    if t_lift + self.lift_s < hi:
-                        entries.append((t_lift, t_lift + self.lift_s, hi))
-            else:
-                for lo, hi in self.table.safe_intervals(start):
-                    if lo <= t_ready < hi:
-                        entries.append((None, t_ready, hi))
+            h = self._heuristic(goals, pad_goal, starts[0] + self.plane)
+            # Entries into the leg: (SIPP start cell, its time, prefix visits, lift-off,
+            # the first visit).
             candidates = []
-            for t_lift, t_in, hi_start in entries:
-                first = (start, t_in, t_lift if t_lift is not None else t_in)
-                if not adjacent:
-                    candidates.append((start, t_in, [], t_lift, first))
-                    continue
-                # Stops within one cell of each other: climb out of the start's column
-                # first (no horizontal flight in the low column), then search from above.
-                for lo, hi in self._intervals_from(above, t_in + self.climb_s):
-                    t_dep = max(t_in, lo)
-                    if t_dep + self.climb_s > hi_start:
-                        break
-                    if t_dep + self.climb_s >= hi:
+            for start, ready in zip(starts, readies):
+                above = start + self.plane
+                entries = []
+                if from_ground:
+                    for lo, hi in self._intervals_from(start, ready + self.lift_s):
+                        t_lift = max(ready, lo)
+                        if t_lift + self.lift_s < hi:
+                            entries.append((t_lift, t_lift + self.lift_s, hi))
+                else:
+                    for lo, hi in self.table.safe_intervals(start):
+                        if lo <= ready < hi:
+                            entries.append((None, ready, hi))
+                for t_lift, t_in, hi_start in entries:
+                    first = (start, t_in, t_lift if t_lift is not None else t_in)
+                    if start not in goal_set:
+                        candidates.append((start, t_in, [], t_lift, first))
                         continue
-                    climb = (above, t_dep + self.climb_s, t_dep)
-                    candidates.append((above, t_dep + self.climb_s, [climb], t_lift, first))
-            # An exact 3D field is made with only the goal's low column open: give the
+                    # A goal in the start's own column: climb out of it first (the leg
+                    # flies at least up to the cruise layer and back).
+                    for lo, hi in self._intervals_from(above, t_in + self.climb_s):
+                        t_dep = max(t_in, lo)
+                        if t_dep + self.climb_s > hi_start:
+                            break
+                        if t_dep + self.climb_s >= hi:
+                            continue
+                        climb = (above, t_dep + self.climb_s, t_dep)
+                        candidates.append((above, t_dep + self.climb_s, [climb], t_lift, first))
+            # An exact 3D field is made with only the goals' low columns open: give each
             # start its bound through the column above (layered bounds need nothing).
-            patched = not adjacent and isinstance(h, np.ndarray)
-            if patched:
-                saved = h[start]
-                h[start] = self.climb_s + h[above]
+            if isinstance(h, np.ndarray):
+                for start in starts:
+                    if start not in goal_set and start not in patched:
+                        patched[start] = h[start]
+                        h[start] = self.climb_s + h[start + self.plane]
 
             def bound(cell):
                 return self.sipp.heuristic_at(h, cell)
 
-            best = None
-            expansions = 0
-            status = StrategicStatus.NO_SLOT
-            if not bound(above) < math.inf:
-                status = StrategicStatus.NO_ROUTE
-                candidates = []
-            try:
-                for cell, t0, prefix, t_lift, first in candidates:
-                    h_cell = bound(cell)
-                    if not h_cell < math.inf:
-                        continue
-                    latest = arrive_by_s if best is None else min(arrive_by_s, best[1][-1][1])
-                    if t0 + h_cell >= latest:
-                        continue
-                    result = self.sipp.plan(
-                        self.table, cell, goal, t0_s=t0, heuristic=h,
-                        goal_hold_s=goal_hold_s, arrive_by_s=latest,
-                        max_expansions=self.max_expansions if budget is None else budget,
-                    )  # fmt: skip
-                    expansions += result.expansions
-                    if result.status == SippStatus.LIMIT:
-                        status = StrategicStatus.LIMIT
-                        continue
-                    if result.status != SippStatus.FOUND:
-                        continue
-                    visits = [first, *prefix] if prefix else [first]
-                    visits += list(zip(result.cells.tolist(), result.arrive_s.tolist(),
-                                       result.enter_s.tolist()))[1:]  # fmt: skip
-                    if best is None or visits[-1][1] < best[1][-1][1]:
-                        best = (t_lift, visits)
-            finally:
-                if patched:
-                    h[start] = saved
-                if not adjacent:
-                    blocked[start] = 1
+            candidates = [c for c in candidates if bound(c[0]) < math.inf]
+            if not any(bound(s + self.plane) < math.inf for s in starts):
+                return StrategicStatus.NO_ROUTE, None, None, 0
+            candidates = [c for c in candidates if c[1] + bound(c[0]) < arrive_by_s]
+            if not candidates:
+                return StrategicStatus.NO_SLOT, None, None, 0
+            result = self.sipp.plan_many(
+                self.table, [(c[0], c[1]) for c in candidates], list(goals), heuristic=h,
+                goal_hold_s=goal_hold_s, arrive_by_s=arrive_by_s, low_vertical=True,
+                max_expansions=self.max_expansions if budget is None else budget,
+            )  # fmt: skip
         finally:
-            blocked[goal] = 1
-        if best is None:
-            return status, None, None, expansions
-        return StrategicStatus.FOUND, best[1], best[0], expansions
+            for start, value in patched.items():
+                h[start] = value
+            blocked[opened] = was
+        if result.status == SippStatus.LIMIT:
+            return StrategicStatus.LIMIT, None, None, result.expansions
+        if result.status != SippStatus.FOUND:
+            return StrategicStatus.NO_SLOT, None, None, result.expansions
+        cell0, t0 = int(result.cells[0]), float(result.arrive_s[0])
+        _, _, prefix, t_lift, first = next(c for c in candidates if c[0] == cell0 and c[1] == t0)
+        visits = [first, *prefix] if prefix else [first]
+        visits += list(zip(result.cells.tolist(), result.arrive_s.tolist(),
+                           result.enter_s.tolist()))[1:]  # fmt: skip
+        return StrategicStatus.FOUND, visits, t_lift, result.expansions
 
     # ----------------------------------------------------------------- in flight
     def reserve_zone(self, zone_index: int, t_from_s: float) -> None:
@@ -882,7 +894,7 @@ class StrategicPlanner:
         blocked = self.sipp.blocked
         blocked[goal] = 0
         try:
-            h = self._heuristic(goal, pad_goal, start)
+            h = self._heuristic((goal,), pad_goal, start)
             if not self.sipp.heuristic_at(h, start) < math.inf:
                 return StrategicStatus.NO_ROUTE, None, 0
             result = self.sipp.plan(
@@ -1048,14 +1060,15 @@ class StrategicPlanner:
             Owner of the reservations, ``0 <= trip_id < ZONE_OWNER``. A trip id already
             committed is replanned: its old plan is ignored while planning and kept when
             no new plan is found.
-        start_xy, end_xy : (float, float)
-            Pads, metres.
+        start_xy, end_xy : (float, float) or sequence of them
+            Pads, metres; given several (e.g. a depot's pads), the search picks the one
+            that lands earliest (ties: the first found).
+        ready_s : float or sequence of float
+            Earliest lift-off, seconds (one per start pad when several).
         stops : sequence of Stop
             Drop-offs (hover) and pickups (land), in flying order.
-        ready_s : float
-            Earliest lift-off, seconds.
         deadline_s : float
-            Latest landing at ``end_xy``, seconds.
+            Latest landing, seconds.
         commit : bool
             Reserve the plan when found.
         max_expansions : int, optional
@@ -1070,8 +1083,12 @@ class StrategicPlanner:
                 f"strategic planner: trip_id must be an integer in [0, 2**62 - 1), got {trip_id!r}"
             )
         trip_id = int(trip_id)
-        if not math.isfinite(ready_s):
+        starts_xy = np.asarray(start_xy, np.float64).reshape(-1, 2)
+        ends_xy = np.asarray(end_xy, np.float64).reshape(-1, 2)
+        readies = np.broadcast_to(np.asarray(ready_s, np.float64), len(starts_xy))
+        if not np.all(np.isfinite(readies)) or len(starts_xy) == 0 or len(ends_xy) == 0:
             raise DeconflictionError(f"strategic planner: ready_s must be finite, got {ready_s!r}")
+        ready_s = float(readies.min())
         if math.isnan(deadline_s):
             raise DeconflictionError("strategic planner: deadline_s must not be NaN")
         for stop in stops:
@@ -1079,30 +1096,43 @@ class StrategicPlanner:
                 raise DeconflictionError(
                     f"strategic planner: a stop's hold_s must be finite and >= 0, got {stop.hold_s!r}"
                 )
-        points = [(float(start_xy[0]), float(start_xy[1]), 0.0, True, math.inf)]
+        points = [(float(starts_xy[0, 0]), float(starts_xy[0, 1]), 0.0, True, math.inf)]
         points += [
             (float(s.x_m), float(s.y_m), float(s.hold_s), bool(s.land), float(s.latest_s))
             for s in stops
         ]
-        points.append((float(end_xy[0]), float(end_xy[1]), 0.0, True, math.inf))
+        points.append((float(ends_xy[0, 0]), float(ends_xy[0, 1]), 0.0, True, math.inf))
         columns = []
-        for x, y, *_ in points:
-            j, i = self.column_of(x, y)
-            if j < 0:
-                return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
-                                     f"({x:.1f}, {y:.1f}) lies outside the grid")  # fmt: skip
-            col = j * self.shape[2] + i
-            if self.sipp.blocked[col + self.plane]:
-                return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
-                                     f"the column at ({x:.1f}, {y:.1f}) is blocked")  # fmt: skip
-            columns.append(col)
+        alternatives = {}  # (stop index, low-column cell) of a start or end pad: its point
+        groups = [starts_xy] + [None] * len(stops) + [ends_xy]
+        for (x, y, *_), group in zip(points, groups):
+            cols = []
+            for gx, gy in [(x, y)] if group is None else group.tolist():
+                j, i = self.column_of(gx, gy)
+                if j < 0:
+                    return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                         f"({gx:.1f}, {gy:.1f}) lies outside the grid")  # fmt: skip
+                col = j * self.shape[2] + i
+                if self.sipp.blocked[col + self.plane]:
+                    return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                         f"the column at ({gx:.1f}, {gy:.1f}) is blocked")  # fmt: skip
+                if group is not None:
+                    alternatives.setdefault((len(columns), col), (gx, gy))
+                cols.append(col)
+            columns.append(cols[0] if group is None or len(cols) == 1 else cols)
+        start_readies: dict[int, float] = {}  # start pad's low-column cell: its ready time
+        for col, t in zip(np.atleast_1d(columns[0]).tolist(), readies.tolist()):
+            start_readies[col] = min(t, start_readies.get(col, math.inf))
+        if isinstance(columns[0], list):
+            columns[0] = list(start_readies)
         old = self._committed.get(trip_id)
         plan = None
         if old is not None:
             self.table.release(trip_id)
         try:
             budget = self.max_expansions if max_expansions is None else int(max_expansions)
-            plan = self._plan(trip_id, points, columns, ready_s, deadline_s, budget)
+            plan = self._plan(trip_id, points, columns, start_readies, deadline_s, budget,
+                              alternatives)  # fmt: skip
         finally:
             found = plan is not None and plan.status == StrategicStatus.FOUND
             if old is not None and not (commit and found):
@@ -1126,14 +1156,20 @@ class StrategicPlanner:
                 return total + self.land_s
             hold, land = points[a][2], points[a][3]
             total += hold + (self.land_s + self.lift_s if land else 0.0)
-            dy = abs(columns[a] // nx - columns[a + 1] // nx)
-            dx = abs(columns[a] % nx - columns[a + 1] % nx)
-            short = min(dx, dy)
-            flat = (max(dx, dy) - short) * self.straight_s + short * self.diagonal_s
+            flat = math.inf  # the nearest pair of alternatives (a lower bound)
+            for u in np.atleast_1d(columns[a]).tolist():
+                for v in np.atleast_1d(columns[a + 1]).tolist():
+                    dy = abs(u // nx - v // nx)
+                    dx = abs(u % nx - v % nx)
+                    short = min(dx, dy)
+                    flat = min(
+                        flat, (max(dx, dy) - short) * self.straight_s + short * self.diagonal_s
+                    )
             total += self.climb_s + flat + self.descent_s
         return total
 
-    def _plan(self, trip_id, points, columns, ready_s, deadline_s, budget) -> StrategicPlan:
+    def _plan(self, trip_id, points, columns, readies, deadline_s, budget,
+              alternatives) -> StrategicPlan:  # fmt: skip
         """Plan leg by leg; when a leg out of a hover stop finds no slot (the greedy
         earliest arrival there led into a dead end: the sky around the stop fills up before
         the drone can leave), forbid arrivals at that stop over a doubling window after
@@ -1145,7 +1181,7 @@ class StrategicPlanner:
                 for stop, (t0, t1) in forbid.items():
                     self.table.reserve(_HOLD_OWNER, [columns[stop]], t0, t1, inflate=False)
                 plan, dead_end = self._plan_once(
-                    trip_id, points, columns, ready_s, deadline_s, budget
+                    trip_id, points, columns, readies, deadline_s, budget, alternatives
                 )
             finally:
                 self.table.release(_HOLD_OWNER)
@@ -1157,12 +1193,13 @@ class StrategicPlanner:
             forbid[stop] = (t0, t1 + max(_BACKTRACK_STEP_S, 2.0 * (t1 - t0)))
         return dataclasses.replace(plan, expansions=expansions)
 
-    def _plan_once(self, trip_id, points, columns, ready_s, deadline_s, budget):
+    def _plan_once(self, trip_id, points, columns, readies, deadline_s, budget, alternatives):
         flights = []  # per airborne flight: (t_lift, on the ground since, visits, t_land)
-        t = float(ready_s)
+        ready_s = min(readies.values())
+        t = list(readies.values()) if isinstance(columns[0], list) else ready_s
         from_ground = True
         expansions = 0
-        ground_ready = t
+        ground_ready = ready_s
         visits: list[tuple[int, float, float, tuple[float, float] | None]] = []
         t_lift_flight = math.nan
         if ready_s + self._remaining_s(points, columns, 0) + self.lift_s > deadline_s:
@@ -1197,21 +1234,27 @@ class StrategicPlanner:
                 )
                 return refused, dead_end
 
-            def where(cell, k=k, nxt=nxt):
+            # The stops' own points (of the pads chosen among alternatives).
+            here_xy = alternatives.get((k, leg[0][0]), points[k][:2])
+            next_xy = alternatives.get((k + 1, leg[-1][0]), nxt[:2])
+
+            def where(cell, start=leg[0][0], end=leg[-1][0], here_xy=here_xy, next_xy=next_xy):
                 # Low-column visits fly at the stop's own point, cruise visits at centres.
-                if cell == columns[k]:
-                    return points[k][:2]
-                if cell == columns[k + 1]:
-                    return nxt[:2]
+                if cell == start:
+                    return here_xy
+                if cell == end:
+                    return next_xy
                 return None
 
             if from_ground:
                 t_lift_flight = t_lift
-                visits = [(leg[0][0], leg[0][1], leg[0][2], points[k][:2])]
+                if k == 0:
+                    ready_s = ground_ready = readies[leg[0][0]]
+                visits = [(leg[0][0], leg[0][1], leg[0][2], here_xy)]
             # The leg ends at the next stop's point even when both stops share a column
             # (e.g. a drop-off in the column of the pad the trip lands on).
             visits += [(c, a, e, where(c)) for c, a, e in leg[1:-1]]
-            visits.append((*leg[-1], nxt[:2]))
+            visits.append((*leg[-1], next_xy))
             arrive = leg[-1][1]
             if arrive > arrive_by + 1e-9:
                 return self._refused(

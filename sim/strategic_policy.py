@@ -10,11 +10,12 @@ pad's landing field prepared at set-up. For each trip a dispatch round starts
   taxis to a pad (`sim.vertiports.TAXI_SPEED_MPS`) and is ready there;
 - pickups at another depot land on that depot's pad nearest the previous stop and hold on
   the ground for `sim.vocabulary.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over
-  height for the drone model's service time; the trip ends landed on the pad of the depot
-  nearest its last stop (nearest that stop), then taxis to the apron;
-- the start pad nearest the first stop is planned and committed; when that plan waits
-  (on the pad or hovering), the next `PAD_TRIALS` pads nearest the first stop are tried
-  without reserving and the earliest landing replaces it;
+  height for the drone model's service time; the trip ends landed on a pad of the depot
+  nearest its last stop, then taxis to the apron;
+- the take-off may use any pad of the drone's depot (each ready when the taxi from the
+  apron reaches it) and the landing any pad of the home depot: one search per leg from
+  all the start pads or to all the end pads (`StrategicPlanner.plan_trip`) picks the
+  pads of the earliest landing;
 - the plan's waypoints become the engine's timed plan: times are the strategic plan's
   (flown exactly), battery energy per waypoint is the energy model's
   (`sim.routing.PlanBuilder.timed`: moves by geometry, payload and wind; waits in the air
@@ -118,16 +119,12 @@ from dronesim.sim.vocabulary import (
     TO_PICKUP,
 )
 
-# Expansion limits of each search: a trip's plan, and the other pads tried when it waits
-# (and repositioning flights).
+# Expansion limits of each search: a trip's plan, and a repositioning flight.
 # A trip that reaches the limit is not started this round (``LIMIT``) and is planned again
 # at the next dispatch round; the limits bound the searches that would otherwise sweep a
 # congested sky's whole space-time before finding that nothing lands in time.
 SEARCH_BUDGET = 60_000
-TRIAL_BUDGET = 8_000
-# Other pads tried (the nearest the first stop first) when a trip's plan waits: beyond the
-# few nearest, a depot's pads share the same approaches and rarely land earlier.
-PAD_TRIALS = 3
+REPOSITION_BUDGET = 8_000
 # A trip refused at the search budget is not searched again for this long (its orders
 # keep waiting): in a congested sky the same search would mostly fail again at once.
 LIMIT_BACKOFF_S = 120.0
@@ -298,63 +295,32 @@ class StrategicRun:
             )
         else:
             home = target
-        end_pad = _nearest(sim.pads_xy[home], here)
-        first = (plan_stops[0].x_m, plan_stops[0].y_m) if plan_stops else end_pad
         ready_base = t0 + sum(s for s, _ in prefix)
         spare_wh = float(request.battery_wh) - float(sim.model.reserve_wh)
         hover_wh_per_s = hover_energy_wh(sim.params, 0.0, 1.0)
         # A bound for the search only (twice the hover endurance): the battery itself is
         # checked on the timed plan.
         deadline = t0 + 2.0 * max(0.0, spare_wh) / max(hover_wh_per_s, 1e-12)
-        # Start pads nearest the first stop first (then by index). The first is planned and
-        # committed; when its plan waits (on the pad or hovering), the next pads are tried
-        # without reserving and the earliest landing (ties: the nearer pad) is committed
-        # in its place.
+        # Any pad of the depot for the take-off (each ready after its taxi from the apron)
+        # and any pad of the home depot for the landing: one search picks the pair that
+        # lands earliest, so a busy pad never holds a trip that another pad could fly.
         pads = [(float(xy[0]), float(xy[1])) for xy in sim.pads_xy[depot]]
-        ranked = sorted(
-            range(len(pads)),
-            key=lambda k: (math.hypot(first[0] - pads[k][0], first[1] - pads[k][1]), k),
-        )
-
-        def ready_at(pad):
-            return ready_base + math.hypot(pad[0] - apron[0], pad[1] - apron[1]) / TAXI_SPEED_MPS
-
+        ready = [
+            ready_base + math.hypot(x - apron[0], y - apron[1]) / TAXI_SPEED_MPS for x, y in pads
+        ]
+        ends = [(float(xy[0]), float(xy[1])) for xy in sim.pads_xy[home]]
         trip = self.next_trip
         self.next_trip = trip + 1
-        pad = pads[ranked[0]]
         plan = self.strategic.plan_trip(
-            trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline,
-            # Repositioning is optional work: it gets the trials' smaller budget.
-            max_expansions=SEARCH_BUDGET if target is None else TRIAL_BUDGET,
+            trip, pads, plan_stops, ends, ready_s=ready, deadline_s=deadline,
+            # Repositioning is optional work: it gets a smaller budget.
+            max_expansions=SEARCH_BUDGET if target is None else REPOSITION_BUDGET,
         )  # fmt: skip
-        found = plan.status == StrategicStatus.FOUND
-        if not found or plan.ground_wait_s + plan.hover_wait_s > 0.0:
-            best = (plan.arrival_s, pad) if found else None
-            last = plan
-            for k in ranked[1 : 1 + PAD_TRIALS]:
-                # Only a strictly earlier landing would replace the best so far.
-                latest = deadline if best is None else min(deadline, best[0] - 1e-6)
-                trial = self.strategic.plan_trip(
-                    trip, pads[k], plan_stops, end_pad, ready_s=ready_at(pads[k]),
-                    deadline_s=latest, commit=False, max_expansions=TRIAL_BUDGET,
-                )  # fmt: skip
-                if trial.status != StrategicStatus.FOUND:
-                    last = trial
-                elif best is None or trial.arrival_s < best[0]:
-                    best = (trial.arrival_s, pads[k])
-            if best is None:
-                if plan.status == StrategicStatus.LIMIT:
-                    self.backoff[key] = t0 + LIMIT_BACKOFF_S
-                return self._refuse(last.status.name)
-            if best[1] != pad:
-                pad = best[1]
-                plan = self.strategic.plan_trip(
-                    trip, pad, plan_stops, end_pad, ready_s=ready_at(pad), deadline_s=deadline,
-                    max_expansions=TRIAL_BUDGET,
-                )  # fmt: skip
-                if plan.status != StrategicStatus.FOUND:  # the trial's search: not expected
-                    self.strategic.release(trip)
-                    return self._refuse(plan.status.name)
+        if plan.status != StrategicStatus.FOUND:
+            if plan.status == StrategicStatus.LIMIT:
+                self.backoff[key] = t0 + LIMIT_BACKOFF_S
+            return self._refuse(plan.status.name)
+        pad = (float(plan.waypoints[0, 1]), float(plan.waypoints[0, 2]))
         final = RETURNING if target is None else REPOSITIONING
         timed, delivered = self._timed(request, apron, prefix, pad, plan, meta, home, final)
         late = any(orders.deadline_s[order] < t for order, t in delivered)

@@ -145,18 +145,21 @@ def _move_free(blocked, nz, ny, nx, z, y, x, dz, dy, dx):
 
 
 @kernel
-def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, out):
-    """Dijkstra from ``goal`` over the reversed move table: ``out[c]`` = seconds from ``c``
-    to the goal in an empty sky (inf where unreachable)."""
+def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goals, out):
+    """Dijkstra from the cells ``goals`` over the reversed move table: ``out[c]`` =
+    seconds from ``c`` to the nearest goal in an empty sky (inf where unreachable)."""
     out[:] = np.inf
     n = nz * ny * nx
     if np.all(mdur == mdur[0]):
         # Equal durations: a breadth-first search gives the same field, several times faster.
-        queue = np.empty(n, np.int64)
-        queue[0] = goal
-        out[goal] = 0.0
+        queue = np.empty(n + goals.shape[0], np.int64)
+        write = 0
+        for k in range(goals.shape[0]):
+            if out[goals[k]] == np.inf:
+                out[goals[k]] = 0.0
+                queue[write] = goals[k]
+                write += 1
         read = 0
-        write = 1
         while read < write:
             c = queue[read]
             read += 1
@@ -175,8 +178,11 @@ def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goal, out):
     heap_f = np.empty(n + 16, np.float64)
     heap_g = np.zeros(n + 16, np.float64)
     heap_s = np.empty(n + 16, np.int64)
-    out[goal] = 0.0
-    size = _heap_push(heap_f, heap_g, heap_s, 0, 0.0, 0.0, goal)
+    size = 0
+    for k in range(goals.shape[0]):
+        if out[goals[k]] == np.inf:
+            out[goals[k]] = 0.0
+            size = _heap_push(heap_f, heap_g, heap_s, size, 0.0, 0.0, goals[k])
     while size > 0:
         d = heap_f[0]
         c = heap_s[0]
@@ -360,35 +366,47 @@ def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, 
 def _sipp_kernel(
     head, start_s, end_s, other, next_slot, move_head,
     blocked, nz, ny, nx, mdz, mdy, mdx, mdur, lead,
-    mode, h, gi, gf, h2, h2_stamp, win_lo, win_hi, f_limit, start_cell, t0, goal_cell,
-    goal_hold_s, max_expansions,
+    mode, h, gi, gf, h2, h2_stamp, win_lo, win_hi, f_limit, start_cells, start_times,
+    goal_mark, low_vertical, goal_hold_s, max_expansions,
     stamp, cell_stamp, cell_base, cell_count,
     st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
     heap_f, heap_g, heap_s, lo_buf, hi_buf,
     out_cell, out_arrive, out_enter,
 ):  # fmt: skip
-    """SIPP from ``start_cell`` at ``t0`` to ``goal_cell``; returns ``(status, path length,
-    expansions)``. The path is written to ``out_*`` (cells, arrival and entry seconds).
-    States are popped by their arrival bound (`_goal_window` of arrival plus heuristic),
-    ties to the state nearest the goal (the heap's second key is minus the heuristic).
-    States whose arrival plus heuristic exceeds ``f_limit`` are not opened."""
+    """SIPP from the earliest of the starts ``(start_cells[k], start_times[k])`` to any
+    goal cell (``goal_mark[c] == stamp``); returns ``(status, path length, expansions)``.
+    The path is written to ``out_*`` (cells, arrival and entry seconds), its first cell
+    being the start it leaves from. States are popped by their arrival bound
+    (`_goal_window` of arrival plus heuristic), ties to the state nearest the goal (the
+    heap's second key is minus the heuristic). States whose arrival plus heuristic exceeds
+    ``f_limit`` are not opened. With ``low_vertical``, layer 0 is left and entered only
+    vertically (a drone's low column: no flight across at the hand-over height)."""
     plane = ny * nx
-    pool = _touch(head, start_s, end_s, next_slot, start_cell, stamp, cell_stamp, cell_base,
-                  cell_count, 0, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
-                  lo_buf, hi_buf)  # fmt: skip
-    if pool < 0:
-        return _WORKSPACE, 0, 0
-    first = -1
-    for k in range(cell_base[start_cell], cell_base[start_cell] + cell_count[start_cell]):
-        if st_lo[k] <= t0 < st_hi[k]:
-            first = k
-    h_start = _guide(start_cell, mode, h, plane, nx, gi, gf, h2, h2_stamp)
-    f_start = _goal_window(t0 + h_start, win_lo, win_hi)
-    if first < 0 or not (f_start < np.inf) or f_start > f_limit:
+    pool = 0
+    size = 0
+    for k in range(start_cells.shape[0]):
+        c0 = start_cells[k]
+        t0 = start_times[k]
+        pool = _touch(head, start_s, end_s, next_slot, c0, stamp, cell_stamp, cell_base,
+                      cell_count, pool, st_lo, st_hi, st_g, st_enter, st_parent, st_cell,
+                      st_closed, lo_buf, hi_buf)  # fmt: skip
+        if pool < 0:
+            return _WORKSPACE, 0, 0
+        first = -1
+        for j in range(cell_base[c0], cell_base[c0] + cell_count[c0]):
+            if st_lo[j] <= t0 < st_hi[j]:
+                first = j
+        h_start = _guide(c0, mode, h, plane, nx, gi, gf, h2, h2_stamp)
+        f_start = _goal_window(t0 + h_start, win_lo, win_hi)
+        if first < 0 or not (f_start < np.inf) or f_start > f_limit or not (t0 < st_g[first]):
+            continue
+        if size >= heap_f.shape[0]:
+            return _WORKSPACE, 0, 0
+        st_g[first] = t0
+        st_enter[first] = t0
+        size = _heap_push(heap_f, heap_g, heap_s, size, _tie_key(f_start), -h_start, first)
+    if size == 0:
         return NO_PATH, 0, 0
-    st_g[first] = t0
-    st_enter[first] = t0
-    size = _heap_push(heap_f, heap_g, heap_s, 0, _tie_key(f_start), -h_start, first)
     expansions = 0
     found = -1
     while size > 0:
@@ -399,7 +417,7 @@ def _sipp_kernel(
         g = st_g[s]
         st_closed[s] = 1
         c = st_cell[s]
-        if c == goal_cell and st_hi[s] - g >= goal_hold_s:
+        if goal_mark[c] == stamp and st_hi[s] - g >= goal_hold_s:
             found = s
             break
         if expansions >= max_expansions:
@@ -410,6 +428,8 @@ def _sipp_kernel(
         y = (c // nx) % ny
         x = c % nx
         for m in range(mdz.shape[0]):
+            if low_vertical and (z == 0 or z + mdz[m] == 0) and (mdy[m] != 0 or mdx[m] != 0):
+                continue
             if not _move_free(blocked, nz, ny, nx, z, y, x, mdz[m], mdy[m], mdx[m]):
                 continue
             v = ((z + mdz[m]) * ny + (y + mdy[m])) * nx + (x + mdx[m])
@@ -680,6 +700,7 @@ class SippPlanner:
         self._cell_stamp = np.zeros(n, np.int64)
         self._cell_base = np.zeros(n, np.int64)
         self._cell_count = np.zeros(n, np.int64)
+        self._goal_mark = np.zeros(n, np.int64)  # == the search's stamp: a goal cell
         self._stamp = 0
         self._allocate(max(1024, n // 4))
         empty_i = np.zeros(6, np.int64)
@@ -718,13 +739,15 @@ class SippPlanner:
             raise DeconflictionError(f"SIPP: cell {cell} outside the grid {self.shape}")
         return int(np.ravel_multi_index(cell, self.shape))
 
-    def distance_field(self, goal) -> np.ndarray:
-        """Seconds from every cell to ``goal`` in an empty sky (flat ``float64``; inf where
-        unreachable): the exact heuristic for `plan`."""
+    def distance_field(self, goal, *more) -> np.ndarray:
+        """Seconds from every cell to ``goal`` (or the nearest of ``goal`` and ``more``
+        cells) in an empty sky (flat ``float64``; inf where unreachable): the exact
+        heuristic for `plan`."""
         out = np.empty(self.blocked.size, np.float64)
         nz, ny, nx = self.dims
+        goals = np.array([self.cell_index(g) for g in (goal, *more)], np.int64)
         _distance_field(self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx,
-                        self.moves.duration_s, self.cell_index(goal), out)  # fmt: skip
+                        self.moves.duration_s, goals, out)  # fmt: skip
         return out
 
     # -- layered heuristics (3D drone grids) ------------------------------------------
@@ -775,23 +798,25 @@ class SippPlanner:
         floats = np.array([shift_s, bound_s, straight, diagonal, up, down, allowance])
         return LayeredHeuristic(mode, plane, self._plane_closed, ints, floats)
 
-    def plane_field(self, anchor_column: int) -> np.ndarray:
-        """Seconds from every column to ``anchor_column`` (flat ``row * nx + col``) over the
-        columns blocked in every layer (inf where unreachable); 3D drone grids only."""
+    def plane_field(self, anchor_column) -> np.ndarray:
+        """Seconds from every column to the nearest of ``anchor_column`` (one flat ``row *
+        nx + col`` or a sequence of them) over the columns blocked in every layer (inf where
+        unreachable); 3D drone grids only."""
         blocked2 = self._plane_blocked()
         nz, ny, nx = self.dims
         out = np.empty(ny * nx, np.float64)
         straight, diagonal, _, _ = self._move_seconds()
         flat = drone_moves(2, horizontal_s=straight, diagonal_s=diagonal)
         offsets = np.ascontiguousarray(flat.offsets.T)
-        was = blocked2[anchor_column]
-        blocked2[anchor_column] = 0
+        anchors = np.atleast_1d(np.asarray(anchor_column, np.int64))
+        was = blocked2[anchors].copy()
+        blocked2[anchors] = 0
         try:
             # The plane is a one-layer grid of 8-connected moves.
             _distance_field(blocked2, 1, ny, nx, offsets[0], offsets[1], offsets[2],
-                            flat.duration_s, int(anchor_column), out)  # fmt: skip
+                            flat.duration_s, anchors, out)  # fmt: skip
         finally:
-            blocked2[anchor_column] = was
+            blocked2[anchors] = was
         return out
 
     def field_heuristic(
@@ -881,23 +906,63 @@ class SippPlanner:
             Only plans arriving by this time, seconds (`SippStatus.NO_PATH` otherwise);
             states that cannot make it are pruned, so a tight bound searches less.
         """
+        return self.plan_many(
+            table, [(start, t0_s)], [goal], heuristic=heuristic, goal_hold_s=goal_hold_s,
+            max_expansions=max_expansions, arrive_by_s=arrive_by_s,
+        )  # fmt: skip
+
+    def plan_many(
+        self,
+        table: ReservationTable,
+        starts,
+        goals,
+        *,
+        heuristic: np.ndarray | LayeredHeuristic | None = None,
+        goal_hold_s: float = math.inf,
+        max_expansions: int = 1_000_000,
+        arrive_by_s: float = math.inf,
+        low_vertical: bool = False,
+    ) -> SippResult:
+        """`plan` from several starts to several goals: the earliest arrival at any goal,
+        leaving from any start (the result's first cell and time say which).
+
+        Parameters
+        ----------
+        table : ReservationTable
+        starts : sequence of (cell, float)
+            Start cells (coordinates or flat indices) with their start times in seconds;
+            a start whose cell is not free at its time is skipped.
+        goals : sequence of cell
+            Goal cells; each must stay free ``goal_hold_s`` after the arrival.
+        heuristic : numpy.ndarray or LayeredHeuristic, optional
+            A lower bound of the seconds to the nearest goal (see `plan`).
+        goal_hold_s, max_expansions, arrive_by_s
+            As in `plan`.
+        low_vertical : bool
+            Layer 0 is left and entered only vertically (3D drone grids: the low columns
+            of stops, which the drone never crosses at the hand-over height).
+        """
         if table.shape != self.shape:
             raise DeconflictionError(
                 f"SIPP: table shape {table.shape} differs from grid {self.shape}"
             )
-        if not math.isfinite(t0_s):
-            raise DeconflictionError(f"SIPP: t0_s must be finite, got {t0_s!r}")
+        starts = [(self.cell_index(cell), float(t)) for cell, t in starts]
+        goals = [self.cell_index(cell) for cell in goals]
+        if not starts or not goals:
+            raise DeconflictionError("SIPP: at least one start and one goal are needed")
+        for _, t in starts:
+            if not math.isfinite(t):
+                raise DeconflictionError(f"SIPP: t0_s must be finite, got {t!r}")
         if math.isnan(goal_hold_s) or goal_hold_s < 0:
             raise DeconflictionError(f"SIPP: goal_hold_s must be >= 0, got {goal_hold_s!r}")
         if max_expansions < 1:
             raise DeconflictionError(f"SIPP: max_expansions must be >= 1, got {max_expansions!r}")
-        s = self.cell_index(start)
-        g = self.cell_index(goal)
-        for name, cell in (("start", s), ("goal", g)):
-            if self.blocked[cell]:
-                raise DeconflictionError(
-                    f"SIPP: {name} cell {np.unravel_index(cell, self.shape)} is blocked"
-                )
+        for name, cells in (("start", [c for c, _ in starts]), ("goal", goals)):
+            for cell in cells:
+                if self.blocked[cell]:
+                    raise DeconflictionError(
+                        f"SIPP: {name} cell {np.unravel_index(cell, self.shape)} is blocked"
+                    )
         if math.isnan(arrive_by_s):
             raise DeconflictionError("SIPP: arrive_by_s must not be NaN")
         if heuristic is None:
@@ -911,18 +976,32 @@ class SippPlanner:
             )
         else:
             layered = self._array_heuristic
-        # Arrival windows at the goal: inside a safe interval, held free ``goal_hold_s``.
+        # Arrival windows at the goals: inside a safe interval, held free ``goal_hold_s``
+        # (the union over the goals: still a bound for an arrival at any of them).
         # (The search's own test is ``arrival <= end``: the window is widened by a hair.)
-        windows = [
+        windows = sorted(
             (lo, math.inf if hi == math.inf else hi - goal_hold_s + 1e-9)
+            for g in set(goals)
             for lo, hi in table.safe_intervals(g)
-        ]
-        windows = [(lo, hi) for lo, hi in windows if hi > lo] or [(math.inf, math.inf)]
-        win_lo = np.array([w[0] for w in windows], np.float64)
-        win_hi = np.array([w[1] for w in windows], np.float64)
+        )
+        merged: list[list[float]] = []
+        for lo, hi in windows:
+            if not hi > lo:
+                continue
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        merged = merged or [[math.inf, math.inf]]
+        win_lo = np.array([w[0] for w in merged], np.float64)
+        win_hi = np.array([w[1] for w in merged], np.float64)
+        start_cells = np.array([c for c, _ in starts], np.int64)
+        start_times = np.array([t for _, t in starts], np.float64)
+        goal_cells = np.array(goals, np.int64)
         nz, ny, nx = self.dims
         while True:
             self._stamp += 1
+            self._goal_mark[goal_cells] = self._stamp
             if self._lo_size(table) > getattr(self, "_lo_buf", np.empty(0)).shape[0]:
                 self._lo_buf = np.empty(2 * self._lo_size(table), np.float64)
                 self._hi_buf = np.empty(2 * self._lo_size(table), np.float64)
@@ -930,8 +1009,8 @@ class SippPlanner:
                 table.head, table.start_s, table.end_s, table.other, table.next_slot, table.move_head,
                 self.blocked, nz, ny, nx, self._mdz, self._mdy, self._mdx, self.moves.duration_s,
                 self.moves.lead, layered.mode, heuristic, layered.ints, layered.floats,
-                layered.plane, layered.stamp, win_lo, win_hi, float(arrive_by_s + 1e-9), s,
-                float(t0_s), g,
+                layered.plane, layered.stamp, win_lo, win_hi, float(arrive_by_s + 1e-9),
+                start_cells, start_times, self._goal_mark, bool(low_vertical),
                 float(goal_hold_s), int(max_expansions),
                 self._stamp, self._cell_stamp, self._cell_base, self._cell_count,
                 self._st_lo, self._st_hi, self._st_g, self._st_enter, self._st_parent, self._st_cell,

@@ -159,12 +159,12 @@ def test_a_trip_refused_at_the_budget_is_not_searched_again_before_its_backoff(m
     from dronesim.sim.strategic import StrategicPlanner
 
     monkeypatch.setattr(strategic_policy, "SEARCH_BUDGET", 1)
-    monkeypatch.setattr(strategic_policy, "TRIAL_BUDGET", 1)
+    monkeypatch.setattr(strategic_policy, "REPOSITION_BUDGET", 1)
     searches = []
     original = StrategicPlanner.plan_trip
 
     def counted(self, trip_id, start_xy, stops, end_xy, **kwargs):
-        searches.append((tuple(stops), kwargs["ready_s"]))
+        searches.append((tuple(stops), float(np.min(kwargs["ready_s"]))))
         return original(self, trip_id, start_xy, stops, end_xy, **kwargs)
 
     monkeypatch.setattr(StrategicPlanner, "plan_trip", counted)
@@ -174,9 +174,8 @@ def test_a_trip_refused_at_the_budget_is_not_searched_again_before_its_backoff(m
     assert refusals.get("LIMIT", 0) > 0 and refusals.get("LIMIT_BACKOFF", 0) > 0
     assert report.orders_delivered == 0
     assert report.takeoff_delay_s["departures"] == 0
-    # No trip is searched again within the backoff: a search and its pad trials fall in
-    # one dispatch round (ready times differ by the taxi to each pad, seconds), the next
-    # search of the same stops no sooner than the backoff after it.
+    # No trip is searched again within the backoff: the next search of the same stops
+    # comes no sooner than the backoff after it.
     last_round = {}
     rounds = 0
     for stops, ready in searches:

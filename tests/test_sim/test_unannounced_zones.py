@@ -35,7 +35,7 @@ from safety_check import building_intrusions, zone_entries
 from test_separation import reference_losses
 from tiny import TINY
 
-START_S, END_S = 450.0, 850.0  # the zone's window, seconds
+START_S, END_S = 510.0, 910.0  # the zone's window, seconds
 DURATION_S = 800.0
 BAND_M = (450.0, 250.0, 900.0, 1000.0)  # between the tiny city's two depots
 _GENERATOR_KEYS = ("seed", "width_m", "height_m", "depots", "pads_per_depot", "temporary_window_s")
