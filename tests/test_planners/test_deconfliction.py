@@ -181,10 +181,13 @@ def test_reservation_table_raises_when_plans_are_bad():
 # --------------------------------------------------------------------------- SIPP
 
 
-def time_expanded_earliest(blocked, moves_ticks, free_tick, swap_reserved, start, goal, horizon):
-    """Earliest arrival (in ticks) at ``goal`` held for ever, by networkx Dijkstra on the
-    graph of (cell, tick). ``moves_ticks``: (dy, dx, ticks); a move from u at tick t to v
-    needs ticks t .. t+d-1 free at u and (drone rules) at v; ``free_tick(cell, t)``."""
+def time_expanded_earliest(
+    blocked, moves_ticks, free_tick, swap_reserved, start, goal, horizon, start_tick=0
+):
+    """Earliest arrival (in ticks) at ``goal`` held for ever, leaving ``start`` at
+    ``start_tick``, by networkx Dijkstra on the graph of (cell, tick). ``moves_ticks``:
+    (dy, dx, ticks); a move from u at tick t to v needs ticks t .. t+d-1 free at u and
+    (drone rules) at v; ``free_tick(cell, t)``."""
     height, width = blocked.shape
     graph = nx.DiGraph()
     free_cells = [(r, c) for r in range(height) for c in range(width) if not blocked[r, c]]
@@ -207,10 +210,10 @@ def time_expanded_earliest(blocked, moves_ticks, free_tick, swap_reserved, start
                 if not free_tick(other, t + d) or swap_reserved(cell, other, t):
                     continue
                 graph.add_edge((cell, t), (other, t + d), weight=d)
-    if not free_tick(start, 0):
+    if not free_tick(start, start_tick):
         return None
-    graph.add_node((start, 0))
-    lengths = nx.single_source_dijkstra_path_length(graph, (start, 0))
+    graph.add_node((start, start_tick))
+    lengths = nx.single_source_dijkstra_path_length(graph, (start, start_tick))
     best = None
     for (cell, t), _ in lengths.items():
         if cell == goal and all(free_tick(goal, s) for s in range(t, horizon + 1)):
@@ -311,6 +314,74 @@ def test_sipp_drone_rules_match_time_expanded_graph(seed):
         else:
             assert result.status == SippStatus.FOUND
             assert result.arrival_s == pytest.approx(0.5 * expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sipp_from_several_starts_to_several_goals_matches_time_expanded_graph(seed):
+    """`plan_many`: the earliest arrival at any goal from any start (each with its own
+    start time) is the best of the time-expanded graph's earliest arrivals over every
+    (start, goal) pair, and the plan leaves from a start at its time and ends at a goal."""
+    rng = np.random.default_rng(300 + seed)
+    blocked = random_grid(rng, 5, 5, 0.15)
+    free = [tuple(int(v) for v in cell) for cell in np.argwhere(blocked == 0)]
+    picks = rng.choice(len(free), 5, replace=False)
+    starts = [(free[i], 0.5 * int(rng.integers(0, 8))) for i in picks[:3]]
+    goals = [free[i] for i in picks[3:]]
+    table = ReservationTable(blocked.shape)
+    vertex = []
+    for owner in range(12):
+        cell = free[rng.integers(len(free))]
+        a = 0.5 * int(rng.integers(0, 24))
+        b = a + 0.5 * int(rng.integers(1, 7)) if rng.random() > 0.1 else math.inf
+        table.reserve(owner, np.array([cell]), [a], [b])
+        vertex.append((cell, a, b))
+
+    def free_tick(cell, t):
+        s = 0.5 * t
+        return all(not (c == cell and a < s + 0.5 and s < b) for c, a, b in vertex)
+
+    moves = drone_moves(2, horizontal_s=1.0, diagonal_s=1.5)
+    ticks = [
+        (int(dy), int(dx), int(round(d / 0.5)), True)
+        for (_, dy, dx), d in zip(moves.offsets, moves.duration_s)
+    ]
+    arrivals = [
+        time_expanded_earliest(
+            blocked, ticks, free_tick, lambda u, w, t: False, start, goal, 80, int(2 * t0)
+        )
+        for start, t0 in starts
+        for goal in goals
+    ]
+    arrivals = [a for a in arrivals if a is not None]
+    planner = SippPlanner(blocked, moves)
+    for heuristic in (None, planner.distance_field(*goals)):
+        result = planner.plan_many(table, starts, goals, heuristic=heuristic)
+        if not arrivals:
+            assert result.status == SippStatus.NO_PATH
+            continue
+        assert result.status == SippStatus.FOUND
+        assert result.arrival_s == pytest.approx(0.5 * min(arrivals))
+        first = (np.unravel_index(result.cells[0], blocked.shape), result.arrive_s[0])
+        assert (tuple(int(v) for v in first[0]), first[1]) in starts
+        assert tuple(int(v) for v in np.unravel_index(result.cells[-1], blocked.shape)) in goals
+
+
+def test_low_vertical_leaves_and_enters_layer_zero_only_vertically():
+    """With ``low_vertical`` a drone never crosses layer 0 (the low columns): between two
+    adjacent open low cells it climbs, crosses above and descends."""
+    blocked = np.zeros((2, 1, 3), np.uint8)
+    moves = drone_moves(3, horizontal_s=1.0, diagonal_s=1.5, climb_s=2.0, descent_s=3.0)
+    planner = SippPlanner(blocked, moves)
+    table = ReservationTable(blocked.shape)
+    direct = planner.plan_many(table, [((0, 0, 0), 0.0)], [(0, 0, 1)])
+    assert direct.status == SippStatus.FOUND and direct.arrival_s == 1.0
+    result = planner.plan_many(table, [((0, 0, 0), 0.0)], [(0, 0, 1)], low_vertical=True)
+    assert result.status == SippStatus.FOUND
+    cells = [np.unravel_index(c, blocked.shape) for c in result.cells]
+    for (z0, _, x0), (z1, _, x1) in zip(cells, cells[1:]):
+        if z0 == 0 or z1 == 0:
+            assert x0 == x1  # in or out of layer 0: vertical
+    assert result.arrival_s == 2.0 + 1.0 + 3.0
 
 
 def test_distance_field_matches_networkx_in_3d():
