@@ -277,14 +277,9 @@ def test_sipp_mapf_rules_match_time_expanded_graph(seed):
         assert all(free_tick(goal, s) for s in range(len(timeline), 60))
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_sipp_drone_rules_match_time_expanded_graph(seed):
-    """8-connected moves of 1.0 s and 1.5 s, reservations on a 0.5 s grid: a time-expanded
-    graph with 0.5 s ticks is exact, and SIPP must find the same earliest arrival."""
-    rng = np.random.default_rng(200 + seed)
-    blocked = random_grid(rng, 5, 5, 0.15)
-    free = np.argwhere(blocked == 0)
-    start, goal = (tuple(int(v) for v in free[i]) for i in rng.choice(len(free), 2, replace=False))
+def _half_second_reservations(rng, blocked, free):
+    """Random cell reservations on a 0.5 s grid, the test's own free-tick rule for them,
+    and the 8-connected drone moves of 1.0 s and 1.5 s in 0.5 s ticks."""
     table = ReservationTable(blocked.shape)
     vertex = []
     for owner in range(12):
@@ -303,6 +298,18 @@ def test_sipp_drone_rules_match_time_expanded_graph(seed):
         (int(dy), int(dx), int(round(d / 0.5)), True)
         for (_, dy, dx), d in zip(moves.offsets, moves.duration_s)
     ]
+    return table, free_tick, moves, ticks
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sipp_drone_rules_match_time_expanded_graph(seed):
+    """8-connected moves of 1.0 s and 1.5 s, reservations on a 0.5 s grid: a time-expanded
+    graph with 0.5 s ticks is exact, and SIPP must find the same earliest arrival."""
+    rng = np.random.default_rng(200 + seed)
+    blocked = random_grid(rng, 5, 5, 0.15)
+    free = np.argwhere(blocked == 0)
+    start, goal = (tuple(int(v) for v in free[i]) for i in rng.choice(len(free), 2, replace=False))
+    table, free_tick, moves, ticks = _half_second_reservations(rng, blocked, free)
     expected = time_expanded_earliest(
         blocked, ticks, free_tick, lambda u, w, t: False, start, goal, 80
     )
@@ -327,24 +334,7 @@ def test_sipp_from_several_starts_to_several_goals_matches_time_expanded_graph(s
     picks = rng.choice(len(free), 5, replace=False)
     starts = [(free[i], 0.5 * int(rng.integers(0, 8))) for i in picks[:3]]
     goals = [free[i] for i in picks[3:]]
-    table = ReservationTable(blocked.shape)
-    vertex = []
-    for owner in range(12):
-        cell = free[rng.integers(len(free))]
-        a = 0.5 * int(rng.integers(0, 24))
-        b = a + 0.5 * int(rng.integers(1, 7)) if rng.random() > 0.1 else math.inf
-        table.reserve(owner, np.array([cell]), [a], [b])
-        vertex.append((cell, a, b))
-
-    def free_tick(cell, t):
-        s = 0.5 * t
-        return all(not (c == cell and a < s + 0.5 and s < b) for c, a, b in vertex)
-
-    moves = drone_moves(2, horizontal_s=1.0, diagonal_s=1.5)
-    ticks = [
-        (int(dy), int(dx), int(round(d / 0.5)), True)
-        for (_, dy, dx), d in zip(moves.offsets, moves.duration_s)
-    ]
+    table, free_tick, moves, ticks = _half_second_reservations(rng, blocked, free)
     arrivals = [
         time_expanded_earliest(
             blocked, ticks, free_tick, lambda u, w, t: False, start, goal, 80, int(2 * t0)
