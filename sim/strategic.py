@@ -457,9 +457,14 @@ class StrategicPlanner:
     # ----------------------------------------------------------------- helpers
     def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
         """Grid column ``(row, col)`` holding a point (metres); ``(-1, -1)`` outside."""
-        _, j, i = self.airspace.cell_of(x_m, y_m)
-        j, i = int(j), int(i)
-        return (j, i) if j >= 0 and i >= 0 else (-1, -1)
+        # `Airspace.cell_of`'s arithmetic on scalars (called per stop and per waypoint).
+        a = self.airspace
+        u = (float(x_m) - a.origin_m[0]) / a.cell_size_m
+        v = (float(y_m) - a.origin_m[1]) / a.cell_size_m
+        if not (math.isfinite(u) and math.isfinite(v)):
+            return (-1, -1)
+        i, j = math.floor(u), math.floor(v)
+        return (j, i) if 0 <= i < a.nx and 0 <= j < a.ny else (-1, -1)
 
     def _cached(self, key, compute) -> np.ndarray:
         """A field from the least-recently-used cache (``field_cache`` entries)."""

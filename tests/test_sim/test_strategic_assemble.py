@@ -128,3 +128,23 @@ def test_assembled_plans_match_a_per_visit_reference_bit_for_bit():
     tail = calls[-1][2].waypoints
     assert _same(replan.waypoints, tail[len(tail) - len(replan.waypoints) :])
     assert tail[len(tail) - len(replan.waypoints), 0] == cut
+
+
+def test_column_of_matches_the_airspace_cell_of():
+    """The planner's scalar column lookup gives `Airspace.cell_of`'s column (-1 outside)
+    on random points, cell edges, the grid's borders and non-finite values."""
+    airspace = random_airspace(5).replace(origin_m=(-7.5, 12.25))
+    sp = planner(airspace)
+    rng = np.random.default_rng(0)
+    x0, y0 = airspace.origin_m
+    size, n = airspace.cell_size_m, airspace.nx
+    edges = x0 + size * np.arange(-1, n + 2)
+    xs = np.concatenate([rng.uniform(x0 - 20, x0 + size * n + 20, 300), edges,
+                         np.nextafter(edges, -np.inf), [np.nan, np.inf, -np.inf, 1e300]])  # fmt: skip
+    ys = np.concatenate([rng.uniform(y0 - 20, y0 + size * n + 20, 300), y0 + size * np.arange(-1, n + 2),
+                         np.nextafter(y0 + size * np.arange(-1, n + 2), np.inf), [0.0, 5.0, np.nan, 20.0]])  # fmt: skip
+    for x in xs.tolist():
+        for y in ys[::7].tolist() + [y0, y0 + size * n]:
+            _, j, i = airspace.cell_of(x, y)
+            want = (int(j), int(i)) if j >= 0 and i >= 0 else (-1, -1)
+            assert sp.column_of(x, y) == want, (x, y)
