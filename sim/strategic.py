@@ -1303,13 +1303,17 @@ class StrategicPlanner:
     def _positions(self, cells: np.ndarray, xys) -> np.ndarray:
         """Waypoints ``(n, 3)`` (metres) of flat table ``cells``: a cruise cell's centre at
         its layer's altitude; ``xys[n]`` at the hand-over height in a low column."""
+        a = self.airspace
         layer, rest = np.divmod(cells, self.plane)
         j, i = np.divmod(rest, self.shape[2])
-        low = np.flatnonzero(layer == 0)
-        x, y, z = self.airspace.cell_centre(np.maximum(layer - 1, 0), j, i)
-        out = np.stack([x, y, z], axis=1)
-        for n in low.tolist():
-            out[n] = (float(xys[n][0]), float(xys[n][1]), self.handover_height_m)
+        out = np.empty((len(cells), 3))
+        # `Airspace.cell_centre`'s arithmetic; the low column's altitude is the hand-over
+        # height.
+        out[:, 0] = a.origin_m[0] + (i + 0.5) * a.cell_size_m
+        out[:, 1] = a.origin_m[1] + (j + 0.5) * a.cell_size_m
+        out[:, 2] = np.array((self.handover_height_m, *a.layers_m))[layer]
+        for n in np.flatnonzero(layer == 0).tolist():
+            out[n, :2] = (float(xys[n][0]), float(xys[n][1]))
         return out
 
     def _position_at(self, cell: int, xy):
