@@ -975,15 +975,6 @@ def _add_segment(builder: PlanBuilder, a, b, state: int) -> None:
         builder.move(b[1], b[2], b[3], state, b[4], b[5])
 
 
-def _event_index(points, stop) -> int:
-    kind, order = stop[:2]
-    code = EV_PICKED if kind == PICKUP else EV_DELIVERED
-    for j, p in enumerate(points):
-        if p[4] == code and p[5] == order:
-            return j
-    return len(points)
-
-
 def _nearest(pads, xy) -> tuple[float, float]:
     """The pad nearest ``xy`` (ties: lower index)."""
     pads = np.asarray(pads, np.float64)
