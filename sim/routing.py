@@ -393,33 +393,48 @@ class PlanBuilder:
 
     def timed(self, params: np.ndarray, wind: tuple[float, float], start_t: float, start_wh: float):
         """Times and battery energy at every waypoint; None if a leg cannot be flown."""
-        xyz = np.array(self.xyz, dtype=np.float64)
-        n = len(xyz)
-        times = np.empty(n)
-        energy = np.empty(n)
-        ok = K.time_path(
-            params,
-            float(wind[0]),
-            float(wind[1]),
-            xyz,
-            np.array(self.kind, np.int64),
-            np.array(self.hold, np.float64),
-            np.array(self.payload, np.float64),
-            float(start_t),
-            float(start_wh),
-            times,
-            energy,
-        )
-        if not ok:
-            return None
-        return {
-            "t": times,
-            "xyz": xyz,
-            "wh": energy,
-            "state": np.array(self.state + [IDLE], np.int64),  # no segment starts at the end
-            "event": np.array(self.event, np.int64),
-            "arg": np.array(self.arg, np.int64),
-        }
+        return _time_segments(
+            params, wind, start_t, start_wh, np.array(self.xyz, dtype=np.float64), self.kind,
+            self.hold, self.payload, self.state, self.event, self.arg,
+        )  # fmt: skip
+
+
+def _time_segments(params, wind, start_t, start_wh, xyz, kind, hold_s, payload, state, event,
+                   arg):  # fmt: skip
+    """`PlanBuilder.timed` of a plan given as sequences: waypoints ``xyz`` (``(n, 3)``
+    metres), per segment ``kind`` (`sim._kernels` codes), ``hold_s`` (seconds),
+    ``payload`` (kg) and ``state``, per waypoint ``event`` and ``arg``; None if a leg
+    cannot be flown."""
+    xyz = np.ascontiguousarray(xyz, dtype=np.float64)
+    n = len(xyz)
+    times = np.empty(n)
+    energy = np.empty(n)
+    ok = K.time_path(
+        params,
+        float(wind[0]),
+        float(wind[1]),
+        xyz,
+        np.asarray(kind, np.int64),
+        np.asarray(hold_s, np.float64),
+        np.asarray(payload, np.float64),
+        float(start_t),
+        float(start_wh),
+        times,
+        energy,
+    )
+    if not ok:
+        return None
+    states = np.empty(n, np.int64)
+    states[:-1] = state
+    states[-1] = IDLE  # no segment starts at the end
+    return {
+        "t": times,
+        "xyz": xyz,
+        "wh": energy,
+        "state": states,
+        "event": np.array(event, np.int64),
+        "arg": np.array(arg, np.int64),
+    }
 
 
 def measure_detour(

@@ -462,9 +462,14 @@ class StrategicPlanner:
     # ----------------------------------------------------------------- helpers
     def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
         """Grid column ``(row, col)`` holding a point (metres); ``(-1, -1)`` outside."""
-        _, j, i = self.airspace.cell_of(x_m, y_m)
-        j, i = int(j), int(i)
-        return (j, i) if j >= 0 and i >= 0 else (-1, -1)
+        # `Airspace.cell_of`'s arithmetic on scalars (called per stop and per waypoint).
+        a = self.airspace
+        u = (float(x_m) - a.origin_m[0]) / a.cell_size_m
+        v = (float(y_m) - a.origin_m[1]) / a.cell_size_m
+        if not (math.isfinite(u) and math.isfinite(v)):
+            return (-1, -1)
+        i, j = math.floor(u), math.floor(v)
+        return (j, i) if 0 <= i < a.nx and 0 <= j < a.ny else (-1, -1)
 
     def _cached(self, key, compute) -> np.ndarray:
         """A field from the least-recently-used cache (``field_cache`` entries)."""
@@ -1272,37 +1277,54 @@ class StrategicPlanner:
         return self._assemble(trip_id, ready_s, flights, points, expansions), None
 
     def _assemble(self, trip_id, ready_s, flights, points, expansions) -> StrategicPlan:
-        waypoints = []
+        """The plan from its flights (``(t_lift, on the ground since, visits, t_land)``,
+        visits ``(cell, arrive_s, enter_s, xy)``): each flight's waypoints and occupancy
+        computed with numpy over all its visits at once (one waypoint per visit, and one
+        more at its end when the drone waits there)."""
+        parts = []
         cells, t_from, t_to = [], [], []
         hover_s = 0.0
         ground_total = 0.0
+        last_land = None
         for t_lift, t_ground, visits, t_land in flights:
-            first_xy = visits[0][3]
-            if waypoints:
-                ground_total += t_ground - waypoints[-1][0]
-            waypoints.append((t_ground, first_xy[0], first_xy[1], 0.0))
+            c_list, a_list, e_list, xys = zip(*visits)
+            c = np.array(c_list, np.int64)
+            a = np.array(a_list, np.float64)
+            e = np.array(e_list, np.float64)
+            first_xy, last_xy = xys[0], xys[-1]
+            if last_land is not None:
+                ground_total += t_ground - last_land
+            head = [(t_ground, first_xy[0], first_xy[1], 0.0)]
             if t_lift > t_ground:
-                waypoints.append((t_lift, first_xy[0], first_xy[1], 0.0))
+                head.append((t_lift, first_xy[0], first_xy[1], 0.0))
             ground_total += t_lift - t_ground
-            c, a, e = (np.array([v[0] for v in visits], np.int64),
-                       np.array([v[1] for v in visits]), np.array([v[2] for v in visits]))  # fmt: skip
+            # A visit is left when the move into the next cell starts (the last one when
+            # the landing starts).
+            leave = np.empty_like(a)
+            leave[:-1] = e[1:]
+            leave[-1] = t_land - self.land_s
             e[0] = t_lift
             oc, of, ot = plan_occupancy(c, a, e, self.land_s)
             cells.append(oc)
             t_from.append(of)
             t_to.append(ot)
-            for n, (cell, arrive, _, xy) in enumerate(visits):
-                pos = self._position_at(cell, xy)
-                waypoints.append((arrive, *pos))
-                leave = visits[n + 1][2] if n + 1 < len(visits) else t_land - self.land_s
-                if leave > arrive:
-                    waypoints.append((leave, *pos))
-                    hover_s += leave - arrive
-            last_xy = visits[-1][3]
-            waypoints.append((t_land, last_xy[0], last_xy[1], 0.0))
+            # Rows (arrive, position) and (leave, position) per visit, the second only
+            # where the drone waits.
+            rows = np.empty((len(c), 2, 4))
+            rows[:, 0, 0] = a
+            rows[:, 1, 0] = leave
+            rows[:, :, 1:] = self._positions(c, xys)[:, None, :]
+            wait = leave > a
+            for seconds in (leave[wait] - a[wait]).tolist():
+                hover_s += seconds  # in visit order, as the times were flown
+            keep = np.ones((len(c), 2), bool)
+            keep[:, 1] = wait
+            parts += [np.array(head, np.float64), rows[keep],
+                      np.array([(t_land, last_xy[0], last_xy[1], 0.0)], np.float64)]  # fmt: skip
+            last_land = t_land
         holds_hover = sum(p[2] for p in points[1:-1] if not p[3])
         holds_ground = sum(p[2] for p in points[1:-1] if p[3])
-        wp = np.array(waypoints, np.float64)
+        wp = np.concatenate(parts)
         return StrategicPlan(
             StrategicStatus.FOUND,
             "",
@@ -1321,13 +1343,26 @@ class StrategicPlanner:
             expansions=int(expansions),
         )
 
+    def _positions(self, cells: np.ndarray, xys) -> np.ndarray:
+        """Waypoints ``(n, 3)`` (metres) of flat table ``cells``: a cruise cell's centre at
+        its layer's altitude; ``xys[n]`` at the hand-over height in a low column."""
+        a = self.airspace
+        layer, rest = np.divmod(cells, self.plane)
+        j, i = np.divmod(rest, self.shape[2])
+        out = np.empty((len(cells), 3))
+        # `Airspace.cell_centre`'s arithmetic; the low column's altitude is the hand-over
+        # height.
+        out[:, 0] = a.origin_m[0] + (i + 0.5) * a.cell_size_m
+        out[:, 1] = a.origin_m[1] + (j + 0.5) * a.cell_size_m
+        out[:, 2] = np.array((self.handover_height_m, *a.layers_m))[layer]
+        for n in np.flatnonzero(layer == 0).tolist():
+            out[n, :2] = (float(xys[n][0]), float(xys[n][1]))
+        return out
+
     def _position_at(self, cell: int, xy):
-        z, rest = divmod(cell, self.plane)
-        if z == 0:
-            return (float(xy[0]), float(xy[1]), self.handover_height_m)
-        j, i = divmod(rest, self.shape[2])
-        x, y, alt = self.airspace.cell_centre(z - 1, j, i)
-        return (float(x), float(y), float(alt))
+        """`_positions` of one cell, as a tuple of floats."""
+        x, y, z = self._positions(np.array([cell], np.int64), [xy])[0].tolist()
+        return (x, y, z)
 
 
 def _replace(plan: StrategicPlan, **changes) -> StrategicPlan:

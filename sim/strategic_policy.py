@@ -98,7 +98,8 @@ import numpy as np
 import shapely
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
 from dronesim.planners.energy import hover_energy_wh
-from dronesim.sim.routing import PlanBuilder, ReplanAnswer
+from dronesim.sim import _kernels as K
+from dronesim.sim.routing import PlanBuilder, ReplanAnswer, _time_segments
 from dronesim.sim.strategic import Stop, StrategicPlanner, StrategicStatus
 from dronesim.sim.vertiports import TAXI_SPEED_MPS
 from dronesim.sim.vocabulary import (
@@ -719,9 +720,7 @@ class StrategicRun:
         wp = plan.waypoints
         if (pad[0], pad[1]) != apron:
             points.append((float(wp[0, 0]), pad[0], pad[1], 0.0, EV_NONE, -1))
-        points += [
-            (float(r[0]), float(r[1]), float(r[2]), float(r[3]), EV_NONE, -1) for r in wp[1:]
-        ]
+        points += [(*row, EV_NONE, -1) for row in wp[1:].tolist()]
         # Stop events: delivered at the end of the service hover, picked up at the end of
         # the ground hold after a pickup landing.
         delivered = _mark_stops(points, n_prefix, meta, float(sim.model.service_time_s))
@@ -730,32 +729,12 @@ class StrategicRun:
         seconds = math.hypot(hx - last[1], hy - last[2]) / TAXI_SPEED_MPS
         points.append((last[0] + seconds, hx, hy, 0.0, EV_LANDED, home))
         points = self._square_corners(points)
-        # Segments: state and payload.
-        weights = sim.orders.weight_kg
-        load = float(sum(weights[o] for _, o in prefix))
-        done_stops = 0
-        builder = PlanBuilder(apron[0], apron[1], 0.0, 0.0)
-        builder.load = 0.0
-        airborne_once = False
-        for i in range(len(points) - 1):
-            a, b = points[i], points[i + 1]
-            while done_stops < len(meta) and _event_index(points, meta[done_stops]) <= i:
-                kind, order = meta[done_stops][:2]
-                load += weights[order] if kind == PICKUP else -weights[order]
-                done_stops += 1
-            if i < n_prefix - 1:
-                builder.load = float(sum(weights[o] for _, o in prefix[:i]))
-                state = PICKING_UP
-            else:
-                builder.load = max(0.0, load)
-                state = self._state(a, b, meta, done_stops, airborne_once, final)
-            if a[3] > 0.0:
-                airborne_once = True
-            _add_segment(builder, a, b, state)
-        timed = builder.timed(sim.params, sim.wind, float(request.t_s), float(request.battery_wh))
+        timed = _timed_points(
+            points, n_prefix, prefix, meta, sim.orders.weight_kg, final, sim.params, sim.wind,
+            float(request.t_s), float(request.battery_wh),
+        )  # fmt: skip
         if timed is None:
             return None, []
-        timed["t"] = np.array([p[0] for p in points], np.float64)
         return timed, delivered
 
     def _square_corners(self, points):
@@ -764,22 +743,32 @@ class StrategicRun:
         vertical one in the stop's own column, as the normal builder does, rather than a
         slanted line that may cut a low building's clearance inside the cell. Both parts
         stay in the move's column between its two layers, which the move reserves."""
-        out = [points[0]]
-        for a, b in zip(points[:-1], points[1:]):
-            low_a = a[3] <= HANDOVER_HEIGHT_M
-            low_b = b[3] <= HANDOVER_HEIGHT_M
+        xyz = np.array([p[1:4] for p in points], np.float64).reshape(-1, 3)
+        low = xyz[:, 2] <= HANDOVER_HEIGHT_M
+        # Moves across the hand-over height, not on the ground, with a horizontal part.
+        crosses = (
+            (low[:-1] != low[1:])
+            & ((xyz[:-1, 2] > 0.0) | (xyz[1:, 2] > 0.0))
+            & np.any(xyz[:-1, :2] != xyz[1:, :2], axis=1)
+        )
+        out = list(points[:1])
+        done = 1
+        column = self.strategic.column_of
+        for k in np.flatnonzero(crosses).tolist():
+            a, b = points[k], points[k + 1]
+            if column(a[1], a[2]) != column(b[1], b[2]):
+                continue
+            out += points[done : k + 1]
+            done = k + 1
             h = math.hypot(b[1] - a[1], b[2] - a[2])
-            crosses_low_column = low_a != low_b and (a[3] > 0.0 or b[3] > 0.0)
-            column = self.strategic.column_of
-            if h > 0.0 and crosses_low_column and column(a[1], a[2]) == column(b[1], b[2]):
-                # Across at cruise speed; the vertical part takes the rest of the
-                # move's time (slightly faster than the model's rate, see module).
-                across_s = min(h / self.sim.model.cruise_speed_mps, 0.5 * (b[0] - a[0]))
-                if low_b:  # descent: across at cruise altitude, then down
-                    out.append((a[0] + across_s, b[1], b[2], a[3], EV_NONE, -1))
-                else:  # climb: up in the stop's column, then across
-                    out.append((b[0] - across_s, a[1], a[2], b[3], EV_NONE, -1))
-            out.append(b)
+            # Across at cruise speed; the vertical part takes the rest of the move's time
+            # (slightly faster than the model's rate, see module).
+            across_s = min(h / self.sim.model.cruise_speed_mps, 0.5 * (b[0] - a[0]))
+            if b[3] <= HANDOVER_HEIGHT_M:  # descent: across at cruise altitude, then down
+                out.append((a[0] + across_s, b[1], b[2], a[3], EV_NONE, -1))
+            else:  # climb: up in the stop's column, then across
+                out.append((b[0] - across_s, a[1], a[2], b[3], EV_NONE, -1))
+        out += points[done:]
         return out
 
     @staticmethod
@@ -798,6 +787,72 @@ class StrategicRun:
         if b[1:3] == (x, y) and b[3] <= HANDOVER_HEIGHT_M:
             return DELIVERING
         return TO_DROPOFF
+
+
+def _timed_points(points, n_prefix, prefix, meta, weights, final, params, wind, start_t,
+                  start_wh):  # fmt: skip
+    """`PlanBuilder.timed` of the waypoints ``points`` (``t, x, y, z, event, arg``) of
+    `StrategicRun._timed`, built for all segments at once: a hold where two waypoints
+    share a position (on the ground or in the air), a taxi on the ground, a flight
+    otherwise; the first ``n_prefix - 1`` segments are the apron's pickups (``prefix``),
+    the others get their payload from the stops done (``meta``, by their events) and
+    their state as `StrategicRun._state` gives it. Times are the waypoints' own; None
+    when the energy model cannot fly a leg."""
+    table = np.array(points, np.float64).reshape(-1, 6)
+    t = table[:, 0].copy()
+    xyz = np.ascontiguousarray(table[:, 1:4])
+    za, zb = xyz[:-1, 2], xyz[1:, 2]
+    same = np.all(xyz[:-1] == xyz[1:], axis=1)
+    on_ground = (za == 0.0) & (zb == 0.0)
+    kind = np.where(
+        same, np.where(za == 0.0, K.SEG_GROUND, K.SEG_HOVER),
+        np.where(on_ground, K.SEG_GROUND, K.SEG_MOVE),
+    )  # fmt: skip
+    hold = np.where(same | on_ground, t[1:] - t[:-1], 0.0)
+    # Stops done by each segment: those whose event is at or before its start, in order.
+    first = {}
+    for j, p in enumerate(points):
+        first.setdefault((p[4], p[5]), j)
+    at = [
+        first.get((EV_PICKED if kind_ == PICKUP else EV_DELIVERED, order), len(points))
+        for kind_, order, *_ in meta
+    ]
+    segments = np.arange(len(points) - 1)
+    done = np.zeros(len(segments), np.int64)
+    if at:
+        done = np.searchsorted(np.maximum.accumulate(at), segments, side="right")
+    # Payload after each number of stops done (as the parcels are picked up and delivered).
+    load = float(sum(weights[o] for _, o in prefix))
+    loads = [max(0.0, load)]
+    for kind_, order, *_ in meta:
+        load += weights[order] if kind_ == PICKUP else -weights[order]
+        loads.append(max(0.0, load))
+    payload = np.asarray(loads, np.float64)[done]
+    for i in range(min(n_prefix - 1, len(segments))):
+        payload[i] = float(sum(weights[o] for _, o in prefix[:i]))
+    # States (`StrategicRun._state`): the stop being flown to is meta[done].
+    airborne = np.zeros(len(segments), bool)
+    airborne[1:] = np.logical_or.accumulate(za > 0.0)[:-1]
+    complete = done == len(meta)
+    to_pickup = np.array([m[0] == PICKUP for m in meta] + [False])[done]
+    stop_x = np.array([m[2] for m in meta] + [np.nan], np.float64)[done]
+    stop_y = np.array([m[3] for m in meta] + [np.nan], np.float64)[done]
+    at_stop = (xyz[1:, 0] == stop_x) & (xyz[1:, 1] == stop_y) & (zb <= HANDOVER_HEIGHT_M)
+    state = np.select(
+        [on_ground & ~airborne, on_ground & complete, on_ground, za == 0.0, complete,
+         to_pickup, at_stop],
+        [TAKEOFF, final, PICKING_UP, TAKEOFF, final, TO_PICKUP, DELIVERING],
+        TO_DROPOFF,
+    )  # fmt: skip
+    state[: n_prefix - 1] = PICKING_UP
+    timed = _time_segments(
+        params, wind, start_t, start_wh, xyz, kind, hold, payload, state, table[:, 4],
+        table[:, 5],
+    )  # fmt: skip
+    if timed is None:
+        return None
+    timed["t"] = t
+    return timed
 
 
 def _mark_stops(points, search, meta, service_s) -> list[tuple[int, float]]:
@@ -884,15 +939,6 @@ def _add_segment(builder: PlanBuilder, a, b, state: int) -> None:
         builder.taxi(b[1], b[2], dt, state, b[4], b[5])
     else:
         builder.move(b[1], b[2], b[3], state, b[4], b[5])
-
-
-def _event_index(points, stop) -> int:
-    kind, order = stop[:2]
-    code = EV_PICKED if kind == PICKUP else EV_DELIVERED
-    for j, p in enumerate(points):
-        if p[4] == code and p[5] == order:
-            return j
-    return len(points)
 
 
 def _nearest(pads, xy) -> tuple[float, float]:
