@@ -129,6 +129,11 @@ REPOSITION_BUDGET = 8_000
 # A trip refused at the search budget is not searched again for this long (its orders
 # keep waiting): in a congested sky the same search would mostly fail again at once.
 LIMIT_BACKOFF_S = 120.0
+# A trip with no conflict-free plan before its deadlines (or no route at all) is not
+# searched again for this long: a later start against more reservations lands no
+# earlier (only plans replaced in flight free anything), so its orders wait for another
+# drone or depot, or expire.
+DEADLINE_BACKOFF_S = 600.0
 
 
 class StrategicRun:
@@ -148,7 +153,8 @@ class StrategicRun:
     trip_of : dict
         Drone -> trip id of its committed plan.
     refusals : dict
-        `StrategicStatus` name -> trips refused for it.
+        `StrategicStatus` name -> trips refused for it (``NAME_BACKOFF``: refused without
+        a search, the same trip having been refused for ``NAME`` shortly before).
     trip_planning_s, reposition_planning_s : list of float
         Wall time of each `plan_trip` and `plan_reposition` call that searched against
         the reservations (planned or refused; not the calls left to the normal builder),
@@ -257,11 +263,16 @@ class StrategicRun:
         if t0 > self.released_at:
             self.strategic.release_before(t0 - self.strategic.time_buffer_s)
             self.released_at = t0
-            self.backoff = {key: t for key, t in self.backoff.items() if t > t0}
-        # The same trip refused at the search budget a moment ago: not searched again yet.
-        key = (int(request.home_hint), target, tuple(map(tuple, request.stops)))
-        if self.backoff.get(key, -math.inf) > t0:
-            return self._refuse("LIMIT_BACKOFF")
+            self.backoff = {key: v for key, v in self.backoff.items() if v[0] > t0}
+        # The same trip (same depot, stops and battery) refused a moment ago: not searched
+        # again yet.
+        key = (
+            int(request.home_hint), target, tuple(map(tuple, request.stops)),
+            float(request.battery_wh),
+        )  # fmt: skip
+        until, why = self.backoff.get(key, (-math.inf, ""))
+        if until > t0:
+            return self._refuse(f"{why}_BACKOFF")
         self.plan_replaced(request.drone)  # its last plan has ended (it stands at a depot)
         orders = sim.orders
         depot = int(request.home_hint)
@@ -318,8 +329,13 @@ class StrategicRun:
             max_expansions=SEARCH_BUDGET if target is None else REPOSITION_BUDGET,
         )  # fmt: skip
         if plan.status != StrategicStatus.FOUND:
-            if plan.status == StrategicStatus.LIMIT:
-                self.backoff[key] = t0 + LIMIT_BACKOFF_S
+            wait = {
+                StrategicStatus.LIMIT: LIMIT_BACKOFF_S,
+                StrategicStatus.DEADLINE: DEADLINE_BACKOFF_S,
+                StrategicStatus.NO_ROUTE: DEADLINE_BACKOFF_S,
+            }.get(plan.status)
+            if wait is not None:
+                self.backoff[key] = (t0 + wait, plan.status.name)
             return self._refuse(plan.status.name)
         pad = (float(plan.waypoints[0, 1]), float(plan.waypoints[0, 2]))
         final = RETURNING if target is None else REPOSITIONING

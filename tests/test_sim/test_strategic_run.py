@@ -151,27 +151,34 @@ def test_a_replan_in_flight_is_planned_against_the_reservations_or_frees_them():
         assert d not in policy.trip_of and trip not in policy.strategic.committed
 
 
-def test_a_trip_refused_at_the_budget_is_not_searched_again_before_its_backoff(monkeypatch):
-    """With a search budget too small for any trip, each refused trip is searched once and
-    then refused without a search (``LIMIT_BACKOFF``) until `LIMIT_BACKOFF_S` has passed;
-    its orders keep waiting (conserved), and nothing flies."""
+@pytest.mark.parametrize("status", ["LIMIT", "DEADLINE"])
+def test_a_refused_trip_is_not_searched_again_before_its_backoff(monkeypatch, status):
+    """Each trip refused at the search budget (a budget too small for any trip) or for
+    want of a slot before its deadlines (every search answering so) is searched once and
+    then refused without a search (``LIMIT_BACKOFF``, ``DEADLINE_BACKOFF``) until its
+    backoff has passed; its orders keep waiting (conserved), and nothing flies."""
     from dronesim.sim import strategic_policy
-    from dronesim.sim.strategic import StrategicPlanner
+    from dronesim.sim.strategic import StrategicPlanner, StrategicStatus
 
+    backoff = {"LIMIT": "LIMIT_BACKOFF_S", "DEADLINE": "DEADLINE_BACKOFF_S"}[status]
+    monkeypatch.setattr(strategic_policy, backoff, 150.0)
     monkeypatch.setattr(strategic_policy, "SEARCH_BUDGET", 1)
     monkeypatch.setattr(strategic_policy, "REPOSITION_BUDGET", 1)
     searches = []
     original = StrategicPlanner.plan_trip
 
     def counted(self, trip_id, start_xy, stops, end_xy, **kwargs):
-        searches.append((tuple(stops), float(np.min(kwargs["ready_s"]))))
+        ready = float(np.min(kwargs["ready_s"]))
+        searches.append((tuple(stops), ready))
+        if status == "DEADLINE":
+            return self._refused(trip_id, ready, StrategicStatus.DEADLINE, "every slot late")  # noqa: SLF001
         return original(self, trip_id, start_xy, stops, end_xy, **kwargs)
 
     monkeypatch.setattr(StrategicPlanner, "plan_trip", counted)
     simulation = Simulation(_scenario("strategic"), duration_s=600.0)
     report = simulation.run()
     refusals = simulation.deconfliction.refusals
-    assert refusals.get("LIMIT", 0) > 0 and refusals.get("LIMIT_BACKOFF", 0) > 0
+    assert refusals.get(status, 0) > 0 and refusals.get(f"{status}_BACKOFF", 0) > 0
     assert report.orders_delivered == 0
     assert report.takeoff_delay_s["departures"] == 0
     # No trip is searched again within the backoff: the next search of the same stops
@@ -182,7 +189,7 @@ def test_a_trip_refused_at_the_budget_is_not_searched_again_before_its_backoff(m
         seen = last_round.get(stops)
         if seen is None or ready - seen > 30.0:
             if seen is not None:
-                assert ready - seen >= strategic_policy.LIMIT_BACKOFF_S - 30.0
+                assert ready - seen >= 150.0 - 30.0
                 rounds += 1
             last_round[stops] = ready
     assert rounds > 0  # the run is long enough to see a trip searched again
