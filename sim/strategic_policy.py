@@ -519,7 +519,9 @@ class StrategicRun:
                 return self._land_back(d, trip, stops) or self._hold_here(d, trip, stops)
             cell, t_cut, prefix, states = cut
             low = cell < self.strategic.plane
-            lifted = ()
+            # The cell flown back to may lie in the raster of the zone it turned away
+            # from (its buffer): lifted for the way out, as for a cut ahead.
+            lifted = tuple(k for k, _ in active if not low and self.strategic.in_zone(cell, k))
         # Stops whose events fall before the cut are flown as planned; those of orders
         # the engine gave up (a drop-off now in a zone) are flown without their event
         # (a parcel on board comes back).
