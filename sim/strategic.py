@@ -223,6 +223,10 @@ class StrategicPlan:
         SIPP states expanded over all searches of the trip.
     committed : bool
         Whether the plan holds reservations in the table.
+    segments : numpy.ndarray or None
+        ``float64 (len(cells), 4)``: for a low-column interval, the segment from the
+        stop's point to its column's centre (metres) on which the drone stays while it
+        holds the cell; NaN rows elsewhere. None: not known (the footprint decides).
     """
 
     status: StrategicStatus
@@ -240,6 +244,7 @@ class StrategicPlan:
     t_to_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     expansions: int = 0
     committed: bool = False
+    segments: np.ndarray | None = None
 
 
 class StrategicPlanner:
@@ -366,6 +371,7 @@ class StrategicPlanner:
             self.shape,
             horizontal_cells=self.horizontal_cells,
             vertical_cells=self.vertical_cells,
+            separation_m=float(horizontal_m),
             time_buffer_s=float(time_buffer_s),
         )
         self.time_buffer_s = float(time_buffer_s)
@@ -525,25 +531,37 @@ class StrategicPlanner:
             return self.sipp.octile_heuristic(goal, vertical_ends=True)
         return self.sipp.reverse_heuristic(goal, start, self.reverse_slack_s, vertical_ends=True)
 
-    def _intervals_from(self, cell: int, t: float):
-        """Safe intervals of ``cell`` ending after ``t``."""
-        return [(lo, hi) for lo, hi in self.table.safe_intervals(cell) if hi > t]
+    def _intervals_from(self, cell: int, t: float, segment=None):
+        """Safe intervals of ``cell`` ending after ``t`` (for a drone on ``segment``)."""
+        return [(lo, hi) for lo, hi in self.table.safe_intervals(cell, segment) if hi > t]
 
     # ----------------------------------------------------------------- one leg
     def _leg(self, start_col, goal_col, t_ready, from_ground: bool, goal_hold_s: float,
-             pad_goal: bool, arrive_by_s: float = math.inf,
-             budget: int | None = None):  # fmt: skip
+             pad_goal: bool, arrive_by_s: float = math.inf, budget: int | None = None,
+             start_xy=None, goal_xy=None):  # fmt: skip
         """Plan one leg between low-column cells (flat column indices).
 
         ``start_col`` and ``goal_col`` are one cell or a list of alternatives (e.g. a
         depot's pads), ``t_ready`` one time or one per start: a single search finds the
         earliest arrival at any goal from any start (`SippPlanner.plan_many`).
 
+        ``start_xy`` and ``goal_xy`` (dicts, low-column cell -> stop point, metres) say
+        where the drone stays in those cells: they are then queried with their segments
+        (`_segment`), so that plans at stops far enough apart do not block each other
+        through the footprint.
+
         Returns ``(status, visits, t_lift, expansions)``: visits are ``(cell, arrive_s,
         enter_s)`` from the chosen start's low column to the chosen goal's; ``t_lift`` is
         the lift-off (``from_ground``) or None.
         """
         starts = [int(c) for c in np.atleast_1d(start_col)]
+        segments: dict[int, tuple[float, float, float, float] | None] = {}
+        for known in (start_xy or {}, goal_xy or {}):
+            for cell, xy in known.items():
+                seg = self._segment(cell, xy)
+                # A cell that is both a start and a goal at two points: no one segment.
+                segments[cell] = seg if segments.get(cell, seg) == seg else None
+        segments = {cell: seg for cell, seg in segments.items() if seg is not None}
         readies = [float(t) for t in np.broadcast_to(np.asarray(t_ready, float), len(starts))]
         goals = tuple(int(c) for c in np.atleast_1d(goal_col))
         goal_set = set(goals)
@@ -564,12 +582,14 @@ class StrategicPlanner:
                 above = start + self.plane
                 entries = []
                 if from_ground:
-                    for lo, hi in self._intervals_from(start, ready + self.lift_s):
+                    for lo, hi in self._intervals_from(
+                        start, ready + self.lift_s, segments.get(start)
+                    ):
                         t_lift = max(ready, lo)
                         if t_lift + self.lift_s < hi:
                             entries.append((t_lift, t_lift + self.lift_s, hi))
                 else:
-                    for lo, hi in self.table.safe_intervals(start):
+                    for lo, hi in self.table.safe_intervals(start, segments.get(start)):
                         if lo <= ready < hi:
                             entries.append((None, ready, hi))
                 for t_lift, t_in, hi_start in entries:
@@ -607,6 +627,7 @@ class StrategicPlanner:
             result = self.sipp.plan_many(
                 self.table, [(c[0], c[1]) for c in candidates], list(goals), heuristic=h,
                 goal_hold_s=goal_hold_s, arrive_by_s=arrive_by_s, low_vertical=True,
+                segments=segments,
                 max_expansions=self.max_expansions if budget is None else budget,
             )  # fmt: skip
         finally:
@@ -752,11 +773,24 @@ class StrategicPlanner:
         have been reserved since it was planned."""
         trip_id = plan.trip_id
         self.table.release(trip_id)
-        self.table.reserve(trip_id, plan.cells, plan.t_from_s, plan.t_to_s)
+        self._reserve(plan)
         plan = _replace(plan, committed=True)
         self._committed[trip_id] = plan
         self._ends[trip_id] = float(plan.t_to_s.max()) + self.time_buffer_s
         return plan
+
+    def _reserve(self, plan: StrategicPlan) -> None:
+        self.table.reserve(plan.trip_id, plan.cells, plan.t_from_s, plan.t_to_s,
+                           segments=plan.segments)  # fmt: skip
+
+    def _segment(self, cell: int, xy) -> tuple[float, float, float, float]:
+        """Where a drone stays in low-column ``cell`` at the stop point ``xy``: the segment
+        from the point to the column's centre (lift-off, hover and landing at the point,
+        the hop to the centre at cruise altitude)."""
+        j, i = divmod(int(cell) % self.plane, self.shape[2])
+        x0, y0 = self.airspace.origin_m
+        centre = (x0 + (i + 0.5) * self.cell_size_m, y0 + (j + 0.5) * self.cell_size_m)
+        return (float(xy[0]), float(xy[1]), *centre)
 
     def replan_airborne(
         self,
@@ -833,7 +867,7 @@ class StrategicPlanner:
                                        columns, deadline_s, tuple(leaving),
                                        start_xy)  # fmt: skip
         finally:
-            self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+            self._reserve(old)
         if plan.status != StrategicStatus.FOUND:
             return plan
         plan = _replace(
@@ -841,6 +875,7 @@ class StrategicPlanner:
             cells=np.concatenate([kept[0], plan.cells]),
             t_from_s=np.concatenate([kept[1], plan.t_from_s]),
             t_to_s=np.concatenate([kept[2], plan.t_to_s]),
+            segments=None,  # the kept part's are not carried: the footprint decides
         )
         return self.commit(plan) if commit else plan
 
@@ -881,7 +916,7 @@ class StrategicPlanner:
             for lo, hi, owner in self.table.reservations(int(c))
         )
         if only_if_clear and not clear:
-            self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+            self._reserve(old)
             return None, False
         plan = StrategicPlan(
             StrategicStatus.FOUND, "", trip_id,
@@ -1141,7 +1176,7 @@ class StrategicPlanner:
         finally:
             found = plan is not None and plan.status == StrategicStatus.FOUND
             if old is not None and not (commit and found):
-                self.table.reserve(trip_id, old.cells, old.t_from_s, old.t_to_s)
+                self._reserve(old)
         if plan.status == StrategicStatus.FOUND and commit:
             plan = self.commit(plan)  # the old plan's reservations are already released
         return plan
@@ -1198,6 +1233,14 @@ class StrategicPlanner:
             forbid[stop] = (t0, t1 + max(_BACKTRACK_STEP_S, 2.0 * (t1 - t0)))
         return dataclasses.replace(plan, expansions=expansions)
 
+    @staticmethod
+    def _stop_points(columns, points, alternatives, k: int) -> dict:
+        """Low-column cell -> point of stop ``k`` (each of its alternatives)."""
+        return {
+            col: alternatives.get((k, col), points[k][:2])
+            for col in np.atleast_1d(columns[k]).tolist()
+        }
+
     def _plan_once(self, trip_id, points, columns, readies, deadline_s, budget, alternatives):
         flights = []  # per airborne flight: (t_lift, on the ground since, visits, t_land)
         ready_s = min(readies.values())
@@ -1217,8 +1260,10 @@ class StrategicPlanner:
             # Arrivals after this cannot land by the deadline even in an empty sky.
             arrive_by = min(nxt[4], deadline_s - self._remaining_s(points, columns, k + 1))
             status, leg, t_lift, used = self._leg(
-                columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by, budget
-            )
+                columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by, budget,
+                self._stop_points(columns, points, alternatives, k),
+                self._stop_points(columns, points, alternatives, k + 1),
+            )  # fmt: skip
             expansions += used
             if status == StrategicStatus.NO_SLOT and from_ground and math.isfinite(arrive_by):
                 status = StrategicStatus.DEADLINE
@@ -1282,7 +1327,7 @@ class StrategicPlanner:
         computed with numpy over all its visits at once (one waypoint per visit, and one
         more at its end when the drone waits there)."""
         parts = []
-        cells, t_from, t_to = [], [], []
+        cells, t_from, t_to, segments = [], [], [], []
         hover_s = 0.0
         ground_total = 0.0
         last_land = None
@@ -1308,6 +1353,11 @@ class StrategicPlanner:
             cells.append(oc)
             t_from.append(of)
             t_to.append(ot)
+            seg = np.full((len(c), 4), np.nan)
+            for k in np.flatnonzero(c < self.plane).tolist():
+                if xys[k] is not None:
+                    seg[k] = self._segment(int(c[k]), xys[k])
+            segments.append(seg)
             # Rows (arrive, position) and (leave, position) per visit, the second only
             # where the drone waits.
             rows = np.empty((len(c), 2, 4))
@@ -1341,6 +1391,7 @@ class StrategicPlanner:
             t_from_s=np.concatenate(t_from),
             t_to_s=np.concatenate(t_to),
             expansions=int(expansions),
+            segments=np.concatenate(segments),
         )
 
     def _positions(self, cells: np.ndarray, xys) -> np.ndarray:

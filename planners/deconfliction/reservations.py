@@ -28,6 +28,14 @@ Layout (numba-friendly: arrays and scalars only)
   pool (doubling) before an insertion that could overflow it, so kernels never allocate.
 - The owner's touched cells are remembered (in Python) so that releasing a plan walks only
   those lists.
+- ``seg`` (float64, ``(slots, 4)``): where the occupancy lies, when the owner said
+  (`reserve`'s ``segments``): every horizontal position of the owner while it holds the
+  cell is on the segment ``(x0, y0) - (x1, y1)``; NaN when unknown. A query that knows its
+  own segment (`safe_intervals`'s ``segment``) leaves out the reservations whose segment is
+  at least ``separation_m`` from it: two such occupants are apart horizontally at every
+  instant, whatever their altitudes, so the box footprint is only needed where a position
+  is not known this way. (A drone's own stop, a pad or a drop-off point, is such a case:
+  see `sim.strategic`.)
 
 Cost, with ``k`` the number of reservations in one cell's list and ``F`` the footprint size
 (``(2 * horizontal_cells + 1) ** 2 * (2 * vertical_cells + 1)`` cells): inserting a plan of
@@ -56,15 +64,34 @@ class DeconflictionError(InputError):
 
 
 @inlined
-def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t1, who, origin):
+def _same_segment(seg, slot, segment):
+    """Whether ``slot`` holds ``segment`` (both none, NaN, or equal)."""
+    if np.isnan(segment[0]) or np.isnan(seg[slot, 0]):
+        return np.isnan(segment[0]) and np.isnan(seg[slot, 0])
+    return (
+        seg[slot, 0] == segment[0]
+        and seg[slot, 1] == segment[1]
+        and seg[slot, 2] == segment[2]
+        and seg[slot, 3] == segment[3]
+    )
+
+
+@inlined
+def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, seg, cell, t0, t1, who,
+                origin, segment):  # fmt: skip
     """Insert ``[t0, t1)`` into the sorted list of ``cell`` (a slot must be free); returns
-    the slots used: 0 when a reservation of the same owner (and origin) already reaches
-    ``t0`` and is extended instead, so that the overlapping footprints of a plan's
-    consecutive cells make one reservation per cell rather than one per plan cell."""
+    the slots used: 0 when a reservation of the same owner (and origin, and segment)
+    already reaches ``t0`` and is extended instead, so that the overlapping footprints of a
+    plan's consecutive cells make one reservation per cell rather than one per plan cell."""
     previous = -1
     current = head[cell]
     while current >= 0 and start_s[current] <= t0:
-        if owner[current] == who and other[current] == origin and end_s[current] >= t0:
+        if (
+            owner[current] == who
+            and other[current] == origin
+            and end_s[current] >= t0
+            and _same_segment(seg, current, segment)
+        ):
             if t1 > end_s[current]:
                 end_s[current] = t1
             return 0
@@ -77,6 +104,8 @@ def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t
     end_s[slot] = t1
     owner[slot] = who
     other[slot] = origin
+    for k in range(4):
+        seg[slot, k] = segment[k]
     next_slot[slot] = current
     if previous < 0:
         head[cell] = slot
@@ -94,12 +123,14 @@ def _insert_footprint(
     other,
     next_slot,
     meta,
+    seg,
     nz,
     ny,
     nx,
     cells,
     t_from,
     t_to,
+    segments,
     who,
     horizontal_cells,
     vertical_cells,
@@ -109,8 +140,9 @@ def _insert_footprint(
     touched,
 ):
     """Reserve every footprint cell around ``cells[i]`` for ``[t_from[i], t_to[i])`` widened
-    by ``buffer_s``. Each footprint cell is written once into ``touched`` (``mark[c] ==
-    stamp`` once seen); returns how many."""
+    by ``buffer_s``, with the occupancy's segment ``segments[i]`` (NaN: none). Each
+    footprint cell is written once into ``touched`` (``mark[c] == stamp`` once seen);
+    returns how many."""
     count = 0
     for i in range(cells.shape[0]):
         c = cells[i]
@@ -124,8 +156,9 @@ def _insert_footprint(
                 for xx in range(max(0, x - horizontal_cells), min(nx, x + horizontal_cells + 1)):
                     cell = (zz * ny + yy) * nx + xx
                     _insert_one(
-                        head, start_s, end_s, owner, other, next_slot, meta, cell, t0, t1, who, -1
-                    )
+                        head, start_s, end_s, owner, other, next_slot, meta, seg, cell, t0, t1,
+                        who, -1, segments[i],
+                    )  # fmt: skip
                     if mark[cell] != stamp:
                         mark[cell] = stamp
                         touched[count] = cell
@@ -135,25 +168,16 @@ def _insert_footprint(
 
 @kernel
 def _insert_moves(
-    head, start_s, end_s, owner, other, next_slot, meta, origins, targets, t0, t1, who
+    head, start_s, end_s, owner, other, next_slot, meta, seg, origins, targets, t0, t1, who
 ):
     """Insert move reservations ``origins[i] -> targets[i]`` over ``[t0[i], t1[i])``, each
     into the list of its target cell."""
+    none = np.full(4, np.nan)
     for i in range(origins.shape[0]):
         _insert_one(
-            head,
-            start_s,
-            end_s,
-            owner,
-            other,
-            next_slot,
-            meta,
-            targets[i],
-            t0[i],
-            t1[i],
-            who,
-            origins[i],
-        )
+            head, start_s, end_s, owner, other, next_slot, meta, seg, targets[i], t0[i], t1[i],
+            who, origins[i], none,
+        )  # fmt: skip
 
 
 @kernel
@@ -182,15 +206,55 @@ def _release(head, owner, next_slot, meta, cells, who):
 
 
 @inlined
-def _safe_intervals(head, start_s, end_s, next_slot, cell, out_lo, out_hi):
+def _point_segment_m(px, py, ax, ay, bx, by):
+    """Distance from point ``p`` to segment ``ab`` (metres)."""
+    ux = bx - ax
+    uy = by - ay
+    length2 = ux * ux + uy * uy
+    t = 0.0
+    if length2 > 0.0:
+        t = min(1.0, max(0.0, ((px - ax) * ux + (py - ay) * uy) / length2))
+    return math.hypot(px - (ax + t * ux), py - (ay + t * uy))
+
+
+@inlined
+def _segments_apart_m(s, q):
+    """Least distance between the segments ``s`` and ``q`` (``x0, y0, x1, y1``, metres)."""
+    # Proper crossing: the ends of each lie on both sides of the other.
+    d1 = (q[2] - q[0]) * (s[1] - q[1]) - (q[3] - q[1]) * (s[0] - q[0])
+    d2 = (q[2] - q[0]) * (s[3] - q[1]) - (q[3] - q[1]) * (s[2] - q[0])
+    d3 = (s[2] - s[0]) * (q[1] - s[1]) - (s[3] - s[1]) * (q[0] - s[0])
+    d4 = (s[2] - s[0]) * (q[3] - s[1]) - (s[3] - s[1]) * (q[2] - s[0])
+    if d1 * d2 < 0.0 and d3 * d4 < 0.0:
+        return 0.0
+    return min(
+        _point_segment_m(s[0], s[1], q[0], q[1], q[2], q[3]),
+        _point_segment_m(s[2], s[3], q[0], q[1], q[2], q[3]),
+        _point_segment_m(q[0], q[1], s[0], s[1], s[2], s[3]),
+        _point_segment_m(q[2], q[3], s[0], s[1], s[2], s[3]),
+    )
+
+
+@inlined
+def _safe_intervals(head, start_s, end_s, next_slot, cell, out_lo, out_hi, seg, query, apart_m):
     """Write the gaps between the merged reservations of ``cell`` (``[-inf, inf)`` when it
-    has none) into ``out_lo``/``out_hi``; returns their number (empty gaps are skipped)."""
+    has none) into ``out_lo``/``out_hi``; returns their number (empty gaps are skipped).
+    With a ``query`` segment (not NaN), reservations holding a segment at least
+    ``apart_m`` from it are left out (the two occupancies cannot come closer)."""
     count = 0
     lo = -np.inf
     current = head[cell]
+    filtering = not np.isnan(query[0])
     while current >= 0:
         a = start_s[current]
         b = end_s[current]
+        if (
+            filtering
+            and not np.isnan(seg[current, 0])
+            and _segments_apart_m(seg[current], query) >= apart_m
+        ):
+            current = next_slot[current]
+            continue
         if a > lo:
             out_lo[count] = lo
             out_hi[count] = a
@@ -225,6 +289,10 @@ class ReservationTable:
         Seconds added before and after every cell reservation (>= 0).
     capacity : int
         Initial number of pool slots (the pool grows by doubling).
+    separation_m : float
+        Horizontal separation in metres between occupancies known to lie on segments
+        (``segments`` of `reserve`, ``segment`` of `safe_intervals`); inf (default): the
+        footprint alone decides.
     """
 
     def __init__(
@@ -235,6 +303,7 @@ class ReservationTable:
         vertical_cells: int = 0,
         time_buffer_s: float = 0.0,
         capacity: int = 1024,
+        separation_m: float = math.inf,
     ) -> None:
         shape = tuple(int(n) for n in shape)
         if len(shape) not in (2, 3) or min(shape) < 1:
@@ -255,6 +324,11 @@ class ReservationTable:
             )
         if capacity < 1:
             raise DeconflictionError(f"reservation table: capacity must be >= 1, got {capacity!r}")
+        if math.isnan(separation_m) or separation_m <= 0:
+            raise DeconflictionError(
+                f"reservation table: separation_m must be > 0, got {separation_m!r}"
+            )
+        self.separation_m = float(separation_m)
         self.shape = shape
         self.dims = (1, *shape) if len(shape) == 2 else shape
         self.n_cells = int(np.prod(shape))
@@ -268,7 +342,9 @@ class ReservationTable:
         self.owner = np.zeros(0, np.int64)
         self.other = np.zeros(0, np.int64)
         self.next_slot = np.zeros(0, np.int64)
+        self.seg = np.zeros((0, 4), np.float64)  # per slot: its segment, NaN for none
         self.meta = np.array([-1, 0], np.int64)
+        self._no_segment = np.full(4, np.nan)
         self._touched: dict[int, list[np.ndarray]] = {}
         self._moved: dict[int, list[np.ndarray]] = {}
         self._grow(capacity)
@@ -300,6 +376,7 @@ class ReservationTable:
         self.end_s = np.concatenate([self.end_s, np.zeros(extra)])
         self.owner = np.concatenate([self.owner, np.full(extra, -1, np.int64)])
         self.other = np.concatenate([self.other, np.full(extra, -1, np.int64)])
+        self.seg = np.concatenate([self.seg, np.full((extra, 4), np.nan)])
         # The new slots go in front of the free list, chained in order.
         chain = np.arange(old + 1, new + 1, dtype=np.int64)
         chain[-1] = self.meta[0]
@@ -348,7 +425,9 @@ class ReservationTable:
             raise DeconflictionError(f"reservation table: hold_s must be >= 0, got {hold_s!r}")
         self.reserve(owner, *plan_occupancy(self._flat(cells), arrive_s, enter_s, hold_s))
 
-    def reserve(self, owner: int, cells, t_from_s, t_to_s, *, inflate: bool = True) -> None:
+    def reserve(
+        self, owner: int, cells, t_from_s, t_to_s, *, inflate: bool = True, segments=None
+    ) -> None:
         """Reserve ``cells[i]`` (with its footprint) for ``[t_from_s[i], t_to_s[i])``.
 
         Parameters
@@ -363,6 +442,11 @@ class ReservationTable:
         inflate : bool
             Add the footprint and the time buffer (False: the cells and times as given,
             e.g. a temporary zone already rasterized with its own buffer).
+        segments : array_like, shape (n, 4), optional
+            Where each occupancy lies, when known: every horizontal position of the owner
+            while it occupies ``cells[i]`` is on the segment ``(x0, y0) - (x1, y1)``,
+            metres (rows of NaN: unknown). Used only against queries with a segment (see
+            `safe_intervals`).
         """
         if int(owner) != owner or owner < 0:
             raise DeconflictionError(
@@ -380,6 +464,14 @@ class ReservationTable:
             raise DeconflictionError(
                 f"reservation table: interval {i} ends before it starts ({t0[i]} > {t1[i]})"
             )
+        if segments is None:
+            seg = np.full((flat.size, 4), np.nan)
+        else:
+            seg = np.ascontiguousarray(segments, np.float64)
+            if seg.shape != (flat.size, 4):
+                raise DeconflictionError(
+                    f"reservation table: segments must have shape ({flat.size}, 4), got {seg.shape}"
+                )
         h, v, buffer_s = (
             (self.horizontal_cells, self.vertical_cells, self.time_buffer_s)
             if inflate
@@ -393,7 +485,7 @@ class ReservationTable:
         nz, ny, nx = self.dims
         count = _insert_footprint(
             self.head, self.start_s, self.end_s, self.owner, self.other, self.next_slot, self.meta,
-            nz, ny, nx, flat, t0, t1, int(owner), h, v, buffer_s, self._mark,
+            self.seg, nz, ny, nx, flat, t0, t1, seg, int(owner), h, v, buffer_s, self._mark,
             self._mark_stamp, self._touched_buffer,
         )  # fmt: skip
         self._touched.setdefault(int(owner), []).append(self._touched_buffer[:count].copy())
@@ -417,7 +509,8 @@ class ReservationTable:
         self._grow(a.size)
         _insert_moves(
             self.move_head, self.start_s, self.end_s, self.owner, self.other, self.next_slot,
-            self.meta, a, b, np.ascontiguousarray(t0), np.ascontiguousarray(t1), int(owner),
+            self.meta, self.seg, a, b, np.ascontiguousarray(t0), np.ascontiguousarray(t1),
+            int(owner),
         )  # fmt: skip
         self._moved.setdefault(int(owner), []).append(np.unique(b))
 
@@ -436,9 +529,11 @@ class ReservationTable:
         """Owners holding at least one reservation."""
         return sorted(set(self._touched) | set(self._moved))
 
-    def safe_intervals(self, cell) -> list[tuple[float, float]]:
+    def safe_intervals(self, cell, segment=None) -> list[tuple[float, float]]:
         """The maximal free intervals ``[lo, hi)`` of ``cell`` in seconds (``-inf``/``inf``
-        at the open ends), in time order."""
+        at the open ends), in time order, for an occupant anywhere in the footprint, or,
+        given its ``segment`` ``(x0, y0, x1, y1)`` in metres, one that stays on it:
+        reservations with a segment at least ``separation_m`` from it do not count."""
         flat = int(self._flat(np.asarray([cell]).reshape(1, -1) if np.ndim(cell) else [cell])[0])
         need = 1
         current = self.head[flat]
@@ -448,9 +543,11 @@ class ReservationTable:
         if self._lo.shape[0] < need:
             self._lo = np.empty(2 * need, np.float64)
             self._hi = np.empty(2 * need, np.float64)
+        query = self._no_segment if segment is None else np.asarray(segment, np.float64)
         n = _safe_intervals(
-            self.head, self.start_s, self.end_s, self.next_slot, flat, self._lo, self._hi
-        )
+            self.head, self.start_s, self.end_s, self.next_slot, flat, self._lo, self._hi,
+            self.seg, query, self.separation_m,
+        )  # fmt: skip
         return [(float(self._lo[i]), float(self._hi[i])) for i in range(n)]
 
     def reservations(self, cell) -> list[tuple[float, float, int]]:

@@ -339,12 +339,18 @@ def _goal_window(t, win_lo, win_hi):
 
 @inlined
 def _touch(head, start_s, end_s, next_slot, cell, stamp, cell_stamp, cell_base, cell_count,
-           pool_used, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed, lo_buf, hi_buf):  # fmt: skip
+           pool_used, st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed, lo_buf, hi_buf,
+           seg, apart_m, q_cells, q_seg):  # fmt: skip
     """Give ``cell``'s safe intervals state slots in this search; returns the new pool size
-    or -1 when the pool is full."""
+    or -1 when the pool is full. A cell listed in ``q_cells`` is queried with its segment
+    (the row of ``q_seg``: where the drone stays in it), the others with none."""
     if cell_stamp[cell] == stamp:
         return pool_used
-    n = _safe_intervals(head, start_s, end_s, next_slot, cell, lo_buf, hi_buf)
+    query = q_seg[0]  # row 0: no segment (NaN)
+    for k in range(1, q_cells.shape[0]):
+        if q_cells[k] == cell:
+            query = q_seg[k]
+    n = _safe_intervals(head, start_s, end_s, next_slot, cell, lo_buf, hi_buf, seg, query, apart_m)
     if pool_used + n > st_lo.shape[0]:
         return -1
     for k in range(n):
@@ -367,7 +373,7 @@ def _sipp_kernel(
     head, start_s, end_s, other, next_slot, move_head,
     blocked, nz, ny, nx, mdz, mdy, mdx, mdur, lead,
     mode, h, gi, gf, h2, h2_stamp, win_lo, win_hi, f_limit, start_cells, start_times,
-    goal_mark, low_vertical, goal_hold_s, max_expansions,
+    goal_mark, low_vertical, goal_hold_s, max_expansions, seg, apart_m, q_cells, q_seg,
     stamp, cell_stamp, cell_base, cell_count,
     st_lo, st_hi, st_g, st_enter, st_parent, st_cell, st_closed,
     heap_f, heap_g, heap_s, lo_buf, hi_buf,
@@ -389,7 +395,7 @@ def _sipp_kernel(
         t0 = start_times[k]
         pool = _touch(head, start_s, end_s, next_slot, c0, stamp, cell_stamp, cell_base,
                       cell_count, pool, st_lo, st_hi, st_g, st_enter, st_parent, st_cell,
-                      st_closed, lo_buf, hi_buf)  # fmt: skip
+                      st_closed, lo_buf, hi_buf, seg, apart_m, q_cells, q_seg)  # fmt: skip
         if pool < 0:
             return _WORKSPACE, 0, 0
         first = -1
@@ -440,7 +446,7 @@ def _sipp_kernel(
             lead_s = d if lead else 0.0
             pool = _touch(head, start_s, end_s, next_slot, v, stamp, cell_stamp, cell_base,
                           cell_count, pool, st_lo, st_hi, st_g, st_enter, st_parent, st_cell,
-                          st_closed, lo_buf, hi_buf)  # fmt: skip
+                          st_closed, lo_buf, hi_buf, seg, apart_m, q_cells, q_seg)  # fmt: skip
             if pool < 0:
                 return _WORKSPACE, 0, expansions
             for j in range(cell_base[v], cell_base[v] + cell_count[v]):
@@ -922,6 +928,7 @@ class SippPlanner:
         max_expansions: int = 1_000_000,
         arrive_by_s: float = math.inf,
         low_vertical: bool = False,
+        segments=None,
     ) -> SippResult:
         """`plan` from several starts to several goals: the earliest arrival at any goal,
         leaving from any start (the result's first cell and time say which).
@@ -941,6 +948,10 @@ class SippPlanner:
         low_vertical : bool
             Layer 0 is left and entered only vertically (3D drone grids: the low columns
             of stops, which the drone never crosses at the hand-over height).
+        segments : dict, optional
+            Cell -> ``(x0, y0, x1, y1)`` metres: while in that cell the drone stays on
+            that segment, so the table's reservations holding a segment far enough from
+            it do not count there (`ReservationTable.safe_intervals`).
         """
         if table.shape != self.shape:
             raise DeconflictionError(
@@ -979,10 +990,11 @@ class SippPlanner:
         # Arrival windows at the goals: inside a safe interval, held free ``goal_hold_s``
         # (the union over the goals: still a bound for an arrival at any of them).
         # (The search's own test is ``arrival <= end``: the window is widened by a hair.)
+        known = {} if segments is None else {self.cell_index(c): q for c, q in segments.items()}
         windows = sorted(
             (lo, math.inf if hi == math.inf else hi - goal_hold_s + 1e-9)
             for g in set(goals)
-            for lo, hi in table.safe_intervals(g)
+            for lo, hi in table.safe_intervals(g, known.get(g))
         )
         merged: list[list[float]] = []
         for lo, hi in windows:
@@ -998,6 +1010,11 @@ class SippPlanner:
         start_cells = np.array([c for c, _ in starts], np.int64)
         start_times = np.array([t for _, t in starts], np.float64)
         goal_cells = np.array(goals, np.int64)
+        # Row 0: no segment, for every cell not listed.
+        q_cells = np.array([-1, *known], np.int64)
+        q_seg = np.full((len(q_cells), 4), np.nan)
+        for k, q in enumerate(known.values(), start=1):
+            q_seg[k] = q
         nz, ny, nx = self.dims
         while True:
             self._stamp += 1
@@ -1011,7 +1028,8 @@ class SippPlanner:
                 self.moves.lead, layered.mode, heuristic, layered.ints, layered.floats,
                 layered.plane, layered.stamp, win_lo, win_hi, float(arrive_by_s + 1e-9),
                 start_cells, start_times, self._goal_mark, bool(low_vertical),
-                float(goal_hold_s), int(max_expansions),
+                float(goal_hold_s), int(max_expansions), table.seg, table.separation_m,
+                q_cells, q_seg,
                 self._stamp, self._cell_stamp, self._cell_base, self._cell_count,
                 self._st_lo, self._st_hi, self._st_g, self._st_enter, self._st_parent, self._st_cell,
                 self._st_closed, self._heap_f, self._heap_g, self._heap_s, self._lo_buf, self._hi_buf,
