@@ -9,6 +9,7 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
 from dronesim.planners.deconfliction import (
     DeconflictionError,
     ReservationTable,
@@ -176,6 +177,42 @@ def test_reservation_table_raises_when_plans_are_bad():
         table.reserve(-1, [1], [0.0], [1.0])
     with pytest.raises(DeconflictionError, match="finite"):
         table.reserve(0, [1], [math.nan], [1.0])
+
+
+def test_segment_reservations_left_out_only_for_queries_far_enough_from_them():
+    """A reservation holding a segment is left out of a query's safe intervals exactly
+    when the query has a segment at least ``separation_m`` from it (shapely's distance);
+    reservations without a segment, and queries without one, keep the box footprint."""
+    rng = np.random.default_rng(5)
+    sep = 30.0
+    for _ in range(300):
+        table = ReservationTable((1, 9, 9), horizontal_cells=3, separation_m=sep)
+        s_seg = rng.uniform(0.0, 90.0, 4)
+        q_seg = rng.uniform(0.0, 90.0, 4)
+        table.reserve(1, [40], [10.0], [20.0], segments=[s_seg])
+        table.reserve(2, [0], [30.0], [40.0])  # no segment: always counts in its footprint
+        cell = int(rng.integers(0, 81))
+        in_box = max(abs(cell // 9 - 4), abs(cell % 9 - 4)) <= 3
+        in_box_2 = max(abs(cell // 9), abs(cell % 9)) <= 3
+        apart = shapely.LineString([s_seg[:2], s_seg[2:]]).distance(
+            shapely.LineString([q_seg[:2], q_seg[2:]])
+        )
+        blocked = [(10.0, 20.0)] if in_box and apart < sep - 1e-9 else []
+        if in_box_2:
+            blocked.append((30.0, 40.0))
+        expected = _gaps(blocked)
+        assert table.safe_intervals(cell, q_seg) == expected, (cell, apart)
+        boxed = [(10.0, 20.0)] if in_box else []
+        assert table.safe_intervals(cell) == _gaps(boxed + ([(30.0, 40.0)] if in_box_2 else []))
+
+
+def _gaps(blocked):
+    """The free intervals around sorted disjoint ``blocked`` intervals."""
+    out, lo = [], -math.inf
+    for a, b in blocked:
+        out.append((lo, a))
+        lo = b
+    return out + [(lo, math.inf)]
 
 
 # --------------------------------------------------------------------------- SIPP

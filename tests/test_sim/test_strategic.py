@@ -547,6 +547,38 @@ def test_departures_from_neighbouring_pads_are_sequenced():
         assert losses(a.waypoints, b.waypoints) == [], (a.trip_id, b.trip_id)
 
 
+@pytest.mark.parametrize("apart_m", [30.0, 20.0])
+def test_hovers_at_stops_apart_overlap_and_closer_ones_are_sequenced(apart_m):
+    """Two drones reach drop-offs at cell centres ``apart_m`` apart at the same time and
+    hover there 60 s. Their low columns lie within each other's box footprint (3 cells),
+    but a hover stays on its stop's point: 30 m apart (no loss below 30 m) the hovers
+    overlap; 20 m apart they are sequenced. The independent check finds no loss."""
+    n = 40
+    airspace = Airspace(origin_m=(0.0, 0.0), cell_size_m=CELL_M, nx=n, ny=n,
+                        layers_m=(30.0, 50.0, 70.0), ceiling_m=80.0)  # fmt: skip
+    sp = planner(airspace)
+    drops = [(185.0, 205.0), (185.0 + apart_m, 205.0)]
+    pads = [(55.0, 205.0), (185.0 + apart_m + 130.0, 205.0)]
+    plans = [
+        sp.plan_trip(k, pads[k], [Stop(*drops[k], hold_s=60.0)], pads[k], ready_s=0.0)
+        for k in range(2)
+    ]
+    assert all(p.status == StrategicStatus.FOUND for p in plans), [p.reason for p in plans]
+    assert losses(plans[0].waypoints, plans[1].waypoints) == []
+
+    def hover(plan, drop):
+        at = (plan.waypoints[:, 1] == drop[0]) & (plan.waypoints[:, 3] == 10.0)
+        times = plan.waypoints[at, 0]
+        return float(times.min()), float(times.max())
+
+    (a0, a1), (b0, b1) = hover(plans[0], drops[0]), hover(plans[1], drops[1])
+    overlap = min(a1, b1) - max(a0, b0)
+    if apart_m >= H_M:
+        assert overlap > 30.0
+    else:
+        assert overlap < 0.0
+
+
 def test_benchmark_runs_on_a_small_case():
     from dronesim.benchmarks.strategic import run
 
