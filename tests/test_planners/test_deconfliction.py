@@ -185,10 +185,11 @@ def test_segment_reservations_left_out_only_for_queries_far_enough_from_them():
     reservations without a segment, and queries without one, keep the box footprint."""
     rng = np.random.default_rng(5)
     sep = 30.0
-    for _ in range(300):
+    # Two long segments crossing (their ends all 45 m from the other), then random ones.
+    crossing = [(np.array([0.0, 45.0, 90.0, 45.0]), np.array([45.0, 0.0, 45.0, 90.0]))]
+    randoms = [(rng.uniform(0.0, 90.0, 4), rng.uniform(0.0, 90.0, 4)) for _ in range(300)]
+    for s_seg, q_seg in crossing + randoms:
         table = ReservationTable((1, 9, 9), horizontal_cells=3, separation_m=sep)
-        s_seg = rng.uniform(0.0, 90.0, 4)
-        q_seg = rng.uniform(0.0, 90.0, 4)
         table.reserve(1, [40], [10.0], [20.0], segments=[s_seg])
         table.reserve(2, [0], [30.0], [40.0])  # no segment: always counts in its footprint
         cell = int(rng.integers(0, 81))
