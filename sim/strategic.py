@@ -44,6 +44,16 @@ between two layers occupies both, positions between layers are covered too. Rese
 are widened by ``time_buffer_s`` on both sides. So two committed plans never lose
 separation, provided both are flown at their times.
 
+At a stop the footprint is refined: while a drone holds a stop's low column it stays on
+the segment from the stop's point to its column's centre (vertically at the point, then
+across to the centre at cruise altitude on the way up, the reverse on the way down), so
+low-column intervals are reserved with that segment (`StrategicPlan.segments`) and the
+search queries a leg's start and goal low columns with theirs: a reservation whose segment
+is at least ``horizontal_m`` from the query's does not count there
+(`ReservationTable.safe_intervals`), and two drones hovering at drop-offs (or lifting off
+from pads) at least the minimum apart no longer wait for each other. Everything else,
+the cruise cells above the stops included, keeps the box.
+
 Move durations are those of `drone_moves`: ``cell_size_m / cruise_speed_mps`` per straight
 move (``sqrt(2)`` times that diagonally), and, per layer change, the largest gap between
 adjacent table layers over the climb or descent rate (the same for every layer, as SIPP's
