@@ -120,12 +120,15 @@ from dronesim.sim.vocabulary import (
     TO_PICKUP,
 )
 
-# Expansion limits of each search: a trip's plan, and a repositioning flight.
-# A trip that reaches the limit is not started this round (``LIMIT``) and is planned again
-# at the next dispatch round; the limits bound the searches that would otherwise sweep a
-# congested sky's whole space-time before finding that nothing lands in time.
-SEARCH_BUDGET = 60_000
-REPOSITION_BUDGET = 8_000
+# Expansion limit of each search of a trip (or repositioning flight): SEARCH_BUDGET per
+# grid cell of its longest leg (the larger of the row and column distance), at least
+# SEARCH_BUDGET_MIN. An empty sky needs about one expansion per cell; a search far beyond
+# that is one whose plan waits long somewhere, A* then sweeping every state that could
+# arrive before the wait ends. Such a trip is not started this round (``LIMIT``) and is
+# planned again after `LIMIT_BACKOFF_S`: on city-day and the noon case, deferring it
+# delivered as many orders, as early, as searching on (see benchmarks/README.md).
+SEARCH_BUDGET = 10
+SEARCH_BUDGET_MIN = 2_500
 # A trip refused at the search budget is not searched again for this long (its orders
 # keep waiting): in a congested sky the same search would mostly fail again at once.
 LIMIT_BACKOFF_S = 120.0
@@ -325,8 +328,7 @@ class StrategicRun:
         self.next_trip = trip + 1
         plan = self.strategic.plan_trip(
             trip, pads, plan_stops, ends, ready_s=ready, deadline_s=deadline,
-            # Repositioning is optional work: it gets a smaller budget.
-            max_expansions=SEARCH_BUDGET if target is None else REPOSITION_BUDGET,
+            max_expansions=self._budget([pads[0], *((s.x_m, s.y_m) for s in plan_stops), ends[0]]),
         )  # fmt: skip
         if plan.status != StrategicStatus.FOUND:
             wait = {
@@ -718,6 +720,14 @@ class StrategicRun:
             return None
         timed["t"] = np.array([p[0] for p in points], np.float64)
         return timed
+
+    def _budget(self, points) -> int:
+        """The expansion limit of each search of a trip through ``points`` (metres)."""
+        cell = float(self.sim.airspace.cell_size_m)
+        longest = max(
+            max(abs(b[0] - a[0]), abs(b[1] - a[1])) / cell for a, b in zip(points, points[1:])
+        )
+        return max(SEARCH_BUDGET_MIN, int(SEARCH_BUDGET * math.ceil(longest)))
 
     def _refuse(self, why: str) -> bool:
         self.refusals[why] = self.refusals.get(why, 0) + 1
