@@ -385,10 +385,10 @@ class StrategicPlanner:
             time_buffer_s=float(time_buffer_s),
         )
         self.time_buffer_s = float(time_buffer_s)
-        self._fields: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-        # Column fields of prepared pad groups, by their sorted columns, and each pad's.
+        self._fields: OrderedDict[tuple[str, tuple[int, ...]], np.ndarray] = OrderedDict()
+        # Column fields of prepared pad groups, by their sorted columns, and each pad's group.
         self._plane_fields: dict[tuple[int, ...], np.ndarray] = {}
-        self._pad_guides: dict[int, tuple[tuple[int, ...], float]] = {}
+        self._pad_groups: dict[int, tuple[int, ...]] = {}
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
         self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
@@ -473,7 +473,7 @@ class StrategicPlanner:
             if field is None:
                 field = self._plane_fields[key] = self.sipp.plane_field(key)
             for column in columns:
-                self._pad_guides[column] = (key, 0.0)
+                self._pad_groups[column] = key
 
     # ----------------------------------------------------------------- helpers
     def column_of(self, x_m: float, y_m: float) -> tuple[int, int]:
@@ -521,21 +521,14 @@ class StrategicPlanner:
             return self._field(goals)
         goal = goals[0]
         if pad_goal:
-            if len(goals) > 1:
-                # Any of a depot's pads: the column field to the nearest of them (one
-                # search from all of them, prepared with the depot's pads).
-                key = tuple(sorted(g % self.plane for g in goals))
-                field = self._plane_fields.get(key)
-                if field is None:
-                    field = self._cached(("plane", key), lambda: self.sipp.plane_field(key))
-                return self.sipp.field_heuristic(goal, field, vertical_ends=True)
-            guide = self._pad_guides.get(goal)
-            if guide is not None:
-                anchor, shift = guide
-                return self.sipp.field_heuristic(
-                    goal, self._plane_fields[anchor], shift, vertical_ends=True
-                )
-            field = self._cached(("plane", goal), lambda: self.sipp.plane_field(goal))
+            # The column field to the nearest of the goals (low-column cells are their
+            # columns); one prepared pad uses its depot's, a bound for it.
+            key = tuple(sorted(set(goals)))
+            if len(key) == 1:
+                key = self._pad_groups.get(goal, key)
+            field = self._plane_fields.get(key)
+            if field is None:
+                field = self._cached(("plane", key), lambda: self.sipp.plane_field(key))
             return self.sipp.field_heuristic(goal, field, vertical_ends=True)
         if self.heuristic == "octile":
             return self.sipp.octile_heuristic(goal, vertical_ends=True)
