@@ -1358,8 +1358,7 @@ class StrategicPlanner:
             t_to.append(ot)
             seg = np.full((len(c), 4), np.nan)
             for k in np.flatnonzero(c < self.plane).tolist():
-                if xys[k] is not None:
-                    seg[k] = self._segment(int(c[k]), xys[k])
+                seg[k] = self._segment(int(c[k]), xys[k])  # low columns have their point
             segments.append(seg)
             # Rows (arrive, position) and (leave, position) per visit, the second only
             # where the drone waits.

@@ -79,10 +79,10 @@ def _same_segment(seg, slot, segment):
 @inlined
 def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, seg, cell, t0, t1, who,
                 origin, segment):  # fmt: skip
-    """Insert ``[t0, t1)`` into the sorted list of ``cell`` (a slot must be free); returns
-    the slots used: 0 when a reservation of the same owner (and origin, and segment)
-    already reaches ``t0`` and is extended instead, so that the overlapping footprints of a
-    plan's consecutive cells make one reservation per cell rather than one per plan cell."""
+    """Insert ``[t0, t1)`` into the sorted list of ``cell`` (a slot must be free), or extend
+    a reservation of the same owner (and origin, and segment) that already reaches ``t0``,
+    so that the overlapping footprints of a plan's consecutive cells make one reservation
+    per cell rather than one per plan cell."""
     previous = -1
     current = head[cell]
     while current >= 0 and start_s[current] <= t0:
@@ -94,7 +94,7 @@ def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, seg, cell, 
         ):
             if t1 > end_s[current]:
                 end_s[current] = t1
-            return 0
+            return
         previous = current
         current = next_slot[current]
     slot = meta[0]
@@ -111,7 +111,6 @@ def _insert_one(head, start_s, end_s, owner, other, next_slot, meta, seg, cell, 
         head[cell] = slot
     else:
         next_slot[previous] = slot
-    return 1
 
 
 @kernel
