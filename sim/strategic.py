@@ -1128,8 +1128,15 @@ class StrategicPlanner:
         trip_id = int(trip_id)
         starts_xy = np.asarray(start_xy, np.float64).reshape(-1, 2)
         ends_xy = np.asarray(end_xy, np.float64).reshape(-1, 2)
-        readies = np.broadcast_to(np.asarray(ready_s, np.float64), len(starts_xy))
-        if not np.all(np.isfinite(readies)) or len(starts_xy) == 0 or len(ends_xy) == 0:
+        readies = np.asarray(ready_s, np.float64).reshape(-1)
+        if len(readies) == 1:
+            readies = np.repeat(readies, len(starts_xy))
+        if len(readies) != len(starts_xy) or len(starts_xy) == 0 or len(ends_xy) == 0:
+            raise DeconflictionError(
+                f"strategic planner: {len(starts_xy)} start pads, {len(ends_xy)} end pads and "
+                f"{np.size(ready_s)} ready times (one, or one per start pad)"
+            )
+        if not np.all(np.isfinite(readies)):
             raise DeconflictionError(f"strategic planner: ready_s must be finite, got {ready_s!r}")
         ready_s = float(readies.min())
         if math.isnan(deadline_s):

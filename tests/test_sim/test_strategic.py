@@ -516,6 +516,10 @@ def test_bad_inputs_raise_one_line_errors():
         sp.plan_trip(-1, (5.0, 5.0), [], (25.0, 5.0), ready_s=0.0)
     with pytest.raises(DeconflictionError, match="hold_s"):
         sp.plan_trip(1, (5.0, 5.0), [Stop(15.0, 15.0, -1.0)], (25.0, 5.0), ready_s=0.0)
+    with pytest.raises(DeconflictionError, match="ready times"):
+        sp.plan_trip(1, [(5.0, 5.0), (25.0, 5.0)], [], (45.0, 5.0), ready_s=[0.0, 1.0, 2.0])
+    with pytest.raises(DeconflictionError, match="ready_s"):
+        sp.plan_trip(1, [(5.0, 5.0), (25.0, 5.0)], [], (45.0, 5.0), ready_s=[0.0, math.nan])
     outside = sp.plan_trip(1, (5.0, 5.0), [], (500.0, 5.0), ready_s=0.0)
     assert outside.status == StrategicStatus.NO_ROUTE and "outside" in outside.reason
 
