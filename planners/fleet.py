@@ -632,16 +632,68 @@ def rebalance(
     slots = np.repeat(np.arange(k), deficit)
     spare = np.array(spare, np.int64)
     depot_xyz = np.c_[depots.position_m, np.zeros(k)]
-    seconds, energy = F.fly_matrix(
-        model.as_array(), travel.as_array(model), 0.0, fleet.position_m[spare], depot_xyz
-    )
+    params, travel_array = model.as_array(), travel.as_array(model)
+    seconds, energy = F.fly_matrix(params, travel_array, 0.0, fleet.position_m[spare], depot_xyz)
     reachable = fleet.energy_wh[spare, None] - energy >= model.reserve_wh
-    cost = np.where(reachable, seconds, np.inf)[:, slots]
+    # A depot out of one flight's reach is reached in hops between depots (a battery swap
+    # or charge at each): the drone flies the first hop now, and later rounds, seeing the
+    # deficit still there, send it on.
+    hop_s, _ = depot_hops(model, travel, depots.position_m)
+    turnaround_s = model.charge_time_s(model.battery_wh - model.reserve_wh)
+    short = np.flatnonzero(deficit)  # destinations
+    via = np.where(reachable, seconds, np.inf)[:, :, None] + turnaround_s + hop_s[None, :, short]
+    first_hop = np.argmin(via, axis=1)  # (spare, destination)
+    hops_s = np.take_along_axis(via, first_hop[:, None, :], axis=1)[:, 0, :]
+    direct = reachable[:, short]
+    column = np.searchsorted(short, slots)
+    cost = np.where(direct, seconds[:, short], hops_s)[:, column]
     col4row = solve_assignment(cost)
     for row, col in enumerate(col4row):
         if col >= 0:
-            target[spare[row]] = slots[col]
+            c = column[col]
+            target[spare[row]] = short[c] if direct[row, c] else first_hop[row, c]
     return target
+
+
+def depot_hops(
+    model: DroneModel, travel: TravelModel, depots_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fastest flights between depots in hops a full battery can fly (its reserve kept),
+    with a battery turnaround (`DroneModel.charge_time_s`) at every depot in between.
+
+    Parameters
+    ----------
+    model : DroneModel
+    travel : TravelModel
+    depots_m : numpy.ndarray, shape (k, 2)
+        Depot positions, metres.
+
+    Returns
+    -------
+    seconds : numpy.ndarray, shape (k, k)
+        Time from depot ``a`` to depot ``b``, seconds (0 on the diagonal, ``inf`` where no
+        chain of hops connects them).
+    next_hop : numpy.ndarray of int, shape (k, k)
+        The first depot to fly to from ``a`` on the way to ``b`` (``b`` itself for one hop;
+        -1 where unreachable or ``a == b``).
+    """
+    k = depots_m.shape[0]
+    xyz = np.c_[np.asarray(depots_m, np.float64).reshape(-1, 2), np.zeros(k)]
+    leg_s, leg_wh = F.fly_matrix(model.as_array(), travel.as_array(model), 0.0, xyz, xyz)
+    turnaround_s = model.charge_time_s(model.battery_wh - model.reserve_wh)
+    one_hop = leg_wh <= model.battery_wh - model.reserve_wh
+    seconds = np.where(one_hop, leg_s + turnaround_s, np.inf)
+    np.fill_diagonal(seconds, 0.0)
+    next_hop = np.where(one_hop, np.arange(k)[None, :], -1)
+    np.fill_diagonal(next_hop, -1)
+    for m in range(k):  # Floyd-Warshall
+        through = seconds[:, m, None] + seconds[None, m, :]
+        better = through < seconds
+        seconds = np.where(better, through, seconds)
+        next_hop = np.where(better, next_hop[:, m, None], next_hop)
+    # The last hop needs no turnaround: the drone stays at its destination.
+    seconds = np.where(np.isfinite(seconds) & (seconds > 0), seconds - turnaround_s, seconds)
+    return seconds, next_hop
 
 
 def _single_order_plan(problem: DispatchProblem, drone4order: np.ndarray) -> DispatchPlan:
@@ -703,6 +755,7 @@ __all__ = [
     "POLICIES",
     "TravelModel",
     "TripEstimates",
+    "depot_hops",
     "dispatch",
     "find_policy",
     "get_policy",

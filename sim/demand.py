@@ -25,11 +25,14 @@ from dronesim.maps.errors import InputError
 from dronesim.maps.raster import touched_cells
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
 from dronesim.sim.audit import building_volumes
-from dronesim.sim.scenario import DemandSpec
+from dronesim.sim.scenario import HOURS, DemandSpec
 
 # Hour-of-day multipliers: offices order at lunch, homes in the evening.
 _COMMERCIAL_PEAK = set(range(11, 15))
 _RESIDENTIAL_PEAK = set(range(17, 22))
+_PEAK_FACTOR = 1.6
+# Points drawn per hotspot to estimate which depot's catchment its orders fall in.
+SHARE_SAMPLES_PER_HOTSPOT = 2000
 
 
 @dataclass
@@ -42,6 +45,13 @@ class Orders:
     dropoff_xy: np.ndarray
     weight_kg: np.ndarray
     pickup_depot: np.ndarray
+    # The depot nearest each drop-off: where the order's demand is counted (forecast,
+    # per-depot tables), whichever depot the parcel is picked up at.
+    nearest_depot: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.nearest_depot is None:
+            self.nearest_depot = np.array(self.pickup_depot, np.int64, copy=True)
 
     def __len__(self) -> int:
         return int(self.created_s.shape[0])
@@ -139,33 +149,15 @@ def _dropoffs(
         raise InputError(
             "demand: no open ground to deliver to (every column is blocked or under a building)"
         )
-    reaching = np.zeros(len(airspace.buildings), bool)
-    reaching[low] = True
+    on_open_ground = _open_ground(airspace, free_column, volumes, low)
 
     def open_ground(x: float, y: float) -> bool:
-        _, j, i = airspace.cell_of(x, y)
-        if i < 0 or j < 0 or not free_column[j, i]:
-            return False
-        hits = volumes.tree.query(shapely.Point(x, y), predicate="intersects")
-        return not reaching[hits].any()
+        return bool(on_open_ground(np.array([[x, y]]))[0])
 
     for index in range(n):
         for _ in range(200):
             if hotspots:
-                weights = np.array(
-                    [
-                        spot.weight
-                        * (
-                            1.6
-                            if (spot.category == "commercial" and hours[index] in _COMMERCIAL_PEAK)
-                            or (
-                                spot.category == "residential" and hours[index] in _RESIDENTIAL_PEAK
-                            )
-                            else 1.0
-                        )
-                        for spot in hotspots
-                    ]
-                )
+                weights = hotspot_weights(hotspots, int(hours[index]))
                 spot = hotspots[rng.choice(len(hotspots), p=weights / weights.sum())]
                 x, y = rng.normal((spot.x_m, spot.y_m), spot.radius_m)
             else:
@@ -179,3 +171,115 @@ def _dropoffs(
             x, y, _ = airspace.cell_centre(0, j, i)
             out[index] = (x, y)
     return out
+
+
+def _open_ground(airspace: Airspace, free_column: np.ndarray, volumes, low: np.ndarray):
+    """A test of points (``(n, 2)`` metres -> ``(n,)`` bool) for a drop-off's ground: the
+    column free, and outside every building volume reaching the hand-over height."""
+    reaching = np.zeros(len(airspace.buildings), bool)
+    reaching[low] = True
+
+    def test(points: np.ndarray) -> np.ndarray:
+        _, j, i = airspace.cell_of(points[:, 0], points[:, 1])
+        j, i = np.asarray(j), np.asarray(i)
+        ok = (i >= 0) & (j >= 0)
+        ok[ok] = free_column[j[ok], i[ok]]
+        if ok.any() and len(volumes.tree.geometries):
+            inside = np.flatnonzero(ok)
+            which, hits = volumes.tree.query(shapely.points(points[inside]), predicate="intersects")
+            ok[inside[np.unique(which[reaching[hits]])]] = False
+        return ok
+
+    return test
+
+
+def hotspot_weights(hotspots, hour: int) -> np.ndarray:
+    """Each hotspot's weight at ``hour`` of the day (0-23): its own weight, times
+    `_PEAK_FACTOR` for commercial hotspots at lunch and residential ones in the evening."""
+    return np.array(
+        [
+            spot.weight
+            * (
+                _PEAK_FACTOR
+                if (spot.category == "commercial" and hour in _COMMERCIAL_PEAK)
+                or (spot.category == "residential" and hour in _RESIDENTIAL_PEAK)
+                else 1.0
+            )
+            for spot in hotspots
+        ]
+    )
+
+
+def expected_depot_shares(
+    spec: DemandSpec, city: City, airspace: Airspace, top_layer: int, seed: int
+) -> np.ndarray:
+    """The share of a day's orders whose drop-off lies nearest each depot.
+
+    The demand model's hotspot mixture, each hour weighted by its order rate: every hotspot
+    is sampled (``SHARE_SAMPLES_PER_HOTSPOT`` Gaussian points of its radius, from a stream
+    of its own so that the run's orders are not changed), each point counted at its nearest
+    depot. A point off open ground is redrawn from a hotspot drawn anew, as the generator
+    does, so each hotspot counts in proportion to its weight times the share of its points
+    that are kept. Without hotspots, orders fall on open
+    cells uniformly: each depot's share is the share of open columns nearest it.
+
+    Parameters
+    ----------
+    spec : DemandSpec
+        Hourly rates (the weights of the hours) and the clock.
+    city : City
+        Hotspots.
+    airspace : Airspace
+        Depots and, without hotspots, the open columns.
+    top_layer : int
+        Highest cruise layer used (an open column is free up to it).
+    seed : int
+        Seed of the sampling stream.
+
+    Returns
+    -------
+    numpy.ndarray, shape (k,)
+        Shares per depot (sum 1).
+    """
+    depots = np.array([[d.x_m, d.y_m] for d in airspace.depots])
+
+    def nearest(points: np.ndarray) -> np.ndarray:
+        distance = np.hypot(
+            points[:, None, 0] - depots[None, :, 0], points[:, None, 1] - depots[None, :, 1]
+        )
+        return np.argmin(distance, axis=1)
+
+    k = len(depots)
+    hotspots = city.hotspots
+    if not hotspots:
+        free = np.argwhere(~airspace.blocked[: top_layer + 1].any(axis=0))
+        if len(free) == 0:
+            return np.full(k, 1.0 / k)
+        xy = np.array([airspace.cell_centre(0, j, i)[:2] for j, i in free])
+        counts = np.bincount(nearest(xy), minlength=k).astype(float)
+        return counts / counts.sum()
+    volumes = building_volumes(
+        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
+    )
+    free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
+    on_open_ground = _open_ground(
+        airspace, free_column, volumes, np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+    )
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A4E]))
+    # catchment[s, d]: the chance that a point drawn at hotspot s is kept (open ground)
+    # and lies nearest depot d. A rejected point is redrawn from a hotspot drawn anew
+    # (`_dropoffs`), so a hotspot's orders are in proportion to weight x kept share.
+    catchment = np.zeros((len(hotspots), k))
+    for s, spot in enumerate(hotspots):
+        points = rng.normal(
+            (spot.x_m, spot.y_m), spot.radius_m, size=(SHARE_SAMPLES_PER_HOTSPOT, 2)
+        )
+        kept = on_open_ground(points)
+        catchment[s] = np.bincount(nearest(points[kept]), minlength=k) / SHARE_SAMPLES_PER_HOTSPOT
+    share = np.zeros(k)
+    for hour in range(HOURS):
+        mix = hotspot_weights(hotspots, hour) @ catchment  # proportional to the hour's shares
+        if mix.sum() > 0:
+            share += spec.orders_per_hour[hour] * mix / mix.sum()
+    total = share.sum()
+    return share / total if total > 0 else np.full(k, 1.0 / k)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from dronesim.planners import _fleet_kernels as F
 from dronesim.planners.energy import DroneModel
 from dronesim.planners.fleet import (
     DepotState,
@@ -148,6 +149,10 @@ class DispatchAdapter:
         """
         free_pads = self.pads - pads_in_use
         depots = DepotState(self.depots_xy, self.pads, free_pads, pad_queue)
+        if self.demand.pickup == "any-depot" and len(open_orders):
+            self.pick_up_soonest(
+                open_orders, np.bincount(at_depot[drones], minlength=len(self.pads))
+            )
         if len(drones) > REGIONAL_DISPATCH_DRONES and len(self.regions) > 1:
             groups = [
                 (
@@ -205,6 +210,52 @@ class DispatchAdapter:
                     decisions.append(Decision(int(d), REPOSITION, depot=int(target[row])))
         return decisions
 
+    def pick_up_soonest(self, open_orders: np.ndarray, available: np.ndarray) -> None:
+        """Where each open order is picked up this round (``pickup = "any-depot"``):
+        every depot stocks every parcel, so the most urgent orders first each take the
+        depot that delivers them soonest (the shortest estimated flight to the drop-off)
+        among those with an available drone not yet spoken for and within reach (out and
+        on to the depot nearest the drop-off, at the heaviest parcel, full battery less
+        reserve). An order no such depot can take keeps its depot. Sets
+        ``orders.pickup_depot`` and ``orders.pickup_xy`` of ``open_orders``.
+
+        Parameters
+        ----------
+        open_orders : numpy.ndarray of int
+            Orders waiting for a drone (none assigned yet).
+        available : numpy.ndarray of int, shape (k,)
+            Drones that may take work at each depot.
+        """
+        orders = self.orders
+        model = self.model
+        params = model.as_array()
+        travel = self.travel.as_array(model)
+        dropoff = orders.dropoff_xy[open_orders]
+        depot_xyz = np.c_[self.depots_xy, np.zeros(len(self.depots_xy))]
+        seconds, energy = F.fly_matrix(
+            params,
+            travel,
+            float(model.max_payload_kg),
+            depot_xyz,
+            np.c_[dropoff, np.zeros(len(dropoff))],
+        )
+        _, _, home_wh = F.nearest_depots(
+            params, travel, dropoff, self.depots_xy, np.ones(len(self.depots_xy), np.int64)
+        )
+        reach = energy + home_wh[None, :] <= model.battery_wh - model.reserve_wh
+        eta = np.where(reach, seconds, np.inf)
+        left = np.asarray(available, np.int64).copy()
+        urgent = np.lexsort((open_orders, orders.deadline_s[open_orders]))
+        for column in urgent:
+            choices = np.flatnonzero((left > 0) & np.isfinite(eta[:, column]))
+            if len(choices) == 0:
+                continue
+            depot = int(choices[np.argmin(eta[choices, column])])
+            left[depot] -= 1
+            order = int(open_orders[column])
+            orders.pickup_depot[order] = depot
+            orders.pickup_xy[order] = self.depots_xy[depot]
+
     def _fleet_state(
         self, t_s: float, drones: np.ndarray, at_depot: np.ndarray, battery_wh: np.ndarray
     ) -> FleetState:
@@ -261,7 +312,8 @@ class DispatchAdapter:
 
     def forecast(self, t_s: float, orders_placed: int) -> np.ndarray:
         """Drones wanted at each depot for the next half hour: the orders the demand rate
-        expects then (one trip per drone), shared out as past orders were.
+        expects then (one trip per drone), shared out as past orders' drop-offs were (by
+        their nearest depot).
 
         Parameters
         ----------
@@ -280,7 +332,7 @@ class DispatchAdapter:
         expected = spec.orders_per_hour[hour] * spec.scale * 0.5
         share = (
             np.bincount(
-                self.orders.pickup_depot[:orders_placed], minlength=len(self.depots_xy)
+                self.orders.nearest_depot[:orders_placed], minlength=len(self.depots_xy)
             ).astype(float)
             + 1.0
         )

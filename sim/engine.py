@@ -30,7 +30,7 @@ from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
 from dronesim.sim.deconfliction import TripRequest, get_deconfliction
-from dronesim.sim.demand import Orders, generate_orders
+from dronesim.sim.demand import Orders, expected_depot_shares, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
@@ -153,9 +153,17 @@ class Simulation:
         self.layers_used = sorted(set(self.deconfliction.layers_used(dc)))
         self.top_layer = max(self.layers_used)
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
-        self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
         self.t = 0.0
         check_depot_columns(scenario, self.airspace, self.top_layer)
+        # Where the day's orders fall (shares per depot), and depots sized to them when
+        # the scenario asks (``map.sizing = "demand"``).
+        self.depot_shares = expected_depot_shares(
+            scenario.demand, self.city, self.airspace, self.top_layer, scenario.map.seed
+        )
+        self.airspace, drones_per_depot = size_depots(
+            scenario, self.airspace, self.depot_shares, self.top_layer
+        )
+        self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
         self.pads_xy = place_pads(scenario, self.airspace, self.top_layer)
         # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
         self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
@@ -182,7 +190,7 @@ class Simulation:
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
 
-        self.home = fleet_homes(scenario, len(self.depots_xy))
+        self.home = fleet_homes(scenario, len(self.depots_xy), drones_per_depot)
         n = self.home.shape[0]
         self.n_drones = n
         self.position = np.c_[self.depots_xy[self.home], np.zeros(n)] if n else np.empty((0, 3))
@@ -1239,16 +1247,9 @@ def place_pads(scenario: Scenario, airspace: Airspace, top_layer: int) -> list[n
         ``map.geojson`` for a depot with its own spacing or layout) and the value.
     """
     spec = scenario.map
-    horizontal = scenario.separation.horizontal_m
     placed = []
     for depot in airspace.depots:
-        layout = depot.pad_layout or spec.pad_layout
-        if depot.pad_spacing_m is not None:
-            spacings = (depot.pad_spacing_m,)
-        elif spec.pad_spacing_m is not None:
-            spacings = (spec.pad_spacing_m,)
-        else:
-            spacings = tuple(f * horizontal for f in DEFAULT_SPACINGS)
+        layout, spacings = _layout(scenario, depot)
         for spacing in spacings:
             pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
             problem = _pad_problem(airspace, top_layer, depot, pads)
@@ -1269,6 +1270,17 @@ def place_pads(scenario: Scenario, airspace: Airspace, top_layer: int) -> list[n
             )
         placed.append(pads)
     return placed
+
+
+def _layout(scenario: Scenario, depot) -> tuple[str, tuple[float, ...]]:
+    """A depot's pad layout and the spacings to try, metres, in order (`place_pads`)."""
+    spec = scenario.map
+    layout = depot.pad_layout or spec.pad_layout
+    if depot.pad_spacing_m is not None:
+        return layout, (depot.pad_spacing_m,)
+    if spec.pad_spacing_m is not None:
+        return layout, (spec.pad_spacing_m,)
+    return layout, tuple(f * scenario.separation.horizontal_m for f in DEFAULT_SPACINGS)
 
 
 def _pad_problem(airspace: Airspace, top_layer: int, depot, pads: np.ndarray) -> str | None:
@@ -1297,15 +1309,93 @@ def _pad_problem(airspace: Airspace, top_layer: int, depot, pads: np.ndarray) ->
     return None
 
 
-def fleet_homes(scenario: Scenario, n_depots: int) -> np.ndarray:
+def size_depots(
+    scenario: Scenario, airspace: Airspace, shares: np.ndarray, top_layer: int
+) -> tuple[Airspace, np.ndarray | None]:
+    """Pads and drones per depot from the expected demand (``map.sizing = "demand"``).
+
+    The scenario's totals (every depot's pads; every depot's drones) are shared out in
+    proportion to ``shares`` by largest remainders, each depot keeping at least one pad,
+    and at least one drone where any demand is expected. A depot given more pads than its
+    ground holds (`place_pads`: on open ground, columns free) keeps as many as fit. With
+    ``map.sizing = "uniform"`` nothing changes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    airspace : Airspace
+        The scenario's airspace (`build_world`).
+    shares : numpy.ndarray, shape (k,)
+        Expected share of the orders at each depot (`sim.demand.expected_depot_shares`).
+    top_layer : int
+        Highest cruise layer used (pads need a free column up to it).
+
+    Returns
+    -------
+    (Airspace, numpy.ndarray of int or None)
+        The airspace with the depots' pads set, and the drones per depot (None: the
+        scenario's ``fleet.drones_per_depot``).
+    """
+    if scenario.map.sizing != "demand":
+        return airspace, None
+    depots = airspace.depots
+    k = len(depots)
+    pads = allocate_by_share(sum(d.pads for d in depots), shares, np.ones(k, np.int64))
+    sized = []
+    for depot, wanted in zip(depots, pads, strict=True):
+        count = int(wanted)
+        while count > 1:
+            fitted = dataclasses.replace(depot, pads=count)
+            if _fits(scenario, airspace, top_layer, fitted):
+                break
+            count -= 1
+        sized.append(dataclasses.replace(depot, pads=count))
+    homes = fleet_homes(scenario, k)
+    drones = allocate_by_share(len(homes), shares, (shares > 0).astype(np.int64))
+    return airspace.replace(depots=tuple(sized)), drones
+
+
+def allocate_by_share(total: int, shares: np.ndarray, minimum: np.ndarray) -> np.ndarray:
+    """``total`` whole units shared out in proportion to ``shares`` (largest remainders;
+    ties to the lower index), each entry at least ``minimum`` (taken first)."""
+    shares = np.asarray(shares, np.float64)
+    base = np.asarray(minimum, np.int64).copy()
+    rest = int(total) - int(base.sum())
+    if rest <= 0 or shares.sum() <= 0:
+        return base
+    quota = rest * shares / shares.sum()
+    whole = np.floor(quota).astype(np.int64)
+    left = rest - int(whole.sum())
+    order = np.lexsort((np.arange(len(shares)), -(quota - whole)))
+    whole[order[:left]] += 1
+    return base + whole
+
+
+def _fits(scenario: Scenario, airspace: Airspace, top_layer: int, depot) -> bool:
+    """Whether ``depot``'s pads can be placed (`place_pads`' rules, any allowed spacing)."""
+    layout, spacings = _layout(scenario, depot)
+    return any(
+        _pad_problem(
+            airspace, top_layer, depot, pad_positions(depot.x_m, depot.y_m, depot.pads, layout, v)
+        )
+        is None
+        for v in spacings
+    )
+
+
+def fleet_homes(
+    scenario: Scenario, n_depots: int, per_depot: np.ndarray | None = None
+) -> np.ndarray:
     """Each drone's home depot, from ``fleet.drones_per_depot`` (one number for every
-    depot, or one per depot).
+    depot, or one per depot), or from ``per_depot`` when given (`size_depots`).
 
     Raises
     ------
     ScenarioError
         When the list's length is neither 1 nor the number of depots.
     """
+    if per_depot is not None:
+        return np.repeat(np.arange(n_depots), per_depot).astype(np.int64)
     counts = scenario.fleet.drones_per_depot
     per_depot = counts * n_depots if len(counts) == 1 else counts
     if len(per_depot) != n_depots:
@@ -1357,13 +1447,15 @@ def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioC
     dc = scenario.deconfliction
     top_layer = max(get_deconfliction(dc.policy).layers_used(dc))
     check_depot_columns(scenario, airspace, top_layer)
+    shares = expected_depot_shares(scenario.demand, city, airspace, top_layer, scenario.map.seed)
+    airspace, drones_per_depot = size_depots(scenario, airspace, shares, top_layer)
     pads_xy = place_pads(scenario, airspace, top_layer)
     # The same stream as a run's demand (`Simulation`: the first of three).
     rng = np.random.default_rng(np.random.SeedSequence(scenario.seed).spawn(3)[0])
     orders = generate_orders(
         scenario.demand, city, airspace, min(scenario.duration_s, duration_s), top_layer, rng
     )
-    homes = fleet_homes(scenario, len(airspace.depots))
+    homes = fleet_homes(scenario, len(airspace.depots), drones_per_depot)
     return ScenarioCheck(airspace, pads_xy, int(len(homes)), int(len(orders)))
 
 
@@ -1373,6 +1465,8 @@ __all__ = [
     "build_world",
     "check_depot_columns",
     "check_scenario",
+    "allocate_by_share",
     "fleet_homes",
     "place_pads",
+    "size_depots",
 ]

@@ -28,6 +28,11 @@ from dronesim.maps.errors import InputError
 from dronesim.planners.energy import DroneModel
 
 HOURS = 24
+# How pads and drones are shared among depots (`sim.engine.size_depots`).
+SIZINGS = ("uniform", "demand")
+# Where an order's parcel is picked up (`sim.dispatching`): at the depot nearest its
+# drop-off, or at whichever depot can deliver it soonest (every depot stocks it).
+PICKUPS = ("nearest-depot", "any-depot")
 
 
 class ScenarioError(InputError):
@@ -54,6 +59,7 @@ class MapSpec:
     pads_per_depot: int = 6
     pad_layout: str = "ring"
     pad_spacing_m: float | None = None  # None: 1.2 (or 1.0) x separation.horizontal_m
+    sizing: str = "uniform"  # uniform | demand: pads and drones per depot (`engine.size_depots`)
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
     temporary_unannounced: bool = False
     cell_size_m: float = 10.0
@@ -283,6 +289,9 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             default=defaults.pad_layout,
             key="pad_layout",
         ),
+        sizing=reader.choice(
+            map_table, "map.sizing", SIZINGS, default=defaults.sizing, key="sizing"
+        ),
         pad_spacing_m=None
         if map_table.get("pad_spacing_m") is None
         else reader.number(
@@ -423,7 +432,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             demand_table, "demand.deadline_s", default=d.deadline_s, minimum=60, key="deadline_s"
         ),
         pickup=reader.choice(
-            demand_table, "demand.pickup", ("nearest-depot",), default=d.pickup, key="pickup"
+            demand_table, "demand.pickup", PICKUPS, default=d.pickup, key="pickup"
         ),
     )
     if demand.weight_max_kg > drone.max_payload_kg:
