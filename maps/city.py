@@ -28,6 +28,9 @@ from dronesim.maps.features import (
 )
 from shapely.geometry import Polygon
 
+DEPOT_SITINGS = ("even", "demand")
+_SITING_STREAM = 0xD5  # the demand siting's own random stream (after the city's draws)
+
 
 @dataclass(frozen=True, eq=False)
 class City:
@@ -191,6 +194,7 @@ def generate_city(
     airport: bool = True,
     name: str | None = None,
     origin_lonlat: tuple[float, float] | None = None,
+    depot_siting: str = "even",
 ) -> City:
     """Generate a deterministic procedural city.
 
@@ -231,6 +235,12 @@ def generate_city(
         City name (default ``"generated-<seed>"``).
     origin_lonlat : (float, float), optional
         Geographic anchor of the frame, for GeoJSON export.
+    depot_siting : {"even", "demand"}
+        ``"even"``: depots spread evenly over the city. ``"demand"``: where the demand
+        is (`site_by_demand`): the city is generated as with ``"even"`` (the same
+        buildings, zones and hotspots), then each depot moves to the free block nearest a
+        centre of a weighted k-means of the hotspots' demand; the buildings of the
+        blocks it takes are cleared, and the blocks the even depots left become parks.
     """
     # Argument errors are input errors (the command line's options and a scenario's map
     # table arrive here); the limits keep a typo from generating for hours.
@@ -244,6 +254,10 @@ def generate_city(
         raise InputError(f"street_m must be >= 0, got {street_m!r}")
     if width_m < 2 * (block_m + street_m) or height_m < 2 * (block_m + street_m):
         raise InputError(f"the city must hold at least 2 x 2 blocks of {block_m + street_m:g} m")
+    if depot_siting not in DEPOT_SITINGS:
+        raise InputError(
+            f"depot_siting must be one of {', '.join(DEPOT_SITINGS)}, got {depot_siting!r}"
+        )
     if depots < 1:
         raise InputError(f"depots must be >= 1, got {depots!r}")
     if depots > limits.MAX_DEPOTS:
@@ -375,9 +389,15 @@ def generate_city(
     )
     taken.add(event_block)
 
+    def clear_of_event(cr: tuple[int, int]) -> bool:
+        centre = shapely.Point(block_x0[cr[0]] + block_m / 2, block_y0[cr[1]] + block_m / 2)
+        return centre.distance(event_centre) > event_radius + block_m + 40
+
     footprints: list[Polygon] = []
     heights: list[float] = []
+    footprint_block: list[tuple[int, int]] = []
     parks: list[Polygon] = []
+    park_blocks: list[tuple[int, int]] = []
     for c, r in free_blocks:
         if (c, r) in depot_blocks:
             continue
@@ -385,11 +405,13 @@ def generate_city(
         box = block_box(c, r)
         if (c, r) == event_block:
             parks.append(box)  # the stadium grounds
+            park_blocks.append((c, r))
             continue
         if (c, r) not in (government_block, hospital_block) and rng.random() < park_share * (
             0.5 + distance
         ):
             parks.append(box)
+            park_blocks.append((c, r))
             continue
         lots_x = int(rng.integers(2, 4))
         lots_y = int(rng.integers(2, 4))
@@ -404,6 +426,7 @@ def generate_city(
             )
             footprints.append(footprint)
             heights.append(_building_height(rng, distance, tower_share))
+            footprint_block.append((c, r))
 
     # Hotspots: commercial near downtown, residential in the outskirts.
     hotspots: list[Hotspot] = []
@@ -449,6 +472,38 @@ def generate_city(
                 )
             )
 
+    if depot_siting == "demand":
+        centre_of = {
+            cr: (block_x0[cr[0]] + block_m / 2, block_y0[cr[1]] + block_m / 2) for cr in free_blocks
+        }
+        # Blocks a depot may take: not a special site, and as clear of the event zone as
+        # the even depots are.
+        open_blocks = [
+            cr
+            for cr in free_blocks
+            if cr not in (government_block, hospital_block, event_block)
+            and (cr in depot_blocks or clear_of_event(cr))
+        ]
+        sited = site_by_demand(
+            np.random.default_rng(np.random.SeedSequence([seed, _SITING_STREAM])),
+            hotspots,
+            Buildings(footprints, np.array(heights)),
+            (0.0, 0.0, float(width_m), float(height_m)),
+            np.array([centre_of[cr] for cr in open_blocks]).reshape(-1, 2),
+            depots,
+        )
+        chosen = [open_blocks[index] for index in sited]
+        keep = [k for k, cr in enumerate(footprint_block) if cr not in chosen]
+        footprints = [footprints[k] for k in keep]
+        heights = [heights[k] for k in keep]
+        left = [cr for cr in depot_blocks if cr not in chosen]
+        parks = [p for p, cr in zip(parks, park_blocks, strict=True) if cr not in chosen]
+        parks.extend(block_box(*cr) for cr in left)
+        depot_list = tuple(
+            Depot(f"depot-{index + 1}", *centre_of[cr], pads_per_depot)
+            for index, cr in enumerate(chosen)
+        )
+
     return City(
         name=name or f"generated-{seed}",
         bounds_m=(0.0, 0.0, float(width_m), float(height_m)),
@@ -460,6 +515,106 @@ def generate_city(
         parks=tuple(parks),
         origin_lonlat=origin_lonlat,
     )
+
+
+def site_by_demand(
+    rng: np.random.Generator,
+    hotspots,
+    buildings: Buildings,
+    bounds_m: tuple[float, float, float, float],
+    candidates_m: np.ndarray,
+    depots: int,
+    samples: int = 4000,
+    iterations: int = 50,
+) -> list[int]:
+    """Depot sites where the demand is: a weighted k-means of points drawn from the
+    hotspots, each centre then taking the nearest candidate site not yet taken.
+
+    Points are drawn as the demand generator draws drop-offs (a hotspot by weight, a
+    Gaussian point of its radius), and points inside a building footprint or outside the
+    city are dropped, as the generator redraws them. k-means starts from k-means++ seeds
+    (Arthur & Vassilvitskii, SODA 2007) and runs Lloyd's iterations. The centres claim
+    sites heaviest cluster first.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The siting's own stream.
+    hotspots : sequence of Hotspot
+        Where demand comes from (none: sites spread over the candidates).
+    buildings : Buildings
+        Footprints (points inside are dropped).
+    bounds_m : (float, float, float, float)
+        The city's extent.
+    candidates_m : numpy.ndarray, shape (n, 2)
+        Possible depot sites, metres.
+    depots : int
+        Sites to choose (at most ``n``).
+    samples, iterations : int
+        Points drawn, and Lloyd iterations.
+
+    Returns
+    -------
+    list of int
+        Indices into ``candidates_m``, one per depot, distinct.
+    """
+    if len(candidates_m) < depots:
+        raise InputError(f"depots: {depots} do not fit: {len(candidates_m)} free blocks for depots")
+    if hotspots:
+        weights = np.array([spot.weight for spot in hotspots])
+        which = rng.choice(len(hotspots), size=samples, p=weights / weights.sum())
+        centres = np.array([[spot.x_m, spot.y_m] for spot in hotspots])
+        radii = np.array([spot.radius_m for spot in hotspots])
+        points = centres[which] + rng.normal(size=(samples, 2)) * radii[which, None]
+        x0, y0, x1, y1 = bounds_m
+        inside = (
+            (points[:, 0] >= x0)
+            & (points[:, 0] <= x1)
+            & (points[:, 1] >= y0)
+            & (points[:, 1] <= y1)
+        )
+        points = points[inside]
+        if len(buildings) and len(points):
+            hit, _ = buildings.tree.query(shapely.points(points), predicate="intersects")
+            points = np.delete(points, np.unique(hit), axis=0)
+    else:
+        points = np.asarray(candidates_m, np.float64)
+    if len(points) < depots:
+        points = np.asarray(candidates_m, np.float64)
+    # k-means++ seeding, then Lloyd.
+    centres = [points[int(rng.integers(len(points)))]]
+    for _ in range(1, depots):
+        gap = np.min(
+            np.hypot(*(points[:, None, :] - np.array(centres)[None, :, :]).transpose(2, 0, 1)),
+            axis=1,
+        )
+        chance = gap**2
+        pick = int(rng.choice(len(points), p=chance / chance.sum())) if chance.sum() > 0 else 0
+        centres.append(points[pick])
+    centres = np.array(centres)
+    for _ in range(iterations):
+        label = np.argmin(
+            np.hypot(*(points[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1
+        )
+        moved = np.array(
+            [
+                points[label == k].mean(axis=0) if (label == k).any() else centres[k]
+                for k in range(depots)
+            ]
+        )
+        if np.allclose(moved, centres):
+            break
+        centres = moved
+    size = np.bincount(
+        np.argmin(np.hypot(*(points[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1),
+        minlength=depots,
+    )
+    chosen: list[int] = []
+    for k in np.lexsort((np.arange(depots), -size)):
+        gap = np.hypot(*(candidates_m - centres[k]).T)
+        gap[chosen] = np.inf
+        chosen.append(int(np.argmin(gap)))
+    return chosen
 
 
 def _airport_zone(rng: np.random.Generator, width_m: float, height_m: float) -> NoFlyZone:

@@ -1164,6 +1164,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 pads_per_depot=spec.pads_per_depot,
                 temporary_window_s=spec.temporary_window_s,
                 temporary_unannounced=spec.temporary_unannounced,
+                depot_siting=spec.depot_siting,
             )
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dronesim.maps import limits
+from dronesim.maps.city import DEPOT_SITINGS
 from dronesim.maps.errors import InputError
 from dronesim.planners.energy import DroneModel
 
@@ -60,6 +61,7 @@ class MapSpec:
     pad_layout: str = "ring"
     pad_spacing_m: float | None = None  # None: 1.2 (or 1.0) x separation.horizontal_m
     sizing: str = "uniform"  # uniform | demand: pads and drones per depot (`engine.size_depots`)
+    depot_siting: str = "even"  # even | demand: where the generator puts depots (`generate_city`)
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
     temporary_unannounced: bool = False
     cell_size_m: float = 10.0
@@ -291,6 +293,13 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         ),
         sizing=reader.choice(
             map_table, "map.sizing", SIZINGS, default=defaults.sizing, key="sizing"
+        ),
+        depot_siting=reader.choice(
+            map_table,
+            "map.depot_siting",
+            DEPOT_SITINGS,
+            default=defaults.depot_siting,
+            key="depot_siting",
         ),
         pad_spacing_m=None
         if map_table.get("pad_spacing_m") is None

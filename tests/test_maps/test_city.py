@@ -91,3 +91,54 @@ def test_temporary_zone_does_not_cover_a_depot():
 def test_generate_city_raises_when_parameters_are_bad(kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate_city(0, **kwargs)
+
+
+def _demand_points(city, n=4000, seed=9):
+    """Drop-off-like points: a hotspot by weight, a Gaussian point of its radius, off
+    every building (drawn here, independently of the generator's siting stream)."""
+    rng = np.random.default_rng(seed)
+    spots = city.hotspots
+    weights = np.array([s.weight for s in spots])
+    which = rng.choice(len(spots), size=n, p=weights / weights.sum())
+    centres = np.array([[s.x_m, s.y_m] for s in spots])[which]
+    radii = np.array([s.radius_m for s in spots])[which]
+    points = centres + rng.normal(size=(n, 2)) * radii[:, None]
+    union = shapely.union_all(list(city.buildings.footprints))
+    keep = ~shapely.contains_xy(union, points[:, 0], points[:, 1])
+    return points[keep]
+
+
+def test_demand_siting_moves_depots_to_the_demand_and_keeps_the_rest_of_the_city():
+    even = generate_city(11, width_m=6000, height_m=6000, depots=8)
+    sited = generate_city(11, width_m=6000, height_m=6000, depots=8, depot_siting="demand")
+    assert sited.hotspots == even.hotspots
+    assert [(z.name, z.geometry.wkb) for z in sited.zones] == [
+        (z.name, z.geometry.wkb) for z in even.zones
+    ]
+    again = generate_city(11, width_m=6000, height_m=6000, depots=8, depot_siting="demand")
+    assert [(d.x_m, d.y_m) for d in again.depots] == [(d.x_m, d.y_m) for d in sited.depots]
+    points = _demand_points(even)
+
+    def distance_to_nearest(city):
+        depots = np.array([[d.x_m, d.y_m] for d in city.depots])
+        return np.hypot(*(points[:, None, :] - depots[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+
+    assert len(sited.depots) == 8
+    # Much nearer the demand on average than depots spread evenly.
+    assert distance_to_nearest(sited).mean() < 0.6 * distance_to_nearest(even).mean()
+    # A depot's block is cleared: no building within 40 m of a depot point; every
+    # building of the sited city is one of the even city's, and the even city's
+    # buildings that went were all near a new depot.
+    even_set = {f.wkb for f in even.buildings.footprints}
+    assert all(f.wkb in even_set for f in sited.buildings.footprints)
+    sited_set = {f.wkb for f in sited.buildings.footprints}
+    gone = [f for f in even.buildings.footprints if f.wkb not in sited_set]
+    for depot in sited.depots:
+        point = shapely.Point(depot.x_m, depot.y_m)
+        assert all(point.distance(f) > 40.0 for f in sited.buildings.footprints)
+    depot_points = [shapely.Point(d.x_m, d.y_m) for d in sited.depots]
+    assert all(min(p.distance(f) for p in depot_points) < 60.0 for f in gone)
+    # No depot inside a zone's keep-out.
+    for depot in sited.depots:
+        point = shapely.Point(depot.x_m, depot.y_m)
+        assert not any(zone.keep_out.contains(point) for zone in sited.zones)

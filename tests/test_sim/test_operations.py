@@ -278,6 +278,7 @@ def test_any_depot_pickup_takes_the_depot_with_a_drone(tmp_path):
     ("section", "line", "field", "value"),
     [
         ("map", 'sizing = "by-magic"', "map.sizing", "by-magic"),
+        ("map", 'depot_siting = "downtown"', "map.depot_siting", "downtown"),
         ("demand", 'pickup = "drone-store"', "demand.pickup", "drone-store"),
     ],
 )
