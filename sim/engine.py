@@ -554,18 +554,22 @@ class Simulation:
         for order in expired:
             self._fail(int(order), self._expiry_reason(int(order)))
         candidates = candidates[self.orders.deadline_s[candidates] >= self.t]
-        # Pad queue accounting: an order whose pickup depot has no drone ready with charge
-        # enough for its trip (the checkout estimate, or more once routed), while drones
-        # there queue for a pad, waits for the depot's pads.
+        # Pad queue accounting. An order waits for its pickup depot's pads while drones
+        # there queue for a pad and either no drone ready there has charge enough for its
+        # trip (the checkout estimate, or more once routed), or the queue closes the depot
+        # to landings (no free pad, as many queuing as pads: `DepotState.open`), so the
+        # dispatcher sends trips home elsewhere, often beyond reach.
         ready = self._available() & (self.at_depot >= 0)
         best_wh = np.full(len(self.pads), -np.inf)
         np.maximum.at(best_wh, self.at_depot[ready], self.battery[ready])
         queued = np.array([len(q) for q in self.pad_queue])
+        in_use = np.array([len(u) for u in self.pad_users])
+        closed = (in_use >= self.pads) & (queued >= self.pads)
         depot = self.orders.pickup_depot[candidates]
         trip_wh = np.maximum(self.order_trip_wh[candidates], self.order_min_wh[candidates])
         charged = best_wh[depot] - trip_wh >= self.model.reserve_wh - 1e-9
         self.order_open_rounds[candidates] += 1
-        self.order_pad_wait_rounds[candidates] += ~charged & (queued[depot] > 0)
+        self.order_pad_wait_rounds[candidates] += (queued[depot] > 0) & (closed[depot] | ~charged)
         # A drop-off inside an active zone cannot be served while it lasts.
         keep = []
         for order in candidates:
@@ -581,11 +585,12 @@ class Simulation:
 
     def _expiry_reason(self, order: int) -> str:
         """Why an order accepted at checkout expired open (one reason, the first that holds):
-        a deconfliction policy refused its trips; its routed trip proved to need more than
-        a full battery less the reserve; for at least half the rounds it waited, its
-        pickup depot had no drone ready with charge enough for its trip while drones
-        there queued for a pad; else capacity (no drone in time, although a full one
-        could fly it)."""
+        a deconfliction policy refused its trips; a routed trip for it needed more than a
+        full battery less the reserve (`order_min_wh`, column waits included); for at least half the rounds it waited, its
+        pickup depot's drones queued for a pad and either none ready there had charge
+        enough for its trip or the queue closed the depot to landings (see
+        `_open_orders`); else capacity (no drone in time, although a full one could fly
+        it)."""
         if order in self.slot_refused:
             return REASON_NO_CONFLICT_FREE_SLOT
         if self.order_min_wh[order] > self.model.battery_wh - self.model.reserve_wh + 1e-9:

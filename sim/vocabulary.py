@@ -98,12 +98,14 @@ REASON_OUTSIDE_SERVICE_AREA = "outside the service area (refused at checkout)"
 REASON_OVER_PAYLOAD = "payload over every aircraft's limit (refused at checkout)"
 # Expired although a full drone could fly it: the fleet had no drone for it in time.
 REASON_NO_DRONE_IN_TIME = "expired: no drone in time (capacity)"
-# Expired after waiting mostly while its depot had no drone ready and drones queued for a
-# pad (`Simulation.order_pad_wait_rounds`): the depot's pads, not its fleet, held it up.
+# Expired after waiting mostly while drones queued for its depot's pads and either none
+# ready there had charge enough for it or the queue closed the depot to landings
+# (`Simulation._open_orders`): the depot's pads, not its fleet, held it up.
 REASON_PAD_QUEUE = "expired: depot's drones queued for a pad"
-# Expired after the routed trip (flown around buildings and zones) proved to need more
-# than a full battery less the reserve: beyond reach, found out at routing.
-REASON_ROUTE_BEYOND_REACH = "expired: routed trip beyond a full battery's reach"
+# Expired after a routed single-order trip for it (around buildings and zones, with the
+# column waits of the time it was tried) needed more than a full battery less the
+# reserve; the dispatcher keeps that energy as a lower bound and assigns it no more.
+REASON_ROUTE_BEYOND_REACH = "expired: routed trip needed more than a full battery"
 REASON_TRIP_ABORTED = "parcel returned: trip aborted"
 REASON_NO_ROUTE_AROUND_ZONE = "no route around the no-fly zone"
 # Expired after the deconfliction policy refused its trips (no conflict-free plan in time).

@@ -164,12 +164,14 @@ def test_checkout_of_a_city_day_of_orders_takes_well_under_a_second():
 
 
 # ----------------------------------------------------------------------------- engine
-def test_an_order_outside_the_reach_is_refused_at_checkout_and_never_dispatched(
-    tiny_scenario, monkeypatch
-):
+def test_an_order_outside_the_reach_is_refused_at_checkout_and_never_dispatched(monkeypatch):
     """Orders placed just inside and just outside the reference reach of depot 0 (the
     map's other depot lies farther away, so it reaches neither): the outer ones fail at
-    once with the checkout reason and never reach the dispatcher; the inner ones do."""
+    once with the checkout reason and never reach the dispatcher; the inner ones do.
+    A small battery keeps both points on the map."""
+    tiny_scenario = from_toml_text(
+        TINY.replace("[drone]\n", "[drone]\nbattery_wh = 60\n"), "t.toml"
+    )
     probe = Simulation(tiny_scenario, duration_s=60.0)
     depots = probe.depots_xy
     model = probe.model
@@ -180,10 +182,8 @@ def test_an_order_outside_the_reach_is_refused_at_checkout_and_never_dispatched(
     away = depots[0] - depots[1]
     away /= np.hypot(*away)
     radius = reference_radius_m(model, payload, away, wind, detour, cruise)
-    rows = []
-    for factor in (0.999, 1.001):
-        rows.append(depots[0] + away * radius * factor)
-    # Real map points are needed only for drawing; the checkout reads the numbers.
+    assert 100 < radius < 350  # on the map, nearer depot 0 than depot 1
+    rows = [depots[0] + away * radius * factor for factor in (0.999, 1.001)]
     created = np.array([100.0, 130.0])
     orders = Orders(
         created_s=created,
