@@ -126,6 +126,12 @@ class Simulation:
     order_status, order_drone, order_delivered_s, order_reason : numpy.ndarray
         Order table (status codes, drone or -1, seconds or NaN, index into ``reasons``
         or -1); ``orders`` holds what does not change.
+    checkout, order_trip_wh : numpy.ndarray
+        Each order's outcome at checkout (`sim.checkout` codes, applied when it
+        arrives) and its estimated trip energy from its depot, watt-hours (inf when
+        refused).
+    wind_forecast : sim.checkout.WindForecast
+        The wind the checkout assumes at an order's time and place.
 
     Examples
     --------
@@ -186,8 +192,8 @@ class Simulation:
         self.order_min_wh = np.zeros(n_orders)  # learnt from routed trips that were too dear
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
-        # Dispatch rounds each order waited open, and of those the rounds its pickup depot
-        # had no drone ready while drones queued for a pad (see `_open_orders`).
+        # Dispatch rounds each order waited open, and of those the rounds it waited for its
+        # pickup depot's pads (see `_open_orders`).
         self.order_open_rounds = np.zeros(n_orders, np.int64)
         self.order_pad_wait_rounds = np.zeros(n_orders, np.int64)
 
@@ -584,11 +590,10 @@ class Simulation:
         return np.array(keep, np.int64)
 
     def _expiry_reason(self, order: int) -> str:
-        """Why an order accepted at checkout expired open (one reason, the first that holds):
+        """Why an order accepted at checkout expired open (the first reason that holds):
         a deconfliction policy refused its trips; a routed trip for it needed more than a
-        full battery less the reserve (`order_min_wh`, column waits included); for at least half the rounds it waited, its
-        pickup depot's drones queued for a pad and either none ready there had charge
-        enough for its trip or the queue closed the depot to landings (see
+        full battery less the reserve (``order_min_wh``, column waits included); for at
+        least half the rounds it waited, it waited for its pickup depot's pads (see
         `_open_orders`); else capacity (no drone in time, although a full one could fly
         it)."""
         if order in self.slot_refused:

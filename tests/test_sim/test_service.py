@@ -265,6 +265,10 @@ def test_orders_are_conserved_over_every_reason_and_their_shares_add_up_to_one(
         by_reason[simulation.reasons[index]] = by_reason.get(simulation.reasons[index], 0) + 1
     assert by_reason == report.failed_reasons
     assert created == report.orders_delivered + sum(by_reason.values()) + report.orders_pending
+    # Every failure is logged once, when it happens, under its order.
+    _, order, kind, _ = simulation.log.order_events()
+    failed_events = np.sort(order[kind == EV_FAILED])
+    assert failed_events.tolist() == np.flatnonzero(status == FAILED).tolist()
     # ... and from the recording alone.
     write_recording(simulation, tmp_path / "run.npz")
     recording = Recording.load(tmp_path / "run.npz")
