@@ -29,6 +29,7 @@ from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
+from dronesim.sim.checkout import OUTSIDE_SERVICE_AREA, OVER_PAYLOAD, check_orders, steady_wind
 from dronesim.sim.deconfliction import TripRequest, get_deconfliction
 from dronesim.sim.demand import Orders, expected_depot_shares, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
@@ -61,9 +62,13 @@ from dronesim.sim.vocabulary import (
     FAILED,
     IDLE,
     OPEN,
-    REASON_EXPIRED,
     REASON_NO_CONFLICT_FREE_SLOT,
+    REASON_NO_DRONE_IN_TIME,
     REASON_NO_ROUTE_AROUND_ZONE,
+    REASON_OUTSIDE_SERVICE_AREA,
+    REASON_OVER_PAYLOAD,
+    REASON_PAD_QUEUE,
+    REASON_ROUTE_BEYOND_REACH,
     REASON_TRIP_ABORTED,
     REPOSITIONING,
     REST_STATES,
@@ -121,6 +126,12 @@ class Simulation:
     order_status, order_drone, order_delivered_s, order_reason : numpy.ndarray
         Order table (status codes, drone or -1, seconds or NaN, index into ``reasons``
         or -1); ``orders`` holds what does not change.
+    checkout, order_trip_wh : numpy.ndarray
+        Each order's outcome at checkout (`sim.checkout` codes, applied when it
+        arrives) and its estimated trip energy from its depot, watt-hours (inf when
+        refused).
+    wind_forecast : sim.checkout.WindForecast
+        The wind the checkout assumes at an order's time and place.
 
     Examples
     --------
@@ -189,6 +200,10 @@ class Simulation:
         self.order_min_wh = np.zeros(n_orders)  # learnt from routed trips that were too dear
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
+        # Dispatch rounds each order waited open, and of those the rounds it waited for its
+        # pickup depot's pads (see `_open_orders`).
+        self.order_open_rounds = np.zeros(n_orders, np.int64)
+        self.order_pad_wait_rounds = np.zeros(n_orders, np.int64)
 
         self.home = fleet_homes(scenario, len(self.depots_xy), drones_per_depot)
         n = self.home.shape[0]
@@ -251,6 +266,20 @@ class Simulation:
             cruise_altitude_m=float(max(self.airspace.layers_m[k] for k in self.layers_used)),
             wind_mps=self.wind,
             pickup_time_s=PICKUP_TIME_S,
+        )
+        # The service area at checkout (`sim.checkout`): each order's outcome against the
+        # dispatcher's estimate from a full battery, with the wind forecast for its
+        # creation; applied when the order arrives (`_open_orders`).
+        self.wind_forecast = steady_wind(self.wind)
+        self.checkout, self.order_trip_wh = check_orders(
+            self.orders.created_s,
+            self.orders.dropoff_xy,
+            self.orders.weight_kg,
+            self.orders.pickup_depot,
+            self.depots_xy,
+            (self.model,),
+            self.travel,
+            self.wind_forecast,
         )
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
         self.trips = TripPlanner(
@@ -475,6 +504,7 @@ class Simulation:
         done = t + self.model.charge_time_s(needed)
         self.charge_done_s[d] = done
         self.charge_start_s[d] = t
+        self.log.add_charge(t, done, d, depot)
         self.charge_start_wh[d] = self.battery[d]
         self._point(d, t)
         self._set_rest(d, CHARGING)
@@ -524,14 +554,36 @@ class Simulation:
 
     def _open_orders(self) -> np.ndarray:
         created = self.orders.created_s
+        first = self._next_order
         while self._next_order < len(created) and created[self._next_order] <= self.t:
             self._next_order += 1
+        # Checkout: orders arriving outside the service area are refused at once.
+        for order in range(first, self._next_order):
+            if self.checkout[order] == OUTSIDE_SERVICE_AREA:
+                self._fail(order, REASON_OUTSIDE_SERVICE_AREA)
+            elif self.checkout[order] == OVER_PAYLOAD:
+                self._fail(order, REASON_OVER_PAYLOAD)
         candidates = np.flatnonzero(self.order_status[: self._next_order] == OPEN)
         expired = candidates[self.orders.deadline_s[candidates] < self.t]
         for order in expired:
-            refused = int(order) in self.slot_refused
-            self._fail(int(order), REASON_NO_CONFLICT_FREE_SLOT if refused else REASON_EXPIRED)
+            self._fail(int(order), self._expiry_reason(int(order)))
         candidates = candidates[self.orders.deadline_s[candidates] >= self.t]
+        # Pad queue accounting. An order waits for its pickup depot's pads while drones
+        # there queue for a pad and either no drone ready there has charge enough for its
+        # trip (the checkout estimate, or more once routed), or the queue closes the depot
+        # to landings (no free pad, as many queuing as pads: `DepotState.open`), so the
+        # dispatcher sends trips home elsewhere, often beyond reach.
+        ready = self._available() & (self.at_depot >= 0)
+        best_wh = np.full(len(self.pads), -np.inf)
+        np.maximum.at(best_wh, self.at_depot[ready], self.battery[ready])
+        queued = np.array([len(q) for q in self.pad_queue])
+        in_use = np.array([len(u) for u in self.pad_users])
+        closed = (in_use >= self.pads) & (queued >= self.pads)
+        depot = self.orders.pickup_depot[candidates]
+        trip_wh = np.maximum(self.order_trip_wh[candidates], self.order_min_wh[candidates])
+        charged = best_wh[depot] - trip_wh >= self.model.reserve_wh - 1e-9
+        self.order_open_rounds[candidates] += 1
+        self.order_pad_wait_rounds[candidates] += (queued[depot] > 0) & (closed[depot] | ~charged)
         # A drop-off inside an active zone cannot be served while it lasts.
         keep = []
         for order in candidates:
@@ -544,6 +596,21 @@ class Simulation:
                 else:
                     keep.append(order)
         return np.array(keep, np.int64)
+
+    def _expiry_reason(self, order: int) -> str:
+        """Why an order accepted at checkout expired open (the first reason that holds):
+        a deconfliction policy refused its trips; a routed trip for it needed more than a
+        full battery less the reserve (``order_min_wh``, column waits included); for at
+        least half the rounds it waited, it waited for its pickup depot's pads (see
+        `_open_orders`); else capacity (no drone in time, although a full one could fly
+        it)."""
+        if order in self.slot_refused:
+            return REASON_NO_CONFLICT_FREE_SLOT
+        if self.order_min_wh[order] > self.model.battery_wh - self.model.reserve_wh + 1e-9:
+            return REASON_ROUTE_BEYOND_REACH
+        if 2 * self.order_pad_wait_rounds[order] >= max(self.order_open_rounds[order], 1):
+            return REASON_PAD_QUEUE
+        return REASON_NO_DRONE_IN_TIME
 
     # ------------------------------------------------------------------ dispatch
     def _available(self) -> np.ndarray:

@@ -12,10 +12,23 @@ Report fields (JSON object; units in the names):
 ``orders_failed``           failed, each with a reason in ``failed_reasons``
 ``orders_pending``          neither (open, assigned or on board at the end);
                             created = delivered + failed + pending
-``failed_reasons``          reason -> count
-``on_time_rate``            delivered by the deadline / delivered
+``failed_reasons``          reason -> count (texts of `sim.vocabulary`: refused at
+                            checkout outside the service area or over the payload
+                            limit; expired for want of a drone in time, while the
+                            depot's drones queued for a pad, after the routed trip
+                            proved beyond reach, or after deconfliction refused every
+                            slot; destination inside a zone; no route around a zone;
+                            trip aborted)
+``order_shares``            shares of all orders created: ``delivered_on_time``,
+                            ``delivered_late``, ``failed`` (reason -> share) and
+                            ``pending`` add up to 1; ``delivered`` is on time + late
+``on_time_rate``            of delivered: delivered by the deadline / delivered (the
+                            share of all orders is ``order_shares.delivered_on_time``)
 ``delivery_time_s``         creation to hand-over: ``mean``, ``p50``, ``p90``, ``p99``
-``distance_km``             flown by the whole fleet
+``distance_km``             flown by the whole fleet: length of the 3-D paths, climbs
+                            and descents included
+``distance_horizontal_km``  the same projected on the ground (horizontal motion only)
+``distance_vertical_km``    climbed and descended, summed
 ``energy_kwh``              battery energy used by the whole fleet
 ``energy_wh_per_delivery``  energy_kwh x 1000 / orders_delivered
 ``utilization``             share of drone-time spent on trips (flying, loading, delivering)
@@ -57,6 +70,15 @@ Report fields (JSON object; units in the names):
                             and ``departures``
 ``column_hover_s``          hover at approach points waiting for a free pad or
                             drop-off column, summed over the fleet, seconds
+``depots``                  one row per depot (`DEPOT_COLUMNS`): ``orders`` picked up
+                            there, ``delivered``, ``delivered_on_time``, ``failed``
+                            (reason -> count), ``pending``, ``drones`` based there,
+                            ``pads``, ``pad_sessions`` (charges or battery swaps
+                            begun), ``pad_sessions_peak_per_hour`` (most begun in one
+                            clock hour), ``pad_utilization`` (pad-time occupied /
+                            pads x run time), ``idle_share`` (time its drones spent
+                            idle on the ground, neither charging nor queuing / drones
+                            x run time)
 ==========================  ==========================================================
 """
 
@@ -71,7 +93,35 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dronesim.sim.vocabulary import DELIVERED, FAILED
+from dronesim.sim.vocabulary import (
+    DELIVERED,
+    FAILED,
+    IDLE,
+    REASON_NO_CONFLICT_FREE_SLOT,
+    REASON_NO_DRONE_IN_TIME,
+    REASON_NO_ROUTE_AROUND_ZONE,
+    REASON_OUTSIDE_SERVICE_AREA,
+    REASON_OVER_PAYLOAD,
+    REASON_PAD_QUEUE,
+    REASON_ROUTE_BEYOND_REACH,
+    REASON_TRIP_ABORTED,
+)
+
+# The columns of a row of ``Report.depots`` (see the module docstring).
+DEPOT_COLUMNS = (
+    "depot",
+    "orders",
+    "delivered",
+    "delivered_on_time",
+    "failed",
+    "pending",
+    "drones",
+    "pads",
+    "pad_sessions",
+    "pad_sessions_peak_per_hour",
+    "pad_utilization",
+    "idle_share",
+)
 
 
 @dataclass
@@ -88,9 +138,12 @@ class Report:
     orders_failed: int
     orders_pending: int
     failed_reasons: dict[str, int]
+    order_shares: dict[str, Any]
     on_time_rate: float | None
     delivery_time_s: dict[str, float | None]
     distance_km: float
+    distance_horizontal_km: float
+    distance_vertical_km: float
     energy_kwh: float
     energy_wh_per_delivery: float | None
     utilization: float
@@ -110,6 +163,7 @@ class Report:
     deconfliction: str
     takeoff_delay_s: dict[str, float | None]
     column_hover_s: float
+    depots: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,16 +199,24 @@ class Report:
             ),
             (
                 "orders",
-                f"{self.orders_created} created: {self.orders_delivered} delivered, {self.orders_failed} failed, {self.orders_pending} pending",
+                f"{self.orders_created} created: {self.orders_delivered} delivered"
+                f"{_pct(self.order_shares['delivered'])}, {self.orders_failed} failed"
+                f"{_pct(sum(self.order_shares['failed'].values()))}, {self.orders_pending} pending"
+                f"{_pct(self.order_shares['pending'])}",
             ),
             (
                 "on time",
                 "-"
                 if self.on_time_rate is None
-                else f"{100 * self.on_time_rate:.1f} % of deliveries",
+                else f"{100 * self.on_time_rate:.1f} % of deliveries, "
+                f"{100 * self.order_shares['delivered_on_time']:.1f} % of all orders",
             ),
             ("delivery time", _times(self.delivery_time_s)),
-            ("distance", f"{self.distance_km:.1f} km flown"),
+            (
+                "distance",
+                f"{self.distance_km:.1f} km flown ({self.distance_horizontal_km:.1f} horizontal, "
+                f"{self.distance_vertical_km:.1f} vertical)",
+            ),
             (
                 "energy",
                 f"{self.energy_kwh:.2f} kWh"
@@ -211,10 +273,72 @@ class Report:
                 ),
             )
         width = max(len(name) for name, _ in rows)
-        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        lines = [f"{name:<{width}}  {value}" for name, value in rows]
+        return "\n".join([*lines, "", *depot_table(self.depots)])
 
 
 REPORT_FIELDS = tuple(item.name for item in fields(Report))
+
+
+def _pct(share: float | None) -> str:
+    return "" if share is None else f" ({100 * share:.1f} %)"
+
+
+# Short labels of the failure reasons for the depot table (full texts in the JSON).
+_SHORT_REASONS = {
+    REASON_OUTSIDE_SERVICE_AREA: "area",
+    REASON_OVER_PAYLOAD: "payload",
+    REASON_NO_DRONE_IN_TIME: "capacity",
+    REASON_PAD_QUEUE: "pads",
+    REASON_ROUTE_BEYOND_REACH: "route",
+    REASON_NO_CONFLICT_FREE_SLOT: "slot",
+    REASON_NO_ROUTE_AROUND_ZONE: "no route",
+    REASON_TRIP_ABORTED: "aborted",
+}
+
+
+def _short_reason(reason: str) -> str:
+    if reason in _SHORT_REASONS:
+        return _SHORT_REASONS[reason]
+    return "zone" if reason.startswith("destination inside") else reason.split(":")[0]
+
+
+def depot_table(depots: list[dict[str, Any]]) -> list[str]:
+    """The per-depot rows of a report as aligned text lines (header first)."""
+    header = (
+        "depot", "orders", "delivered", "on time", "failed", "pending", "drones", "pads",
+        "swaps/h peak", "pad use", "idle", "failures",
+    )  # fmt: skip
+    table = [header]
+    for row in depots:
+        table.append(
+            (
+                str(row["depot"]),
+                str(row["orders"]),
+                str(row["delivered"]),
+                str(row["delivered_on_time"]),
+                str(sum(row["failed"].values())),
+                str(row["pending"]),
+                str(row["drones"]),
+                str(row["pads"]),
+                str(row["pad_sessions_peak_per_hour"]),
+                f"{100 * row['pad_utilization']:.0f} %",
+                f"{100 * row['idle_share']:.0f} %",
+                ", ".join(
+                    f"{count} {_short_reason(reason)}"
+                    for reason, count in sorted(row["failed"].items(), key=lambda kv: -kv[1])
+                )
+                or "-",
+            )
+        )
+    widths = [max(len(line[c]) for line in table) for c in range(len(header))]
+    return [
+        "  ".join(
+            cell.ljust(widths[c]) if c in (0, len(header) - 1) else cell.rjust(widths[c])
+            for c, cell in enumerate(line)
+        ).rstrip()
+        for line in table
+    ]
 
 
 def _times(stats: dict[str, float | None]) -> str:
@@ -241,13 +365,33 @@ def build_report(simulation, wall_seconds: float) -> Report:
     delivered = status == DELIVERED
     failed = status == FAILED
     times = (s.order_delivered_s[:created] - s.orders.created_s[:created])[delivered]
-    on_time = (s.order_delivered_s[:created] <= s.orders.deadline_s[:created])[delivered]
+    on_time_mask = delivered & (s.order_delivered_s[:created] <= s.orders.deadline_s[:created])
+    on_time = on_time_mask[delivered]
+    reason_index = s.order_reason[:created]
+    if failed.any() and (
+        (reason_index[failed] < 0).any() or (reason_index[failed] >= len(s.reasons)).any()
+    ):
+        raise RuntimeError("a failed order carries no failure reason")
     reasons: dict[str, int] = {}
-    for index in s.order_reason[:created][failed]:
+    for index in reason_index[failed]:
         reasons[s.reasons[index]] = reasons.get(s.reasons[index], 0) + 1
+    reasons = dict(sorted(reasons.items()))
+    pending = int(created - delivered.sum() - failed.sum())
+    on_time_all = int(on_time.sum())
+    late = int(delivered.sum()) - on_time_all
+    shares: dict[str, Any] = {
+        "delivered": int(delivered.sum()) / created if created else None,
+        "delivered_on_time": on_time_all / created if created else None,
+        "delivered_late": late / created if created else None,
+        "failed": {reason: count / created for reason, count in reasons.items()},
+        "pending": pending / created if created else None,
+    }
     drone, t, xyz, _ = s.trajectory()
     same = drone[1:] == drone[:-1]
-    distance_m = float(np.linalg.norm(np.diff(xyz, axis=0)[same], axis=1).sum())
+    step = np.diff(xyz, axis=0)[same]
+    distance_m = float(np.linalg.norm(step, axis=1).sum())
+    horizontal_m = float(np.hypot(step[:, 0], step[:, 1]).sum())
+    vertical_m = float(np.abs(step[:, 2]).sum())
     energy_kwh = log.energy_used_wh / 1000.0
     return Report(
         scenario=s.scenario.name,
@@ -258,8 +402,9 @@ def build_report(simulation, wall_seconds: float) -> Report:
         orders_created=int(created),
         orders_delivered=int(delivered.sum()),
         orders_failed=int(failed.sum()),
-        orders_pending=int(created - delivered.sum() - failed.sum()),
-        failed_reasons=dict(sorted(reasons.items())),
+        orders_pending=pending,
+        failed_reasons=reasons,
+        order_shares=shares,
         on_time_rate=float(on_time.mean()) if delivered.any() else None,
         delivery_time_s={
             "mean": float(times.mean()) if len(times) else None,
@@ -268,6 +413,8 @@ def build_report(simulation, wall_seconds: float) -> Report:
             "p99": float(np.percentile(times, 99)) if len(times) else None,
         },
         distance_km=distance_m / 1000.0,
+        distance_horizontal_km=horizontal_m / 1000.0,
+        distance_vertical_km=vertical_m / 1000.0,
         energy_kwh=energy_kwh,
         energy_wh_per_delivery=(energy_kwh * 1000.0 / delivered.sum()) if delivered.any() else None,
         utilization=float(log.busy_seconds / max(s.n_drones * s.t, 1e-9)),
@@ -297,7 +444,58 @@ def build_report(simulation, wall_seconds: float) -> Report:
             "departures": int(len(delays)),
         },
         column_hover_s=float(sum(log.column_hover_s)),
+        depots=_depot_rows(s, created, status, on_time_mask, reason_index),
     )
+
+
+def _depot_rows(s, created: int, status, on_time, reason_index) -> list[dict[str, Any]]:
+    """One row per depot (`DEPOT_COLUMNS`), from the simulation's public attributes and
+    its run log."""
+    n_depots = len(s.pads)
+    pickup = s.orders.pickup_depot[:created]
+    run_s = float(s.t)
+    start_s, end_s, _, depot_of = s.log.charges()
+    occupied_s = np.minimum(end_s, run_s) - start_s
+    clock_hour = np.floor((s.scenario.demand.start_hour * 3600.0 + start_s) / 3600.0).astype(
+        np.int64
+    )
+    # Time each drone spent idle on the ground: its state-change intervals (each change
+    # lasts until the drone's next one, the last until now) in state IDLE.
+    t, drone, code = s.log.state_changes()
+    by_drone = np.lexsort((t, drone))
+    t, drone, code = t[by_drone], drone[by_drone], code[by_drone]
+    until = np.append(t[1:], run_s)
+    until[:-1][drone[1:] != drone[:-1]] = run_s
+    idle_s = np.bincount(
+        drone[code == IDLE], weights=(until - t)[code == IDLE], minlength=s.n_drones
+    )
+    rows = []
+    for k in range(n_depots):
+        mine = pickup == k
+        failed_here = mine & (status == FAILED)
+        failures: dict[str, int] = {}
+        for index in reason_index[failed_here]:
+            failures[s.reasons[index]] = failures.get(s.reasons[index], 0) + 1
+        here = depot_of == k
+        hours = np.bincount(clock_hour[here]) if here.any() else np.zeros(1, np.int64)
+        based = s.home == k
+        rows.append(
+            {
+                "depot": k,
+                "orders": int(mine.sum()),
+                "delivered": int((mine & (status == DELIVERED)).sum()),
+                "delivered_on_time": int((mine & on_time).sum()),
+                "failed": dict(sorted(failures.items())),
+                "pending": int((mine & (status != DELIVERED) & (status != FAILED)).sum()),
+                "drones": int(based.sum()),
+                "pads": int(s.pads[k]),
+                "pad_sessions": int(here.sum()),
+                "pad_sessions_peak_per_hour": int(hours.max()),
+                "pad_utilization": float(occupied_s[here].sum() / max(s.pads[k] * run_s, 1e-9)),
+                "idle_share": float(idle_s[based].sum() / max(based.sum() * run_s, 1e-9)),
+            }
+        )
+    return rows
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

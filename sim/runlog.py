@@ -2,7 +2,7 @@
 and the recording.
 
 The engine owns the fleet's present state; the run log holds its history: every flown
-point with its battery, every drone-state change, every order event, the cumulative
+point with its battery, every drone-state change, every order event, every pad session (charge or swap), the cumulative
 losses of separation (a count over time and one row per encounter), the energy used, the busy drone-time and the counters. Readers
 (`sim.report.build_report`, `sim.recording.write_recording`, audits) use only the public
 attributes and methods documented here, never the engine's private fields.
@@ -166,6 +166,7 @@ class RunLog:
         self.escapes: list[Escape] = []
         self.takeoff_delays_s: list[float] = []
         self.column_hover_s: list[float] = []
+        self._charges: list[tuple[float, float, int, int]] = []
         self._points = [
             (np.arange(n, dtype=np.int32), np.zeros(n), position_m.copy(), battery_wh.copy())
         ]
@@ -191,6 +192,11 @@ class RunLog:
         """An order-log entry: event code ``kind`` (one of `vocabulary.ORDER_LOG_KINDS`)
         for ``order`` at ``t_s`` seconds, by ``drone`` (-1: none)."""
         self._orders.append((t_s, order, kind, drone))
+
+    def add_charge(self, start_s: float, end_s: float, drone: int, depot: int) -> None:
+        """Drone ``drone`` took a pad at depot ``depot`` at ``start_s`` to charge (or swap
+        its battery) until ``end_s``, seconds."""
+        self._charges.append((start_s, end_s, drone, depot))
 
     def add_separation(self, t_s: float, losses: int) -> None:
         """The cumulative count of losses of separation at ``t_s`` seconds."""
@@ -267,6 +273,12 @@ class RunLog:
             log[:, 2].astype(np.int64),
             log[:, 3].astype(np.int64),
         )
+
+    def charges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pad sessions in the order they began: ``(start_s, end_s, drone, depot)``; a
+        session ends when the charge or swap is done (``end_s`` may lie past the run)."""
+        log = np.array(self._charges, dtype=np.float64).reshape(-1, 4)
+        return log[:, 0], log[:, 1], log[:, 2].astype(np.int64), log[:, 3].astype(np.int64)
 
     def separation_series(self) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative losses of separation over time: ``(t_s, losses)``, from ``(0, 0)``."""

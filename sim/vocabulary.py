@@ -91,7 +91,21 @@ PICKUP, DROPOFF = 0, 1  # kinds of stop in a trip: ``(order, kind)`` (`sim.trips
 PICKUP_TIME_S = 30.0  # on the ground at the depot to load a parcel
 
 # Failure reasons ----------------------------------------------------------------------
-REASON_EXPIRED = "expired: no feasible drone before the deadline"
+# Refused at checkout (`sim.checkout`): no depot that could serve the order reaches its
+# drop-off and a depot beyond it with the reserve left, with a full battery.
+REASON_OUTSIDE_SERVICE_AREA = "outside the service area (refused at checkout)"
+# Refused at checkout: the parcel is heavier than every aircraft type may carry.
+REASON_OVER_PAYLOAD = "payload over every aircraft's limit (refused at checkout)"
+# Expired although a full drone could fly it: the fleet had no drone for it in time.
+REASON_NO_DRONE_IN_TIME = "expired: no drone in time (capacity)"
+# Expired after waiting mostly while drones queued for its depot's pads and either none
+# ready there had charge enough for it or the queue closed the depot to landings
+# (`Simulation._open_orders`): the depot's pads, not its fleet, held it up.
+REASON_PAD_QUEUE = "expired: depot's drones queued for a pad"
+# Expired after a routed single-order trip for it (around buildings and zones, with the
+# column waits of the time it was tried) needed more than a full battery less the
+# reserve; the dispatcher keeps that energy as a lower bound and assigns it no more.
+REASON_ROUTE_BEYOND_REACH = "expired: routed trip needed more than a full battery"
 REASON_TRIP_ABORTED = "parcel returned: trip aborted"
 REASON_NO_ROUTE_AROUND_ZONE = "no route around the no-fly zone"
 # Expired after the deconfliction policy refused its trips (no conflict-free plan in time).
@@ -127,9 +141,13 @@ __all__ = [
     "PICKING_UP",
     "PICKUP",
     "PICKUP_TIME_S",
-    "REASON_EXPIRED",
     "REASON_NO_CONFLICT_FREE_SLOT",
+    "REASON_NO_DRONE_IN_TIME",
     "REASON_NO_ROUTE_AROUND_ZONE",
+    "REASON_OUTSIDE_SERVICE_AREA",
+    "REASON_OVER_PAYLOAD",
+    "REASON_PAD_QUEUE",
+    "REASON_ROUTE_BEYOND_REACH",
     "REASON_TRIP_ABORTED",
     "REPOSITIONING",
     "REST_STATES",

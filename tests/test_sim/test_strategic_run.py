@@ -18,8 +18,8 @@ from dronesim.sim.vocabulary import (
     DELIVERED,
     FAILED,
     OPEN,
-    REASON_EXPIRED,
     REASON_NO_CONFLICT_FREE_SLOT,
+    REASON_NO_DRONE_IN_TIME,
 )
 from test_separation import reference_losses
 from tiny import TINY
@@ -116,7 +116,7 @@ def test_refused_trips_are_not_started_and_their_orders_expire_with_their_reason
     # Expired after refusals: their own reason, not the plain expiry (other reasons, such
     # as a drop-off inside the active zone, may occur too).
     assert reasons.count(REASON_NO_CONFLICT_FREE_SLOT) > 0
-    assert REASON_EXPIRED not in reasons
+    assert REASON_NO_DRONE_IN_TIME not in reasons
     assert report.orders_failed + report.orders_pending == created
 
 
