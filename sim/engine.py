@@ -271,11 +271,18 @@ class Simulation:
         # dispatcher's estimate from a full battery, with the wind forecast for its
         # creation; applied when the order arrives (`_open_orders`).
         self.wind_forecast = steady_wind(self.wind)
+        # A parcel at every depot (``pickup = "any-depot"``) is in reach if any depot
+        # reaches it.
+        serving = (
+            np.ones((len(self.orders), len(self.depots_xy)), bool)
+            if scenario.demand.pickup == "any-depot"
+            else self.orders.pickup_depot
+        )
         self.checkout, self.order_trip_wh = check_orders(
             self.orders.created_s,
             self.orders.dropoff_xy,
             self.orders.weight_kg,
-            self.orders.pickup_depot,
+            serving,
             self.depots_xy,
             (self.model,),
             self.travel,
