@@ -1186,7 +1186,12 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
     text = os.fspath(name_or_path)
     if text in bundled_scenarios():
         entry = resources.files("dronesim.sim").joinpath("scenarios", f"{text}.toml")
-        return from_toml_text(entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)")
+        # Files a bundled scenario names (a wind CSV) sit beside it, when the package is
+        # installed as files (not zipped).
+        base_dir = entry.parent if isinstance(entry, Path) else None
+        return from_toml_text(
+            entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)", base_dir=base_dir
+        )
     path = Path(text)
     if not path.suffix and not path.exists():
         raise ScenarioError(
