@@ -113,6 +113,10 @@ class Simulation:
         Builds trip plans (`trips.build`, `trips.fly`) on the current ``router``.
     dispatcher : DispatchAdapter
         Runs the dispatch policy each round.
+    wind : dronesim.planners.wind.WindField
+        The wind every plan is timed in (the scenario's ``[wind]``).
+    travel : TravelModel
+        The dispatcher's estimates, with the wind forecast of the last round.
     router : LayerRouter
         Routes of the current zone epoch (replaced when a temporary zone switches).
     deconfliction : DeconflictionPolicy
