@@ -39,7 +39,8 @@ class TravelModel:
     cruise_altitude_m : float
         Altitude flown between stops, metres.
     wind_mps : (float, float)
-        Wind towards (east, north), m/s.
+        Wind towards (east, north), m/s, at the cruise altitude (the simulator passes
+        its forecast, `dronesim.planners.wind.WindField.forecast`, renewed each round).
     pickup_time_s : float
         Time on the ground at a pickup, seconds.
     """

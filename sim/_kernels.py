@@ -20,6 +20,7 @@ from dronesim.planners.energy import (
     hover_energy_wh,
     vertical_leg,
 )
+from dronesim.planners.wind import wind_at
 
 SEG_MOVE = 0  # fly to the next waypoint (vertical, horizontal or both)
 SEG_HOVER = 1  # hold position in the air for ``hold_s`` (hand-over at the drop-off)
@@ -39,13 +40,18 @@ CONTINUITY_S = 1e-7
 
 
 @kernel
-def time_path(params, wind_x, wind_y, xyz, kind, hold_s, payload, start_t, start_wh, times, energy):
+def time_path(params, wind_table, wind_meta, clock, xyz, kind, hold_s, payload, start_t,
+              start_wh, times, energy):  # fmt: skip
     """Fill ``times`` and ``energy`` (battery Wh) at every waypoint of a plan.
 
     Segment ``i`` goes from waypoint ``i`` to ``i + 1``: ``kind[i]`` is `SEG_MOVE`,
     `SEG_HOVER` or `SEG_GROUND`, flown with ``payload[i]`` kg. Moves are vertical at the
-    model's climb or descent rate, horizontal as `cruise_leg` (wind included), or both in
-    sequence. Returns False if a leg cannot be flown (wind too strong).
+    model's climb or descent rate, horizontal as `cruise_leg`, or both in sequence.
+    The wind of a horizontal move is the field's (``wind_table``, ``wind_meta``:
+    `planners.wind.wind_at`) at the segment's start time and at its midpoint and mean
+    altitude; the start time is ``clock[i]`` when ``clock`` has one time per waypoint
+    (plans whose times are set elsewhere), else the time computed here. Returns False
+    if a leg cannot be flown (wind too strong).
     """
     times[0] = start_t
     energy[0] = start_wh
@@ -63,6 +69,15 @@ def time_path(params, wind_x, wind_y, xyz, kind, hold_s, payload, start_t, start
             dy = xyz[i + 1, 1] - xyz[i, 1]
             dz = xyz[i + 1, 2] - xyz[i, 2]
             if dx != 0.0 or dy != 0.0:
+                t_wind = clock[i] if clock.shape[0] == n else times[i]
+                wind_x, wind_y = wind_at(
+                    wind_table,
+                    wind_meta,
+                    t_wind,
+                    0.5 * (xyz[i, 0] + xyz[i + 1, 0]),
+                    0.5 * (xyz[i, 1] + xyz[i + 1, 1]),
+                    0.5 * (xyz[i, 2] + xyz[i + 1, 2]),
+                )
                 t, e = cruise_leg(params, payload[i], dx, dy, wind_x, wind_y)
                 if not math.isfinite(t):
                     return False

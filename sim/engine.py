@@ -7,7 +7,16 @@ order: waypoint events (parcel picked up or delivered, landed), charging complet
 temporary zones switching on or off, and dispatch rounds every ``dispatch.interval_s``.
 
 Randomness comes from one ``numpy.random.SeedSequence(seed)`` spawned per subsystem
-(demand, map details), so a scenario and seed give the same run bit for bit.
+(demand, map details, gusts), so a scenario and seed give the same run bit for bit.
+
+Wind (`dronesim.planners.wind`): every timed plan flies in ``Simulation.wind``, the
+scenario's field (height, time of day, place). The dispatcher estimates with its forecast
+(`WindField.forecast`: the mean over the city at the cruise altitude now), renewed each
+dispatch round when the wind varies. Gusts (``wind.gust_fraction`` > 0) multiply the energy
+of each segment of a plan, when it is installed, by a factor drawn from their own stream
+in ``[1, 1 + gust_fraction)``: the plans were checked against the reserve without them,
+so the reserve absorbs them, and a battery that still runs below 0 is logged with drone,
+time and place (``RunLog.depletions``).
 
 Seams: trip plans are built by `sim.trips.TripPlanner`, dispatch decisions come from
 `sim.dispatching.DispatchAdapter`, the run's history goes into a `sim.runlog.RunLog`
@@ -109,6 +118,10 @@ class Simulation:
         Builds trip plans (`trips.build`, `trips.fly`) on the current ``router``.
     dispatcher : DispatchAdapter
         Runs the dispatch policy each round.
+    wind : dronesim.planners.wind.WindField
+        The wind every plan is timed in (the scenario's ``[wind]``).
+    travel : TravelModel
+        The dispatcher's estimates, with the wind forecast of the last round.
     router : LayerRouter
         Routes of the current zone epoch (replaced when a temporary zone switches).
     deconfliction : DeconflictionPolicy
@@ -149,13 +162,16 @@ class Simulation:
         self.duration_s = float(scenario.duration_s if duration_s is None else duration_s)
         if not self.duration_s > 0:
             raise ValueError(f"duration_s must be > 0, got {self.duration_s}")
-        streams = np.random.SeedSequence(self.seed).spawn(3)
+        # Streams by position: a stream added later takes a new index, so the others
+        # draw the same numbers as before (spawn's children depend on their index only).
+        streams = np.random.SeedSequence(self.seed).spawn(4)
         self._demand_rng = np.random.default_rng(streams[0])
         self._detour_rng = np.random.default_rng(streams[1])
+        self._gust_rng = np.random.default_rng(streams[3])
         self.city, self.airspace = build_world(scenario)
         self.model = scenario.drone
         self.params = self.model.as_array()
-        self.wind = scenario.wind.vector_mps
+        self.wind = scenario.wind.field(scenario.demand.start_hour)
         dc = scenario.deconfliction
         self.deconfliction = get_deconfliction(dc.policy)
         # The planner legs not read off a depot's field go to: the policy's, else the
@@ -261,10 +277,11 @@ class Simulation:
         )
         # Estimates lean high (the highest cruise layer, 5 % more detour than measured) so
         # that trips the dispatcher picks rarely fail the exact check on the routed plan.
+        cruise_altitude_m = float(max(self.airspace.layers_m[k] for k in self.layers_used))
         self.travel = TravelModel(
             detour_factor=self.detour_factor * 1.05,
-            cruise_altitude_m=float(max(self.airspace.layers_m[k] for k in self.layers_used)),
-            wind_mps=self.wind,
+            cruise_altitude_m=cruise_altitude_m,
+            wind_mps=self.wind.forecast(0.0, cruise_altitude_m),
             pickup_time_s=PICKUP_TIME_S,
         )
         # The service area at checkout (`sim.checkout`): each order's outcome against the
@@ -429,6 +446,8 @@ class Simulation:
         if n_closed:
             self.log.add_losses(closed_f[:n_closed], closed_i[:n_closed])
         self.counters.battery_depletions += int(depleted)
+        if depleted:
+            self._log_depletions(battery_before)
         self.log.energy_used_wh += float(np.maximum(battery_before - self.battery, 0.0).sum())
         if n_traj:
             self.log.add_points(
@@ -452,6 +471,22 @@ class Simulation:
                     int(event_arg[index]),
                 )
         self._log_states()
+
+    def _log_depletions(self, battery_before: np.ndarray) -> None:
+        """Log where and when each battery that was not below 0 before the last advance
+        crossed 0: on its plan, where the stored energy (linear between waypoints, as
+        the drone flies it) passes 0."""
+        for d in np.flatnonzero((battery_before >= 0.0) & (self.battery < 0.0)):
+            wh = self.plan_wh[d, : self.plan_len[d]]
+            k = int(np.argmax(wh < 0.0))  # the first waypoint below 0 (the one after the crossing)
+            if k == 0:  # cannot hold (the plan starts at the battery before): log the drone's point
+                t, xyz = self.t, self.position[d].copy()
+            else:
+                f = wh[k - 1] / (wh[k - 1] - wh[k])
+                t0, t1 = self.plan_t[d, k - 1], self.plan_t[d, k]
+                t = float(t0 + f * (t1 - t0))
+                xyz = self.plan_xyz[d, k - 1] + f * (self.plan_xyz[d, k] - self.plan_xyz[d, k - 1])
+            self.log.add_depletion(int(d), t, xyz)
 
     def _log_states(self) -> None:
         changed = np.flatnonzero(self.state != self._last_logged)
@@ -642,6 +677,8 @@ class Simulation:
         tic = time.perf_counter()
         self.counters.dispatch_rounds += 1
         self.columns.prune(self.t)
+        if not self.wind.steady_uniform:
+            self._renew_forecast()
         open_orders = self._open_orders()
         drones = np.flatnonzero(self._available())
         if len(drones) == 0:
@@ -664,6 +701,14 @@ class Simulation:
                 self._start_trip(decision.drone, list(decision.stops))
             else:
                 self._send_to(decision.drone, decision.depot, charge=decision.action == CHARGE)
+
+    def _renew_forecast(self) -> None:
+        """The dispatcher's estimates take the wind forecast for now (`WindField.forecast`
+        at the estimates' cruise altitude)."""
+        forecast = self.wind.forecast(self.t, self.travel.cruise_altitude_m)
+        if forecast != self.travel.wind_mps:
+            self.travel = dataclasses.replace(self.travel, wind_mps=forecast)
+            self.dispatcher.travel = self.travel
 
     def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
         depot = int(self.at_depot[d])
@@ -795,7 +840,7 @@ class Simulation:
             self._widen(length)
         self.plan_t[d, :length] = timed["t"]
         self.plan_xyz[d, :length] = timed["xyz"]
-        self.plan_wh[d, :length] = timed["wh"]
+        self.plan_wh[d, :length] = self._gusted(timed["wh"])
         self.plan_state[d, :length] = timed["state"]
         self.plan_event[d, :length] = timed["event"]
         self.plan_arg[d, :length] = timed["arg"]
@@ -803,6 +848,19 @@ class Simulation:
         self.plan_pos[d] = 0
         self.rest_state[d] = IDLE
         self.state[d] = timed["state"][0]
+
+    def _gusted(self, wh: np.ndarray) -> np.ndarray:
+        """Battery energy along a plan with gusts: each segment's energy times a factor
+        drawn in ``[1, 1 + gust_fraction)`` (one draw per segment; none without gusts)."""
+        gust = self.wind.gust_fraction
+        if gust <= 0.0 or len(wh) < 2:
+            return wh
+        used = wh[:-1] - wh[1:]
+        factors = 1.0 + gust * self._gust_rng.random(len(used))
+        out = np.empty_like(wh)
+        out[0] = wh[0]
+        out[1:] = wh[0] - np.cumsum(used * factors)
+        return out
 
     def _widen(self, length: int) -> None:
         extra = max(length, 2 * self.width) - self.width
@@ -1525,7 +1583,8 @@ def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioC
     shares = expected_depot_shares(scenario.demand, city, airspace, top_layer, scenario.map.seed)
     airspace, drones_per_depot = size_depots(scenario, airspace, shares, top_layer)
     pads_xy = place_pads(scenario, airspace, top_layer)
-    # The same stream as a run's demand (`Simulation`: the first of three).
+    # The same stream as a run's demand (`Simulation`: the first; spawn's children depend
+    # on their index only).
     rng = np.random.default_rng(np.random.SeedSequence(scenario.seed).spawn(3)[0])
     orders = generate_orders(
         scenario.demand, city, airspace, min(scenario.duration_s, duration_s), top_layer, rng

@@ -52,6 +52,9 @@ Report fields (JSON object; units in the names):
                             clearance, up to roof + vertical clearance); climbs,
                             descents, hand-over hovers and escapes included
 ``battery_depletions``      drones whose battery ran empty
+``battery_depletion_events`` each of them: ``drone``, ``t_s``, ``x_m``, ``y_m``, ``z_m``
+                            where the battery crossed 0 (gusts, ``wind.gust_fraction``,
+                            can eat the reserve)
 ``replans``                 routes flown again because a zone switched on
 ``zone_escapes``            drones that were inside a zone when it switched on and
                             were led out along the shortest safe way
@@ -153,6 +156,7 @@ class Report:
     nofly_violations: int
     building_intrusions: int
     battery_depletions: int
+    battery_depletion_events: list[dict[str, float]]
     replans: int
     zone_escapes: int
     escape_failures: int
@@ -426,6 +430,7 @@ def build_report(simulation, wall_seconds: float) -> Report:
         nofly_violations=int(s.nofly_violations()),
         building_intrusions=int(s.building_intrusions()),
         battery_depletions=int(log.counters.battery_depletions),
+        battery_depletion_events=[dict(event) for event in log.depletions],
         replans=int(log.counters.replans),
         zone_escapes=int(log.counters.zone_escapes),
         escape_failures=int(log.counters.escape_failures),

@@ -21,9 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 from dronesim.maps import Airspace
 from dronesim.planners import PlanningGrid, get_planner
+from dronesim.planners.wind import as_wind_field
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.vocabulary import EV_NONE, IDLE
+
+_NO_CLOCK = np.empty(0)  # time_path: segment times are the ones it computes
 
 
 @dataclass
@@ -391,28 +394,34 @@ class PlanBuilder:
         self.event.append(event)
         self.arg.append(arg)
 
-    def timed(self, params: np.ndarray, wind: tuple[float, float], start_t: float, start_wh: float):
-        """Times and battery energy at every waypoint; None if a leg cannot be flown."""
+    def timed(self, params: np.ndarray, wind, start_t: float, start_wh: float, clock=None):
+        """Times and battery energy at every waypoint; None if a leg cannot be flown.
+        ``wind`` is a `planners.wind.WindField` or a steady ``(east, north)`` pair, m/s;
+        ``clock``, the waypoints' times when the caller sets them (`_time_segments`)."""
         return _time_segments(
             params, wind, start_t, start_wh, np.array(self.xyz, dtype=np.float64), self.kind,
-            self.hold, self.payload, self.state, self.event, self.arg,
+            self.hold, self.payload, self.state, self.event, self.arg, clock,
         )  # fmt: skip
 
 
 def _time_segments(params, wind, start_t, start_wh, xyz, kind, hold_s, payload, state, event,
-                   arg):  # fmt: skip
+                   arg, clock=None):  # fmt: skip
     """`PlanBuilder.timed` of a plan given as sequences: waypoints ``xyz`` (``(n, 3)``
     metres), per segment ``kind`` (`sim._kernels` codes), ``hold_s`` (seconds),
     ``payload`` (kg) and ``state``, per waypoint ``event`` and ``arg``; None if a leg
-    cannot be flown."""
+    cannot be flown. ``wind``: a `WindField` or an ``(east, north)`` pair (m/s);
+    ``clock``: the waypoints' times when they are set elsewhere (the wind of each
+    segment is then taken at its start there)."""
     xyz = np.ascontiguousarray(xyz, dtype=np.float64)
     n = len(xyz)
     times = np.empty(n)
     energy = np.empty(n)
+    field = as_wind_field(wind)
     ok = K.time_path(
         params,
-        float(wind[0]),
-        float(wind[1]),
+        field.table,
+        field.meta,
+        _NO_CLOCK if clock is None else np.ascontiguousarray(clock, dtype=np.float64),
         xyz,
         np.asarray(kind, np.int64),
         np.asarray(hold_s, np.float64),

@@ -155,6 +155,9 @@ class RunLog:
     column_hover_s : list of float
         Per plan with such waits: hover at approach points waiting for a free pad or
         drop-off column, seconds.
+    depletions : list of dict
+        Each battery that ran below 0: ``drone``, ``t_s`` (seconds) and ``x_m``, ``y_m``,
+        ``z_m`` (metres) where its energy crossed 0, in the order found.
     """
 
     def __init__(self, position_m: np.ndarray, battery_wh: np.ndarray) -> None:
@@ -167,6 +170,7 @@ class RunLog:
         self.takeoff_delays_s: list[float] = []
         self.column_hover_s: list[float] = []
         self._charges: list[tuple[float, float, int, int]] = []
+        self.depletions: list[dict] = []
         self._points = [
             (np.arange(n, dtype=np.int32), np.zeros(n), position_m.copy(), battery_wh.copy())
         ]
@@ -183,6 +187,13 @@ class RunLog:
         """Append flown points (copied): drone (int32), time (s), position (m, ``(k, 3)``)
         and battery (Wh), in any order."""
         self._points.append((drone.copy(), t_s.copy(), xyz_m.copy(), battery_wh.copy()))
+
+    def add_depletion(self, drone: int, t_s: float, xyz_m) -> None:
+        """Drone ``drone``'s battery crossed 0 at ``t_s`` seconds at ``xyz_m`` (metres)."""
+        x, y, z = (float(v) for v in xyz_m)
+        self.depletions.append(
+            {"drone": int(drone), "t_s": float(t_s), "x_m": x, "y_m": y, "z_m": z}
+        )
 
     def add_state(self, t_s: float, drone: int, state: int) -> None:
         """Drone ``drone`` entered state code ``state`` at ``t_s`` seconds."""

@@ -14,6 +14,7 @@ refused. Sizes are bounded (`dronesim.maps.limits`) before anything is allocated
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import os
@@ -23,10 +24,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from dronesim.maps import limits
 from dronesim.maps.city import DEPOT_SITINGS
 from dronesim.maps.errors import InputError
 from dronesim.planners.energy import DroneModel
+from dronesim.planners.wind import (
+    DEFAULT_EXPONENT,
+    DEFAULT_REFERENCE_HEIGHT_M,
+    DEFAULT_ROUGHNESS_M,
+    PROFILES,
+    WindField,
+    vector_from,
+)
 
 HOURS = 24
 # How pads and drones are shared among depots (`sim.engine.size_depots`).
@@ -135,16 +145,73 @@ class SeparationSpec:
 
 @dataclass(frozen=True)
 class WindSpec:
-    """Steady wind: ``speed_mps`` blowing *from* ``from_deg`` (meteorological convention)."""
+    """Wind at the reference height (``speed_mps`` blowing *from* ``from_deg``,
+    meteorological convention), or an hourly series of it (``hourly_speed_mps``,
+    ``hourly_from_deg``: 24 values from 0:00, on the demand clock), or a CSV file of
+    hourly values, optionally over a grid of cells (``file``, read into ``file_rows``);
+    scaled with height by ``profile`` (`dronesim.planners.wind`); gusts add up to
+    ``gust_fraction`` to the energy of each flown segment. The defaults are a steady
+    wind, the same at every height, without gusts.
+
+    ``file_rows`` holds the file's rows ``(hour, x_m, y_m, speed_mps, from_deg)``,
+    checked complete (24 hours for every cell of a regular grid) when read.
+    """
 
     speed_mps: float = 0.0
     from_deg: float = 270.0
+    profile: str = "uniform"
+    exponent: float = DEFAULT_EXPONENT
+    roughness_m: float = DEFAULT_ROUGHNESS_M
+    reference_height_m: float = DEFAULT_REFERENCE_HEIGHT_M
+    hourly_speed_mps: tuple[float, ...] | None = None
+    hourly_from_deg: tuple[float, ...] | None = None
+    file: str | None = None
+    file_rows: tuple[tuple[float, float, float, float, float], ...] = ()
+    gust_fraction: float = 0.0
 
     @property
     def vector_mps(self) -> tuple[float, float]:
-        """Wind velocity (towards east, towards north), m/s."""
-        towards = math.radians(self.from_deg + 180.0)
-        return (self.speed_mps * math.sin(towards), self.speed_mps * math.cos(towards))
+        """Wind velocity (towards east, towards north) at the reference height, m/s: the
+        steady wind (``speed_mps``, ``from_deg``), whatever the series say."""
+        return vector_from(self.speed_mps, self.from_deg)
+
+    def field(self, start_hour: float) -> WindField:
+        """The `WindField` the simulator flies in; ``start_hour``: the hour of the day at
+        simulation time 0 (the demand's ``start_hour``)."""
+        options = dict(
+            profile=self.profile,
+            exponent=self.exponent,
+            roughness_m=self.roughness_m,
+            reference_height_m=self.reference_height_m,
+            start_hour=start_hour,
+            gust_fraction=self.gust_fraction,
+        )
+        if self.file_rows:
+            xs = sorted({row[1] for row in self.file_rows})
+            ys = sorted({row[2] for row in self.file_rows})
+            table = np.empty((HOURS, len(ys), len(xs), 2))
+            column = {x: i for i, x in enumerate(xs)}
+            line = {y: j for j, y in enumerate(ys)}
+            for hour, x, y, speed, direction in self.file_rows:
+                table[int(hour), line[y], column[x]] = vector_from(speed, direction)
+            spacing = (
+                (xs[1] - xs[0]) if len(xs) > 1 else 1.0,
+                (ys[1] - ys[0]) if len(ys) > 1 else 1.0,
+            )
+            return WindField.build(table, origin_m=(xs[0], ys[0]), spacing_m=spacing, **options)
+        if self.hourly_speed_mps is None and self.hourly_from_deg is None:
+            return WindField.build(np.array(self.vector_mps).reshape(1, 1, 1, 2), **options)
+        speeds = self.hourly_speed_mps or (self.speed_mps,) * HOURS
+        directions = self.hourly_from_deg or (self.from_deg,) * HOURS
+        table = np.array([vector_from(v, d) for v, d in zip(speeds, directions)])
+        return WindField.build(table.reshape(HOURS, 1, 1, 2), **options)
+
+    @property
+    def max_speed_mps(self) -> float:
+        """The strongest wind of the series at the reference height, m/s."""
+        if self.file_rows:
+            return max(row[3] for row in self.file_rows)
+        return max(self.hourly_speed_mps or (self.speed_mps,))
 
 
 @dataclass(frozen=True)
@@ -563,18 +630,19 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             key="vertical_m",
         ),
     )
-    wind_table = reader.table(top.get("wind", {}), "wind", {"speed_mps", "from_deg"})
-    wind = WindSpec(
-        speed_mps=reader.number(
-            wind_table, "wind.speed_mps", default=0.0, minimum=0, key="speed_mps"
-        ),
-        from_deg=reader.number(wind_table, "wind.from_deg", default=270.0, key="from_deg"),
-    )
-    if wind.speed_mps >= drone.max_airspeed_mps:
+    wind = _read_wind(reader, top.get("wind", {}), base_dir)
+    if wind.max_speed_mps >= drone.max_airspeed_mps:
+        where = (
+            "wind.file"
+            if wind.file_rows
+            else "wind.hourly_speed_mps"
+            if wind.hourly_speed_mps
+            else "wind.speed_mps"
+        )
         raise ScenarioError(
             source,
-            "wind.speed_mps",
-            f"{wind.speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})",
+            where,
+            f"{wind.max_speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})",
         )
     scenario = Scenario(
         name=name,
@@ -596,6 +664,211 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         source=source,
     )
     return _validated(scenario)
+
+
+_WIND_KEYS = {
+    "speed_mps",
+    "from_deg",
+    "profile",
+    "exponent",
+    "roughness_m",
+    "reference_height_m",
+    "hourly_speed_mps",
+    "hourly_from_deg",
+    "file",
+    "gust_fraction",
+}
+# A wind file's size: 24 hours for each of at most this many cells (checked while reading).
+MAX_WIND_CELLS = 4096
+
+
+def _read_wind(reader: _Reader, value: Any, base_dir: Path | None) -> WindSpec:
+    """The ``[wind]`` table (and the CSV file it names); errors name the field."""
+    table = reader.table(value, "wind", _WIND_KEYS)
+    w = WindSpec()
+    profile = reader.choice(table, "wind.profile", tuple(PROFILES), default=w.profile)
+    # A key of the other profile would be ignored silently: refuse it.
+    for key, owner in (("exponent", "power"), ("roughness_m", "log")):
+        if key in table and profile != owner:
+            reader.fail(
+                f"wind.{key}",
+                f"applies to profile = '{owner}' only (profile is {profile!r}), got {table[key]!r}",
+            )
+    reference_height_m = reader.number(
+        table,
+        "wind.reference_height_m",
+        default=w.reference_height_m,
+        minimum=0.1,
+        maximum=1000,
+    )
+    roughness_m = reader.number(table, "wind.roughness_m", default=w.roughness_m, minimum=1e-4)
+    if roughness_m >= reference_height_m:
+        reader.fail(
+            "wind.roughness_m",
+            f"must be below wind.reference_height_m ({reference_height_m:g} m), got {roughness_m:g}",
+        )
+    file = reader.string(table, "wind.file")
+    if file is not None:
+        for key in ("speed_mps", "from_deg", "hourly_speed_mps", "hourly_from_deg"):
+            if key in table:
+                reader.fail(
+                    f"wind.{key}",
+                    f"beside wind.file (the file gives speed and direction), got {table[key]!r}",
+                )
+    for key in ("speed_mps", "from_deg"):
+        if key in table and f"hourly_{key}" in table:
+            reader.fail(f"wind.{key}", f"beside wind.hourly_{key} (give one), got {table[key]!r}")
+    hourly = {}
+    for key in ("hourly_speed_mps", "hourly_from_deg"):
+        if key in table:
+            hourly[key] = tuple(
+                reader.numbers(
+                    table,
+                    f"wind.{key}",
+                    length=HOURS,
+                    minimum=0 if key == "hourly_speed_mps" else None,
+                )
+            )
+    rows: tuple = ()
+    if file is not None:
+        path = Path(file)
+        if base_dir is not None and not path.is_absolute():
+            path = (base_dir / path).resolve()
+        file = str(path)
+        rows = _read_wind_csv(reader, path)
+    return WindSpec(
+        speed_mps=reader.number(table, "wind.speed_mps", default=w.speed_mps, minimum=0),
+        from_deg=reader.number(table, "wind.from_deg", default=w.from_deg),
+        profile=profile,
+        exponent=reader.number(table, "wind.exponent", default=w.exponent, minimum=0.01, maximum=1),
+        roughness_m=roughness_m,
+        reference_height_m=reference_height_m,
+        hourly_speed_mps=hourly.get("hourly_speed_mps"),
+        hourly_from_deg=hourly.get("hourly_from_deg"),
+        file=file,
+        file_rows=rows,
+        gust_fraction=reader.number(
+            table, "wind.gust_fraction", default=w.gust_fraction, minimum=0, maximum=0.99
+        ),
+    )
+
+
+def _read_wind_csv(reader: _Reader, path: Path) -> tuple:
+    """Rows ``(hour, x_m, y_m, speed_mps, from_deg)`` of a wind file: a header naming the
+    columns ``hour, speed_mps, from_deg`` (and ``x_m, y_m`` for a grid of cells), then
+    one row per hour (0..23) and cell; lines starting with ``#`` and blank lines are
+    skipped. Every cell of a regular grid needs all 24 hours, once each."""
+    where = "wind.file"
+    try:
+        stream = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        reader.fail(where, f"{path}: no such file")
+    except OSError as error:
+        reader.fail(where, f"{path}: cannot read ({error.strerror or error})")
+    columns_needed = ("hour", "speed_mps", "from_deg")
+    rows = []
+    seen: set[tuple[float, float, float]] = set()
+    with stream:
+        lines = (
+            (number, line)
+            for number, line in enumerate(stream, 1)
+            if line.strip() and not line.lstrip().startswith("#")
+        )
+        try:
+            header_number, header_line = next(lines)
+        except StopIteration:
+            reader.fail(where, f"{path}: empty (expected a header: hour,speed_mps,from_deg)")
+        except UnicodeDecodeError:
+            reader.fail(where, f"{path}: not UTF-8 text")
+        header = [name.strip() for name in next(csv.reader([header_line]))]
+        allowed = {*columns_needed, "x_m", "y_m"}
+        for name in header:
+            if name not in allowed:
+                reader.fail(
+                    where,
+                    f"{path} line {header_number}: unknown column {name!r} (known: {', '.join(sorted(allowed))})",
+                )
+        missing = [name for name in columns_needed if name not in header]
+        if ("x_m" in header) != ("y_m" in header):
+            missing.append("y_m" if "x_m" in header else "x_m")
+        if missing or len(set(header)) != len(header):
+            reader.fail(
+                where,
+                f"{path} line {header_number}: header needs each of {', '.join(columns_needed)}"
+                f" (and x_m, y_m for a grid) once, got {header_line.strip()!r}",
+            )
+        index = {name: k for k, name in enumerate(header)}
+        try:
+            for number, line in lines:
+                cells = next(csv.reader([line]))
+                if len(cells) != len(header):
+                    reader.fail(
+                        where,
+                        f"{path} line {number}: expected {len(header)} values, got {len(cells)} ({line.strip()!r})",
+                    )
+                values = {}
+                for name, k in index.items():
+                    text = cells[k].strip()
+                    try:
+                        value = float(text)
+                    except ValueError:
+                        value = math.nan
+                    if not math.isfinite(value):
+                        reader.fail(
+                            where, f"{path} line {number}: {name}: expected a number, got {text!r}"
+                        )
+                    values[name] = value
+                hour = values["hour"]
+                if hour != int(hour) or not 0 <= hour < HOURS:
+                    reader.fail(
+                        where,
+                        f"{path} line {number}: hour: expected an integer 0..23, got {cells[index['hour']].strip()!r}",
+                    )
+                if values["speed_mps"] < 0:
+                    reader.fail(
+                        where,
+                        f"{path} line {number}: speed_mps: must be >= 0, got {values['speed_mps']:g}",
+                    )
+                key = (hour, values.get("x_m", 0.0), values.get("y_m", 0.0))
+                if key in seen:
+                    reader.fail(
+                        where,
+                        f"{path} line {number}: hour {int(hour)} at x_m = {key[1]:g}, y_m = {key[2]:g} given twice",
+                    )
+                seen.add(key)
+                if len(rows) >= HOURS * MAX_WIND_CELLS:
+                    reader.fail(
+                        where,
+                        f"{path}: more than {HOURS * MAX_WIND_CELLS} rows ({MAX_WIND_CELLS} cells)",
+                    )
+                rows.append((hour, key[1], key[2], values["speed_mps"], values["from_deg"]))
+        except UnicodeDecodeError:
+            reader.fail(where, f"{path}: not UTF-8 text")
+    if not rows:
+        reader.fail(where, f"{path}: no rows after the header")
+    xs = sorted({row[1] for row in rows})
+    ys = sorted({row[2] for row in rows})
+    for axis, centres in (("x_m", xs), ("y_m", ys)):
+        steps = [b - a for a, b in zip(centres, centres[1:])]
+        if steps and max(steps) - min(steps) > 1e-6 * max(steps):
+            reader.fail(
+                where,
+                f"{path}: {axis}: cell centres must be evenly spaced, got {', '.join(f'{v:g}' for v in centres)}",
+            )
+    if len(xs) * len(ys) > MAX_WIND_CELLS:
+        reader.fail(where, f"{path}: {len(xs)} x {len(ys)} cells; at most {MAX_WIND_CELLS}")
+    expected = HOURS * len(xs) * len(ys)
+    if len(rows) != expected:
+        for y in ys:
+            for x in xs:
+                for hour in range(HOURS):
+                    if (float(hour), x, y) not in seen:
+                        cell = f" at x_m = {x:g}, y_m = {y:g}" if "x_m" in index else ""
+                        reader.fail(
+                            where,
+                            f"{path}: expected 24 hours for each of {len(xs)} x {len(ys)} cells ({expected} rows), got {len(rows)}; hour {hour} missing{cell}",
+                        )
+    return tuple(sorted(rows))
 
 
 _GENERATOR_KEYS = frozenset(
@@ -931,7 +1204,12 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
     text = os.fspath(name_or_path)
     if text in bundled_scenarios():
         entry = resources.files("dronesim.sim").joinpath("scenarios", f"{text}.toml")
-        return from_toml_text(entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)")
+        # Files a bundled scenario names (a wind CSV) sit beside it, when the package is
+        # installed as files (not zipped).
+        base_dir = entry.parent if isinstance(entry, Path) else None
+        return from_toml_text(
+            entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)", base_dir=base_dir
+        )
     path = Path(text)
     if not path.suffix and not path.exists():
         raise ScenarioError(

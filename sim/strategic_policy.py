@@ -715,10 +715,11 @@ class StrategicRun:
                 load -= weights[b[5]]
             if i + 1 >= n_prefix and b[4] in (EV_PICKED, EV_DELIVERED):
                 done += 1
-        timed = builder.timed(sim.params, sim.wind, points[0][0], float(sim.battery[d]))
+        clock = np.array([p[0] for p in points], np.float64)
+        timed = builder.timed(sim.params, sim.wind, points[0][0], float(sim.battery[d]), clock)
         if timed is None:
             return None
-        timed["t"] = np.array([p[0] for p in points], np.float64)
+        timed["t"] = clock
         return timed
 
     def _budget(self, points) -> int:
@@ -875,7 +876,7 @@ def _timed_points(points, n_prefix, prefix, meta, weights, final, params, wind, 
     state[: n_prefix - 1] = PICKING_UP
     timed = _time_segments(
         params, wind, start_t, start_wh, xyz, kind, hold, payload, state, table[:, 4],
-        table[:, 5],
+        table[:, 5], clock=t,
     )  # fmt: skip
     if timed is None:
         return None

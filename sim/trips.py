@@ -22,6 +22,7 @@ import math
 import numpy as np
 from dronesim.maps import Airspace
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
+from dronesim.planners.wind import WindField
 from dronesim.sim import vertiports
 from dronesim.sim.deconfliction import DeconflictionPolicy
 from dronesim.sim.demand import Orders
@@ -70,8 +71,8 @@ class TripPlanner:
         Committed column operations of every drone (read by `sequence`).
     params : numpy.ndarray
         Drone model row (`DroneModel.as_array`), for timing.
-    wind : (float, float)
-        Wind velocity, m/s.
+    wind : planners.wind.WindField
+        The wind flown in (height, time, place), m/s.
     """
 
     def __init__(
@@ -85,7 +86,7 @@ class TripPlanner:
         pads_xy: list[np.ndarray],
         schedule: vertiports.ColumnSchedule,
         params: np.ndarray,
-        wind: tuple[float, float],
+        wind: WindField,
     ) -> None:
         self.airspace = airspace
         self.depots_xy = depots_xy

@@ -228,7 +228,7 @@ def column_runs(xyz: np.ndarray, low_m: float) -> list[tuple[int, int]]:
 def sequence(
     plan,
     params: np.ndarray,
-    wind: tuple[float, float],
+    wind,
     t_s: float,
     battery_wh: float,
     drone: int,
@@ -244,8 +244,8 @@ def sequence(
         The untimed plan, its pads chosen (`sim.trips.TripPlanner`).
     params : numpy.ndarray
         Drone model row (`DroneModel.as_array`).
-    wind : (float, float)
-        Wind velocity, m/s.
+    wind : planners.wind.WindField or (float, float)
+        The wind flown in (a steady ``(east, north)`` pair is one too), m/s.
     t_s, battery_wh : float
         Start time (s) and battery (Wh) of the plan.
     drone : int

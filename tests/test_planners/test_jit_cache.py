@@ -28,12 +28,14 @@ import json
 import numpy as np
 import dronesim.sim._kernels as K
 from dronesim.planners.energy import DroneModel
+from dronesim.planners.wind import WindField
 
 xyz = np.array([[0.0, 0.0, 50.0], [1000.0, 0.0, 50.0]])
 kind = np.array([K.SEG_MOVE, K.SEG_MOVE], np.int64)
 times, energy = np.empty(2), np.empty(2)
-K.time_path(DroneModel().as_array(), 0.0, 0.0, xyz, kind, np.zeros(2), np.full(2, 0.5),
-            0.0, 130.0, times, energy)
+calm = WindField.steady((0.0, 0.0))
+K.time_path(DroneModel().as_array(), calm.table, calm.meta, np.empty(0), xyz, kind,
+            np.zeros(2), np.full(2, 0.5), 0.0, 130.0, times, energy)
 stats = K.time_path.stats
 print(json.dumps({"file": K.__file__, "wh": 130.0 - energy[1],
                   "hits": sum(stats.cache_hits.values())}))

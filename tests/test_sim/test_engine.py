@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from dronesim.planners.wind import WindField
 from dronesim.sim import _kernels as K
 from dronesim.sim.engine import Simulation
 from dronesim.sim.recording import Recording, write_recording
@@ -189,7 +190,21 @@ def test_time_path_is_exact_for_climbs_cruise_and_hover():
     payload = np.array([0.5, 0.5, 0.5, 0.5])
     times = np.empty(5)
     energy = np.empty(5)
-    assert K.time_path(params, 0.0, 0.0, xyz, kind, hold, payload, 100.0, 130.0, times, energy)
+    calm = WindField.steady((0.0, 0.0))
+    assert K.time_path(
+        params,
+        calm.table,
+        calm.meta,
+        np.empty(0),
+        xyz,
+        kind,
+        hold,
+        payload,
+        100.0,
+        130.0,
+        times,
+        energy,
+    )
     assert times.tolist() == pytest.approx([100, 120, 220, 265, 290])
     cruise_wh = model.level_power_w(0.5, 10.0) * 100 / 3600
     assert energy[1] - energy[2] == pytest.approx(cruise_wh)
@@ -229,7 +244,21 @@ def test_drone_model_matches_rodrigues_2022_measurements():
     payload = np.array([0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0])
     times = np.empty(8)
     energy = np.empty(8)
-    K.time_path(params, 0.0, 0.0, xyz, kind, hold, payload, 0.0, 130.0, times, energy)
+    calm = WindField.steady((0.0, 0.0))
+    K.time_path(
+        params,
+        calm.table,
+        calm.meta,
+        np.empty(0),
+        xyz,
+        kind,
+        hold,
+        payload,
+        0.0,
+        130.0,
+        times,
+        energy,
+    )
     used = energy[0] - energy[-1]
     assert 92 * 0.65 <= used <= 92 * 1.35, used
 
