@@ -15,7 +15,7 @@ Outcomes, per order (`ACCEPTED`, `OUTSIDE_SERVICE_AREA`, `OVER_PAYLOAD`): the pa
 check comes first (a parcel heavier than every aircraft type may carry), then reach.
 
 The wind is a *forecast*: a function of creation time and drop-off point (`WindForecast`);
-`steady_wind` is the scenario's constant vector. Orders are grouped by their forecast
+`steady_wind` is one constant vector, `field_forecast` the run's wind field's hourly forecast. Orders are grouped by their forecast
 wind, one estimate per group and serving depot, so the cost is a few compiled passes over
 the orders.
 """
@@ -43,6 +43,19 @@ def steady_wind(wind_mps: tuple[float, float]) -> WindForecast:
 
     def forecast(t_s: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
         return np.broadcast_to(vector, (len(t_s), 2))
+
+    return forecast
+
+
+def field_forecast(field, z_m: float) -> WindForecast:
+    """A forecast from a `planners.wind.WindField`: the dispatcher's forecast (the mean
+    over the field's cells at height ``z_m``, metres) at the whole hour of the run's clock
+    nearest each order's creation, so that orders fall into at most one group per hour."""
+
+    def forecast(t_s: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
+        hours = np.round(np.asarray(t_s, np.float64) / 3600.0) * 3600.0
+        known = {h: field.forecast(h, z_m) for h in np.unique(hours).tolist()}
+        return np.array([known[h] for h in hours.tolist()], np.float64).reshape(-1, 2)
 
     return forecast
 
@@ -155,5 +168,6 @@ __all__ = [
     "OVER_PAYLOAD",
     "WindForecast",
     "check_orders",
+    "field_forecast",
     "steady_wind",
 ]

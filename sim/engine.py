@@ -38,7 +38,12 @@ from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
 from dronesim.sim.audit import Escape
-from dronesim.sim.checkout import OUTSIDE_SERVICE_AREA, OVER_PAYLOAD, check_orders, steady_wind
+from dronesim.sim.checkout import (
+    OUTSIDE_SERVICE_AREA,
+    OVER_PAYLOAD,
+    check_orders,
+    field_forecast,
+)
 from dronesim.sim.deconfliction import TripRequest, get_deconfliction
 from dronesim.sim.demand import Orders, expected_depot_shares, generate_orders
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
@@ -287,7 +292,7 @@ class Simulation:
         # The service area at checkout (`sim.checkout`): each order's outcome against the
         # dispatcher's estimate from a full battery, with the wind forecast for its
         # creation; applied when the order arrives (`_open_orders`).
-        self.wind_forecast = steady_wind(self.wind)
+        self.wind_forecast = field_forecast(self.wind, self.travel.cruise_altitude_m)
         # A parcel at every depot (``pickup = "any-depot"``) is in reach if any depot
         # reaches it.
         serving = (

@@ -177,7 +177,7 @@ def test_an_order_outside_the_reach_is_refused_at_checkout_and_never_dispatched(
     model = probe.model
     detour = probe.travel.detour_factor
     cruise = probe.travel.cruise_altitude_m
-    wind = probe.wind
+    wind = probe.wind.at(0.0, *depots[0], cruise)  # steady and uniform in TINY
     payload = 0.3
     away = depots[0] - depots[1]
     away /= np.hypot(*away)
