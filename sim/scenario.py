@@ -25,6 +25,7 @@ from typing import Any
 
 from dronesim.maps import limits
 from dronesim.maps.errors import InputError
+from dronesim.planners.aircraft import aircraft_type
 from dronesim.planners.energy import DroneModel
 
 HOURS = 24
@@ -335,24 +336,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             source, "map.temporary_window_s", f"end must be after start, got {list(window)}"
         )
 
-    drone_table = reader.table(
-        top.get("drone", {}), "drone", {f.name for f in dataclasses.fields(DroneModel)}
-    )
-    drone_kwargs: dict[str, Any] = {}
-    for item in dataclasses.fields(DroneModel):
-        if item.name not in drone_table:
-            continue
-        if item.name == "name":
-            drone_kwargs["name"] = reader.string(drone_table, "drone.name", key="name")
-        else:
-            drone_kwargs[item.name] = reader.number(
-                drone_table, f"drone.{item.name}", key=item.name
-            )
-    try:
-        drone = DroneModel(**drone_kwargs)
-    except ValueError as error:
-        field_name, _, message = _strip_owner(str(error)).partition(": ")
-        raise ScenarioError(source, f"drone.{field_name}", message) from None
+    drone = _read_drone(reader, top.get("drone", {}), "drone")
 
     fleet_table = reader.table(top.get("fleet", {}), "fleet", {"drones_per_depot"})
     per_depot = fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0])
@@ -578,6 +562,35 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         source=source,
     )
     return _validated(scenario)
+
+
+def _read_drone(reader: _Reader, value: Any, field_path: str) -> DroneModel:
+    """A ``[drone]`` table: a bundled aircraft ``type`` (`dronesim.planners.aircraft`) with
+    any `DroneModel` field overridden, or (no ``type``) the fields over `DroneModel`'s
+    defaults."""
+    table = reader.table(
+        value, field_path, {f.name for f in dataclasses.fields(DroneModel)} | {"type"}
+    )
+    base = DroneModel()
+    type_name = reader.string(table, f"{field_path}.type", key="type")
+    if type_name is not None:
+        try:
+            base = aircraft_type(type_name).model
+        except InputError as error:
+            reader.fail(f"{field_path}.type", str(error))
+    kwargs: dict[str, Any] = {}
+    for item in dataclasses.fields(DroneModel):
+        if item.name not in table:
+            continue
+        if item.name in ("name", "kind"):
+            kwargs[item.name] = reader.string(table, f"{field_path}.{item.name}", key=item.name)
+        else:
+            kwargs[item.name] = reader.number(table, f"{field_path}.{item.name}", key=item.name)
+    try:
+        return dataclasses.replace(base, **kwargs)
+    except ValueError as error:
+        field_name, _, message = _strip_owner(str(error)).partition(": ")
+        raise ScenarioError(reader.source, f"{field_path}.{field_name}", message) from None
 
 
 _GENERATOR_KEYS = frozenset(

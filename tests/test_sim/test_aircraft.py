@@ -1,0 +1,162 @@
+"""Aircraft types: ``dronesim drones`` against the published figures and against an
+independent range computation (the power formulas written out here and integrated in
+small time steps), the lift-and-cruise power, and types named in scenarios."""
+
+import json
+import math
+
+import pytest
+from dronesim.planners import _fleet_kernels
+from dronesim.planners.aircraft import AIRCRAFT_TYPES, HANDOVER_HEIGHT_M
+from dronesim.sim.cli import main
+from dronesim.sim.scenario import from_toml_text
+from tiny import TINY
+
+G = 9.80665
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, out, err, *parts):
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith("dronesim: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for part in parts:
+        assert part in err, (part, err)
+
+
+def power_w(m, payload_kg, airspeed, climb_mps=0.0):
+    """Electrical power, written from the formulas (not the package's kernel)."""
+    weight = (m.empty_mass_kg + payload_kg) * G
+    if m.kind == "lift-and-cruise" and airspeed >= m.wing_speed_mps:
+        return weight * airspeed / m.lift_to_drag / m.cruise_efficiency + m.fixed_power_w
+    v_h = math.sqrt(weight / (2 * m.air_density_kgpm3 * m.rotor_disk_area_m2))
+    v_i = math.sqrt((math.sqrt(airspeed**4 + 4 * v_h**4) - airspeed**2) / 2)
+    drag = 0.5 * m.air_density_kgpm3 * m.drag_area_m2 * airspeed**3
+    return (weight * v_i + drag + weight * climb_mps) / m.efficiency + m.fixed_power_w
+
+
+def reference_range_m(m, payload_kg, altitude_m, dt=0.01):
+    """Climb, cruise until only the descent and the reserve are left, descend: stepped."""
+    energy_j = (m.battery_wh - m.reserve_fraction * m.battery_wh) * 3600
+    z = 0.0
+    while z < altitude_m:  # climb
+        step = min(dt, (altitude_m - z) / m.climb_rate_mps)
+        energy_j -= power_w(m, payload_kg, 0.0, m.climb_rate_mps) * step
+        z += m.climb_rate_mps * step
+    descent_j = power_w(m, payload_kg, 0.0) * altitude_m / m.descent_rate_mps
+    cruise_w = power_w(m, payload_kg, m.cruise_speed_mps)
+    x = 0.0
+    while energy_j - descent_j > cruise_w * dt:
+        energy_j -= cruise_w * dt
+        x += m.cruise_speed_mps * dt
+    return x + (energy_j - descent_j) / cruise_w * m.cruise_speed_mps
+
+
+def test_drones_table_is_within_15_percent_of_published_figures(capsys):
+    code, out, err = run(capsys, "drones", "--json")
+    assert code == 0, err
+    table = json.loads(out)
+    assert table["payload_kg"] == 0.5
+    rows = {row["type"]: row for row in table["types"]}
+    assert set(rows) >= {"m100-class", "manna-class", "wing-class"}
+    assert rows["wing-class"]["kind"] == "lift-and-cruise"
+    for row in rows.values():
+        for key in ("cruise", "range"):
+            ratio = row[f"{key}_ratio"]
+            assert 0.85 <= ratio <= 1.15, (row["type"], key, ratio)
+        assert row["cruise_ratio"] == pytest.approx(
+            row["cruise_speed_mps"] / row["published_cruise_speed_mps"]
+        )
+        assert row["range_ratio"] == pytest.approx(row["range_km"] / row["published_range_km"])
+        assert row["sources"]
+    # The M100's mass budget: payload limit = published MTOW 3.6 kg less the 3.1 kg aircraft.
+    m100 = AIRCRAFT_TYPES["m100-class"].model
+    assert m100.empty_mass_kg + m100.max_payload_kg == pytest.approx(3.6)
+
+
+def test_drones_text_table_parses_and_matches_json(capsys):
+    code, out, err = run(capsys, "drones")
+    assert code == 0, err
+    _, json_out, _ = run(capsys, "drones", "--json")
+    rows = {row["type"]: row for row in json.loads(json_out)["types"]}
+    lines = [line for line in out.splitlines() if line.split() and line.split()[0] in rows]
+    assert len(lines) == len(rows)
+    for line in lines:
+        fields = line.replace("(", " ").replace(")", " ").split()
+        name, kind, cruise, cruise_pub, cruise_ratio = fields[:5]
+        payload, payload_pub, range_km, range_pub, range_ratio = fields[5:10]
+        row = rows[name]
+        assert kind == row["kind"]
+        assert float(cruise) == pytest.approx(row["cruise_speed_mps"], abs=0.05)
+        assert float(range_km) == pytest.approx(row["range_km"], abs=0.05)
+        assert float(payload) == pytest.approx(row["max_payload_kg"], abs=0.05)
+        for ratio in (float(cruise_ratio), float(range_ratio)):
+            assert 0.85 <= ratio <= 1.15, line
+
+
+@pytest.mark.parametrize("payload_kg", [0.0, 0.5])
+def test_printed_range_matches_an_independent_integration(capsys, payload_kg):
+    code, out, err = run(capsys, "drones", "--json", "--payload-kg", payload_kg)
+    assert code == 0, err
+    for row in json.loads(out)["types"]:
+        model = AIRCRAFT_TYPES[row["type"]].model
+        expected_km = reference_range_m(model, payload_kg, 50.0) / 1000
+        assert row["range_km"] == pytest.approx(expected_km, rel=1e-3), row["type"]
+
+
+def test_lift_and_cruise_power_is_wing_borne_above_wing_speed():
+    model = AIRCRAFT_TYPES["wing-class"].model
+    weight = (model.empty_mass_kg + 1.0) * G
+    cruise = model.cruise_speed_mps
+    expected = weight * cruise / (model.lift_to_drag * model.cruise_efficiency)
+    assert model.level_power_w(1.0, cruise) == pytest.approx(expected + model.fixed_power_w)
+    # Below the wing-borne speed the rotors carry it: the multirotor formula.
+    slow = 0.5 * model.wing_speed_mps
+    assert model.level_power_w(1.0, slow) == pytest.approx(power_w(model, 1.0, slow))
+    assert model.hover_power_w(1.0) == pytest.approx(power_w(model, 1.0, 0.0))
+    # Wing-borne cruise costs far less per km than the same aircraft rotor-borne.
+    assert model.level_power_w(1.0, cruise) < 0.5 * power_w(
+        model.__class__(**{**model.to_dict(), "kind": "multirotor"}), 1.0, cruise
+    )
+
+
+def test_handover_height_is_the_fleet_kernels():
+    assert HANDOVER_HEIGHT_M == _fleet_kernels.HANDOVER_HEIGHT_M
+
+
+def test_scenario_names_a_type_with_overrides():
+    text = TINY.replace("[drone]\n", '[drone]\ntype = "wing-class"\nbattery_wh = 150\n')
+    scenario = from_toml_text(text, "t.toml")
+    wing = AIRCRAFT_TYPES["wing-class"].model
+    assert scenario.drone.name == "wing-class"
+    assert scenario.drone.kind == "lift-and-cruise"
+    assert scenario.drone.battery_wh == 150
+    assert scenario.drone.lift_to_drag == wing.lift_to_drag
+    assert scenario.drone.swap_time_s == 60  # TINY's own override
+
+
+@pytest.mark.parametrize(
+    ("edit", "parts"),
+    [
+        ('type = "concorde"', ("drone.type", "unknown aircraft type 'concorde'", "wing-class")),
+        ('type = "wing-class"\nlift_to_drag = 0', ("drone.lift_to_drag", "must be > 0")),
+        ('kind = "balloon"', ("drone.kind", "'balloon'")),
+        ('type = "m100-class"', ("demand.weight_max_kg", "1 kg exceeds drone.max_payload_kg")),
+    ],
+)
+def test_bad_aircraft_type_is_one_line_exit_2(capsys, tmp_path, edit, parts):
+    path = tmp_path / "s.toml"
+    path.write_text(TINY.replace("[drone]\n", f"[drone]\n{edit}\n"))
+    code, out, err = run(capsys, "check", path)
+    assert_one_line_error(code, out, err, str(path), *parts)
+
+
+def test_drones_refuses_a_negative_payload(capsys):
+    code, out, err = run(capsys, "drones", "--payload-kg", "-1")
+    assert_one_line_error(code, out, err, "--payload-kg", "-1")
