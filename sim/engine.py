@@ -95,6 +95,13 @@ class Simulation:
     ----------
     t : float
         Simulation time now, seconds.
+    models : list of DroneModel
+        The fleet's aircraft types (`Scenario.aircraft`); ``model`` and ``params`` are the
+        first's (what a single-type policy such as strategic deconfliction reads).
+    drone_type : numpy.ndarray of int
+        Each drone's type (index into ``models`` and rows of ``type_params``).
+    capacity_wh, reserve_wh : numpy.ndarray
+        Each drone's battery capacity and landing reserve (its type's), watt-hours.
     log : RunLog
         The run's history (trajectory, state changes, order events, separation, energy,
         busy time, counters): what reports, recordings and audits read.
@@ -142,8 +149,12 @@ class Simulation:
         self._demand_rng = np.random.default_rng(streams[0])
         self._detour_rng = np.random.default_rng(streams[1])
         self.city, self.airspace = build_world(scenario)
-        self.model = scenario.drone
+        # Aircraft types (one unless the fleet is mixed): models, their parameter rows,
+        # and each drone's type (`drone_type`, set with the homes below).
+        self.models = [entry.model for entry in scenario.aircraft]
+        self.model = self.models[0]
         self.params = self.model.as_array()
+        self.type_params = np.stack([model.as_array() for model in self.models])
         self.wind = scenario.wind.vector_mps
         dc = scenario.deconfliction
         self.deconfliction = get_deconfliction(dc.policy)
@@ -178,15 +189,18 @@ class Simulation:
         self.order_drone = np.full(n_orders, -1, np.int64)
         self.order_delivered_s = np.full(n_orders, np.nan)
         self.order_reason = np.full(n_orders, -1, np.int64)
-        self.order_min_wh = np.zeros(n_orders)  # learnt from routed trips that were too dear
+        # Per aircraft type and order: learnt from routed trips that were too dear.
+        self.order_min_wh = np.zeros((len(self.models), n_orders))
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
 
-        self.home = fleet_homes(scenario, len(self.depots_xy))
+        self.home, self.drone_type = fleet_types(scenario, len(self.depots_xy))
         n = self.home.shape[0]
         self.n_drones = n
+        self.capacity_wh = np.array([m.battery_wh for m in self.models])[self.drone_type]
+        self.reserve_wh = np.array([m.reserve_wh for m in self.models])[self.drone_type]
         self.position = np.c_[self.depots_xy[self.home], np.zeros(n)] if n else np.empty((0, 3))
-        self.battery = np.full(n, self.model.battery_wh)
+        self.battery = self.capacity_wh.copy()
         self.state = np.full(n, IDLE, np.int64)
         self.rest_state = np.full(n, IDLE, np.int64)
         self.at_depot = self.home.copy()  # -1 while away
@@ -249,23 +263,25 @@ class Simulation:
             self.airspace,
             self.depots_xy,
             self.orders,
-            self.model.service_time_s,
+            [model.service_time_s for model in self.models],
             dc,
             self.deconfliction,
             self.pads_xy,
             self.columns,
-            self.params,
+            self.type_params,
             self.wind,
+            self.drone_type,
         )
         self.dispatcher = DispatchAdapter(
             scenario.dispatch,
             scenario.demand,
-            self.model,
+            self.models,
             self.travel,
             self.depots_xy,
             self.pads,
             self.orders,
             self.n_drones,
+            self.drone_type,
         )
         self.setup_seconds = time.perf_counter() - tic
 
@@ -443,7 +459,7 @@ class Simulation:
             self.log.add_order_event(t, order, EV_RETURNED, d)
         self.drone_orders[d] = []
         self.position[d] = (*self.depots_xy[depot], 0.0)
-        if self.battery[d] < 0.9 * self.model.battery_wh:
+        if self.battery[d] < 0.9 * self.capacity_wh[d]:
             self._request_pad(d, depot, t)
         else:
             self._set_rest(d, IDLE)
@@ -463,8 +479,8 @@ class Simulation:
 
     def _start_charging(self, d: int, depot: int, t: float) -> None:
         self.pad_users[depot].append(d)
-        needed = self.model.battery_wh - self.battery[d]
-        done = t + self.model.charge_time_s(needed)
+        needed = self.capacity_wh[d] - self.battery[d]
+        done = t + self.models[self.drone_type[d]].charge_time_s(needed)
         self.charge_done_s[d] = done
         self.charge_start_s[d] = t
         self.charge_start_wh[d] = self.battery[d]
@@ -476,7 +492,7 @@ class Simulation:
         depot = int(self.at_depot[d])
         if d in self.pad_users[depot]:
             self.pad_users[depot].remove(d)
-        self.battery[d] = self.model.battery_wh
+        self.battery[d] = self.capacity_wh[d]
         self.charge_done_s[d] = np.nan
         self.charge_start_s[d] = np.nan
         self._point(d, self.t)
@@ -545,7 +561,7 @@ class Simulation:
         waiting = (
             (self.plan_len == 0)
             & (self.rest_state == WAITING_PAD)
-            & (self.battery >= self.scenario.dispatch.charge_threshold * self.model.battery_wh)
+            & (self.battery >= self.scenario.dispatch.charge_threshold * self.capacity_wh)
         )
         return idle | waiting
 
@@ -608,7 +624,7 @@ class Simulation:
             self._await("plan")
             sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
             timed = None if sequenced is None else sequenced.timed
-        if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+        if timed is None or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
             # orders takes from here, and charge before the next try.
             self.counters.rejected_trips += 1
@@ -616,7 +632,8 @@ class Simulation:
                 needed = float(timed["wh"][0] - timed["wh"][-1])
                 for order, kind in stops:
                     if kind == PICKUP and len(stops) == 2:
-                        self.order_min_wh[order] = max(self.order_min_wh[order], needed)
+                        row = self.drone_type[d]
+                        self.order_min_wh[row, order] = max(self.order_min_wh[row, order], needed)
             if self.rest_state[d] == IDLE:
                 self._request_pad(d, depot, self.t)
             return
@@ -649,7 +666,7 @@ class Simulation:
             )  # fmt: skip
             timed = plan_reposition(request, depot)
             if timed is not None:
-                if timed is False or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+                if timed is False or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
                     return
                 self._leave_queue(d)
                 self.install_plan(d, timed)
@@ -671,7 +688,7 @@ class Simulation:
             return
         sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
         timed = None if sequenced is None else sequenced.timed
-        if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+        if timed is None or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
             return
         self._leave_queue(d)
         self._commit_columns(d, sequenced)
@@ -1016,7 +1033,7 @@ class Simulation:
             position_m=self.position.copy(),
             heading_rad=heading,
             state=self.state.copy(),
-            battery_fraction=np.clip(battery / self.model.battery_wh, 0.0, 1.0),
+            battery_fraction=np.clip(battery / self.capacity_wh, 0.0, 1.0),
             payload_kg=self.payload.copy(),
             route_m=tuple(routes),
             trail_m=tuple(trails),
@@ -1066,7 +1083,7 @@ class Simulation:
             span = np.maximum(self.charge_done_s[charging] - self.charge_start_s[charging], 1e-9)
             f = np.clip((self.t - self.charge_start_s[charging]) / span, 0.0, 1.0)
             battery[charging] = self.charge_start_wh[charging] + f * (
-                self.model.battery_wh - self.charge_start_wh[charging]
+                self.capacity_wh[charging] - self.charge_start_wh[charging]
             )
         return battery
 
@@ -1298,23 +1315,35 @@ def _pad_problem(airspace: Airspace, top_layer: int, depot, pads: np.ndarray) ->
 
 
 def fleet_homes(scenario: Scenario, n_depots: int) -> np.ndarray:
-    """Each drone's home depot, from ``fleet.drones_per_depot`` (one number for every
-    depot, or one per depot).
+    """Each drone's home depot (`fleet_types`)."""
+    return fleet_types(scenario, n_depots)[0]
+
+
+def fleet_types(scenario: Scenario, n_depots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each drone's home depot and aircraft type (index into `Scenario.aircraft`), from
+    each type's ``drones_per_depot`` (one number for every depot, or one per depot): the
+    drones of the first type, depot by depot, then those of the next.
 
     Raises
     ------
     ScenarioError
-        When the list's length is neither 1 nor the number of depots.
+        When a list's length is neither 1 nor the number of depots.
     """
-    counts = scenario.fleet.drones_per_depot
-    per_depot = counts * n_depots if len(counts) == 1 else counts
-    if len(per_depot) != n_depots:
-        raise ScenarioError(
-            scenario.source,
-            "fleet.drones_per_depot",
-            f"give one number or one per depot ({n_depots}), got {len(counts)}",
-        )
-    return np.repeat(np.arange(n_depots), per_depot).astype(np.int64)
+    homes, kinds = [], []
+    for index, entry in enumerate(scenario.aircraft):
+        counts = entry.drones_per_depot
+        per_depot = counts * n_depots if len(counts) == 1 else counts
+        if len(per_depot) != n_depots:
+            raise ScenarioError(
+                scenario.source,
+                f"drone[{index}].drones_per_depot"
+                if scenario.fleet.types
+                else "fleet.drones_per_depot",
+                f"give one number or one per depot ({n_depots}), got {len(counts)}",
+            )
+        homes.append(np.repeat(np.arange(n_depots), per_depot).astype(np.int64))
+        kinds.append(np.full(len(homes[-1]), index, np.int64))
+    return np.concatenate(homes), np.concatenate(kinds)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1374,5 +1403,6 @@ __all__ = [
     "check_depot_columns",
     "check_scenario",
     "fleet_homes",
+    "fleet_types",
     "place_pads",
 ]

@@ -5,6 +5,7 @@ small time steps), the lift-and-cruise power, and types named in scenarios."""
 import json
 import math
 
+import numpy as np
 import pytest
 from dronesim.planners import _fleet_kernels
 from dronesim.planners.aircraft import AIRCRAFT_TYPES, HANDOVER_HEIGHT_M
@@ -160,3 +161,177 @@ def test_bad_aircraft_type_is_one_line_exit_2(capsys, tmp_path, edit, parts):
 def test_drones_refuses_a_negative_payload(capsys):
     code, out, err = run(capsys, "drones", "--payload-kg", "-1")
     assert_one_line_error(code, out, err, "--payload-kg", "-1")
+
+
+# ----------------------------------------------------------------------------- mixed fleets
+
+MIXED = TINY.replace("[fleet]\ndrones_per_depot = 4\n", "").replace(
+    "[drone]\ncharge_power_w = 0\nswap_time_s = 60\n",
+    """
+[[drone]]                 # carries up to 1 kg, but only a short way
+type = "m100-class"
+name = "lifter"
+max_payload_kg = 1.0
+battery_wh = 45
+drones_per_depot = 3
+
+[[drone]]                 # flies far, but only light parcels
+type = "wing-class"
+name = "runner"
+max_payload_kg = 0.5
+drones_per_depot = [2, 3]
+
+[deconfliction]           # one low cruise layer: the horizontal distance decides the reach
+policy = "none"
+cruise_layer = 0
+""",
+)
+
+
+def test_mixed_fleet_scenario_reads_types_and_counts():
+    scenario = from_toml_text(MIXED, "mixed.toml")
+    names = [entry.model.name for entry in scenario.fleet.types]
+    assert names == ["lifter", "runner"]
+    assert [entry.drones_per_depot for entry in scenario.fleet.types] == [(3,), (2, 3)]
+    assert scenario.fleet.types[1].model.kind == "lift-and-cruise"
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.recording import Recording, write_recording
+
+    simulation = Simulation(from_toml_text(MIXED, "mixed.toml"))
+    report = simulation.run()
+    path = tmp_path_factory.mktemp("mixed") / "mixed.npz"
+    write_recording(simulation, path)
+    return simulation, report, Recording.load(path)
+
+
+def test_mixed_fleet_assigns_no_trip_a_type_cannot_carry_or_reach(mixed_run):
+    simulation, report, recording = mixed_run
+    types = {entry.model.name: entry.model for entry in simulation.scenario.fleet.types}
+    meta = recording.meta
+    drone_type = [meta["drone_types"][k]["name"] for k in meta["drone_type"]]
+    assert drone_type.count("lifter") == 6 and drone_type.count("runner") == 5
+    # The homes: lifters 3 + 3, runners 2 + 3, as the scenario says.
+    weight = recording.arrays["order_weight_kg"]
+    drone_of = recording.arrays["order_drone"]
+    served = np.flatnonzero(drone_of >= 0)
+    assert len(served) > 20
+    depots = recording.depots_xy
+    dropoff = recording.arrays["order_dropoff_xy"]
+    pickup = recording.arrays["order_pickup_xy"]
+    heavy_by_lifter = far_by_runner = 0
+    lifter = types["lifter"]
+    # Independent reach: a straight-line out-and-back from the pickup to the drop-off and
+    # to the nearest depot, at the lowest cruise layer, by the formulas written out here.
+    # Any routed trip is at least this long, so a lifter beyond it could not make it.
+    lowest = simulation.airspace.layers_m[0]
+    for order in served:
+        model = types[drone_type[drone_of[order]]]
+        assert weight[order] <= model.max_payload_kg + 1e-9, (order, model.name, weight[order])
+        out_m = float(np.hypot(*(dropoff[order] - pickup[order])))
+        home_m = float(np.hypot(*(depots - dropoff[order]).T).min())
+        if model.name == "lifter":
+            need_wh = straight_trip_wh(model, weight[order], out_m, home_m, lowest)
+            assert need_wh <= model.battery_wh - model.reserve_wh + 1e-6, (order, need_wh)
+            heavy_by_lifter += weight[order] > 0.5
+        else:
+            far_by_runner += straight_trip_wh(
+                lifter, min(weight[order], 1.0), out_m, home_m, lowest
+            ) > (lifter.battery_wh - lifter.reserve_wh)
+    # Both kinds of order that only one type can fly were flown, by that type.
+    assert heavy_by_lifter > 0 and far_by_runner > 0, (heavy_by_lifter, far_by_runner)
+    # Every flight lands with its own type's reserve: the recorded battery never drops below it.
+    traj_drone = recording.arrays["traj_drone"]
+    traj_wh = recording.arrays["traj_battery_wh"]
+    for d, name in enumerate(drone_type):
+        wh = traj_wh[traj_drone == d]
+        if len(wh):
+            assert wh.min() >= types[name].reserve_wh - 1e-6, (d, name, wh.min())
+            assert wh.max() <= types[name].battery_wh + 1e-6
+
+
+def test_mixed_fleet_conserves_orders(mixed_run):
+    simulation, report, recording = mixed_run
+    summary = report.to_dict()
+    assert summary["orders_created"] == (
+        summary["orders_delivered"] + summary["orders_failed"] + summary["orders_pending"]
+    )
+    names = recording.meta["order_status_names"]
+    status = recording.arrays["order_status"]
+    assert np.count_nonzero(status == names.index("delivered")) == summary["orders_delivered"]
+    assert np.count_nonzero(status == names.index("failed")) == summary["orders_failed"]
+    # Every delivered order was carried by a drone of a type that could lift it.
+    limit = np.array([entry.model.max_payload_kg for entry in simulation.scenario.aircraft])
+    delivered = np.flatnonzero(status == names.index("delivered"))
+    carrier = recording.arrays["order_drone"][delivered]
+    assert (carrier >= 0).all()
+    kinds = np.asarray(recording.meta["drone_type"])[carrier]
+    assert (recording.arrays["order_weight_kg"][delivered] <= limit[kinds] + 1e-9).all()
+
+
+def straight_trip_wh(model, payload_kg, out_m, home_m, cruise_m):
+    """Energy of a straight trip from the ground: climb, cruise out loaded, descend to the
+    hand-over height, hover the service time, climb, cruise home empty, land (calm air)."""
+    low = cruise_m - HANDOVER_HEIGHT_M
+
+    def vertical_j(payload, dz):
+        if dz > 0:
+            return power_w(model, payload, 0.0, model.climb_rate_mps) * dz / model.climb_rate_mps
+        return power_w(model, payload, 0.0) * -dz / model.descent_rate_mps
+
+    def cruise_j(payload, distance):
+        speed = model.cruise_speed_mps
+        return power_w(model, payload, speed) * distance / speed
+
+    joules = (
+        vertical_j(payload_kg, cruise_m)
+        + cruise_j(payload_kg, out_m)
+        + vertical_j(payload_kg, -low)
+        + power_w(model, payload_kg, 0.0) * model.service_time_s
+        + vertical_j(0.0, low)
+        + cruise_j(0.0, home_m)
+        + vertical_j(0.0, -cruise_m)
+    )
+    return joules / 3600
+
+
+@pytest.mark.parametrize(
+    ("edit", "parts"),
+    [
+        (
+            ('type = "wing-class"', 'type = "glider"'),
+            ("drone[1].type", "unknown aircraft type 'glider'"),
+        ),
+        (
+            ("drones_per_depot = 3", "drones_per_depot = -1"),
+            ("drone[0].drones_per_depot", "must be >= 0", "-1"),
+        ),
+        (
+            ("drones_per_depot = [2, 3]", "drones_per_depot = [2, 3, 1]"),
+            ("drone[1].drones_per_depot", "one per depot (2)", "3"),
+        ),
+        (
+            ("drones_per_depot = [2, 3]", "drones_per_depot = [2, -3]"),
+            ("drone[1].drones_per_depot[1]", "must be >= 0"),
+        ),
+        (
+            ("[map]", "[fleet]\ndrones_per_depot = 2\n\n[map]"),
+            ("fleet.drones_per_depot", "drones_per_depot"),
+        ),
+        (
+            ('policy = "none"', 'policy = "strategic"'),
+            ("deconfliction.policy", "one aircraft type"),
+        ),
+        (('name = "runner"', 'name = "lifter"'), ("drone[1].name", "'lifter'")),
+    ],
+)
+def test_bad_mixed_fleet_is_one_line_exit_2(capsys, tmp_path, edit, parts):
+    old, new = edit
+    assert old in MIXED
+    path = tmp_path / "mixed.toml"
+    path.write_text(MIXED.replace(old, new, 1))
+    code, out, err = run(capsys, "check", path)
+    assert_one_line_error(code, out, err, str(path), *parts)
