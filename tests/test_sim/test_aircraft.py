@@ -335,3 +335,46 @@ def test_bad_mixed_fleet_is_one_line_exit_2(capsys, tmp_path, edit, parts):
     path.write_text(MIXED.replace(old, new, 1))
     code, out, err = run(capsys, "check", path)
     assert_one_line_error(code, out, err, str(path), *parts)
+
+
+@pytest.mark.parametrize(
+    ("drone_type", "message"),
+    [
+        (lambda types: types[:-1], "one type per drone"),
+        (lambda types: [7] * len(types), "type indices into meta.drone_types"),
+    ],
+)
+def test_recording_refuses_bad_drone_types(mixed_run, drone_type, message):
+    from dronesim.sim.recording import Recording, RecordingError
+
+    _, _, recording = mixed_run
+    meta = dict(recording.meta)
+    meta["drone_type"] = drone_type(list(meta["drone_type"]))
+    arrays = {**recording.arrays, "meta": np.array(json.dumps(meta))}
+    with pytest.raises(RecordingError, match="meta.drone_type") as error:
+        Recording(arrays, "bad.npz")
+    assert message in str(error.value)
+
+
+def test_recording_battery_fraction_uses_each_drones_capacity(mixed_run):
+    simulation, _, recording = mixed_run
+    capacity = np.array([m.battery_wh for m in simulation.models])[simulation.drone_type]
+    assert np.array_equal(recording.capacity_wh, capacity)
+    # A runner in flight with more energy than a lifter's whole battery: its fraction is
+    # its own (clipped to 1 if read against the first type's capacity).
+    drone, t, wh = recording.traj_drone, recording.traj_t, recording.traj_wh
+    runner = capacity[drone] > 100
+    inner = np.flatnonzero(
+        runner[1:-1]
+        & (wh[1:-1] > 60)
+        & (wh[1:-1] < 0.9 * capacity[drone[1:-1]])
+        & (drone[:-2] == drone[1:-1])
+        & (drone[2:] == drone[1:-1])
+        & (t[:-2] < t[1:-1])
+        & (t[1:-1] < t[2:])
+    )
+    assert len(inner)
+    i = inner[0] + 1
+    snapshot = recording.snapshot(float(t[i]))
+    assert snapshot.battery_fraction[drone[i]] == pytest.approx(wh[i] / capacity[drone[i]])
+    assert snapshot.battery_fraction[drone[i]] < 0.9
