@@ -480,8 +480,21 @@ def _check(args: argparse.Namespace) -> int:
     # routers or a policy's run state (the strategic pad fields take minutes).
     checked = check_scenario(scenario)
     airspace = checked.airspace
+    fleet = f"{checked.n_drones} drones"
+    if len(scenario.aircraft) > 1:
+        from dronesim.sim.engine import fleet_types
+
+        kinds = fleet_types(scenario, len(airspace.depots))[1]
+        fleet += (
+            " ("
+            + ", ".join(
+                f"{int((kinds == k).sum())} {entry.model.name}"
+                for k, entry in enumerate(scenario.aircraft)
+            )
+            + ")"
+        )
     print(
-        f"{scenario.source}: ok: {scenario.name}, {checked.n_drones} drones at {len(airspace.depots)} depots, "
+        f"{scenario.source}: ok: {scenario.name}, {fleet} at {len(airspace.depots)} depots, "
         f"{scenario.duration_s / 3600:g} h, map {airspace.nx} x {airspace.ny} cells "
         f"of {airspace.cell_size_m:g} m"
     )

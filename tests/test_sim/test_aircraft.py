@@ -378,3 +378,11 @@ def test_recording_battery_fraction_uses_each_drones_capacity(mixed_run):
     snapshot = recording.snapshot(float(t[i]))
     assert snapshot.battery_fraction[drone[i]] == pytest.approx(wh[i] / capacity[drone[i]])
     assert snapshot.battery_fraction[drone[i]] < 0.9
+
+
+def test_check_names_the_drones_of_each_type(capsys, tmp_path):
+    path = tmp_path / "mixed.toml"
+    path.write_text(MIXED)
+    code, out, err = run(capsys, "check", path)
+    assert code == 0, err
+    assert "11 drones (6 lifter, 5 runner) at 2 depots" in out
