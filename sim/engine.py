@@ -97,7 +97,7 @@ class Simulation:
         Simulation time now, seconds.
     models : list of DroneModel
         The fleet's aircraft types (`Scenario.aircraft`); ``model`` and ``params`` are the
-        first's (what a single-type policy such as strategic deconfliction reads).
+        first's.
     drone_type : numpy.ndarray of int
         Each drone's type (index into ``models`` and rows of ``type_params``).
     capacity_wh, reserve_wh : numpy.ndarray

@@ -720,14 +720,6 @@ def _validated(scenario: Scenario) -> Scenario:
                 f"{path}.cruise_speed_mps",
                 f"{drone.cruise_speed_mps:g} m/s exceeds {path}.max_airspeed_mps ({drone.max_airspeed_mps:g} m/s)",
             )
-    if len(scenario.fleet.types) > 1 and scenario.deconfliction.policy == "strategic":
-        # Strategic plans assume one cruise speed and one energy model for every drone.
-        names = ", ".join(entry.model.name for entry in scenario.fleet.types)
-        raise ScenarioError(
-            source,
-            "deconfliction.policy",
-            f"'strategic' plans for one aircraft type; this fleet has {len(scenario.fleet.types)} ({names})",
-        )
     demand = scenario.demand
     if demand.weight_median_kg > demand.weight_max_kg:
         raise ScenarioError(
