@@ -1,6 +1,12 @@
 """Aircraft types: ``dronesim drones`` against the published figures and against an
 independent range computation (the power formulas written out here and integrated in
-small time steps), the lift-and-cruise power, and types named in scenarios."""
+small time steps), the lift-and-cruise power, and types named in scenarios.
+
+Mixed fleets: a tiny city where heavy parcels fit only one type and far drop-offs only the
+other; the recording is checked against the types' limits and an independent
+straight-line energy bound (no trip to a type that cannot carry or reach it), orders are
+conserved, strategic deconfliction keeps separation across types, bad fleet lists give
+one-line errors."""
 
 import json
 import math
