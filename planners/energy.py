@@ -14,11 +14,22 @@ Nature Communications 9:409, 2018):
 - climb power: ``W v_z / eta`` on top (descent recovers nothing);
 - a constant profile-and-avionics power.
 
-The bundled parameters describe a DJI Matrice 100-class quadcopter (3.1 kg with
+A lift-and-cruise aircraft (``kind = "lift-and-cruise"``: vertical lift rotors, a wing and
+pusher propellers, as Wing's) hovers, climbs and descends on its lift rotors as above, and
+at or above its wing-borne airspeed ``V_w`` the wing carries the weight: power is the
+weight times airspeed over the lift-to-drag ratio, over the cruise propulsive efficiency,
+plus the fixed power, ``P = W V / (L/D) / eta_c + P_fixed`` (the lift rotors stopped).
+Below ``V_w`` (a strong tailwind with the ground speed held) it flies rotor-borne, as a
+multirotor.
+
+`DroneModel`'s defaults describe a DJI Matrice 100-class quadcopter (3.1 kg with
 battery, four 13-inch rotors, a 130 Wh pack), calibrated so that cruise at 0.5 kg payload
 costs about 0.08 MJ/km (22 Wh/km), as Rodrigues et al. measured on 188 delivery flights
 of that drone (Patterns 3:100569, 2022); see the README and ``tests/test_sim`` for the
-check. Numba kernels read the parameters from `DroneModel.as_array`.
+check. The defaults keep the 1.0 kg payload limit that scenarios naming no aircraft type
+have always had; the bundled type ``m100-class`` (`dronesim.planners.aircraft`, with the
+other bundled types) has the 0.5 kg its maximum take-off mass allows. Numba kernels read
+the parameters from `DroneModel.as_array`.
 """
 
 from __future__ import annotations
@@ -45,7 +56,15 @@ P_BATTERY = 9
 P_RESERVE = 10
 P_MAX_PAYLOAD = 11
 P_MAX_AIRSPEED = 12
-N_PARAMS = 13
+P_KIND = 13  # KIND_MULTIROTOR or KIND_LIFT_CRUISE
+P_LIFT_TO_DRAG = 14
+P_CRUISE_EFFICIENCY = 15
+P_WING_SPEED = 16
+N_PARAMS = 17
+
+KIND_MULTIROTOR = 0
+KIND_LIFT_CRUISE = 1
+KINDS = {"multirotor": KIND_MULTIROTOR, "lift-and-cruise": KIND_LIFT_CRUISE}
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,15 @@ class DroneModel:
         Time for a battery swap, seconds (used when ``charge_power_w`` is 0).
     service_time_s : float
         Time hovering low to hand over or pick up a parcel (winch), seconds.
+    kind : {"multirotor", "lift-and-cruise"}
+        How level flight is carried: by the rotors, or (lift-and-cruise) by a wing at or
+        above ``wing_speed_mps``.
+    lift_to_drag : float
+        Lift-and-cruise only: the whole aircraft's lift-to-drag ratio in wing-borne cruise.
+    cruise_efficiency : float
+        Lift-and-cruise only: cruise propulsive efficiency (propeller x motor x ESC), 0..1.
+    wing_speed_mps : float
+        Lift-and-cruise only: lowest airspeed at which the wing carries the weight, m/s.
     """
 
     name: str = "m100-class"
@@ -106,6 +134,10 @@ class DroneModel:
     charge_power_w: float = 260.0
     swap_time_s: float = 120.0
     service_time_s: float = 45.0
+    kind: str = "multirotor"
+    lift_to_drag: float = 0.0
+    cruise_efficiency: float = 0.0
+    wing_speed_mps: float = 0.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -124,6 +156,12 @@ class DroneModel:
                 if not isinstance(self.name, str) or not self.name:
                     raise ValueError(
                         f"drone model name must be a non-empty string, got {self.name!r}"
+                    )
+                continue
+            if item.name == "kind":
+                if self.kind not in KINDS:
+                    raise ValueError(
+                        f"drone model {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}"
                     )
                 continue
             value = getattr(self, item.name)
@@ -153,6 +191,16 @@ class DroneModel:
             )
         if self.charge_power_w == 0 and self.swap_time_s == 0:
             raise ValueError(f"drone model {self.name!r}: set charge_power_w or swap_time_s")
+        if self.kind == "lift-and-cruise":
+            for key in ("lift_to_drag", "cruise_efficiency", "wing_speed_mps"):
+                if not getattr(self, key) > 0:
+                    raise ValueError(
+                        f"drone model {self.name!r}: {key} must be > 0 for a lift-and-cruise aircraft, got {getattr(self, key)!r}"
+                    )
+            if not self.cruise_efficiency <= 1:
+                raise ValueError(
+                    f"drone model {self.name!r}: cruise_efficiency must be <= 1, got {self.cruise_efficiency!r}"
+                )
 
     @property
     def reserve_wh(self) -> float:
@@ -175,6 +223,10 @@ class DroneModel:
         params[P_RESERVE] = self.reserve_wh
         params[P_MAX_PAYLOAD] = self.max_payload_kg
         params[P_MAX_AIRSPEED] = self.max_airspeed_mps
+        params[P_KIND] = KINDS[self.kind]
+        params[P_LIFT_TO_DRAG] = self.lift_to_drag
+        params[P_CRUISE_EFFICIENCY] = self.cruise_efficiency
+        params[P_WING_SPEED] = self.wing_speed_mps
         return params
 
     def to_dict(self) -> dict:
@@ -207,6 +259,12 @@ def level_power_w(params, payload_kg, airspeed_mps):
     """Electrical power in level flight, watts (see the module docstring)."""
     mass = params[P_EMPTY_MASS] + payload_kg
     weight = mass * GRAVITY_MPS2
+    if params[P_KIND] == KIND_LIFT_CRUISE and airspeed_mps >= params[P_WING_SPEED]:
+        # Wing-borne: thrust = drag = W / (L/D), power = thrust x airspeed / efficiency.
+        return (
+            weight * airspeed_mps / (params[P_LIFT_TO_DRAG] * params[P_CRUISE_EFFICIENCY])
+            + params[P_FIXED_POWER]
+        )
     rho = params[P_AIR_DENSITY]
     eta = params[P_EFFICIENCY]
     hover_induced = math.sqrt(weight / (2.0 * rho * params[P_DISK_AREA]))

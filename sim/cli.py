@@ -105,6 +105,27 @@ def _build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("scenarios", help="list the bundled scenarios")
     listing.set_defaults(handler=_scenarios)
 
+    drones = commands.add_parser(
+        "drones",
+        help="list the bundled aircraft types: simulated figures beside published ones",
+    )
+    drones.add_argument(
+        "--payload-kg",
+        type=float,
+        default=0.5,
+        metavar="KG",
+        help="payload carried for the range and service radius (default 0.5)",
+    )
+    drones.add_argument(
+        "--cruise-altitude-m",
+        type=float,
+        default=50.0,
+        metavar="M",
+        help="cruise altitude climbed to and descended from (default 50)",
+    )
+    drones.add_argument("--json", action="store_true", help="print the table as JSON")
+    drones.set_defaults(handler=_drones)
+
     map_parser = commands.add_parser("map", help="generate and inspect city maps")
     map_commands = map_parser.add_subparsers(title="map commands", metavar="MAP_COMMAND")
     map_parser.set_defaults(handler=lambda args: _usage(map_parser))
@@ -459,8 +480,21 @@ def _check(args: argparse.Namespace) -> int:
     # routers or a policy's run state (the strategic pad fields take minutes).
     checked = check_scenario(scenario)
     airspace = checked.airspace
+    fleet = f"{checked.n_drones} drones"
+    if len(scenario.aircraft) > 1:
+        from dronesim.sim.engine import fleet_types
+
+        kinds = fleet_types(scenario, len(airspace.depots))[1]
+        fleet += (
+            " ("
+            + ", ".join(
+                f"{int((kinds == k).sum())} {entry.model.name}"
+                for k, entry in enumerate(scenario.aircraft)
+            )
+            + ")"
+        )
     print(
-        f"{scenario.source}: ok: {scenario.name}, {checked.n_drones} drones at {len(airspace.depots)} depots, "
+        f"{scenario.source}: ok: {scenario.name}, {fleet} at {len(airspace.depots)} depots, "
         f"{scenario.duration_s / 3600:g} h, map {airspace.nx} x {airspace.ny} cells "
         f"of {airspace.cell_size_m:g} m"
     )
@@ -472,6 +506,57 @@ def _scenarios(args: argparse.Namespace) -> int:
 
     for name, description in bundled_scenarios().items():
         print(f"{name:12s}  {description}")
+    return 0
+
+
+def _drones(args: argparse.Namespace) -> int:
+    from dronesim.planners.aircraft import type_table
+
+    if not (math.isfinite(args.payload_kg) and args.payload_kg >= 0):
+        raise CommandError(f"--payload-kg: must be >= 0, got {args.payload_kg}")
+    if not (math.isfinite(args.cruise_altitude_m) and 0 < args.cruise_altitude_m <= 1000):
+        raise CommandError(
+            f"--cruise-altitude-m: must be in (0, 1000], got {args.cruise_altitude_m}"
+        )
+    rows = type_table(args.payload_kg, args.cruise_altitude_m)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "payload_kg": args.payload_kg,
+                    "cruise_altitude_m": args.cruise_altitude_m,
+                    "types": rows,
+                },
+                indent=2,
+            )
+        )
+        return 0
+
+    def number(value, digits=1):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    print(
+        f"Bundled aircraft types: calm air, {args.payload_kg:g} kg payload, cruise at "
+        f"{args.cruise_altitude_m:g} m, landing with the reserve; published figures in brackets"
+    )
+    header = (
+        f"{'type':<12} {'kind':<15} {'cruise m/s':>17} {'ratio':>5} {'payload kg':>13} "
+        f"{'range km':>15} {'ratio':>5} {'radius km':>15}"
+    )
+    print(header)
+    for row in rows:
+        print(
+            f"{row['type']:<12} {row['kind']:<15} "
+            f"{number(row['cruise_speed_mps']):>6} ({number(row['published_cruise_speed_mps']):>7}) "
+            f"{number(row['cruise_ratio'], 2):>5} "
+            f"{number(row['max_payload_kg']):>5} ({number(row['published_max_payload_kg']):>4}) "
+            f"{number(row['range_km']):>6} ({number(row['published_range_km']):>5}) "
+            f"{number(row['range_ratio'], 2):>5} "
+            f"{number(row['service_radius_km']):>6} ({number(row['published_radius_km']):>5})"
+        )
+    print("Sources:")
+    for row in rows:
+        print(f"  {row['type']}: {row['sources']}")
     return 0
 
 

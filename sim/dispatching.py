@@ -8,10 +8,17 @@ the engine to carry out. Large fleets are dispatched region by region: groups of
 neighbouring depots holding about `REGION_DRONES` drones (an order belongs to the region
 of its pickup depot), so a round costs in proportion to the fleet, not its square;
 rebalancing then moves idle drones between all depots.
+
+A mixed fleet (several aircraft types) is dispatched type by type within each region, in
+the scenario's order of types: each type's round runs the policy with that type's model
+(payload limit, battery, reserve, speeds, so only feasible drone-order pairs are
+assigned) on the orders the types before it left unassigned; rebalancing moves each
+type towards its share of the forecast. One type: exactly the single-model dispatch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +26,7 @@ from dronesim.planners import _fleet_kernels as F
 from dronesim.planners.energy import DroneModel
 from dronesim.planners.fleet import (
     DepotState,
+    DispatchPlan,
     FleetState,
     OrderBatch,
     TravelModel,
@@ -66,7 +74,8 @@ class DispatchAdapter:
         Policy, objective, charge threshold and whether to rebalance.
     demand : DemandSpec
         The demand rates (for the rebalancing forecast).
-    model : DroneModel
+    model : DroneModel or sequence of DroneModel
+        The aircraft type, or one model per type of a mixed fleet.
     travel : TravelModel
         The dispatcher's travel-time and energy estimates.
     depots_xy : numpy.ndarray, shape (k, 2)
@@ -77,6 +86,8 @@ class DispatchAdapter:
         The run's orders.
     n_drones : int
         Fleet size (sets the size of dispatch regions).
+    drone_type : numpy.ndarray of int, shape (n_drones,), optional
+        Each drone's type (index into ``model``); None: all of the first.
 
     Attributes
     ----------
@@ -88,16 +99,25 @@ class DispatchAdapter:
         self,
         dispatch_spec: DispatchSpec,
         demand: DemandSpec,
-        model: DroneModel,
+        model: DroneModel | Sequence[DroneModel],
         travel: TravelModel,
         depots_xy: np.ndarray,
         pads: np.ndarray,
         orders: Orders,
         n_drones: int,
+        drone_type: np.ndarray | None = None,
     ) -> None:
         self.spec = dispatch_spec
         self.demand = demand
-        self.model = model
+        self.models = list(model) if isinstance(model, (list, tuple)) else [model]
+        self.model = self.models[0]
+        self.drone_type = (
+            np.zeros(n_drones, np.int64) if drone_type is None else np.asarray(drone_type)
+        )
+        # Each type's share of the fleet (its share of the rebalancing forecast).
+        self.type_share = np.bincount(self.drone_type, minlength=len(self.models)) / max(
+            1, n_drones
+        )
         self.travel = travel
         self.depots_xy = depots_xy
         self.pads = pads
@@ -134,8 +154,9 @@ class DispatchAdapter:
             Depot of every drone (-1 while away).
         battery_wh : numpy.ndarray, shape (n,)
             Battery of every drone, watt-hours.
-        order_min_wh : numpy.ndarray, shape (m,)
-            Least energy a trip for each order has been found to need, watt-hours.
+        order_min_wh : numpy.ndarray, shape (m,) or (types, m)
+            Least energy a trip for each order has been found to need, watt-hours (per
+            aircraft type).
         pads_in_use, pad_queue : numpy.ndarray of int, shape (k,)
             Pads in use and drones waiting for one, per depot.
         orders_placed : int
@@ -147,6 +168,7 @@ class DispatchAdapter:
             In the order the engine must carry them out: the policy's decisions region
             by region, then rebalancing moves of the drones left idle.
         """
+        order_min_wh = np.atleast_2d(order_min_wh)
         free_pads = self.pads - pads_in_use
         depots = DepotState(self.depots_xy, self.pads, free_pads, pad_queue)
         if self.demand.pickup == "any-depot" and len(open_orders):
@@ -197,17 +219,22 @@ class DispatchAdapter:
                     idle.append(int(d))
         if self.spec.rebalance and len(plans) > 1 and idle:
             idle = np.array(idle, np.int64)
-            target = rebalance(
-                self._fleet_state(t_s, idle, at_depot, battery_wh),
-                depots,
-                self.model,
-                self.travel,
-                np.ones(len(idle), bool),
-                self.forecast(t_s, orders_placed),
-            )
-            for row, d in enumerate(idle):
-                if target[row] >= 0:
-                    decisions.append(Decision(int(d), REPOSITION, depot=int(target[row])))
+            forecast = self.forecast(t_s, orders_placed)
+            for kind, model in enumerate(self.models):
+                movable = idle[self.drone_type[idle] == kind]
+                if not len(movable):
+                    continue
+                target = rebalance(
+                    self._fleet_state(t_s, movable, at_depot, battery_wh),
+                    depots,
+                    model,
+                    self.travel,
+                    np.ones(len(movable), bool),
+                    forecast if len(self.models) == 1 else forecast * self.type_share[kind],
+                )
+                for row, d in enumerate(movable):
+                    if target[row] >= 0:
+                        decisions.append(Decision(int(d), REPOSITION, depot=int(target[row])))
         return decisions
 
     def pick_up_soonest(self, open_orders: np.ndarray, available: np.ndarray) -> None:
@@ -216,7 +243,7 @@ class DispatchAdapter:
         depot that delivers them soonest (the shortest estimated flight to the drop-off)
         among those with an available drone not yet spoken for and within reach (out and
         on to the depot nearest the drop-off, at the heaviest parcel, full battery less
-        reserve). An order no such depot can take keeps its depot. Sets
+        reserve, for some aircraft type). An order no such depot can take keeps its depot. Sets
         ``orders.pickup_depot`` and ``orders.pickup_xy`` of ``open_orders``.
 
         Parameters
@@ -227,23 +254,25 @@ class DispatchAdapter:
             Drones that may take work at each depot.
         """
         orders = self.orders
-        model = self.model
-        params = model.as_array()
-        travel = self.travel.as_array(model)
         dropoff = orders.dropoff_xy[open_orders]
         depot_xyz = np.c_[self.depots_xy, np.zeros(len(self.depots_xy))]
-        seconds, energy = F.fly_matrix(
-            params,
-            travel,
-            float(model.max_payload_kg),
-            depot_xyz,
-            np.c_[dropoff, np.zeros(len(dropoff))],
-        )
-        _, _, home_wh = F.nearest_depots(
-            params, travel, dropoff, self.depots_xy, np.ones(len(self.depots_xy), np.int64)
-        )
-        reach = energy + home_wh[None, :] <= model.battery_wh - model.reserve_wh
-        eta = np.where(reach, seconds, np.inf)
+        # The soonest of the aircraft types that reach it (a mixed fleet).
+        eta = np.full((len(self.depots_xy), len(open_orders)), np.inf)
+        for model in self.models:
+            params = model.as_array()
+            travel = self.travel.as_array(model)
+            seconds, energy = F.fly_matrix(
+                params,
+                travel,
+                float(model.max_payload_kg),
+                depot_xyz,
+                np.c_[dropoff, np.zeros(len(dropoff))],
+            )
+            _, _, home_wh = F.nearest_depots(
+                params, travel, dropoff, self.depots_xy, np.ones(len(self.depots_xy), np.int64)
+            )
+            reach = energy + home_wh[None, :] <= model.battery_wh - model.reserve_wh
+            eta = np.minimum(eta, np.where(reach, seconds, np.inf))
         left = np.asarray(available, np.int64).copy()
         urgent = np.lexsort((open_orders, orders.deadline_s[open_orders]))
         for column in urgent:
@@ -286,6 +315,56 @@ class DispatchAdapter:
         if len(open_orders) > limit:
             urgent = np.lexsort((open_orders, self.orders.deadline_s[open_orders]))[:limit]
             open_orders = np.sort(open_orders[urgent])
+        forecast = self.forecast(t_s, orders_placed) if spec.rebalance and rebalance_here else None
+        if len(self.models) == 1:
+            plan = self._dispatch_type(
+                t_s, 0, drones, open_orders, depots, at_depot, battery_wh, order_min_wh, forecast
+            )
+            return drones, open_orders, plan
+        # A mixed fleet: type by type, each on the orders the types before it left.
+        routes = [np.empty((0, 2), np.int64) for _ in drones]
+        charge = np.full(len(drones), -1, np.int64)
+        moves = np.full(len(drones), -1, np.int64)
+        left = np.arange(len(open_orders))
+        for kind in range(len(self.models)):
+            rows = np.flatnonzero(self.drone_type[drones] == kind)
+            if not len(rows):
+                continue
+            plan = self._dispatch_type(
+                t_s,
+                kind,
+                drones[rows],
+                open_orders[left],
+                depots,
+                at_depot,
+                battery_wh,
+                order_min_wh,
+                None if forecast is None else forecast * self.type_share[kind],
+            )
+            taken = np.zeros(len(left), bool)
+            for row, route in zip(rows, plan.routes):
+                if len(route):
+                    taken[route[:, 0]] = True
+                    routes[row] = np.c_[left[route[:, 0]], route[:, 1]]
+            charge[rows] = plan.charge_depot
+            moves[rows] = plan.rebalance_depot
+            left = left[~taken]
+        return drones, open_orders, DispatchPlan(routes, np.empty(0, np.int64), charge, moves, 0.0)
+
+    def _dispatch_type(
+        self,
+        t_s: float,
+        kind: int,
+        drones: np.ndarray,
+        open_orders: np.ndarray,
+        depots: DepotState,
+        at_depot: np.ndarray,
+        battery_wh: np.ndarray,
+        order_min_wh: np.ndarray,
+        forecast: np.ndarray | None,
+    ) -> DispatchPlan:
+        """The dispatch policy for drones of one aircraft type (`planners.fleet.dispatch`)."""
+        spec = self.spec
         orders = self.orders
         batch = OrderBatch(
             orders.pickup_xy[open_orders],
@@ -293,14 +372,13 @@ class DispatchAdapter:
             orders.weight_kg[open_orders],
             orders.created_s[open_orders],
             orders.deadline_s[open_orders],
-            order_min_wh[open_orders],
+            order_min_wh[kind, open_orders],
         )
-        forecast = self.forecast(t_s, orders_placed) if spec.rebalance and rebalance_here else None
-        plan = dispatch(
+        return dispatch(
             self._fleet_state(t_s, drones, at_depot, battery_wh),
             batch,
             depots,
-            self.model,
+            self.models[kind],
             self.travel,
             t_s,
             policy=spec.policy,
@@ -308,7 +386,6 @@ class DispatchAdapter:
             charge_threshold=spec.charge_threshold,
             forecast_per_depot=forecast,
         )
-        return drones, open_orders, plan
 
     def forecast(self, t_s: float, orders_placed: int) -> np.ndarray:
         """Drones wanted at each depot for the next half hour: the orders the demand rate

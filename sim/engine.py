@@ -114,6 +114,13 @@ class Simulation:
     ----------
     t : float
         Simulation time now, seconds.
+    models : list of DroneModel
+        The fleet's aircraft types (`Scenario.aircraft`); ``model`` and ``params`` are the
+        first's.
+    drone_type : numpy.ndarray of int
+        Each drone's type (index into ``models`` and rows of ``type_params``).
+    capacity_wh, reserve_wh : numpy.ndarray
+        Each drone's battery capacity and landing reserve (its type's), watt-hours.
     log : RunLog
         The run's history (trajectory, state changes, order events, separation, energy,
         busy time, counters): what reports, recordings and audits read.
@@ -174,8 +181,12 @@ class Simulation:
         self._detour_rng = np.random.default_rng(streams[1])
         self._gust_rng = np.random.default_rng(streams[3])
         self.city, self.airspace = build_world(scenario)
-        self.model = scenario.drone
+        # Aircraft types (one unless the fleet is mixed): models, their parameter rows,
+        # and each drone's type (`drone_type`, set with the homes below).
+        self.models = [entry.model for entry in scenario.aircraft]
+        self.model = self.models[0]
         self.params = self.model.as_array()
+        self.type_params = np.stack([model.as_array() for model in self.models])
         self.wind = scenario.wind.field(scenario.demand.start_hour)
         dc = scenario.deconfliction
         self.deconfliction = get_deconfliction(dc.policy)
@@ -192,7 +203,7 @@ class Simulation:
         self.depot_shares = expected_depot_shares(
             scenario.demand, self.city, self.airspace, self.top_layer, scenario.map.seed
         )
-        self.airspace, drones_per_depot = size_depots(
+        self.airspace, fleet_shares = size_depots(
             scenario, self.airspace, self.depot_shares, self.top_layer
         )
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
@@ -218,7 +229,8 @@ class Simulation:
         self.order_drone = np.full(n_orders, -1, np.int64)
         self.order_delivered_s = np.full(n_orders, np.nan)
         self.order_reason = np.full(n_orders, -1, np.int64)
-        self.order_min_wh = np.zeros(n_orders)  # learnt from routed trips that were too dear
+        # Per aircraft type and order: learnt from routed trips that were too dear.
+        self.order_min_wh = np.zeros((len(self.models), n_orders))
         self.reasons: list[str] = []
         self._next_order = 0  # orders[:_next_order] have been created
         # Dispatch rounds each order waited open, and of those the rounds it waited for its
@@ -226,11 +238,13 @@ class Simulation:
         self.order_open_rounds = np.zeros(n_orders, np.int64)
         self.order_pad_wait_rounds = np.zeros(n_orders, np.int64)
 
-        self.home = fleet_homes(scenario, len(self.depots_xy), drones_per_depot)
+        self.home, self.drone_type = fleet_types(scenario, len(self.depots_xy), fleet_shares)
         n = self.home.shape[0]
         self.n_drones = n
+        self.capacity_wh = np.array([m.battery_wh for m in self.models])[self.drone_type]
+        self.reserve_wh = np.array([m.reserve_wh for m in self.models])[self.drone_type]
         self.position = np.c_[self.depots_xy[self.home], np.zeros(n)] if n else np.empty((0, 3))
-        self.battery = np.full(n, self.model.battery_wh)
+        self.battery = self.capacity_wh.copy()
         self.state = np.full(n, IDLE, np.int64)
         self.rest_state = np.full(n, IDLE, np.int64)
         self.at_depot = self.home.copy()  # -1 while away
@@ -306,7 +320,7 @@ class Simulation:
             self.orders.weight_kg,
             serving,
             self.depots_xy,
-            (self.model,),
+            tuple(self.models),
             self.travel,
             self.wind_forecast,
         )
@@ -315,23 +329,25 @@ class Simulation:
             self.airspace,
             self.depots_xy,
             self.orders,
-            self.model.service_time_s,
+            [model.service_time_s for model in self.models],
             dc,
             self.deconfliction,
             self.pads_xy,
             self.columns,
-            self.params,
+            self.type_params,
             self.wind,
+            self.drone_type,
         )
         self.dispatcher = DispatchAdapter(
             scenario.dispatch,
             scenario.demand,
-            self.model,
+            self.models,
             self.travel,
             self.depots_xy,
             self.pads,
             self.orders,
             self.n_drones,
+            self.drone_type,
         )
         self.setup_seconds = time.perf_counter() - tic
 
@@ -527,7 +543,7 @@ class Simulation:
             self.log.add_order_event(t, order, EV_RETURNED, d)
         self.drone_orders[d] = []
         self.position[d] = (*self.depots_xy[depot], 0.0)
-        if self.battery[d] < 0.9 * self.model.battery_wh:
+        if self.battery[d] < 0.9 * self.capacity_wh[d]:
             self._request_pad(d, depot, t)
         else:
             self._set_rest(d, IDLE)
@@ -547,8 +563,8 @@ class Simulation:
 
     def _start_charging(self, d: int, depot: int, t: float) -> None:
         self.pad_users[depot].append(d)
-        needed = self.model.battery_wh - self.battery[d]
-        done = t + self.model.charge_time_s(needed)
+        needed = self.capacity_wh[d] - self.battery[d]
+        done = t + self.models[self.drone_type[d]].charge_time_s(needed)
         self.charge_done_s[d] = done
         self.charge_start_s[d] = t
         self.log.add_charge(t, done, d, depot)
@@ -561,7 +577,7 @@ class Simulation:
         depot = int(self.at_depot[d])
         if d in self.pad_users[depot]:
             self.pad_users[depot].remove(d)
-        self.battery[d] = self.model.battery_wh
+        self.battery[d] = self.capacity_wh[d]
         self.charge_done_s[d] = np.nan
         self.charge_start_s[d] = np.nan
         self._point(d, self.t)
@@ -627,8 +643,12 @@ class Simulation:
         in_use = np.array([len(u) for u in self.pad_users])
         closed = (in_use >= self.pads) & (queued >= self.pads)
         depot = self.orders.pickup_depot[candidates]
-        trip_wh = np.maximum(self.order_trip_wh[candidates], self.order_min_wh[candidates])
-        charged = best_wh[depot] - trip_wh >= self.model.reserve_wh - 1e-9
+        # The least any type was found to need (and the smallest reserve): a drone of
+        # some type with that much charge could fly it.
+        trip_wh = np.maximum(
+            self.order_trip_wh[candidates], self.order_min_wh[:, candidates].min(axis=0)
+        )
+        charged = best_wh[depot] - trip_wh >= min(m.reserve_wh for m in self.models) - 1e-9
         self.order_open_rounds[candidates] += 1
         self.order_pad_wait_rounds[candidates] += (queued[depot] > 0) & (closed[depot] | ~charged)
         # A drop-off inside an active zone cannot be served while it lasts.
@@ -647,13 +667,15 @@ class Simulation:
     def _expiry_reason(self, order: int) -> str:
         """Why an order accepted at checkout expired open (the first reason that holds):
         a deconfliction policy refused its trips; a routed trip for it needed more than a
-        full battery less the reserve (``order_min_wh``, column waits included); for at
+        full battery less the reserve of every type (``order_min_wh``, column waits
+        included); for at
         least half the rounds it waited, it waited for its pickup depot's pads (see
         `_open_orders`); else capacity (no drone in time, although a full one could fly
         it)."""
         if order in self.slot_refused:
             return REASON_NO_CONFLICT_FREE_SLOT
-        if self.order_min_wh[order] > self.model.battery_wh - self.model.reserve_wh + 1e-9:
+        spare_wh = np.array([m.battery_wh - m.reserve_wh for m in self.models])
+        if (self.order_min_wh[:, order] > spare_wh + 1e-9).all():  # beyond every type
             return REASON_ROUTE_BEYOND_REACH
         if 2 * self.order_pad_wait_rounds[order] >= max(self.order_open_rounds[order], 1):
             return REASON_PAD_QUEUE
@@ -667,7 +689,7 @@ class Simulation:
         waiting = (
             (self.plan_len == 0)
             & (self.rest_state == WAITING_PAD)
-            & (self.battery >= self.scenario.dispatch.charge_threshold * self.model.battery_wh)
+            & (self.battery >= self.scenario.dispatch.charge_threshold * self.capacity_wh)
         )
         return idle | waiting
 
@@ -740,7 +762,7 @@ class Simulation:
             self._await("plan")
             sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
             timed = None if sequenced is None else sequenced.timed
-        if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+        if timed is None or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
             # The routed trip needs more than the estimate: remember what a trip for these
             # orders takes from here, and charge before the next try.
             self.counters.rejected_trips += 1
@@ -748,7 +770,8 @@ class Simulation:
                 needed = float(timed["wh"][0] - timed["wh"][-1])
                 for order, kind in stops:
                     if kind == PICKUP and len(stops) == 2:
-                        self.order_min_wh[order] = max(self.order_min_wh[order], needed)
+                        row = self.drone_type[d]
+                        self.order_min_wh[row, order] = max(self.order_min_wh[row, order], needed)
             if self.rest_state[d] == IDLE:
                 self._request_pad(d, depot, self.t)
             return
@@ -781,7 +804,7 @@ class Simulation:
             )  # fmt: skip
             timed = plan_reposition(request, depot)
             if timed is not None:
-                if timed is False or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+                if timed is False or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
                     return
                 self._leave_queue(d)
                 self.install_plan(d, timed)
@@ -803,7 +826,7 @@ class Simulation:
             return
         sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
         timed = None if sequenced is None else sequenced.timed
-        if timed is None or timed["wh"][-1] < self.model.reserve_wh - 1e-6:
+        if timed is None or timed["wh"][-1] < self.reserve_wh[d] - 1e-6:
             return
         self._leave_queue(d)
         self._commit_columns(d, sequenced)
@@ -1161,7 +1184,7 @@ class Simulation:
             position_m=self.position.copy(),
             heading_rad=heading,
             state=self.state.copy(),
-            battery_fraction=np.clip(battery / self.model.battery_wh, 0.0, 1.0),
+            battery_fraction=np.clip(battery / self.capacity_wh, 0.0, 1.0),
             payload_kg=self.payload.copy(),
             route_m=tuple(routes),
             trail_m=tuple(trails),
@@ -1211,7 +1234,7 @@ class Simulation:
             span = np.maximum(self.charge_done_s[charging] - self.charge_start_s[charging], 1e-9)
             f = np.clip((self.t - self.charge_start_s[charging]) / span, 0.0, 1.0)
             battery[charging] = self.charge_start_wh[charging] + f * (
-                self.model.battery_wh - self.charge_start_wh[charging]
+                self.capacity_wh[charging] - self.charge_start_wh[charging]
             )
         return battery
 
@@ -1470,9 +1493,9 @@ def size_depots(
 
     Returns
     -------
-    (Airspace, numpy.ndarray of int or None)
-        The airspace with the depots' pads set, and the drones per depot (None: the
-        scenario's ``fleet.drones_per_depot``).
+    (Airspace, numpy.ndarray or None)
+        The airspace with the depots' pads set, and the shares the drones of each type
+        are to be shared by (`fleet_types`; None: each type's ``drones_per_depot``).
     """
     if scenario.map.sizing != "demand":
         return airspace, None
@@ -1488,9 +1511,7 @@ def size_depots(
                 break
             count -= 1
         sized.append(dataclasses.replace(depot, pads=count))
-    homes = fleet_homes(scenario, k)
-    drones = allocate_by_share(len(homes), shares, (shares > 0).astype(np.int64))
-    return airspace.replace(depots=tuple(sized)), drones
+    return airspace.replace(depots=tuple(sized)), np.asarray(shares, np.float64)
 
 
 def allocate_by_share(total: int, shares: np.ndarray, minimum: np.ndarray) -> np.ndarray:
@@ -1521,28 +1542,46 @@ def _fits(scenario: Scenario, airspace: Airspace, top_layer: int, depot) -> bool
     )
 
 
-def fleet_homes(
-    scenario: Scenario, n_depots: int, per_depot: np.ndarray | None = None
-) -> np.ndarray:
-    """Each drone's home depot, from ``fleet.drones_per_depot`` (one number for every
-    depot, or one per depot), or from ``per_depot`` when given (`size_depots`).
+def fleet_homes(scenario: Scenario, n_depots: int, shares: np.ndarray | None = None) -> np.ndarray:
+    """Each drone's home depot (`fleet_types`)."""
+    return fleet_types(scenario, n_depots, shares)[0]
+
+
+def fleet_types(
+    scenario: Scenario, n_depots: int, shares: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each drone's home depot and aircraft type (index into `Scenario.aircraft`), from
+    each type's ``drones_per_depot`` (one number for every depot, or one per depot): the
+    drones of the first type, depot by depot, then those of the next. Given ``shares``
+    (``map.sizing = "demand"``, `size_depots`), each type's total is shared out in
+    proportion to them instead (`allocate_by_share`; at least one drone of the type at
+    every depot with demand while the type has enough).
 
     Raises
     ------
     ScenarioError
-        When the list's length is neither 1 nor the number of depots.
+        When a list's length is neither 1 nor the number of depots.
     """
-    if per_depot is not None:
-        return np.repeat(np.arange(n_depots), per_depot).astype(np.int64)
-    counts = scenario.fleet.drones_per_depot
-    per_depot = counts * n_depots if len(counts) == 1 else counts
-    if len(per_depot) != n_depots:
-        raise ScenarioError(
-            scenario.source,
-            "fleet.drones_per_depot",
-            f"give one number or one per depot ({n_depots}), got {len(counts)}",
-        )
-    return np.repeat(np.arange(n_depots), per_depot).astype(np.int64)
+    homes, kinds = [], []
+    for index, entry in enumerate(scenario.aircraft):
+        counts = entry.drones_per_depot
+        per_depot = counts * n_depots if len(counts) == 1 else counts
+        if len(per_depot) != n_depots:
+            raise ScenarioError(
+                scenario.source,
+                f"drone[{index}].drones_per_depot"
+                if scenario.fleet.types
+                else "fleet.drones_per_depot",
+                f"give one number or one per depot ({n_depots}), got {len(counts)}",
+            )
+        if shares is not None:
+            total = int(sum(per_depot))
+            with_demand = (shares > 0).astype(np.int64)
+            minimum = with_demand if total >= with_demand.sum() else np.zeros(n_depots, np.int64)
+            per_depot = allocate_by_share(total, shares, minimum)
+        homes.append(np.repeat(np.arange(n_depots), per_depot).astype(np.int64))
+        kinds.append(np.full(len(homes[-1]), index, np.int64))
+    return np.concatenate(homes), np.concatenate(kinds)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1586,7 +1625,7 @@ def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioC
     top_layer = max(get_deconfliction(dc.policy).layers_used(dc))
     check_depot_columns(scenario, airspace, top_layer)
     shares = expected_depot_shares(scenario.demand, city, airspace, top_layer, scenario.map.seed)
-    airspace, drones_per_depot = size_depots(scenario, airspace, shares, top_layer)
+    airspace, fleet_shares = size_depots(scenario, airspace, shares, top_layer)
     pads_xy = place_pads(scenario, airspace, top_layer)
     # The same stream as a run's demand (`Simulation`: the first; spawn's children depend
     # on their index only).
@@ -1594,7 +1633,7 @@ def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioC
     orders = generate_orders(
         scenario.demand, city, airspace, min(scenario.duration_s, duration_s), top_layer, rng
     )
-    homes = fleet_homes(scenario, len(airspace.depots), drones_per_depot)
+    homes = fleet_homes(scenario, len(airspace.depots), fleet_shares)
     return ScenarioCheck(airspace, pads_xy, int(len(homes)), int(len(orders)))
 
 
@@ -1606,6 +1645,7 @@ __all__ = [
     "check_scenario",
     "allocate_by_share",
     "fleet_homes",
+    "fleet_types",
     "place_pads",
     "size_depots",
 ]

@@ -9,7 +9,9 @@ those of `sim.vocabulary` and are named in ``meta``:
                                  order_status_names, event_names (code as a string ->
                                  name), reasons (failure texts), drone_model,
                                  separation_m (minima), depots (name, x_m, y_m, pads, pads_xy_m),
-                                 drones (fleet size)
+                                 drones (fleet size); optional: drone_types (one model
+                                 object per aircraft type, ``drone_model`` the first) and
+                                 drone_type (each drone's index into drone_types)
 ``traj_drone``        int32 N    drone of each point, 0 .. drones-1; points sorted by drone,
                                  then time; every drone has at least one point
 ``traj_t``            float64 N  seconds
@@ -206,6 +208,8 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
             for d, pads in zip(s.airspace.depots, s.pads_xy)
         ],
         "drones": s.n_drones,
+        "drone_types": [model.to_dict() for model in s.models],
+        "drone_type": np.asarray(s.drone_type).tolist(),
         "loss_phases": list(LOSS_PHASES),
     }
     arrays = {
@@ -291,6 +295,11 @@ class Recording:
             for d in self.meta["depots"]
         )
         self.battery_wh = float(self.meta["drone_model"]["battery_wh"])
+        # Each drone's battery capacity, Wh (its aircraft type's, in a mixed fleet).
+        self.capacity_wh = np.full(self.n_drones, self.battery_wh)
+        if "drone_type" in self.meta:
+            capacities = np.array([m["battery_wh"] for m in self.meta["drone_types"]], float)
+            self.capacity_wh = capacities[np.asarray(self.meta["drone_type"], np.int64)]
         self._end_route = None
         if "end_route_drone" in arrays:
             owners = arrays["end_route_drone"]
@@ -456,7 +465,7 @@ class Recording:
             position_m=position,
             heading_rad=heading,
             state=state,
-            battery_fraction=np.clip(battery / self.battery_wh, 0.0, 1.0),
+            battery_fraction=np.clip(battery / self.capacity_wh, 0.0, 1.0),
             payload_kg=payload,
             route_m=tuple(routes),
             trail_m=tuple(trails),
@@ -665,6 +674,11 @@ def validate_recording(arrays: dict[str, np.ndarray], source: str = "<memory>") 
         _check_sorted(arrays["end_route_drone"], "end_route_drone", source, "by drone")
     if "loss_start_s" in present:
         _check_losses(arrays, n_drones, float(meta["recorded_until_s"]), source)
+    if "drone_type" in meta and len(meta["drone_type"]) != n_drones:
+        raise RecordingError(
+            f"{source}: meta.drone_type: expected one type per drone ({n_drones}), "
+            f"got {len(meta['drone_type'])}"
+        )
     return meta
 
 
@@ -768,6 +782,32 @@ def _check_meta(value: np.ndarray, source: str) -> dict:
         raise RecordingError(
             f"{source}: meta.drone_model.battery_wh: expected a capacity > 0 in Wh, "
             f"got {_show(battery)}"
+        )
+    if "drone_type" in meta or "drone_types" in meta:
+        need(
+            "drone_types",
+            "a list of drone models with battery_wh > 0",
+            lambda v: (
+                isinstance(v, list)
+                and len(v) >= 1
+                and all(
+                    isinstance(m, dict) and _is_real(m.get("battery_wh")) and m["battery_wh"] > 0
+                    for m in v
+                )
+            ),
+        )
+        need(
+            "drone_type",
+            "a list of type indices into meta.drone_types",
+            lambda v: (
+                isinstance(v, list)
+                and all(
+                    isinstance(k, int)
+                    and not isinstance(k, bool)
+                    and 0 <= k < len(meta["drone_types"])
+                    for k in v
+                )
+            ),
         )
     need("depots", "a non-empty list of depots", lambda v: isinstance(v, list) and len(v) >= 1)
     for index, depot in enumerate(meta["depots"]):

@@ -28,6 +28,7 @@ import numpy as np
 from dronesim.maps import limits
 from dronesim.maps.city import DEPOT_SITINGS
 from dronesim.maps.errors import InputError
+from dronesim.planners.aircraft import aircraft_type
 from dronesim.planners.energy import DroneModel
 from dronesim.planners.wind import (
     DEFAULT_EXPONENT,
@@ -82,10 +83,26 @@ class MapSpec:
 
 
 @dataclass(frozen=True)
+class FleetType:
+    """One aircraft type of the fleet and how many are based at each depot (a single
+    number applies to every depot)."""
+
+    model: DroneModel
+    drones_per_depot: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class FleetSpec:
-    """Drones based at each depot (a single number applies to every depot)."""
+    """Drones based at each depot (a single number applies to every depot).
+
+    ``types`` is empty when the scenario has one ``[drone]`` table (the fleet is
+    ``drones_per_depot`` of it); with a list of types (``[[drone]]`` tables, each with
+    its own ``drones_per_depot``) it holds them in the file's order and
+    ``drones_per_depot`` is unused. `Scenario.aircraft` gives both forms as one list.
+    """
 
     drones_per_depot: tuple[int, ...] = (10,)
+    types: tuple[FleetType, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,6 +253,14 @@ class Scenario:
     separation: SeparationSpec = field(default_factory=SeparationSpec)
     wind: WindSpec = field(default_factory=WindSpec)
     source: str = "<memory>"
+
+    @property
+    def aircraft(self) -> tuple[FleetType, ...]:
+        """The fleet's aircraft types and their counts per depot: ``fleet.types`` for a
+        mixed fleet, else ``drone`` with ``fleet.drones_per_depot``."""
+        if self.fleet.types:
+            return self.fleet.types
+        return (FleetType(self.drone, self.fleet.drones_per_depot),)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed, validated again."""
@@ -420,49 +445,46 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             source, "map.temporary_window_s", f"end must be after start, got {list(window)}"
         )
 
-    drone_table = reader.table(
-        top.get("drone", {}), "drone", {f.name for f in dataclasses.fields(DroneModel)}
-    )
-    drone_kwargs: dict[str, Any] = {}
-    for item in dataclasses.fields(DroneModel):
-        if item.name not in drone_table:
-            continue
-        if item.name == "name":
-            drone_kwargs["name"] = reader.string(drone_table, "drone.name", key="name")
-        else:
-            drone_kwargs[item.name] = reader.number(
-                drone_table, f"drone.{item.name}", key=item.name
-            )
-    try:
-        drone = DroneModel(**drone_kwargs)
-    except ValueError as error:
-        field_name, _, message = _strip_owner(str(error)).partition(": ")
-        raise ScenarioError(source, f"drone.{field_name}", message) from None
-
     fleet_table = reader.table(top.get("fleet", {}), "fleet", {"drones_per_depot"})
-    per_depot = fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0])
-    if isinstance(per_depot, list):
-        counts = tuple(
-            reader.integer(
-                {"v": v},
-                f"fleet.drones_per_depot[{i}]",
-                minimum=0,
-                maximum=limits.MAX_DRONES,
-                key="v",
-            )
-            for i, v in enumerate(per_depot)
-        )
-    else:
-        counts = (
-            reader.integer(
-                fleet_table,
+    drone_value = top.get("drone", {})
+    if isinstance(drone_value, list):
+        # A mixed fleet: [[drone]] tables, each a type with its own drones_per_depot.
+        if "drones_per_depot" in fleet_table:
+            reader.fail(
                 "fleet.drones_per_depot",
-                minimum=0,
-                maximum=limits.MAX_DRONES,
-                key="drones_per_depot",
-            ),
+                "with a list of aircraft types ([[drone]]) give each its own drones_per_depot, "
+                f"got {fleet_table['drones_per_depot']!r}",
+            )
+        if not drone_value:
+            reader.fail("drone", "an empty list of aircraft types")
+        types = []
+        for index, entry in enumerate(drone_value):
+            path = f"drone[{index}]"
+            if not isinstance(entry, dict):
+                reader.fail(path, f"expected a table, got {entry!r}")
+            table = dict(entry)
+            if "drones_per_depot" not in table:
+                reader.fail(f"{path}.drones_per_depot", "missing")
+            counts = _read_counts(reader, table.pop("drones_per_depot"), f"{path}.drones_per_depot")
+            model = _read_drone(reader, table, path)
+            for earlier, other in enumerate(types):
+                if other.model.name == model.name:
+                    reader.fail(
+                        f"{path}.name",
+                        f"{model.name!r} is drone[{earlier}]'s name too; give each type its own name",
+                    )
+            types.append(FleetType(model, counts))
+        drone = types[0].model
+        fleet = FleetSpec(drones_per_depot=(0,), types=tuple(types))
+    else:
+        drone = _read_drone(reader, drone_value, "drone")
+        fleet = FleetSpec(
+            drones_per_depot=_read_counts(
+                reader,
+                fleet_table.get("drones_per_depot", FleetSpec().drones_per_depot[0]),
+                "fleet.drones_per_depot",
+            )
         )
-    fleet = FleetSpec(drones_per_depot=counts)
 
     demand_table = reader.table(
         top.get("demand", {}), "demand", {f.name for f in dataclasses.fields(DemandSpec)}
@@ -511,7 +533,15 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             demand_table, "demand.pickup", PICKUPS, default=d.pickup, key="pickup"
         ),
     )
-    if demand.weight_max_kg > drone.max_payload_kg:
+    if fleet.types:
+        heaviest = max(entry.model.max_payload_kg for entry in fleet.types)
+        if demand.weight_max_kg > heaviest:
+            raise ScenarioError(
+                source,
+                "demand.weight_max_kg",
+                f"{demand.weight_max_kg:g} kg exceeds every aircraft type's max_payload_kg (at most {heaviest:g} kg)",
+            )
+    elif demand.weight_max_kg > drone.max_payload_kg:
         raise ScenarioError(
             source,
             "demand.weight_max_kg",
@@ -631,7 +661,8 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         ),
     )
     wind = _read_wind(reader, top.get("wind", {}), base_dir)
-    if wind.max_speed_mps >= drone.max_airspeed_mps:
+    slowest = min((entry.model for entry in fleet.types), default=drone, key=_top_speed)
+    if wind.max_speed_mps >= slowest.max_airspeed_mps:
         where = (
             "wind.file"
             if wind.file_rows
@@ -639,10 +670,13 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             if wind.hourly_speed_mps
             else "wind.speed_mps"
         )
+        limit = (
+            "drone.max_airspeed_mps" if not fleet.types else f"{slowest.name}'s max_airspeed_mps"
+        )
         raise ScenarioError(
             source,
             where,
-            f"{wind.max_speed_mps:g} m/s is not below drone.max_airspeed_mps ({drone.max_airspeed_mps:g})",
+            f"{wind.max_speed_mps:g} m/s is not below {limit} ({slowest.max_airspeed_mps:g})",
         )
     scenario = Scenario(
         name=name,
@@ -871,6 +905,53 @@ def _read_wind_csv(reader: _Reader, path: Path) -> tuple:
     return tuple(sorted(rows))
 
 
+def _top_speed(model: DroneModel) -> float:
+    return model.max_airspeed_mps
+
+
+def _read_counts(reader: _Reader, value: Any, field_path: str) -> tuple[int, ...]:
+    """Drones per depot: one number for every depot, or a list of one per depot."""
+    if isinstance(value, list):
+        return tuple(
+            reader.integer(
+                {"v": v}, f"{field_path}[{i}]", minimum=0, maximum=limits.MAX_DRONES, key="v"
+            )
+            for i, v in enumerate(value)
+        )
+    return (
+        reader.integer({"v": value}, field_path, minimum=0, maximum=limits.MAX_DRONES, key="v"),
+    )
+
+
+def _read_drone(reader: _Reader, value: Any, field_path: str) -> DroneModel:
+    """A ``[drone]`` table: a bundled aircraft ``type`` (`dronesim.planners.aircraft`) with
+    any `DroneModel` field overridden, or (no ``type``) the fields over `DroneModel`'s
+    defaults."""
+    table = reader.table(
+        value, field_path, {f.name for f in dataclasses.fields(DroneModel)} | {"type"}
+    )
+    base = DroneModel()
+    type_name = reader.string(table, f"{field_path}.type", key="type")
+    if type_name is not None:
+        try:
+            base = aircraft_type(type_name).model
+        except InputError as error:
+            reader.fail(f"{field_path}.type", str(error))
+    kwargs: dict[str, Any] = {}
+    for item in dataclasses.fields(DroneModel):
+        if item.name not in table:
+            continue
+        if item.name in ("name", "kind"):
+            kwargs[item.name] = reader.string(table, f"{field_path}.{item.name}", key=item.name)
+        else:
+            kwargs[item.name] = reader.number(table, f"{field_path}.{item.name}", key=item.name)
+    try:
+        return dataclasses.replace(base, **kwargs)
+    except ValueError as error:
+        field_name, _, message = _strip_owner(str(error)).partition(": ")
+        raise ScenarioError(reader.source, f"{field_path}.{field_name}", message) from None
+
+
 _GENERATOR_KEYS = frozenset(
     {
         "seed",
@@ -902,12 +983,8 @@ def _validated(scenario: Scenario) -> Scenario:
         raise ScenarioError(
             source, "map.layers_m", f"{len(layers)} layers; at most {limits.MAX_LAYERS}"
         )
-    if len(scenario.fleet.drones_per_depot) not in (1, spec.depots) and spec.generator == "city":
-        raise ScenarioError(
-            source,
-            "fleet.drones_per_depot",
-            f"give one number or one per depot ({spec.depots}), got {len(scenario.fleet.drones_per_depot)}",
-        )
+    if spec.generator == "city":
+        _check_counts(scenario, spec.depots, "")
     if spec.generator == "city":
         _check_grid_cells(source, "map.cell_size_m", spec, (0.0, 0.0, spec.width_m, spec.height_m))
         _check_fleet_size(scenario, spec.depots)
@@ -925,13 +1002,15 @@ def _validated(scenario: Scenario) -> Scenario:
                 "map.temporary_window_s",
                 f"ends at or before t = 0, so the zones would never be active, got {list(window)}",
             )
-    drone = scenario.drone
-    if drone.cruise_speed_mps > drone.max_airspeed_mps:
-        raise ScenarioError(
-            source,
-            "drone.cruise_speed_mps",
-            f"{drone.cruise_speed_mps:g} m/s exceeds drone.max_airspeed_mps ({drone.max_airspeed_mps:g} m/s)",
-        )
+    for index, entry in enumerate(scenario.aircraft):
+        drone = entry.model
+        path = f"drone[{index}]" if scenario.fleet.types else "drone"
+        if drone.cruise_speed_mps > drone.max_airspeed_mps:
+            raise ScenarioError(
+                source,
+                f"{path}.cruise_speed_mps",
+                f"{drone.cruise_speed_mps:g} m/s exceeds {path}.max_airspeed_mps ({drone.max_airspeed_mps:g} m/s)",
+            )
     demand = scenario.demand
     if demand.weight_median_kg > demand.weight_max_kg:
         raise ScenarioError(
@@ -1049,16 +1128,34 @@ def _check_grid_cells(
         )
 
 
+def _counts_path(scenario: Scenario, index: int) -> str:
+    return f"drone[{index}].drones_per_depot" if scenario.fleet.types else "fleet.drones_per_depot"
+
+
+def _check_counts(scenario: Scenario, n_depots: int, where: str) -> None:
+    """Each type's counts: one number or one per depot (``where`` names the map file)."""
+    for index, entry in enumerate(scenario.aircraft):
+        counts = entry.drones_per_depot
+        if len(counts) not in (1, n_depots):
+            raise ScenarioError(
+                scenario.source,
+                _counts_path(scenario, index),
+                f"give one number or one per depot ({n_depots}{where}), got {len(counts)}",
+            )
+
+
 def _check_fleet_size(scenario: Scenario, n_depots: int) -> None:
     """At most `limits.MAX_DRONES` drones over ``n_depots`` depots."""
-    counts = scenario.fleet.drones_per_depot
-    total = counts[0] * n_depots if len(counts) == 1 else sum(counts)
-    if total > limits.MAX_DRONES:
-        raise ScenarioError(
-            scenario.source,
-            "fleet.drones_per_depot",
-            f"{list(counts) if len(counts) > 1 else counts[0]} at {n_depots} depots make {total} drones; at most {limits.MAX_DRONES}",
-        )
+    total = 0
+    for index, entry in enumerate(scenario.aircraft):
+        counts = entry.drones_per_depot
+        total += counts[0] * n_depots if len(counts) == 1 else sum(counts)
+        if total > limits.MAX_DRONES:
+            raise ScenarioError(
+                scenario.source,
+                _counts_path(scenario, index),
+                f"{list(counts) if len(counts) > 1 else counts[0]} at {n_depots} depots make {total} drones; at most {limits.MAX_DRONES}",
+            )
 
 
 def check_map(scenario: Scenario, city) -> None:
@@ -1076,13 +1173,7 @@ def check_map(scenario: Scenario, city) -> None:
     _check_grid_cells(
         scenario.source, "map.geojson", spec, city.bounds_m, prefix=f"{spec.geojson}: "
     )
-    counts = scenario.fleet.drones_per_depot
-    if len(counts) not in (1, len(city.depots)):
-        raise ScenarioError(
-            scenario.source,
-            "fleet.drones_per_depot",
-            f"give one number or one per depot ({len(city.depots)} in {spec.geojson}), got {len(counts)}",
-        )
+    _check_counts(scenario, len(city.depots), f" in {spec.geojson}")
     _check_fleet_size(scenario, len(city.depots))
     pads = sum(depot.pads for depot in city.depots)
     if pads > limits.MAX_PADS:

@@ -137,6 +137,7 @@ grow over a day.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections import OrderedDict
@@ -354,29 +355,15 @@ class StrategicPlanner:
         # Altitude range of each table layer: the low column, then the cruise layers.
         ranges = [(0.0, self.handover_height_m)] + [(z, z) for z in airspace.layers_m]
         self.layer_ranges_m = tuple(ranges)
-        gaps = [b[0] - a[1] for a, b in zip(ranges, ranges[1:])]
         self.horizontal_cells = int(math.ceil(horizontal_m / self.cell_size_m))
         self.vertical_cells = max(
             [b - a for a in range(len(ranges)) for b in range(a + 1, len(ranges))
              if ranges[b][0] - ranges[a][1] < vertical_m] + [0]
         )  # fmt: skip
-        self.straight_s = self.cell_size_m / cruise_speed_mps
-        self.diagonal_s = self.straight_s * math.sqrt(2.0)
-        self.climb_s = max(gaps) / climb_rate_mps
-        self.descent_s = max(gaps) / descent_rate_mps
-        self.lift_s = self.handover_height_m / climb_rate_mps
-        self.land_s = self.handover_height_m / descent_rate_mps
-        self.moves = drone_moves(
-            3,
-            horizontal_s=self.straight_s,
-            diagonal_s=self.diagonal_s,
-            climb_s=self.climb_s,
-            descent_s=self.descent_s,
-            connectivity=connectivity,
-        )
+        self.connectivity = connectivity
         blocked = np.ones(self.shape, np.uint8)
         blocked[1:] = airspace.blocked
-        self.sipp = SippPlanner(blocked, self.moves)
+        self._set_speeds(cruise_speed_mps, climb_rate_mps, descent_rate_mps, blocked)
         self.table = ReservationTable(
             self.shape,
             horizontal_cells=self.horizontal_cells,
@@ -393,6 +380,63 @@ class StrategicPlanner:
         self._ends: dict[int, float] = {}
         self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
         self._reserve_zones()
+
+    def _set_speeds(
+        self, cruise_speed_mps: float, climb_rate_mps: float, descent_rate_mps: float, blocked
+    ) -> None:
+        """Move durations from the speeds, and the search over ``blocked`` with them."""
+        ranges = self.layer_ranges_m
+        gaps = [b[0] - a[1] for a, b in zip(ranges, ranges[1:])]
+        self.straight_s = self.cell_size_m / cruise_speed_mps
+        self.diagonal_s = self.straight_s * math.sqrt(2.0)
+        self.climb_s = max(gaps) / climb_rate_mps
+        self.descent_s = max(gaps) / descent_rate_mps
+        self.lift_s = self.handover_height_m / climb_rate_mps
+        self.land_s = self.handover_height_m / descent_rate_mps
+        self.moves = drone_moves(
+            3,
+            horizontal_s=self.straight_s,
+            diagonal_s=self.diagonal_s,
+            climb_s=self.climb_s,
+            descent_s=self.descent_s,
+            connectivity=self.connectivity,
+        )
+        self.sipp = SippPlanner(blocked, self.moves)
+
+    def sharing_table(
+        self, *, cruise_speed_mps: float, climb_rate_mps: float, descent_rate_mps: float
+    ) -> StrategicPlanner:
+        """A planner for another aircraft type (a mixed fleet) over the same airspace and
+        with the same separation, sharing this one's reservation table, committed plans and
+        zone reservations (so each type plans around every other's), with its own move
+        durations, search and heuristic fields. Pads must be prepared on it again
+        (`prepare_pads`).
+
+        Raises
+        ------
+        DeconflictionError
+            A speed or rate that is not > 0.
+        """
+        for name, value in (
+            ("cruise_speed_mps", cruise_speed_mps),
+            ("climb_rate_mps", climb_rate_mps),
+            ("descent_rate_mps", descent_rate_mps),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise DeconflictionError(f"strategic planner: {name} must be > 0, got {value!r}")
+        # A shallow copy shares table, _committed, _ends and _zone_from (this class's own
+        # object: its private fields are ours to reset).
+        other = copy.copy(self)
+        other._fields = OrderedDict()  # noqa: SLF001
+        other._plane_fields = {}  # noqa: SLF001
+        other._pad_groups = {}  # noqa: SLF001
+        other._set_speeds(  # noqa: SLF001
+            cruise_speed_mps,
+            climb_rate_mps,
+            descent_rate_mps,
+            self.sipp.blocked.reshape(self.shape),
+        )
+        return other
 
     # ----------------------------------------------------------------- table
     def _reserve_zones(self) -> None:

@@ -3,7 +3,10 @@
 `StrategicRun` is what `sim.deconfliction.StrategicPolicy.bind` gives the engine. It owns a
 `sim.strategic.StrategicPlanner` over the run's airspace (the drone model's cruise speed and
 climb and descent rates, the separation minima, ``deconfliction.time_buffer_s``), with every
-pad's landing field prepared at set-up. For each trip a dispatch round starts
+pad's landing field prepared at set-up; a mixed fleet gets one planner per aircraft type
+(`StrategicPlanner.sharing_table`: that type's speeds, one reservation table for all), and
+each drone's trips are planned and timed with its own type's planner and model. For each
+trip a dispatch round starts
 (`plan_trip`, in dispatch order, so the most urgent trip reserves first):
 
 - pickups at the depot the drone stands at are ground holds on the apron, then the drone
@@ -193,13 +196,27 @@ class StrategicRun:
             time_buffer_s=float(sim.scenario.deconfliction.time_buffer_s),
         )
         # One column field per depot: its pads share it (see `StrategicPlanner.prepare_pads`).
-        strategic.prepare_pads(
-            np.concatenate(sim.pads_xy),
-            np.concatenate([np.full(len(p), d) for d, p in enumerate(sim.pads_xy)]),
-        )
+        pads_xy = np.concatenate(sim.pads_xy)
+        pad_depot = np.concatenate([np.full(len(p), d) for d, p in enumerate(sim.pads_xy)])
+        strategic.prepare_pads(pads_xy, pad_depot)
+        # A mixed fleet: one planner per aircraft type (its own speeds), all sharing the
+        # first's reservation table, so every type plans around every other's plans.
+        models = list(getattr(sim, "models", [model]))
+        planners = [strategic]
+        for other in models[1:]:
+            planner = strategic.sharing_table(
+                cruise_speed_mps=float(other.cruise_speed_mps),
+                climb_rate_mps=float(other.climb_rate_mps),
+                descent_rate_mps=float(other.descent_rate_mps),
+            )
+            planner.prepare_pads(pads_xy, pad_depot)
+            planners.append(planner)
         state = {
             "sim": sim,
             "strategic": strategic,
+            "planners": planners,
+            "models": models,
+            "type_params": np.stack([m.as_array() for m in models]),
             "trip_of": {},
             "next_trip": 0,
             "released_at": -math.inf,
@@ -221,6 +238,23 @@ class StrategicRun:
             0.0,
             tuple(k for k, zone in enumerate(zones) if zone.is_temporary and zone.active_at(0.0)),
         )
+
+    def _kind(self, d: int) -> int:
+        """Drone ``d``'s aircraft type (the engine sets the types after binding us)."""
+        kinds = getattr(self.sim, "drone_type", None)
+        return 0 if kinds is None else int(kinds[d])
+
+    def _model(self, d: int):
+        """Drone ``d``'s aircraft type (`DroneModel`)."""
+        return self.models[self._kind(d)]
+
+    def _params(self, d: int) -> np.ndarray:
+        """Drone ``d``'s energy-model row."""
+        return self.type_params[self._kind(d)]
+
+    def _planner(self, d: int) -> StrategicPlanner:
+        """The planner for drone ``d``'s aircraft type (all share one table)."""
+        return self.planners[self._kind(d)]
 
     def layers_used(self, spec) -> tuple[int, ...]:
         """The registered policy's (the sector layers; repositioning estimates, replans)."""
@@ -298,7 +332,7 @@ class StrategicRun:
                 here = pad
             else:
                 x, y = (float(v) for v in orders.dropoff_xy[order])
-                service = float(sim.model.service_time_s)
+                service = float(self._model(int(request.drone)).service_time_s)
                 # Delivered at the end of the service hover, by the order's deadline.
                 latest = float(orders.deadline_s[order]) - service
                 plan_stops.append(Stop(x, y, service, land=False, latest_s=latest))
@@ -311,8 +345,9 @@ class StrategicRun:
         else:
             home = target
         ready_base = t0 + sum(s for s, _ in prefix)
-        spare_wh = float(request.battery_wh) - float(sim.model.reserve_wh)
-        hover_wh_per_s = hover_energy_wh(sim.params, 0.0, 1.0)
+        model = self._model(int(request.drone))
+        spare_wh = float(request.battery_wh) - float(model.reserve_wh)
+        hover_wh_per_s = hover_energy_wh(self._params(int(request.drone)), 0.0, 1.0)
         # A bound for the search only (twice the hover endurance): the battery itself is
         # checked on the timed plan.
         deadline = t0 + 2.0 * max(0.0, spare_wh) / max(hover_wh_per_s, 1e-12)
@@ -326,7 +361,7 @@ class StrategicRun:
         ends = [(float(xy[0]), float(xy[1])) for xy in sim.pads_xy[home]]
         trip = self.next_trip
         self.next_trip = trip + 1
-        plan = self.strategic.plan_trip(
+        plan = self._planner(int(request.drone)).plan_trip(
             trip, pads, plan_stops, ends, ready_s=ready, deadline_s=deadline,
             max_expansions=self._budget([pads[0], *((s.x_m, s.y_m) for s in plan_stops), ends[0]]),
         )  # fmt: skip
@@ -346,7 +381,7 @@ class StrategicRun:
         if timed is None or late:
             self.strategic.release(trip)
             return self._refuse("WIND" if timed is None else "ORDER_DEADLINE")
-        if timed["wh"][-1] < sim.model.reserve_wh - 1e-6:
+        if timed["wh"][-1] < model.reserve_wh - 1e-6:
             self.strategic.release(trip)  # the engine refuses it and learns its energy
             return timed
         self.trip_of[int(request.drone)] = trip
@@ -442,7 +477,7 @@ class StrategicRun:
             return None
         _, cell = min(candidates)
         x, y, z = self.strategic.waypoint(cell)
-        model = sim.model
+        model = self._model(d)
         prefix = [(t, *here, EV_NONE, -1)]
         t_at = t
         if z != here[2]:
@@ -541,7 +576,7 @@ class StrategicRun:
         # a plan into the reserve beats hovering until it runs out); the timed plan is
         # checked against the battery.
         deadline = t_cut + 2.0 * max(0.0, float(sim.battery[d])) / max(
-            hover_energy_wh(sim.params, 0.0, 1.0), 1e-12
+            hover_energy_wh(self._params(d), 0.0, 1.0), 1e-12
         )
         by_distance = np.lexsort((np.arange(len(sim.depots_xy)),
                                   np.hypot(sim.depots_xy[:, 0] - cut_xy[0],
@@ -550,7 +585,7 @@ class StrategicRun:
         if landed and (final == REPOSITIONING or not remaining):
             home = int(sim.plan_arg[d, length - 1])  # where it was flying to
         else:
-            _, _, last = self._stops(remaining, cut_xy)
+            _, _, last = self._stops(remaining, cut_xy, d)
             home = _nearest_depot(sim.depots_xy, last)  # as a trip's: nearest the last stop
         # The remaining stops; else straight to a depot (the three nearest), the orders
         # given up.
@@ -559,9 +594,9 @@ class StrategicRun:
             attempts += [([], int(k)) for k in by_distance[:3]]
         short = None  # the first plan that lands within the battery but not the reserve
         for attempt, depot in attempts:
-            plan_stops, meta, last = self._stops(attempt, cut_xy)
+            plan_stops, meta, last = self._stops(attempt, cut_xy, d)
             end_pad = _nearest(sim.pads_xy[depot], last)
-            plan = self.strategic.replan_airborne(
+            plan = self._planner(d).replan_airborne(
                 trip, cell, t_cut, plan_stops, end_pad, deadline_s=deadline, commit=False,
                 leaving=lifted, start_xy=cut_xy if low else None,
             )  # fmt: skip
@@ -577,7 +612,7 @@ class StrategicRun:
             served = {o for o, _ in attempt}
             dropped = tuple(dict.fromkeys(o for o, _ in remaining if o not in served))
             answer = (plan, ReplanAnswer(timed, dropped, escape_until_s=until if leaving else None))
-            if timed["wh"][-1] >= sim.model.reserve_wh - 1e-6:
+            if timed["wh"][-1] >= self._model(d).reserve_wh - 1e-6:
                 self.strategic.commit(plan)
                 self.replans_planned += 1
                 return answer[1]
@@ -596,7 +631,7 @@ class StrategicRun:
             return ReplanAnswer(None, dropped, stay=True)
         # No plan at all: hover in the cut cell, reserved from the cut on.
         until = max(float(sim.duration_s), t_cut + 1.0)
-        plan, clear = self.strategic.hold(trip, cell, t_cut, until, cut_xy)
+        plan, clear = self._planner(d).hold(trip, cell, t_cut, until, cut_xy)
         self.holds.append((d, t_cut, clear))
         points = prefix + [(until, *prefix[-1][1:4], EV_NONE, -1)]
         timed = self._build(d, points, states[:-1] + [ESCAPING], len(points), [], ESCAPING)
@@ -621,8 +656,8 @@ class StrategicRun:
         if depot is None:
             return None
         t = float(sim.t)
-        t_land = t + here[2] / float(sim.model.descent_rate_mps)
-        plan, _ = self.strategic.hold(trip, -1, t, t_land, position=here, only_if_clear=True)
+        t_land = t + here[2] / float(self._model(d).descent_rate_mps)
+        plan, _ = self._planner(d).hold(trip, -1, t, t_land, position=here, only_if_clear=True)
         if plan is None:
             return None
         hx, hy = (float(v) for v in sim.depots_xy[depot])
@@ -645,7 +680,7 @@ class StrategicRun:
         t = float(sim.t)
         here = tuple(float(v) for v in sim.position[d])
         until = max(float(sim.duration_s), t + 1.0)
-        _, clear = self.strategic.hold(trip, -1, t, until, position=here)
+        _, clear = self._planner(d).hold(trip, -1, t, until, position=here)
         self.holds.append((d, t, clear))
         points = [(t, *here, EV_NONE, -1), (until, *here, EV_NONE, -1)]
         timed = self._build(d, points, [ESCAPING], 2, [], ESCAPING)
@@ -656,7 +691,7 @@ class StrategicRun:
         self.replans_declined[why] = self.replans_declined.get(why, 0) + 1
         return None
 
-    def _stops(self, stops, here):
+    def _stops(self, stops, here, d: int):
         """Strategic stops and their meta ``(kind, order, x, y)`` for ``(order, kind)``
         stops flown from ``here``, and the last stop's point."""
         sim = self.sim
@@ -670,7 +705,7 @@ class StrategicRun:
                 here = pad
             else:
                 x, y = (float(v) for v in orders.dropoff_xy[order])
-                plan_stops.append(Stop(x, y, float(sim.model.service_time_s), land=False))
+                plan_stops.append(Stop(x, y, float(self._model(d).service_time_s), land=False))
                 meta.append((kind, int(order), x, y))
                 here = (x, y)
         return plan_stops, meta, here
@@ -684,13 +719,13 @@ class StrategicRun:
         n_prefix = len(points)
         points += [(float(r[0]), float(r[1]), float(r[2]), float(r[3]), EV_NONE, -1)
                    for r in plan.waypoints[1:]]  # fmt: skip
-        _mark_stops(points, n_prefix, meta, float(sim.model.service_time_s))
+        _mark_stops(points, n_prefix, meta, float(self._model(d).service_time_s))
         hx, hy = (float(v) for v in sim.depots_xy[home])
         last = points[-1]
         seconds = math.hypot(hx - last[1], hy - last[2]) / TAXI_SPEED_MPS
         points.append((last[0] + seconds, hx, hy, 0.0, EV_LANDED, home))
         # The prefix was squared already (squaring it again changes nothing).
-        points = points[: n_prefix - 1] + self._square_corners(points[n_prefix - 1 :])
+        points = points[: n_prefix - 1] + self._square_corners(points[n_prefix - 1 :], d)
         return self._build(d, points, states, n_prefix, meta, final)
 
     def _build(self, d, points, states, n_prefix, meta, final):
@@ -716,7 +751,7 @@ class StrategicRun:
             if i + 1 >= n_prefix and b[4] in (EV_PICKED, EV_DELIVERED):
                 done += 1
         clock = np.array([p[0] for p in points], np.float64)
-        timed = builder.timed(sim.params, sim.wind, points[0][0], float(sim.battery[d]), clock)
+        timed = builder.timed(self._params(d), sim.wind, points[0][0], float(sim.battery[d]), clock)
         if timed is None:
             return None
         timed["t"] = clock
@@ -752,21 +787,22 @@ class StrategicRun:
         points += [(*row, EV_NONE, -1) for row in wp[1:].tolist()]
         # Stop events: delivered at the end of the service hover, picked up at the end of
         # the ground hold after a pickup landing.
-        delivered = _mark_stops(points, n_prefix, meta, float(sim.model.service_time_s))
+        d = int(request.drone)
+        delivered = _mark_stops(points, n_prefix, meta, float(self._model(d).service_time_s))
         hx, hy = (float(v) for v in sim.depots_xy[home])
         last = points[-1]
         seconds = math.hypot(hx - last[1], hy - last[2]) / TAXI_SPEED_MPS
         points.append((last[0] + seconds, hx, hy, 0.0, EV_LANDED, home))
-        points = self._square_corners(points)
+        points = self._square_corners(points, d)
         timed = _timed_points(
-            points, n_prefix, prefix, meta, sim.orders.weight_kg, final, sim.params, sim.wind,
+            points, n_prefix, prefix, meta, sim.orders.weight_kg, final, self._params(d), sim.wind,
             float(request.t_s), float(request.battery_wh),
         )  # fmt: skip
         if timed is None:
             return None, []
         return timed, delivered
 
-    def _square_corners(self, points):
+    def _square_corners(self, points, d: int):
         """Moves between a cruise cell and a low column (a pad or drop-off point, which need
         not lie at the cell's centre) flown as a horizontal move at cruise altitude and a
         vertical one in the stop's own column, as the normal builder does, rather than a
@@ -792,7 +828,7 @@ class StrategicRun:
             h = math.hypot(b[1] - a[1], b[2] - a[2])
             # Across at cruise speed; the vertical part takes the rest of the move's time
             # (slightly faster than the model's rate, see module).
-            across_s = min(h / self.sim.model.cruise_speed_mps, 0.5 * (b[0] - a[0]))
+            across_s = min(h / self._model(d).cruise_speed_mps, 0.5 * (b[0] - a[0]))
             if b[3] <= HANDOVER_HEIGHT_M:  # descent: across at cruise altitude, then down
                 out.append((a[0] + across_s, b[1], b[2], a[3], EV_NONE, -1))
             else:  # climb: up in the stop's column, then across

@@ -18,6 +18,7 @@ Codes for states and waypoint events are those of `sim.vocabulary`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from dronesim.maps import Airspace
@@ -59,8 +60,8 @@ class TripPlanner:
         Depot positions, metres (local frame).
     orders : Orders
         The run's orders (pickup depot, drop-off point and weight of each).
-    service_time_s : float
-        Hover at the hand-over height over a drop-off, seconds.
+    service_time_s : float or sequence of float
+        Hover at the hand-over height over a drop-off, seconds (one per aircraft type).
     deconfliction : DeconflictionSpec
         The scenario's ``[deconfliction]`` table (the policy reads its layers).
     policy : DeconflictionPolicy
@@ -69,10 +70,13 @@ class TripPlanner:
         Each depot's pad positions, metres.
     schedule : vertiports.ColumnSchedule
         Committed column operations of every drone (read by `sequence`).
-    params : numpy.ndarray
-        Drone model row (`DroneModel.as_array`), for timing.
+    params : numpy.ndarray, shape (N_PARAMS,) or (types, N_PARAMS)
+        Drone model rows (`DroneModel.as_array`), one per aircraft type, for timing.
     wind : planners.wind.WindField
         The wind flown in (height, time, place), m/s.
+    drone_type : numpy.ndarray of int, optional
+        Each drone's aircraft type (a row of ``params``); None: every drone is type 0.
+        A plan timed without a drone (no ``clock``) uses type 0.
     """
 
     def __init__(
@@ -80,24 +84,34 @@ class TripPlanner:
         airspace: Airspace,
         depots_xy: np.ndarray,
         orders: Orders,
-        service_time_s: float,
+        service_time_s: float | Sequence[float],
         deconfliction: DeconflictionSpec,
         policy: DeconflictionPolicy,
         pads_xy: list[np.ndarray],
         schedule: vertiports.ColumnSchedule,
         params: np.ndarray,
         wind: WindField,
+        drone_type: np.ndarray | None = None,
     ) -> None:
         self.airspace = airspace
         self.depots_xy = depots_xy
         self.orders = orders
-        self.service_time_s = float(service_time_s)
+        self.service_times_s = np.atleast_1d(np.asarray(service_time_s, dtype=np.float64))
         self.deconfliction = deconfliction
         self.policy = policy
         self.pads_xy = pads_xy
         self.schedule = schedule
-        self.params = params
+        self.type_params = np.atleast_2d(params)
+        self.drone_type = drone_type
         self.wind = wind
+
+    def _type(self, drone: int) -> int:
+        """The aircraft type of ``drone`` (type 0 without a drone, ``drone`` < 0)."""
+        return 0 if self.drone_type is None or drone < 0 else int(self.drone_type[drone])
+
+    def params_of(self, drone: int) -> np.ndarray:
+        """The parameter row of ``drone``'s aircraft type (type 0 when ``drone`` < 0)."""
+        return self.type_params[self._type(drone)]
 
     def sequence(
         self, plan: PlanBuilder, t_s: float, battery_wh: float, drone: int
@@ -124,7 +138,7 @@ class TripPlanner:
         """
         return vertiports.sequence(
             plan,
-            self.params,
+            self.params_of(drone),
             self.wind,
             t_s,
             battery_wh,
@@ -136,15 +150,16 @@ class TripPlanner:
     def _now(self, plan: PlanBuilder, clock) -> tuple[float, float] | None:
         """Time (s) and battery (Wh) at the end of ``plan`` so far (from ``clock``, the
         plan's start ``(t_s, battery_wh, drone)``, or from 0 s); None if unflyable."""
-        t0, wh0, _ = clock if clock is not None else (0.0, 1e9, -1)
-        head = plan.timed(self.params, self.wind, t0, wh0)
+        t0, wh0, drone = clock if clock is not None else (0.0, 1e9, -1)
+        head = plan.timed(self.params_of(drone), self.wind, t0, wh0)
         return None if head is None else (float(head["t"][-1]), float(head["wh"][-1]))
 
     def _finish_s(self, clock, now, tail: PlanBuilder, first: int, pad) -> tuple[float, bool]:
         """When a column operation at ``pad`` would end, and whether it waits for the
         column: ``tail`` continues the plan from ``now`` (`_now`) and its waypoints
         ``first..`` are the operation; waiting is counted when ``clock`` is given."""
-        timed = tail.timed(self.params, self.wind, now[0], now[1])
+        drone = clock[2] if clock is not None else -1
+        timed = tail.timed(self.params_of(drone), self.wind, now[0], now[1])
         if timed is None:
             return np.inf, True
         a, e = float(timed["t"][first]), float(timed["t"][-1])
@@ -228,7 +243,8 @@ class TripPlanner:
                     return None, "no route to the drop-off"
                 x, y, z = plan.here
                 plan.move(x, y, HANDOVER_HEIGHT_M, DELIVERING)
-                plan.hold_at(self.service_time_s, DELIVERING, False, EV_DELIVERED, order)
+                service_s = float(self.service_times_s[self._type(clock[2] if clock else -1)])
+                plan.hold_at(service_s, DELIVERING, False, EV_DELIVERED, order)
                 plan.load = max(0.0, plan.load - orders.weight_kg[order])
                 at_depot = -1
         x, y, _ = plan.here
