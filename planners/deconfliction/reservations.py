@@ -533,12 +533,14 @@ class ReservationTable:
         at the open ends), in time order, for an occupant anywhere in the footprint, or,
         given its ``segment`` ``(x0, y0, x1, y1)`` in metres, one that stays on it:
         reservations with a segment at least ``separation_m`` from it do not count."""
-        flat = int(self._flat(np.asarray([cell]).reshape(1, -1) if np.ndim(cell) else [cell])[0])
-        need = 1
-        current = self.head[flat]
-        while current >= 0:
-            need += 1
-            current = self.next_slot[current]
+        if isinstance(cell, (int, np.integer)) and 0 <= cell < self.head.shape[0]:
+            flat = int(cell)  # the searches' hot path: a flat index
+        else:
+            flat = int(
+                self._flat(np.asarray([cell]).reshape(1, -1) if np.ndim(cell) else [cell])[0]
+            )
+        # A cell's list holds at most every reservation in use: one interval more.
+        need = self.used + 2
         if self._lo.shape[0] < need:
             self._lo = np.empty(2 * need, np.float64)
             self._hi = np.empty(2 * need, np.float64)
@@ -547,7 +549,7 @@ class ReservationTable:
             self.head, self.start_s, self.end_s, self.next_slot, flat, self._lo, self._hi,
             self.seg, query, self.separation_m,
         )  # fmt: skip
-        return [(float(self._lo[i]), float(self._hi[i])) for i in range(n)]
+        return list(zip(self._lo[:n].tolist(), self._hi[:n].tolist(), strict=True))
 
     def reservations(self, cell) -> list[tuple[float, float, int]]:
         """The reservations ``(start_s, end_s, owner)`` of ``cell``, sorted by start."""

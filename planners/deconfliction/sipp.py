@@ -733,6 +733,8 @@ class SippPlanner:
     def cell_index(self, cell) -> int:
         """Flat index of a cell given as coordinates (``(row, col)`` or ``(layer, row, col)``)
         or as a flat index."""
+        if isinstance(cell, (int, np.integer)) and 0 <= cell < self.blocked.size:
+            return int(cell)  # the hot path
         if np.ndim(cell) == 0:
             index = int(cell)
             if not 0 <= index < self.blocked.size:
