@@ -18,7 +18,7 @@ from dronesim.sim.cli import main
 from dronesim.sim.demand import expected_depot_shares, generate_orders
 from dronesim.sim.engine import Simulation, allocate_by_share, build_world
 from dronesim.sim.scenario import from_toml_text
-from dronesim.sim.vocabulary import DELIVERED, FAILED
+from dronesim.sim.vocabulary import DELIVERED, EV_ASSIGNED, FAILED
 from tiny import TINY
 
 
@@ -293,3 +293,44 @@ def test_unknown_sizing_or_pickup_is_a_one_line_error(
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "bad.toml" in lines[0] and field in lines[0] and value in lines[0]
+
+
+# ----------------------------------------------------------------- bundled scenarios
+def test_city_peak_is_city_day_at_twice_the_demand():
+    from dronesim.sim.scenario import bundled_scenarios, load_scenario
+
+    assert {"city-day", "city-peak", "batching"} <= set(bundled_scenarios())
+    day, peak = load_scenario("city-day"), load_scenario("city-peak")
+    assert peak.demand.scale == 2 * day.demand.scale
+    assert peak.map == day.map and peak.aircraft == day.aircraft and peak.wind == day.wind
+    assert day.map.depot_siting == "demand" and day.map.sizing == "demand"
+
+
+@pytest.fixture(scope="module")
+def batching_runs():
+    from dronesim.sim.scenario import load_scenario
+
+    scenario = load_scenario("batching")
+    runs = {}
+    for planner in ("astar", "theta"):
+        variant = scenario.replace(planner=dataclasses.replace(scenario.planner, name=planner))
+        sim = Simulation(variant, duration_s=1800.0)
+        runs[planner] = (sim, sim.run())
+    return runs
+
+
+def test_batching_scenario_chains_drop_offs_routed_by_the_scenarios_planner(batching_runs):
+    sim, report = batching_runs["astar"]
+    # Multi-parcel trips, from the order log: one drone assigned two orders at once.
+    t, order, kind, drone = sim.log.order_events()
+    assigned = kind == EV_ASSIGNED
+    pairs = set()
+    chained = 0
+    for when, who in zip(t[assigned].tolist(), drone[assigned].tolist(), strict=True):
+        chained += (when, who) in pairs
+        pairs.add((when, who))
+    assert chained > 0
+    # The legs between drop-offs went to the planner, so the planner shows in the report.
+    other_sim, other = batching_runs["theta"]
+    assert sim.planner_calls > 0 and other_sim.planner_calls > 0
+    assert report.distance_km != other.distance_km
