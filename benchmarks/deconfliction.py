@@ -4,7 +4,7 @@ Each case runs once under each deconfliction policy, with the same scenario and 
 one process (so the ratios compare runs made side by side on the same machine):
 
 - ``demo``: the bundled demo (2 h, 30 drones);
-- ``city-day``: the bundled 24 h, 500-drone day;
+- ``city-day``: the bundled 24 h, 300-drone day;
 - ``noon``: the city-day map for 2 h from 11:00 with 2,000 drones and demand scaled with
   the fleet (the dense case).
 
@@ -52,10 +52,14 @@ def case_scenario(case: str) -> tuple[Scenario, float | None]:
         return city, None
     if case == "noon":
         per_depot = max(1, round(NOON_DRONES / city.map.depots))
+        counts = city.fleet.drones_per_depot
+        city_drones = sum(counts) if len(counts) > 1 else counts[0] * city.map.depots
         scenario = city.replace(
             fleet=dataclasses.replace(city.fleet, drones_per_depot=(per_depot,)),
             demand=dataclasses.replace(
-                city.demand, scale=per_depot * city.map.depots / 500.0, start_hour=11.0
+                city.demand,
+                scale=city.demand.scale * per_depot * city.map.depots / city_drones,
+                start_hour=11.0,
             ),
         )
         return scenario, 7200.0

@@ -128,10 +128,11 @@ from dronesim.sim.vocabulary import (
 # SEARCH_BUDGET_MIN. An empty sky needs about one expansion per cell; a search far beyond
 # that is one whose plan waits long somewhere, A* then sweeping every state that could
 # arrive before the wait ends. Such a trip is not started this round (``LIMIT``) and is
-# planned again after `LIMIT_BACKOFF_S`: on city-day and the noon case, deferring it
-# delivered as many orders, as early, as searching on (see benchmarks/README.md).
+# planned again after `LIMIT_BACKOFF_S`, whichever drone asks: on city-day and the noon
+# case, deferring it delivered as many orders, as early, as searching on (see
+# benchmarks/README.md).
 SEARCH_BUDGET = 10
-SEARCH_BUDGET_MIN = 2_500
+SEARCH_BUDGET_MIN = 800
 # A trip refused at the search budget is not searched again for this long (its orders
 # keep waiting): in a congested sky the same search would mostly fail again at once.
 LIMIT_BACKOFF_S = 120.0
@@ -301,15 +302,15 @@ class StrategicRun:
             self.strategic.release_before(t0 - self.strategic.time_buffer_s)
             self.released_at = t0
             self.backoff = {key: v for key, v in self.backoff.items() if v[0] > t0}
-        # The same trip (same depot, stops and battery) refused a moment ago: not searched
-        # again yet.
-        key = (
-            int(request.home_hint), target, tuple(map(tuple, request.stops)),
-            float(request.battery_wh),
-        )  # fmt: skip
-        until, why = self.backoff.get(key, (-math.inf, ""))
-        if until > t0:
-            return self._refuse(f"{why}_BACKOFF")
+        # The same trip refused a moment ago: not searched again yet. A search over budget
+        # or without a route is refused whichever drone asks (``sky``: same depot and
+        # stops); one past its deadlines also depends on the battery (``key``).
+        sky = (int(request.home_hint), target, tuple(map(tuple, request.stops)))
+        key = (*sky, float(request.battery_wh))
+        for known in (sky, key):
+            until, why = self.backoff.get(known, (-math.inf, ""))
+            if until > t0:
+                return self._refuse(f"{why}_BACKOFF")
         self.plan_replaced(request.drone)  # its last plan has ended (it stands at a depot)
         orders = sim.orders
         depot = int(request.home_hint)
@@ -372,7 +373,8 @@ class StrategicRun:
                 StrategicStatus.NO_ROUTE: DEADLINE_BACKOFF_S,
             }.get(plan.status)
             if wait is not None:
-                self.backoff[key] = (t0 + wait, plan.status.name)
+                battery_bound = plan.status == StrategicStatus.DEADLINE
+                self.backoff[key if battery_bound else sky] = (t0 + wait, plan.status.name)
             return self._refuse(plan.status.name)
         pad = (float(plan.waypoints[0, 1]), float(plan.waypoints[0, 2]))
         final = RETURNING if target is None else REPOSITIONING

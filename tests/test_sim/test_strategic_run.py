@@ -16,8 +16,10 @@ from dronesim.sim.vocabulary import (
     ASSIGNED,
     CARRIED,
     DELIVERED,
+    DROPOFF,
     FAILED,
     OPEN,
+    PICKUP,
     REASON_NO_CONFLICT_FREE_SLOT,
     REASON_NO_DRONE_IN_TIME,
 )
@@ -195,3 +197,37 @@ def test_a_refused_trip_is_not_searched_again_before_its_backoff(monkeypatch, st
     assert rounds > 0  # the run is long enough to see a trip searched again
     created = simulation.created_count()
     assert report.orders_delivered + report.orders_failed + report.orders_pending == created
+
+
+@pytest.mark.parametrize(("status", "held"), [("LIMIT", True), ("DEADLINE", False)])
+def test_a_budget_refusal_holds_the_trip_for_every_drone_a_deadline_one_per_battery(
+    monkeypatch, status, held
+):
+    """A trip refused at the search budget is about the sky: another drone (another
+    battery) asking for the same stops at the same depot is refused without a search. A
+    trip refused for its deadlines also depends on the battery: another battery searches."""
+    from dronesim.sim.deconfliction import TripRequest
+    from dronesim.sim.strategic import StrategicPlanner, StrategicStatus
+
+    searches = []
+
+    def refused(self, trip_id, start_xy, stops, end_xy, **kwargs):
+        ready = float(np.min(kwargs["ready_s"]))
+        searches.append(ready)
+        return self._refused(trip_id, ready, getattr(StrategicStatus, status), "refused")  # noqa: SLF001
+
+    monkeypatch.setattr(StrategicPlanner, "plan_trip", refused)
+    simulation = Simulation(_scenario("strategic"), duration_s=60.0)
+    policy = simulation.deconfliction
+    order = 0
+    stops = [(order, PICKUP), (order, DROPOFF)]
+    depot = int(simulation.orders.pickup_depot[order])
+    drones = np.flatnonzero(simulation.home == depot)[:2]
+    start = (*simulation.depots_xy[depot], 0.0)
+    for d, battery in zip(drones, (120.0, 110.0), strict=True):
+        request = TripRequest(
+            int(d), 10.0, start, battery, stops, depot, simulation.trips, simulation.router
+        )
+        assert policy.plan_trip(request) is False
+    assert len(searches) == (1 if held else 2)
+    assert policy.refusals.get(f"{status}_BACKOFF", 0) == (1 if held else 0)
