@@ -176,8 +176,8 @@ def run(
         "deliveries per aircraft per day", "1/day",
         report.orders_delivered / flown * 86400.0 / report.sim_seconds if flown else None,
         MANNA_PER_DAY, MANNA_DAY, _label(city), f"dronesim bench validation{cut}",
-        f"{report.orders_delivered} delivered by {flown} drones that flew (of "
-        f"{report.drones}) in {report.sim_seconds / 3600.0:.1f} h",
+        f"{report.orders_delivered:,} delivered by {flown} drones that flew (of "
+        f"{report.drones:,}) in {report.sim_seconds / 3600.0:.1f} h",
     ))  # fmt: skip
     return {"duration_s": duration_s, "rows": rows}
 
