@@ -275,6 +275,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     mapf.set_defaults(handler=_bench_mapf)
 
+    validation = bench_commands.add_parser(
+        "validation",
+        help="simulated energy, delivery and flight times, deliveries per aircraft beside "
+        "published figures",
+    )
+    validation.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="cut the demo and city-day runs to at most S simulated seconds",
+    )
+    validation.add_argument("--json", type=Path, metavar="OUT")
+    validation.set_defaults(handler=_bench_validation)
+
     viz = bench_commands.add_parser(
         "viz", help="frame time of a 1,000-drone snapshot at 1280 x 800"
     )
@@ -725,6 +739,16 @@ def _bench_deconfliction(args: argparse.Namespace) -> int:
     if args.json is not None:
         _check_output(args.json, "--json")
     return _report_benchmark(bench, bench.run(cases, policies, duration_s=args.duration), args.json)
+
+
+def _bench_validation(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import validation as bench
+
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
+    if args.json is not None:
+        _check_output(args.json, "--json")
+    return _report_benchmark(bench, bench.run(args.duration), args.json)
 
 
 def _bench_mapf(args: argparse.Namespace) -> int:
