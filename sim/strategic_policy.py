@@ -124,15 +124,16 @@ from dronesim.sim.vocabulary import (
 )
 
 # Expansion limit of each search of a trip (or repositioning flight): SEARCH_BUDGET per
-# grid cell of its longest leg (the larger of the row and column distance), at least
-# SEARCH_BUDGET_MIN. An empty sky needs about one expansion per cell; a search far beyond
-# that is one whose plan waits long somewhere, A* then sweeping every state that could
-# arrive before the wait ends. Such a trip is not started this round (``LIMIT``) and is
-# planned again after `LIMIT_BACKOFF_S`, whichever drone asks: on city-day and the noon
-# case, deferring it delivered as many orders, as early, as searching on (see
-# benchmarks/README.md).
+# grid cell of its longest leg (the larger of the row and column distance), and at least
+# one expansion per cell of SEARCH_AREA_M2 (the neighbourhood of a depot, where the hard
+# searches are: on a finer grid it holds more cells, and more states to sweep). An empty
+# sky needs about one expansion per cell; a search far beyond that is one whose plan waits
+# long somewhere, A* then sweeping every state that could arrive before the wait ends.
+# Such a trip is not started this round (``LIMIT``) and is planned again after
+# `LIMIT_BACKOFF_S`, whichever drone asks: on city-day and the noon case, deferring it
+# delivered as many orders, as early, as searching on (see benchmarks/README.md).
 SEARCH_BUDGET = 10
-SEARCH_BUDGET_MIN = 800
+SEARCH_AREA_M2 = 320_000.0
 # A trip refused at the search budget is not searched again for this long (its orders
 # keep waiting): in a congested sky the same search would mostly fail again at once.
 LIMIT_BACKOFF_S = 120.0
@@ -765,7 +766,8 @@ class StrategicRun:
         longest = max(
             max(abs(b[0] - a[0]), abs(b[1] - a[1])) / cell for a, b in zip(points, points[1:])
         )
-        return max(SEARCH_BUDGET_MIN, int(SEARCH_BUDGET * math.ceil(longest)))
+        least = max(1, int(SEARCH_AREA_M2 / cell**2))
+        return max(least, int(SEARCH_BUDGET * math.ceil(longest)))
 
     def _refuse(self, why: str) -> bool:
         self.refusals[why] = self.refusals.get(why, 0) + 1

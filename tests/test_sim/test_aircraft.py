@@ -13,28 +13,13 @@ import math
 
 import numpy as np
 import pytest
+from cli_checks import assert_one_line_error, run
 from dronesim.planners import _fleet_kernels
 from dronesim.planners.aircraft import AIRCRAFT_TYPES, HANDOVER_HEIGHT_M
-from dronesim.sim.cli import main
 from dronesim.sim.scenario import from_toml_text
 from tiny import TINY
 
 G = 9.80665
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, out, err, *parts):
-    assert code == 2, err
-    assert out == ""
-    assert err.startswith("dronesim: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for part in parts:
-        assert part in err, (part, err)
 
 
 def power_w(m, payload_kg, airspeed, climb_mps=0.0):

@@ -3,13 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from dronesim.sim.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_checks import run
 
 
 def test_map_generate_writes_geojson_and_info_reads_it(capsys, tmp_path):

@@ -13,6 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from cli_checks import assert_one_line_error, run
 from dronesim.maps import limits
 from dronesim.maps.errors import InputError, MapFormatError
 from dronesim.planners.fleet import POLICIES
@@ -32,22 +33,6 @@ from tiny import TINY
 # Peak traced memory allowed while a bad input is refused: far below any of the
 # allocations the limits prevent (gigabytes), above what reading a small file costs.
 REFUSAL_PEAK_BYTES = 64 * 2**20
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, out, err, *parts):
-    """Exit 2, nothing on stdout, one line on stderr holding every part, no traceback."""
-    assert code == 2, err
-    assert out == ""
-    assert err.startswith("dronesim: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for part in parts:
-        assert part in err, (part, err)
 
 
 def write(tmp_path, text, name="s.toml"):

@@ -1,15 +1,9 @@
 import json
 
 import pytest
-from dronesim.sim.cli import main
+from cli_checks import run
 from dronesim.sim.scenario import ScenarioError, bundled_scenarios, from_toml_text, load_scenario
 from tiny import TINY
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_bundled_scenarios_load_and_are_listed(capsys):

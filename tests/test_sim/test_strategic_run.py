@@ -165,7 +165,7 @@ def test_a_refused_trip_is_not_searched_again_before_its_backoff(monkeypatch, st
     backoff = {"LIMIT": "LIMIT_BACKOFF_S", "DEADLINE": "DEADLINE_BACKOFF_S"}[status]
     monkeypatch.setattr(strategic_policy, backoff, 150.0)
     monkeypatch.setattr(strategic_policy, "SEARCH_BUDGET", 0)
-    monkeypatch.setattr(strategic_policy, "SEARCH_BUDGET_MIN", 1)
+    monkeypatch.setattr(strategic_policy, "SEARCH_AREA_M2", 1.0)
     searches = []
     original = StrategicPlanner.plan_trip
 

@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 import shapely
-from dronesim.sim.cli import main
+from cli_checks import assert_one_line_error
+from cli_checks import run as run_cli
 from dronesim.sim.deconfliction import (
     DECONFLICTION,
     LayerPolicy,
@@ -19,21 +20,6 @@ from dronesim.sim.engine import Simulation
 from dronesim.sim.scenario import from_toml_text
 from dronesim.sim.vertiports import ColumnSchedule, Reservation, pad_positions
 from tiny import TINY
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, out, err, *parts):
-    assert code == 2, err
-    assert out == ""
-    assert err.startswith("dronesim: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for part in parts:
-        assert part in err, (part, err)
 
 
 def _pairwise_min(points: np.ndarray) -> float:

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from cli_checks import assert_one_line_error, run
 from dronesim.planners.energy import GRAVITY_MPS2, DroneModel
 from dronesim.planners.wind import WindField
-from dronesim.sim.cli import main
 from dronesim.sim.engine import Simulation
 from dronesim.sim.routing import PlanBuilder
 from dronesim.sim.scenario import WindSpec, from_toml_text
@@ -303,21 +303,6 @@ def test_a_battery_run_dry_by_gusts_is_reported_with_drone_time_and_place():
 
 
 # ---------------------------------------------------------------- bad input
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, out, err, *parts):
-    assert code == 2, err
-    assert out == ""
-    assert err.startswith("dronesim: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for part in parts:
-        assert part in err, (part, err)
-
-
 CSV_HEADER = "hour,speed_mps,from_deg\n"
 CSV_DAY = CSV_HEADER + "".join(f"{h},3,270\n" for h in range(24))
 
