@@ -7,6 +7,7 @@ a chosen cell size.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,7 @@ def generate_city(
     name: str | None = None,
     origin_lonlat: tuple[float, float] | None = None,
     depot_siting: str = "even",
+    temporary_zone_xy_m: tuple[float, float] | None = None,
 ) -> City:
     """Generate a deterministic procedural city.
 
@@ -241,6 +243,12 @@ def generate_city(
         buildings, zones and hotspots), then each depot moves to the free block nearest a
         centre of a weighted k-means of the hotspots' demand; the buildings of the
         blocks it takes are cleared, and the blocks the even depots left become parks.
+    temporary_zone_xy_m : (float, float), optional
+        Where the event zone goes (e.g. across busy traffic): the city is generated as
+        without it (the same buildings and hotspots), then the event zone moves to the
+        free block nearest this point that is as clear of the depots as the drawn one
+        (not a depot's or special site's block); that block's buildings are cleared
+        for the stadium grounds.
     """
     # Argument errors are input errors (the command line's options and a scenario's map
     # table arrive here); the limits keep a typo from generating for hours.
@@ -471,6 +479,45 @@ def generate_city(
                     station_range_m,
                 )
             )
+
+    if temporary_zone_xy_m is not None:
+        moved = [
+            cr
+            for cr in free_blocks
+            if cr not in depot_blocks
+            and cr not in (government_block, hospital_block)
+            and clear_of_depots(cr)
+        ]
+        if not moved:
+            raise InputError("temporary_zone_xy_m: no free block clear of the depots")
+        wanted = np.asarray(temporary_zone_xy_m, np.float64)
+        event_block = min(
+            moved,
+            key=lambda cr: (
+                float(
+                    np.hypot(
+                        block_x0[cr[0]] + block_m / 2 - wanted[0],
+                        block_y0[cr[1]] + block_m / 2 - wanted[1],
+                    )
+                ),
+                cr,
+            ),
+        )
+        ec, er = event_block
+        event_centre = shapely.Point(block_x0[ec] + block_m / 2, block_y0[er] + block_m / 2)
+        zones = [
+            dataclasses.replace(zone, geometry=event_centre.buffer(event_radius, quad_segs=16))
+            if zone.name == "event-stadium"
+            else zone
+            for zone in zones
+        ]
+        keep = [k for k, cr in enumerate(footprint_block) if cr != event_block]
+        footprints = [footprints[k] for k in keep]
+        heights = [heights[k] for k in keep]
+        footprint_block = [footprint_block[k] for k in keep]
+        if event_block not in park_blocks:
+            parks.append(block_box(*event_block))  # the stadium grounds
+            park_blocks.append(event_block)
 
     if depot_siting == "demand":
         centre_of = {

@@ -1325,6 +1325,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 temporary_window_s=spec.temporary_window_s,
                 temporary_unannounced=spec.temporary_unannounced,
                 depot_siting=spec.depot_siting,
+                temporary_zone_xy_m=spec.temporary_zone_xy_m,
             )
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None

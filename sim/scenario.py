@@ -75,6 +75,7 @@ class MapSpec:
     depot_siting: str = "even"  # even | demand: where the generator puts depots (`generate_city`)
     temporary_window_s: tuple[float, float] = (3600.0, 5400.0)
     temporary_unannounced: bool = False
+    temporary_zone_xy_m: tuple[float, float] | None = None  # None: where the generator draws it
     cell_size_m: float = 10.0
     layers_m: tuple[float, ...] = (30.0, 50.0, 70.0, 90.0, 110.0)
     ceiling_m: float = 120.0
@@ -407,6 +408,16 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
                 key="temporary_window_s",
             )
         ),
+        temporary_zone_xy_m=None
+        if map_table.get("temporary_zone_xy_m") is None
+        else tuple(
+            reader.numbers(
+                map_table,
+                "map.temporary_zone_xy_m",
+                length=2,
+                key="temporary_zone_xy_m",
+            )
+        ),
         temporary_unannounced=reader.boolean(
             map_table,
             "map.temporary_unannounced",
@@ -437,6 +448,13 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             key="vertical_clearance_m",
         ),
     )
+    if map_spec.temporary_zone_xy_m is not None:
+        x, y = map_spec.temporary_zone_xy_m
+        if not (0 <= x <= map_spec.width_m and 0 <= y <= map_spec.height_m):
+            reader.fail(
+                "map.temporary_zone_xy_m",
+                f"must lie in the city (0..{map_spec.width_m:g} x 0..{map_spec.height_m:g} m), got [{x:g}, {y:g}]",
+            )
     if map_spec.generator == "geojson" and not map_spec.geojson:
         raise ScenarioError(source, "map.geojson", "required when map.generator is 'geojson'")
     window = map_spec.temporary_window_s
@@ -961,6 +979,8 @@ _GENERATOR_KEYS = frozenset(
         "pads_per_depot",
         "temporary_window_s",
         "temporary_unannounced",
+        "temporary_zone_xy_m",
+        "depot_siting",
     }
 )
 

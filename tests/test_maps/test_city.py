@@ -142,3 +142,33 @@ def test_demand_siting_moves_depots_to_the_demand_and_keeps_the_rest_of_the_city
     for depot in sited.depots:
         point = shapely.Point(depot.x_m, depot.y_m)
         assert not any(zone.keep_out.contains(point) for zone in sited.zones)
+
+
+def test_temporary_zone_goes_to_the_free_block_nearest_the_point_given():
+    drawn = generate_city(7, width_m=3000, height_m=3000, depots=3)
+    placed = generate_city(
+        7, width_m=3000, height_m=3000, depots=3, temporary_zone_xy_m=(2300, 1400)
+    )
+    assert placed.hotspots == drawn.hotspots
+    assert [(d.x_m, d.y_m) for d in placed.depots] == [(d.x_m, d.y_m) for d in drawn.depots]
+    event = {z.name: z for z in placed.zones}["event-stadium"]
+    before = {z.name: z for z in drawn.zones}["event-stadium"]
+    centre = event.geometry.centroid
+    assert centre.distance(shapely.Point(2300, 1400)) < 200.0
+    assert centre.distance(before.geometry.centroid) > 500.0
+    assert event.geometry.area == pytest.approx(before.geometry.area)
+    assert (event.active_from_s, event.active_until_s) == (
+        before.active_from_s,
+        before.active_until_s,
+    )
+    # As clear of every depot as a drawn event zone, and no building left on its grounds
+    # (its block: the zone reaches over the streets into the blocks around, as a drawn
+    # one does).
+    for depot in placed.depots:
+        assert centre.distance(shapely.Point(depot.x_m, depot.y_m)) > 220 + 110 + 40
+    grounds = shapely.box(centre.x - 55, centre.y - 55, centre.x + 55, centre.y + 55)
+    assert not any(grounds.intersects(f) for f in placed.buildings.footprints)
+    assert any(grounds.intersects(f) for f in drawn.buildings.footprints)
+    # The other zones are where they were.
+    others = [(z.name, z.geometry.wkb) for z in placed.zones if z.name != "event-stadium"]
+    assert others == [(z.name, z.geometry.wkb) for z in drawn.zones if z.name != "event-stadium"]

@@ -279,6 +279,7 @@ def test_any_depot_pickup_takes_the_depot_with_a_drone(tmp_path):
     [
         ("map", 'sizing = "by-magic"', "map.sizing", "by-magic"),
         ("map", 'depot_siting = "downtown"', "map.depot_siting", "downtown"),
+        ("map", "temporary_zone_xy_m = [100, 9000]", "map.temporary_zone_xy_m", "9000"),
         ("demand", 'pickup = "drone-store"', "demand.pickup", "drone-store"),
     ],
 )
