@@ -236,6 +236,8 @@ class Simulation:
         # Dispatch rounds each order waited open, and of those the rounds it waited for its
         # pickup depot's pads (see `_open_orders`).
         self.order_open_rounds = np.zeros(n_orders, np.int64)
+        # Seconds each depot's orders waited with no drone available there (`_dispatch`).
+        self.depot_dry_s = np.zeros(len(self.depots_xy))
         self.order_pad_wait_rounds = np.zeros(n_orders, np.int64)
 
         self.home, self.drone_type = fleet_types(scenario, len(self.depots_xy), fleet_shares)
@@ -708,6 +710,12 @@ class Simulation:
             self._renew_forecast()
         open_orders = self._open_orders()
         drones = np.flatnonzero(self._available())
+        # A depot runs dry while its orders wait and none of its drones is available:
+        # counted until the next round.
+        k = len(self.depots_xy)
+        waiting = np.bincount(self.orders.pickup_depot[open_orders], minlength=k)
+        ready = np.bincount(self.at_depot[drones][self.at_depot[drones] >= 0], minlength=k)
+        self.depot_dry_s[(waiting > 0) & (ready == 0)] += self.scenario.dispatch.interval_s
         if len(drones) == 0:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return

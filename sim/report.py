@@ -81,7 +81,8 @@ Report fields (JSON object; units in the names):
                             clock hour), ``pad_utilization`` (pad-time occupied /
                             pads x run time), ``idle_share`` (time its drones spent
                             idle on the ground, neither charging nor queuing / drones
-                            x run time)
+                            x run time), ``dry_s`` (time, seconds, its orders waited
+                            while no drone was available there: the depot ran dry)
 ==========================  ==========================================================
 """
 
@@ -124,6 +125,7 @@ DEPOT_COLUMNS = (
     "pad_sessions_peak_per_hour",
     "pad_utilization",
     "idle_share",
+    "dry_s",
 )
 
 
@@ -311,7 +313,7 @@ def depot_table(depots: list[dict[str, Any]]) -> list[str]:
     """The per-depot rows of a report as aligned text lines (header first)."""
     header = (
         "depot", "orders", "delivered", "on time", "failed", "pending", "drones", "pads",
-        "swaps/h peak", "pad use", "idle", "failures",
+        "swaps/h peak", "pad use", "idle", "dry min", "failures",
     )  # fmt: skip
     table = [header]
     for row in depots:
@@ -328,6 +330,7 @@ def depot_table(depots: list[dict[str, Any]]) -> list[str]:
                 str(row["pad_sessions_peak_per_hour"]),
                 f"{100 * row['pad_utilization']:.0f} %",
                 f"{100 * row['idle_share']:.0f} %",
+                f"{row['dry_s'] / 60:.0f}",
                 ", ".join(
                     f"{count} {_short_reason(reason)}"
                     for reason, count in sorted(row["failed"].items(), key=lambda kv: -kv[1])
@@ -498,6 +501,7 @@ def _depot_rows(s, created: int, status, on_time, reason_index) -> list[dict[str
                 "pad_sessions_peak_per_hour": int(hours.max()),
                 "pad_utilization": float(occupied_s[here].sum() / max(s.pads[k] * run_s, 1e-9)),
                 "idle_share": float(idle_s[based].sum() / max(based.sum() * run_s, 1e-9)),
+                "dry_s": float(s.depot_dry_s[k]),
             }
         )
     return rows

@@ -17,6 +17,7 @@ from dronesim.planners.fleet import DepotState, FleetState, TravelModel, depot_h
 from dronesim.sim.cli import main
 from dronesim.sim.demand import expected_depot_shares, generate_orders
 from dronesim.sim.engine import Simulation, allocate_by_share, build_world
+from dronesim.sim.report import build_report
 from dronesim.sim.scenario import from_toml_text
 from dronesim.sim.vocabulary import DELIVERED, EV_ASSIGNED, FAILED
 from tiny import TINY
@@ -335,3 +336,18 @@ def test_batching_scenario_chains_drop_offs_routed_by_the_scenarios_planner(batc
     other_sim, other = batching_runs["theta"]
     assert sim.planner_calls > 0 and other_sim.planner_calls > 0
     assert report.distance_km != other.distance_km
+
+
+def test_the_overloaded_depot_runs_dry_less_with_rebalancing(market_runs):
+    """The per-depot table's dry time (orders waiting, no drone available there): the
+    depot without demand never runs dry, the overloaded one does, less once drones are
+    moved to it, and never longer than the run."""
+    dry = {
+        flag: [row["dry_s"] for row in build_report(sim, 0.0).depots]
+        for flag, sim in market_runs.items()
+    }
+    for flag, sim in market_runs.items():
+        assert dry[flag][1] == 0.0
+        assert 0.0 <= dry[flag][0] <= sim.t
+    assert dry[False][0] > 0.0
+    assert dry[True][0] < dry[False][0]
