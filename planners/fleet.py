@@ -604,8 +604,10 @@ def rebalance(
     """Move idle drones from depots with spare drones to depots short of forecast demand.
 
     A drone counts at the depot it stands on (within 1 m). Shortfall slots are filled by
-    an optimal assignment on flight time among the spare drones that can make the flight
-    with their reserve. Returns the target depot per drone (-1: stays).
+    an optimal assignment on flight time among the spare drones that can get there: in
+    one flight with their reserve, or in hops between depots (`depot_hops`; the cost is
+    the whole chain, the target the first hop). Returns the target depot per drone (-1:
+    stays).
     """
     forecast = np.asarray(forecast_per_depot, dtype=np.float64).reshape(-1)
     k = depots.position_m.shape[0]
@@ -642,7 +644,10 @@ def rebalance(
     hop_s, _ = depot_hops(model, travel, depots.position_m)
     turnaround_s = model.charge_time_s(model.battery_wh - model.reserve_wh)
     short = np.flatnonzero(deficit)  # destinations
-    via = np.where(reachable, seconds, np.inf)[:, :, None] + turnaround_s + hop_s[None, :, short]
+    # (Not through the depot it stands at: that is no first hop.)
+    onward = reachable.copy()
+    onward[np.arange(len(spare)), at_depot[spare]] = False
+    via = np.where(onward, seconds, np.inf)[:, :, None] + turnaround_s + hop_s[None, :, short]
     first_hop = np.argmin(via, axis=1)  # (spare, destination)
     hops_s = np.take_along_axis(via, first_hop[:, None, :], axis=1)[:, 0, :]
     direct = reachable[:, short]
