@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 import shapely
 from dronesim.planners._fleet_kernels import HANDOVER_HEIGHT_M
+from dronesim.planners.energy import DroneModel
+from dronesim.planners.fleet import TravelModel
+from dronesim.sim.checkout import ACCEPTED, OUTSIDE_SERVICE_AREA, check_orders
 from dronesim.sim.demand import merchant_pads
 from dronesim.sim.engine import Simulation
 from dronesim.sim.recording import Recording, write_recording
@@ -18,6 +21,7 @@ from dronesim.sim.scenario import from_toml_text
 from dronesim.sim.vocabulary import ASSIGNED, CARRIED, DELIVERED, EV_PICKED, FAILED, OPEN
 from safety_check import building_intrusions, zone_entries
 from test_separation import reference_losses
+from test_service import reference_radius_m
 from tiny import TINY
 
 DURATION_S = 1500.0
@@ -176,3 +180,24 @@ def test_merchant_run_is_deterministic(merchant_run):
         pytest.skip("one policy suffices")
     again = Simulation(_scenario("merchant", policy), duration_s=DURATION_S).run()
     assert again.deterministic() == report.deterministic()
+
+
+def test_checkout_counts_the_flight_via_the_merchant_pad():
+    """A drop-off 300 m from the depot is in reach from there, but not via a pad 1.2
+    reference radii away on the other side (the outbound leg alone is longer than the
+    reference's); via a pad at 0.3 radii it is (about 0.6 R + 600 m of cruise against
+    the reference's 2 R, R over 1 km)."""
+    model = DroneModel()
+    calm = lambda t, xy: np.zeros((len(t), 2))  # noqa: E731
+    travel = TravelModel(detour_factor=1.2, cruise_altitude_m=60.0)
+    radius = reference_radius_m(model, 0.5, (1.0, 0.0), (0.0, 0.0), 1.2, 60.0)
+    assert radius > 1000.0
+    depots = np.array([[0.0, 0.0]])
+    dropoff = np.array([[300.0, 0.0]] * 2)
+    pads = np.array([[-1.2 * radius, 0.0], [-0.3 * radius, 0.0]])
+    args = (np.zeros(2), dropoff, np.full(2, 0.5), np.zeros(2, int), depots, (model,), travel, calm)
+    at_depot, _ = check_orders(*args)
+    assert at_depot.tolist() == [ACCEPTED, ACCEPTED]
+    via_pad, trip_wh = check_orders(*args, pads)
+    assert via_pad.tolist() == [OUTSIDE_SERVICE_AREA, ACCEPTED]
+    assert trip_wh[1] > check_orders(*args)[1][1]  # the detour costs energy
