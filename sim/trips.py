@@ -4,11 +4,12 @@ A trip starts where the drone is; from a depot's apron (the depot point) it taxi
 pad (`sim.vertiports`) and climbs in the pad's column to the cruise layer the
 deconfliction policy chooses for the leg (`sim.deconfliction`), flies routed legs on that
 layer, lands on a pad of a depot or on a merchant's pad (``pickup = "merchant"``) to pick
-a parcel up (a ground hold of `PICKUP_TIME_S` on the pad), descends to the hand-over height over each drop-off and hovers there for the
-drone model's service time, and ends landed on a pad of the depot nearest its last stop,
-then taxis to the apron. The pad of each take-off and landing is chosen against the
-committed column reservations (see `sim.vertiports`; legs lead to and from the pad's own
-cell). The result is a `PlanBuilder` (untimed);
+a parcel up (a ground hold of `PICKUP_TIME_S` on the pad), descends to the hand-over
+height over each drop-off and hovers there for the drone model's service time, and ends
+landed on a pad of the depot nearest its last stop, then taxis to the apron. The pad of
+each take-off and landing is chosen against the committed column reservations (see
+`sim.vertiports`; legs lead to and from the pad's own cell). The result is a
+`PlanBuilder` (untimed);
 `TripPlanner.sequence` then inserts the waits for free columns and times it, and the
 engine installs it.
 
