@@ -69,6 +69,7 @@ def check_orders(
     models: Sequence[DroneModel],
     travel: TravelModel,
     wind: WindForecast,
+    pickup_xy: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Checkout outcome of every order, and the energy of its trip.
 
@@ -93,6 +94,10 @@ def check_orders(
         wind is replaced by the forecast's.
     wind : WindForecast
         Wind at each order's creation time and drop-off point.
+    pickup_xy : numpy.ndarray, shape (n, 2), optional
+        Where each parcel is picked up when it is not at the serving depot (a merchant's
+        pad, ``pickup = "merchant"``), metres: the trip then flies from the depot to it,
+        lands and loads, and flies on to the drop-off. Default: at the serving depot.
 
     Returns
     -------
@@ -137,7 +142,7 @@ def check_orders(
                 continue
             for model in models:
                 # One drone standing at the depot with a full battery; the parcel is
-                # picked up there.
+                # picked up there (or at its own pickup point).
                 fleet = FleetState(
                     np.array([[depots_xy[depot, 0], depots_xy[depot, 1], 0.0]]),
                     np.zeros(1),
@@ -145,7 +150,9 @@ def check_orders(
                     np.ones(1, bool),
                 )
                 batch = OrderBatch(
-                    np.broadcast_to(depots_xy[depot], (len(rows), 2)),
+                    np.broadcast_to(depots_xy[depot], (len(rows), 2))
+                    if pickup_xy is None
+                    else np.asarray(pickup_xy, np.float64)[rows],
                     dropoff_xy[rows],
                     weight_kg[rows],
                     np.zeros(len(rows)),

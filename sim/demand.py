@@ -48,10 +48,15 @@ class Orders:
     # The depot nearest each drop-off: where the order's demand is counted (forecast,
     # per-depot tables), whichever depot the parcel is picked up at.
     nearest_depot: np.ndarray | None = None
+    # The merchant (hotspot index) each order is picked up at (``pickup = "merchant"``:
+    # ``pickup_xy`` is then that merchant's pad), -1 for a pickup at a depot.
+    merchant: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.nearest_depot is None:
             self.nearest_depot = np.array(self.pickup_depot, np.int64, copy=True)
+        if self.merchant is None:
+            self.merchant = np.full(self.created_s.shape[0], -1, np.int64)
 
     def __len__(self) -> int:
         return int(self.created_s.shape[0])
@@ -64,6 +69,7 @@ def generate_orders(
     duration_s: float,
     top_layer: int,
     rng: np.random.Generator,
+    merchant_xy: np.ndarray | None = None,
 ) -> Orders:
     """Draw the run's orders.
 
@@ -74,7 +80,15 @@ def generate_orders(
     module docstring: the column above it free up to ``top_layer``, and outside every
     building volume reaching the hand-over height); after 200 draws, or without
     hotspots, the centre of a uniformly drawn open cell. Pickups are at the depot
-    nearest the drop-off. Weights are log-normal, capped at ``weight_max_kg``.
+    nearest the drop-off; with ``pickup = "merchant"`` an order drawn at a hotspot is
+    picked up at that hotspot's merchant pad (`merchant_pads`), its ``pickup_depot`` the
+    depot nearest the pad (the depot that stands for it in dispatch regions, per-depot
+    tables and forecasts), and ``nearest_depot`` stays the depot nearest the drop-off.
+    The merchant mode draws nothing more: the same seed gives the same drop-offs, times
+    and weights in every mode. Weights are log-normal, capped at ``weight_max_kg``.
+
+    ``merchant_xy`` (shape ``(hotspots, 2)``, metres) gives the merchant pads when the
+    caller has them already (default: `merchant_pads`).
 
     Raises
     ------
@@ -95,18 +109,20 @@ def generate_orders(
     n = created.shape[0]
     hours = (((start + created) // 3600.0) % 24).astype(int)
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
-    dropoff = _dropoffs(city, airspace, free_column, hours, rng)
+    dropoff, spot = _dropoffs(city, airspace, free_column, hours, rng)
     depots = np.array([[d.x_m, d.y_m] for d in airspace.depots])
-    nearest = (
-        np.argmin(
-            np.hypot(
-                dropoff[:, None, 0] - depots[None, :, 0], dropoff[:, None, 1] - depots[None, :, 1]
-            ),
-            axis=1,
-        )
-        if n
-        else np.empty(0, int)
-    )
+    nearest = _nearest_depot(depots, dropoff)
+    pickup_xy = depots[nearest] if n else np.empty((0, 2))
+    pickup_depot = nearest.astype(np.int64)
+    merchant = np.full(n, -1, np.int64)
+    if spec.pickup == "merchant" and n:
+        pads = merchant_pads(city, airspace, top_layer) if merchant_xy is None else merchant_xy
+        merchant = spot
+        at_merchant = merchant >= 0
+        pickup_xy = pickup_xy.copy()
+        pickup_xy[at_merchant] = pads[merchant[at_merchant]]
+        pickup_depot = pickup_depot.copy()
+        pickup_depot[at_merchant] = _nearest_depot(depots, pads)[merchant[at_merchant]]
     weight = np.clip(
         spec.weight_median_kg * np.exp(rng.normal(0.0, spec.weight_sigma, n)),
         0.05,
@@ -115,11 +131,75 @@ def generate_orders(
     return Orders(
         created_s=created,
         deadline_s=created + spec.deadline_s,
-        pickup_xy=depots[nearest] if n else np.empty((0, 2)),
+        pickup_xy=pickup_xy,
         dropoff_xy=dropoff,
         weight_kg=weight,
-        pickup_depot=nearest.astype(np.int64),
+        pickup_depot=pickup_depot,
+        nearest_depot=nearest.astype(np.int64),
+        merchant=merchant,
     )
+
+
+def _nearest_depot(depots: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Index of the depot nearest each point (``(n, 2)`` metres; ties: the lowest)."""
+    if len(points) == 0:
+        return np.empty(0, np.int64)
+    distance = np.hypot(
+        points[:, None, 0] - depots[None, :, 0], points[:, None, 1] - depots[None, :, 1]
+    )
+    return np.argmin(distance, axis=1).astype(np.int64)
+
+
+def merchant_pads(city: City, airspace: Airspace, top_layer: int) -> np.ndarray:
+    """The pad of each hotspot's merchant (``pickup = "merchant"``): the point on open
+    ground nearest the hotspot's centre, by the drop-offs' rule (the column free up to
+    ``top_layer``, outside every building volume reaching the hand-over height): the
+    centre itself when it is open ground, else the nearest centre of a cell that is.
+
+    Parameters
+    ----------
+    city : City
+        Its hotspots, in order.
+    airspace : Airspace
+        Blocked cells and buildings.
+    top_layer : int
+        Highest cruise layer used.
+
+    Returns
+    -------
+    numpy.ndarray, shape (hotspots, 2)
+        Pad positions, metres (one per hotspot, in the hotspots' order).
+
+    Raises
+    ------
+    InputError
+        When the map has no open ground.
+    """
+    hotspots = city.hotspots
+    out = np.empty((len(hotspots), 2))
+    if not hotspots:
+        return out
+    volumes = building_volumes(
+        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
+    )
+    free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
+    on_open_ground = _open_ground(
+        airspace, free_column, volumes, np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+    )
+    cells = np.argwhere(free_column)
+    x, y, _ = airspace.cell_centre(0, cells[:, 0], cells[:, 1])
+    centres = np.c_[x, y].reshape(-1, 2)
+    centres = centres[on_open_ground(centres)] if len(centres) else centres
+    for k, spot in enumerate(hotspots):
+        centre = np.array([[float(spot.x_m), float(spot.y_m)]])
+        if on_open_ground(centre)[0]:
+            out[k] = centre[0]
+            continue
+        if len(centres) == 0:
+            raise InputError("demand.pickup: no open ground for a merchant pad")
+        # Nearest (ties: the lowest row, then column: `np.argwhere` order).
+        out[k] = centres[np.argmin(np.hypot(*(centres - centre[0]).T))]
+    return out
 
 
 def _dropoffs(
@@ -128,9 +208,12 @@ def _dropoffs(
     free_column: np.ndarray,
     hours: np.ndarray,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop-off points ``(n, 2)`` metres, and the hotspot each was drawn at (-1: a
+    uniformly drawn open cell)."""
     n = hours.shape[0]
     out = np.empty((n, 2))
+    spot_of = np.full(n, -1, np.int64)
     hotspots = city.hotspots
     volumes = building_volumes(
         airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
@@ -158,19 +241,22 @@ def _dropoffs(
         for _ in range(200):
             if hotspots:
                 weights = hotspot_weights(hotspots, int(hours[index]))
-                spot = hotspots[rng.choice(len(hotspots), p=weights / weights.sum())]
+                which = rng.choice(len(hotspots), p=weights / weights.sum())
+                spot = hotspots[which]
                 x, y = rng.normal((spot.x_m, spot.y_m), spot.radius_m)
             else:
+                which = -1
                 j, i = open_cells[rng.integers(len(open_cells))]
                 x, y, _ = airspace.cell_centre(0, j, i)
             if open_ground(x, y):
                 out[index] = (x, y)
+                spot_of[index] = which
                 break
         else:
             j, i = open_cells[rng.integers(len(open_cells))]
             x, y, _ = airspace.cell_centre(0, j, i)
             out[index] = (x, y)
-    return out
+    return out, spot_of
 
 
 def _open_ground(airspace: Airspace, free_column: np.ndarray, volumes, low: np.ndarray):

@@ -45,7 +45,7 @@ from dronesim.sim.checkout import (
     field_forecast,
 )
 from dronesim.sim.deconfliction import TripRequest, get_deconfliction
-from dronesim.sim.demand import Orders, expected_depot_shares, generate_orders
+from dronesim.sim.demand import Orders, expected_depot_shares, generate_orders, merchant_pads
 from dronesim.sim.dispatching import CHARGE, TRIP, DispatchAdapter
 from dronesim.sim.report import Report, build_report
 from dronesim.sim.routing import LayerRouter, PlanBuilder, measure_detour
@@ -210,6 +210,13 @@ class Simulation:
         self.pads_xy = place_pads(scenario, self.airspace, self.top_layer)
         # Pad and drop-off columns: who uses which, when (`sim.vertiports`).
         self.columns = ColumnSchedule(scenario.separation.horizontal_m, dc.time_buffer_s)
+        # Merchant pads, one per hotspot (``demand.pickup = "merchant"``; else none): not
+        # depots (no charging, never a home or a rebalancing target), only pickup points.
+        self.merchant_xy = (
+            merchant_pads(self.city, self.airspace, self.top_layer)
+            if scenario.demand.pickup == "merchant"
+            else np.empty((0, 2))
+        )
         # A policy with per-run state (e.g. strategic: its reservation table) binds here.
         bind = getattr(self.deconfliction, "bind", None)
         if bind is not None:
@@ -223,6 +230,7 @@ class Simulation:
             self.duration_s,
             self.top_layer,
             self._demand_rng,
+            self.merchant_xy,
         )
         n_orders = len(self.orders)
         self.order_status = np.full(n_orders, OPEN, np.int64)
@@ -310,12 +318,18 @@ class Simulation:
         # creation; applied when the order arrives (`_open_orders`).
         self.wind_forecast = field_forecast(self.wind, self.travel.cruise_altitude_m)
         # A parcel at every depot (``pickup = "any-depot"``) is in reach if any depot
-        # reaches it.
+        # reaches it; one at a merchant (``"merchant"``) if a drone from any depot reaches
+        # it via the merchant's pad (an order drawn without a hotspot is at its depot).
+        merchant = self.orders.merchant >= 0
         serving = (
             np.ones((len(self.orders), len(self.depots_xy)), bool)
             if scenario.demand.pickup == "any-depot"
             else self.orders.pickup_depot
         )
+        if merchant.any():
+            serving = np.zeros((len(self.orders), len(self.depots_xy)), bool)
+            serving[np.arange(len(self.orders)), self.orders.pickup_depot] = True
+            serving[merchant] = True
         self.checkout, self.order_trip_wh = check_orders(
             self.orders.created_s,
             self.orders.dropoff_xy,
@@ -325,6 +339,7 @@ class Simulation:
             tuple(self.models),
             self.travel,
             self.wind_forecast,
+            self.orders.pickup_xy if merchant.any() else None,
         )
         self.warmup = None  # a sim.warmup.Warmup compiling kernels in a second process
         self.trips = TripPlanner(

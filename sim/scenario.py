@@ -43,8 +43,9 @@ HOURS = 24
 # How pads and drones are shared among depots (`sim.engine.size_depots`).
 SIZINGS = ("uniform", "demand")
 # Where an order's parcel is picked up (`sim.dispatching`): at the depot nearest its
-# drop-off, or at whichever depot can deliver it soonest (every depot stocks it).
-PICKUPS = ("nearest-depot", "any-depot")
+# drop-off, at whichever depot can deliver it soonest (every depot stocks it), or at the
+# merchant of the hotspot it was drawn at (`sim.demand.merchant_pads`).
+PICKUPS = ("nearest-depot", "any-depot", "merchant")
 
 
 class ScenarioError(InputError):

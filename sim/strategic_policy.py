@@ -11,9 +11,11 @@ trip a dispatch round starts
 
 - pickups at the depot the drone stands at are ground holds on the apron, then the drone
   taxis to a pad (`sim.vertiports.TAXI_SPEED_MPS`) and is ready there;
-- pickups at another depot land on that depot's pad nearest the previous stop and hold on
-  the ground for `sim.vocabulary.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over
-  height for the drone model's service time; the trip ends landed on a pad of the depot
+- pickups at another depot land on that depot's pad nearest the previous stop (at a
+  merchant, ``pickup = "merchant"``, on the merchant's own pad, a low column like a
+  drop-off's with a column field of its own) and hold on the ground for
+  `sim.vocabulary.PICKUP_TIME_S`; drop-offs are hover stops at the hand-over height for
+  the drone model's service time; the trip ends landed on a pad of the depot
   nearest its last stop, then taxis to the apron;
 - the take-off may use any pad of the drone's depot (each ready when the taxi from the
   apron reaches it) and the landing any pad of the home depot: one search per leg from
@@ -200,6 +202,11 @@ class StrategicRun:
         # One column field per depot: its pads share it (see `StrategicPlanner.prepare_pads`).
         pads_xy = np.concatenate(sim.pads_xy)
         pad_depot = np.concatenate([np.full(len(p), d) for d, p in enumerate(sim.pads_xy)])
+        # Merchant pads (``pickup = "merchant"``): one field each, after the depots'.
+        merchant_xy = np.asarray(getattr(sim, "merchant_xy", np.empty((0, 2))))
+        if len(merchant_xy):
+            pads_xy = np.concatenate([pads_xy, merchant_xy])
+            pad_depot = np.concatenate([pad_depot, len(sim.pads_xy) + np.arange(len(merchant_xy))])
         strategic.prepare_pads(pads_xy, pad_depot)
         # A mixed fleet: one planner per aircraft type (its own speeds), all sharing the
         # first's reservation table, so every type plans around every other's plans.
@@ -319,7 +326,12 @@ class StrategicRun:
         # Ground work at the apron: pickups at this depot before the first flight.
         stops = list(request.stops)
         prefix = []  # (seconds, order)
-        while stops and stops[0][1] == PICKUP and int(orders.pickup_depot[stops[0][0]]) == depot:
+        while (
+            stops
+            and stops[0][1] == PICKUP
+            and orders.merchant[stops[0][0]] < 0
+            and int(orders.pickup_depot[stops[0][0]]) == depot
+        ):
             prefix.append((PICKUP_TIME_S, int(stops.pop(0)[0])))
         if not stops and target is None:
             return None  # nothing to fly: the normal builder (ground only)
@@ -327,8 +339,7 @@ class StrategicRun:
         here = apron
         for order, kind in stops:
             if kind == PICKUP:
-                d = int(orders.pickup_depot[order])
-                pad = _nearest(sim.pads_xy[d], here)
+                pad = _pickup_pad(sim, order, here)
                 plan_stops.append(Stop(pad[0], pad[1], PICKUP_TIME_S, land=True))
                 meta.append((PICKUP, int(order), pad[0], pad[1]))
                 here = pad
@@ -702,7 +713,7 @@ class StrategicRun:
         plan_stops, meta = [], []
         for order, kind in stops:
             if kind == PICKUP:
-                pad = _nearest(sim.pads_xy[int(orders.pickup_depot[order])], here)
+                pad = _pickup_pad(sim, order, here)
                 plan_stops.append(Stop(pad[0], pad[1], PICKUP_TIME_S, land=True))
                 meta.append((PICKUP, int(order), pad[0], pad[1]))
                 here = pad
@@ -1008,6 +1019,15 @@ def _add_segment(builder: PlanBuilder, a, b, state: int) -> None:
         builder.taxi(b[1], b[2], dt, state, b[4], b[5])
     else:
         builder.move(b[1], b[2], b[3], state, b[4], b[5])
+
+
+def _pickup_pad(sim, order: int, here) -> tuple[float, float]:
+    """Where ``order``'s parcel is picked up, metres: its merchant's pad
+    (``pickup = "merchant"``), else the pad of its pickup depot nearest ``here``."""
+    orders = sim.orders
+    if orders.merchant[order] >= 0:
+        return tuple(float(v) for v in orders.pickup_xy[order])
+    return _nearest(sim.pads_xy[int(orders.pickup_depot[order])], here)
 
 
 def _nearest(pads, xy) -> tuple[float, float]:

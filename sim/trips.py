@@ -3,12 +3,13 @@
 A trip starts where the drone is; from a depot's apron (the depot point) it taxis to a
 pad (`sim.vertiports`) and climbs in the pad's column to the cruise layer the
 deconfliction policy chooses for the leg (`sim.deconfliction`), flies routed legs on that
-layer, lands on a pad of a depot to pick a parcel up (a ground hold of `PICKUP_TIME_S` on
-the pad), descends to the hand-over height over each drop-off and hovers there for the
-drone model's service time, and ends landed on a pad of the depot nearest its last stop,
-then taxis to the apron. The pad of each take-off and landing is chosen against the
-committed column reservations (see `sim.vertiports`; legs lead to and from the pad's own
-cell). The result is a `PlanBuilder` (untimed);
+layer, lands on a pad of a depot or on a merchant's pad (``pickup = "merchant"``) to pick
+a parcel up (a ground hold of `PICKUP_TIME_S` on the pad), descends to the hand-over
+height over each drop-off and hovers there for the drone model's service time, and ends
+landed on a pad of the depot nearest its last stop, then taxis to the apron. The pad of
+each take-off and landing is chosen against the committed column reservations (see
+`sim.vertiports`; legs lead to and from the pad's own cell). The result is a
+`PlanBuilder` (untimed);
 `TripPlanner.sequence` then inserts the waits for free columns and times it, and the
 engine installs it.
 
@@ -211,22 +212,25 @@ class TripPlanner:
         orders = self.orders
         for order, kind in stops:
             if kind == PICKUP:
-                depot = int(orders.pickup_depot[order])
-                if at_depot == depot and plan.here[2] == 0.0:
-                    plan.hold_at(PICKUP_TIME_S, PICKING_UP, True, EV_PICKED, order)
-                else:
-                    if not self.fly(
-                        router,
-                        plan,
-                        at_depot,
-                        self.depots_xy[depot],
-                        depot,
-                        TO_PICKUP,
-                        land=True,
-                        clock=clock,
-                    ):
-                        return None, "no route to the pickup"
-                    plan.hold_at(PICKUP_TIME_S, PICKING_UP, True, EV_PICKED, order)
+                # At a merchant (``pickup = "merchant"``) the leg lands on its pad, a
+                # point that is no depot (-1), as a drop-off's leg ends over its point.
+                at_merchant = orders.merchant[order] >= 0
+                depot = -1 if at_merchant else int(orders.pickup_depot[order])
+                target = (
+                    tuple(float(v) for v in orders.pickup_xy[order])
+                    if at_merchant
+                    else tuple(float(v) for v in self.depots_xy[depot])
+                )
+                on_the_spot = (
+                    plan.here[2] == 0.0 and tuple(float(v) for v in plan.here[:2]) == target
+                    if at_merchant
+                    else at_depot == depot and plan.here[2] == 0.0
+                )
+                if not on_the_spot and not self.fly(
+                    router, plan, at_depot, target, depot, TO_PICKUP, land=True, clock=clock
+                ):
+                    return None, "no route to the pickup"
+                plan.hold_at(PICKUP_TIME_S, PICKING_UP, True, EV_PICKED, order)
                 at_depot = depot
                 plan.load += orders.weight_kg[order]
             else:

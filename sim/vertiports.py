@@ -17,8 +17,8 @@ Pads
 Columns
     A *column operation* is a maximal run of a plan's waypoints at one horizontal point
     that goes below the lowest cruise layer: a take-off (on the pad, then the climb), a
-    landing (the descent), a pickup at another depot (descent, loading on the pad,
-    climb), or a drop-off (descent to the hand-over height, the hover there, the climb
+    landing (the descent), a pickup at another depot or a merchant's pad (descent,
+    loading on the pad, climb), or a drop-off (descent to the hand-over height, the hover there, the climb
     back). It occupies its column from its first waypoint to its last. Two operations
     conflict when their points are closer than ``radius_m`` (``separation.horizontal_m``)
     and their times, each widened by ``buffer_s`` (``deconfliction.time_buffer_s``) at
