@@ -294,6 +294,9 @@ def generate_city(
     def block_box(c: int, r: int) -> Polygon:
         return shapely.box(block_x0[c], block_y0[r], block_x0[c] + block_m, block_y0[r] + block_m)
 
+    def block_centre(c: int, r: int) -> tuple[float, float]:
+        return (float(block_x0[c] + block_m / 2), float(block_y0[r] + block_m / 2))
+
     def block_distance(c: int, r: int) -> float:
         centre = np.array([block_x0[c], block_y0[r]]) + block_m / 2
         return float(np.hypot(*(centre - downtown)) / half_diagonal)
@@ -398,8 +401,7 @@ def generate_city(
     taken.add(event_block)
 
     def clear_of_event(cr: tuple[int, int]) -> bool:
-        centre = shapely.Point(block_x0[cr[0]] + block_m / 2, block_y0[cr[1]] + block_m / 2)
-        return centre.distance(event_centre) > event_radius + block_m + 40
+        return shapely.Point(block_centre(*cr)).distance(event_centre) > event_radius + block_m + 40
 
     footprints: list[Polygon] = []
     heights: list[float] = []
@@ -480,6 +482,15 @@ def generate_city(
                 )
             )
 
+    def clear_blocks(blocks):
+        """The buildings (footprints, heights, blocks) outside ``blocks``."""
+        keep = [k for k, cr in enumerate(footprint_block) if cr not in blocks]
+        return (
+            [footprints[k] for k in keep],
+            [heights[k] for k in keep],
+            [footprint_block[k] for k in keep],
+        )
+
     if temporary_zone_xy_m is not None:
         moved = [
             cr
@@ -490,39 +501,23 @@ def generate_city(
         ]
         if not moved:
             raise InputError("temporary_zone_xy_m: no free block clear of the depots")
-        wanted = np.asarray(temporary_zone_xy_m, np.float64)
+        wanted = shapely.Point(temporary_zone_xy_m)
         event_block = min(
-            moved,
-            key=lambda cr: (
-                float(
-                    np.hypot(
-                        block_x0[cr[0]] + block_m / 2 - wanted[0],
-                        block_y0[cr[1]] + block_m / 2 - wanted[1],
-                    )
-                ),
-                cr,
-            ),
+            moved, key=lambda cr: (shapely.Point(block_centre(*cr)).distance(wanted), cr)
         )
-        ec, er = event_block
-        event_centre = shapely.Point(block_x0[ec] + block_m / 2, block_y0[er] + block_m / 2)
+        event_centre = shapely.Point(block_centre(*event_block))
         zones = [
             dataclasses.replace(zone, geometry=event_centre.buffer(event_radius, quad_segs=16))
             if zone.name == "event-stadium"
             else zone
             for zone in zones
         ]
-        keep = [k for k, cr in enumerate(footprint_block) if cr != event_block]
-        footprints = [footprints[k] for k in keep]
-        heights = [heights[k] for k in keep]
-        footprint_block = [footprint_block[k] for k in keep]
+        footprints, heights, footprint_block = clear_blocks([event_block])
         if event_block not in park_blocks:
             parks.append(block_box(*event_block))  # the stadium grounds
             park_blocks.append(event_block)
 
     if depot_siting == "demand":
-        centre_of = {
-            cr: (block_x0[cr[0]] + block_m / 2, block_y0[cr[1]] + block_m / 2) for cr in free_blocks
-        }
         # Blocks a depot may take: not a special site, and as clear of the event zone as
         # the even depots are.
         open_blocks = [
@@ -536,18 +531,16 @@ def generate_city(
             hotspots,
             Buildings(footprints, np.array(heights)),
             (0.0, 0.0, float(width_m), float(height_m)),
-            np.array([centre_of[cr] for cr in open_blocks]).reshape(-1, 2),
+            np.array([block_centre(*cr) for cr in open_blocks]).reshape(-1, 2),
             depots,
         )
         chosen = [open_blocks[index] for index in sited]
-        keep = [k for k, cr in enumerate(footprint_block) if cr not in chosen]
-        footprints = [footprints[k] for k in keep]
-        heights = [heights[k] for k in keep]
+        footprints, heights, footprint_block = clear_blocks(chosen)
         left = [cr for cr in depot_blocks if cr not in chosen]
         parks = [p for p, cr in zip(parks, park_blocks, strict=True) if cr not in chosen]
         parks.extend(block_box(*cr) for cr in left)
         depot_list = tuple(
-            Depot(f"depot-{index + 1}", *centre_of[cr], pads_per_depot)
+            Depot(f"depot-{index + 1}", *block_centre(*cr), pads_per_depot)
             for index, cr in enumerate(chosen)
         )
 
@@ -628,21 +621,21 @@ def site_by_demand(
         points = np.asarray(candidates_m, np.float64)
     if len(points) < depots:
         points = np.asarray(candidates_m, np.float64)
+
+    def distance(centres: np.ndarray) -> np.ndarray:  # (points, centres), metres
+        return np.hypot(
+            points[:, None, 0] - centres[None, :, 0], points[:, None, 1] - centres[None, :, 1]
+        )
+
     # k-means++ seeding, then Lloyd.
     centres = [points[int(rng.integers(len(points)))]]
     for _ in range(1, depots):
-        gap = np.min(
-            np.hypot(*(points[:, None, :] - np.array(centres)[None, :, :]).transpose(2, 0, 1)),
-            axis=1,
-        )
-        chance = gap**2
+        chance = np.min(distance(np.array(centres)), axis=1) ** 2
         pick = int(rng.choice(len(points), p=chance / chance.sum())) if chance.sum() > 0 else 0
         centres.append(points[pick])
     centres = np.array(centres)
     for _ in range(iterations):
-        label = np.argmin(
-            np.hypot(*(points[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1
-        )
+        label = np.argmin(distance(centres), axis=1)
         moved = np.array(
             [
                 points[label == k].mean(axis=0) if (label == k).any() else centres[k]
@@ -652,10 +645,7 @@ def site_by_demand(
         if np.allclose(moved, centres):
             break
         centres = moved
-    size = np.bincount(
-        np.argmin(np.hypot(*(points[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1),
-        minlength=depots,
-    )
+    size = np.bincount(np.argmin(distance(centres), axis=1), minlength=depots)
     chosen: list[int] = []
     for k in np.lexsort((np.arange(depots), -size)):
         gap = np.hypot(*(candidates_m - centres[k]).T)

@@ -328,13 +328,6 @@ def expected_depot_shares(
         Shares per depot (sum 1).
     """
     depots = np.array([[d.x_m, d.y_m] for d in airspace.depots])
-
-    def nearest(points: np.ndarray) -> np.ndarray:
-        distance = np.hypot(
-            points[:, None, 0] - depots[None, :, 0], points[:, None, 1] - depots[None, :, 1]
-        )
-        return np.argmin(distance, axis=1)
-
     k = len(depots)
     hotspots = city.hotspots
     if not hotspots:
@@ -342,7 +335,7 @@ def expected_depot_shares(
         if len(free) == 0:
             return np.full(k, 1.0 / k)
         xy = np.array([airspace.cell_centre(0, j, i)[:2] for j, i in free])
-        counts = np.bincount(nearest(xy), minlength=k).astype(float)
+        counts = np.bincount(_nearest_depot(depots, xy), minlength=k).astype(float)
         return counts / counts.sum()
     volumes = building_volumes(
         airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
@@ -361,7 +354,10 @@ def expected_depot_shares(
             (spot.x_m, spot.y_m), spot.radius_m, size=(SHARE_SAMPLES_PER_HOTSPOT, 2)
         )
         kept = on_open_ground(points)
-        catchment[s] = np.bincount(nearest(points[kept]), minlength=k) / SHARE_SAMPLES_PER_HOTSPOT
+        catchment[s] = (
+            np.bincount(_nearest_depot(depots, points[kept]), minlength=k)
+            / SHARE_SAMPLES_PER_HOTSPOT
+        )
     share = np.zeros(k)
     for hour in range(HOURS):
         mix = hotspot_weights(hotspots, hour) @ catchment  # proportional to the hour's shares

@@ -143,6 +143,9 @@ class Simulation:
         scenario's ``planner.name``.
     pads_xy : list of numpy.ndarray, shape (pads, 2)
         Each depot's pad positions, metres (`sim.vertiports`).
+    depot_shares : numpy.ndarray or None
+        Each depot's expected share of the orders, when the depots are sized by demand
+        (`size_depots`); None otherwise.
     columns : ColumnSchedule
         Committed pad and drop-off column operations of every drone.
     position, battery, state, payload, at_depot : numpy.ndarray
@@ -198,13 +201,10 @@ class Simulation:
         self.depots_xy = np.array([[d.x_m, d.y_m] for d in self.airspace.depots])
         self.t = 0.0
         check_depot_columns(scenario, self.airspace, self.top_layer)
-        # Where the day's orders fall (shares per depot), and depots sized to them when
-        # the scenario asks (``map.sizing = "demand"``).
-        self.depot_shares = expected_depot_shares(
-            scenario.demand, self.city, self.airspace, self.top_layer, scenario.map.seed
-        )
-        self.airspace, fleet_shares = size_depots(
-            scenario, self.airspace, self.depot_shares, self.top_layer
+        # Depots sized to where the day's orders fall, when the scenario asks
+        # (``map.sizing = "demand"``; `depot_shares` None otherwise).
+        self.airspace, self.depot_shares = size_depots(
+            scenario, self.city, self.airspace, self.top_layer
         )
         self.pads = np.array([d.pads for d in self.airspace.depots], np.int64)
         self.pads_xy = place_pads(scenario, self.airspace, self.top_layer)
@@ -248,7 +248,7 @@ class Simulation:
         self.depot_dry_s = np.zeros(len(self.depots_xy))
         self.order_pad_wait_rounds = np.zeros(n_orders, np.int64)
 
-        self.home, self.drone_type = fleet_types(scenario, len(self.depots_xy), fleet_shares)
+        self.home, self.drone_type = fleet_types(scenario, len(self.depots_xy), self.depot_shares)
         n = self.home.shape[0]
         self.n_drones = n
         self.capacity_wh = np.array([m.battery_wh for m in self.models])[self.drone_type]
@@ -1435,11 +1435,7 @@ def place_pads(scenario: Scenario, airspace: Airspace, top_layer: int) -> list[n
     placed = []
     for depot in airspace.depots:
         layout, spacings = _layout(scenario, depot)
-        for spacing in spacings:
-            pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
-            problem = _pad_problem(airspace, top_layer, depot, pads)
-            if problem is None:
-                break
+        pads, problem = _first_fit(scenario, airspace, top_layer, depot)
         if problem is not None:
             shown = " or ".join(f"{v:g}" for v in spacings)
             if depot.pad_spacing_m is not None or depot.pad_layout is not None:
@@ -1455,6 +1451,20 @@ def place_pads(scenario: Scenario, airspace: Airspace, top_layer: int) -> list[n
             )
         placed.append(pads)
     return placed
+
+
+def _first_fit(
+    scenario: Scenario, airspace: Airspace, top_layer: int, depot
+) -> tuple[np.ndarray, str | None]:
+    """The depot's pads at the first of its spacings that fits (`_layout`), and None; or
+    the pads at the last spacing tried and what keeps them from being used."""
+    layout, spacings = _layout(scenario, depot)
+    for spacing in spacings:
+        pads = pad_positions(depot.x_m, depot.y_m, depot.pads, layout, spacing)
+        problem = _pad_problem(airspace, top_layer, depot, pads)
+        if problem is None:
+            break
+    return pads, problem
 
 
 def _layout(scenario: Scenario, depot) -> tuple[str, tuple[float, ...]]:
@@ -1495,34 +1505,35 @@ def _pad_problem(airspace: Airspace, top_layer: int, depot, pads: np.ndarray) ->
 
 
 def size_depots(
-    scenario: Scenario, airspace: Airspace, shares: np.ndarray, top_layer: int
+    scenario: Scenario, city: City, airspace: Airspace, top_layer: int
 ) -> tuple[Airspace, np.ndarray | None]:
     """Pads and drones per depot from the expected demand (``map.sizing = "demand"``).
 
     The scenario's totals (every depot's pads; every depot's drones) are shared out in
-    proportion to ``shares`` by largest remainders, each depot keeping at least one pad,
-    and at least one drone where any demand is expected. A depot given more pads than its
-    ground holds (`place_pads`: on open ground, columns free) keeps as many as fit. With
+    proportion to each depot's expected share of the orders
+    (`sim.demand.expected_depot_shares`) by largest remainders, each depot keeping at
+    least one pad, and at least one drone where any demand is expected. A depot given more
+    pads than its ground holds (`place_pads`: on open ground, columns free) keeps as many as fit. With
     ``map.sizing = "uniform"`` nothing changes.
 
     Parameters
     ----------
     scenario : Scenario
-    airspace : Airspace
-        The scenario's airspace (`build_world`).
-    shares : numpy.ndarray, shape (k,)
-        Expected share of the orders at each depot (`sim.demand.expected_depot_shares`).
+    city, airspace : City, Airspace
+        The scenario's city (its hotspots) and airspace (`build_world`).
     top_layer : int
         Highest cruise layer used (pads need a free column up to it).
 
     Returns
     -------
     (Airspace, numpy.ndarray or None)
-        The airspace with the depots' pads set, and the shares the drones of each type
-        are to be shared by (`fleet_types`; None: each type's ``drones_per_depot``).
+        The airspace with the depots' pads set, and the expected shares, shape (k,), the
+        drones of each type are to be shared by (`fleet_types`; None: each type's
+        ``drones_per_depot``).
     """
     if scenario.map.sizing != "demand":
         return airspace, None
+    shares = expected_depot_shares(scenario.demand, city, airspace, top_layer, scenario.map.seed)
     depots = airspace.depots
     k = len(depots)
     pads = allocate_by_share(sum(d.pads for d in depots), shares, np.ones(k, np.int64))
@@ -1556,14 +1567,7 @@ def allocate_by_share(total: int, shares: np.ndarray, minimum: np.ndarray) -> np
 
 def _fits(scenario: Scenario, airspace: Airspace, top_layer: int, depot) -> bool:
     """Whether ``depot``'s pads can be placed (`place_pads`' rules, any allowed spacing)."""
-    layout, spacings = _layout(scenario, depot)
-    return any(
-        _pad_problem(
-            airspace, top_layer, depot, pad_positions(depot.x_m, depot.y_m, depot.pads, layout, v)
-        )
-        is None
-        for v in spacings
-    )
+    return _first_fit(scenario, airspace, top_layer, depot)[1] is None
 
 
 def fleet_homes(scenario: Scenario, n_depots: int, shares: np.ndarray | None = None) -> np.ndarray:
@@ -1648,8 +1652,7 @@ def check_scenario(scenario: Scenario, *, duration_s: float = 60.0) -> ScenarioC
     dc = scenario.deconfliction
     top_layer = max(get_deconfliction(dc.policy).layers_used(dc))
     check_depot_columns(scenario, airspace, top_layer)
-    shares = expected_depot_shares(scenario.demand, city, airspace, top_layer, scenario.map.seed)
-    airspace, fleet_shares = size_depots(scenario, airspace, shares, top_layer)
+    airspace, fleet_shares = size_depots(scenario, city, airspace, top_layer)
     pads_xy = place_pads(scenario, airspace, top_layer)
     # The same stream as a run's demand (`Simulation`: the first; spawn's children depend
     # on their index only).

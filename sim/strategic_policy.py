@@ -352,9 +352,7 @@ class StrategicRun:
                 meta.append((kind, int(order), x, y))
                 here = (x, y)
         if target is None:
-            home = int(
-                np.argmin(np.hypot(sim.depots_xy[:, 0] - here[0], sim.depots_xy[:, 1] - here[1]))
-            )
+            home = _nearest_depot(sim.depots_xy, here)
         else:
             home = target
         ready_base = t0 + sum(s for s, _ in prefix)
