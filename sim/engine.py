@@ -1349,6 +1349,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
                 temporary_unannounced=spec.temporary_unannounced,
                 depot_siting=spec.depot_siting,
                 temporary_zone_xy_m=spec.temporary_zone_xy_m,
+                origin_lonlat=spec.origin_lonlat,
             )
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None

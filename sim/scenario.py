@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import math
 import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from dronesim.maps import limits
@@ -59,6 +60,10 @@ class ScenarioError(InputError):
         )
 
 
+# Simulation time 0 falls on this date unless a scenario says otherwise (a Monday).
+DEFAULT_START_DATE = datetime.date(2026, 6, 1)
+
+
 @dataclass(frozen=True)
 class MapSpec:
     """Where the city comes from: the generator (with its parameters) or a GeoJSON file."""
@@ -82,6 +87,13 @@ class MapSpec:
     ceiling_m: float = 120.0
     horizontal_clearance_m: float = 5.0
     vertical_clearance_m: float = 10.0
+    # Where a generated city lies on the Earth: [lon, lat] of its (0, 0) corner, degrees.
+    # A map file carries its own (``origin_lonlat`` or its data's centre). Exports in
+    # geographic coordinates (operational intents) need one.
+    origin_lonlat: tuple[float, float] | None = None
+    # Ground elevation above mean sea level, metres: zone limits given AMSL are converted to
+    # heights above ground with it, and exported WGS84 altitudes start from it.
+    ground_elevation_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -243,6 +255,9 @@ class Scenario:
     name: str
     description: str = ""
     seed: int = 0
+    # The UTC date of the simulated day; simulation time 0 is ``demand.start_hour`` (UTC) on
+    # it. Dated schedules (zone applicability) and exported timestamps are mapped onto it.
+    start_date: datetime.date = DEFAULT_START_DATE
     duration_s: float = 7200.0
     time_step_s: float = 1.0
     map: MapSpec = field(default_factory=MapSpec)
@@ -263,6 +278,13 @@ class Scenario:
         if self.fleet.types:
             return self.fleet.types
         return (FleetType(self.drone, self.fleet.drones_per_depot),)
+
+    @property
+    def start_utc(self) -> datetime.datetime:
+        """The UTC date and time of simulation time 0 (``start_date`` at
+        ``demand.start_hour``)."""
+        midnight = datetime.datetime.combine(self.start_date, datetime.time(), datetime.UTC)
+        return midnight + datetime.timedelta(hours=self.demand.start_hour)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed, validated again."""
@@ -302,6 +324,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             "name",
             "description",
             "seed",
+            "start_date",
             "duration_s",
             "time_step_s",
             "map",
@@ -447,6 +470,17 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             default=defaults.vertical_clearance_m,
             minimum=0,
             key="vertical_clearance_m",
+        ),
+        origin_lonlat=None
+        if map_table.get("origin_lonlat") is None
+        else _read_lonlat(reader, map_table["origin_lonlat"], "map.origin_lonlat"),
+        ground_elevation_m=reader.number(
+            map_table,
+            "map.ground_elevation_m",
+            default=defaults.ground_elevation_m,
+            minimum=-500,
+            maximum=9000,
+            key="ground_elevation_m",
         ),
     )
     if map_spec.temporary_zone_xy_m is not None:
@@ -701,6 +735,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         name=name,
         description=reader.string(top, "description") or "",
         seed=reader.integer(top, "seed", default=0, minimum=0),
+        start_date=_read_date(reader, top.get("start_date", DEFAULT_START_DATE), "start_date"),
         duration_s=reader.number(
             top, "duration_s", default=7200.0, minimum=1, maximum=limits.MAX_DURATION_S
         ),
@@ -717,6 +752,30 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         source=source,
     )
     return _validated(scenario)
+
+
+def _read_date(reader: _Reader, value: Any, field_path: str) -> datetime.date:
+    """A calendar date: a TOML date (``2026-06-01``) or the same as a string."""
+    if isinstance(value, datetime.datetime):
+        reader.fail(
+            field_path, f"must be a date without a time (YYYY-MM-DD), got {value.isoformat()}"
+        )
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return reader.fail(field_path, f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _read_lonlat(reader: _Reader, value: Any, field_path: str) -> tuple[float, float]:
+    """``[lon, lat]`` in degrees, longitude in [-180, 180], latitude in [-89.9, 89.9]."""
+    lon, lat = reader.numbers({"v": value}, field_path, length=2, key="v")
+    if not (-180.0 <= lon <= 180.0 and -89.9 <= lat <= 89.9):
+        reader.fail(field_path, f"must be [lon, lat] in degrees, got {list(value)!r}")
+    return (float(lon), float(lat))
 
 
 _WIND_KEYS = {
@@ -982,6 +1041,7 @@ _GENERATOR_KEYS = frozenset(
         "temporary_unannounced",
         "temporary_zone_xy_m",
         "depot_siting",
+        "origin_lonlat",
     }
 )
 
@@ -1211,7 +1271,7 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, field_path: str, message: str) -> None:
+    def fail(self, field_path: str, message: str) -> NoReturn:
         raise ScenarioError(self.source, field_path, message)
 
     def table(self, value: Any, field_path: str, allowed: set[str]) -> dict[str, Any]:
