@@ -48,3 +48,8 @@ MAX_DISTANCE_FROM_CENTRE_M = 60_000.0
 #: geometry inside a feature inside the collection: 8 levels; 64 is far beyond any valid
 #: file and far below the JSON parser's recursion limit).
 MAX_JSON_DEPTH = 64
+
+#: Zone volumes in force over one run from standards zone files (ED-269/ED-318): every
+#: geometry of every zone, once per activation window. Each is a `NoFlyZone` with its own
+#: raster mask, and a zone switching on or off is an event of the run.
+MAX_ZONE_VOLUMES = 100_000
