@@ -151,10 +151,28 @@ def _build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", action="store_true", help="print the summary as JSON")
     generate.set_defaults(handler=_map_generate)
 
-    info = map_commands.add_parser("info", help="describe a map file (.geojson, .map, .3dmap)")
+    info = map_commands.add_parser(
+        "info",
+        help="describe a map file (.geojson, .map, .3dmap), an ED-269/ED-318 zone file "
+        "(.json), or a scenario's zone files (.toml)",
+    )
     info.add_argument("file", type=Path)
     info.add_argument(
         "--cell-size", type=float, default=10.0, help="cell size in metres for GeoJSON maps"
+    )
+    info.add_argument(
+        "--start",
+        metavar="UTC",
+        help="zone files: UTC date-time of t = 0 (default the scenarios' default start date, 00:00)",
+    )
+    info.add_argument(
+        "--hours", type=float, default=24.0, help="zone files: length of the run (default 24)"
+    )
+    info.add_argument(
+        "--ground-elevation-m",
+        type=float,
+        default=0.0,
+        help="zone files: ground above mean sea level for AMSL limits (default 0)",
     )
     info.add_argument("--json", action="store_true", help="print the summary as JSON")
     info.set_defaults(handler=_map_info)
@@ -604,6 +622,17 @@ def _map_generate(args: argparse.Namespace) -> int:
 def _map_info(args: argparse.Namespace) -> int:
     path: Path = args.file
     name = path.name.lower()
+    if name.endswith(".toml"):
+        return _scenario_zones_info(args)
+    if name.endswith((".geojson", ".json")):
+        from dronesim.maps.uas_zones import detect_format, load_document
+
+        try:
+            document = load_document(path)
+        except InputError:
+            document = None  # the map reader below says what is wrong, as for any map
+        if detect_format(document) is not None:
+            return _zone_file_info(args)
     if name.endswith(".3dmap"):
         from dronesim.maps import Airspace
         from dronesim.maps.movingai import read_3dmap
@@ -641,6 +670,159 @@ def _map_info(args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: unknown map format (expected .geojson, .json, .map or .3dmap)")
     _print_summary(summary, args.json)
     return 0
+
+
+def _info_window(args: argparse.Namespace):
+    """``--start`` and ``--hours`` of ``map info`` for zone files: (start_utc, seconds)."""
+    import datetime
+
+    from dronesim.sim.scenario import DEFAULT_START_DATE
+
+    if args.start is None:
+        start = datetime.datetime.combine(DEFAULT_START_DATE, datetime.time(), datetime.UTC)
+    else:
+        text = args.start.strip()
+        text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+        try:
+            start = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise CommandError(
+                f"--start: expected a UTC date-time like 2026-06-01T10:00:00Z, got {args.start!r}"
+            ) from None
+        start = (
+            start.replace(tzinfo=datetime.UTC)
+            if start.tzinfo is None
+            else start.astimezone(datetime.UTC)
+        )
+    if not (math.isfinite(args.hours) and 0 < args.hours <= 366 * 24):
+        raise CommandError(f"--hours: must be in (0, 8784], got {args.hours}")
+    if not (math.isfinite(args.ground_elevation_m) and -500 <= args.ground_elevation_m <= 9000):
+        raise CommandError(
+            f"--ground-elevation-m: must be in [-500, 9000], got {args.ground_elevation_m}"
+        )
+    return start, args.hours * 3600.0
+
+
+def _zone_file_info(args: argparse.Namespace) -> int:
+    from dronesim.maps.uas_zones import read_uas_zone_file
+
+    start, duration_s = _info_window(args)
+    found = read_uas_zone_file(args.file, None, start, duration_s, args.ground_elevation_m)
+    _print_zone_files([found], args.json)
+    return 0
+
+
+def _scenario_zones_info(args: argparse.Namespace) -> int:
+    """The standards zones of a scenario (``map.uas_zones``), in its frame, from its start."""
+    from dronesim.maps.projection import LocalProjection
+    from dronesim.maps.uas_zones import read_uas_zone_file
+    from dronesim.sim.scenario import ScenarioError
+
+    scenario = _load(str(args.file))
+    spec = scenario.map
+    if not spec.uas_zones:
+        raise CommandError(f"{args.file}: map.uas_zones: the scenario names no zone file")
+    origin = spec.origin_lonlat
+    if spec.generator == "geojson":
+        from dronesim.maps.geojson import read_geojson
+
+        origin = read_geojson(spec.geojson).origin_lonlat
+    if origin is None:
+        raise ScenarioError(
+            scenario.source, "map.origin_lonlat", "map.uas_zones needs the city's [lon, lat]"
+        )
+    ground = (
+        spec.ground_elevation_grid
+        if spec.ground_elevation_grid is not None
+        else spec.ground_elevation_m
+    )
+    files = []
+    for path in spec.uas_zones:
+        try:
+            files.append(
+                read_uas_zone_file(
+                    path,
+                    LocalProjection(*origin),
+                    scenario.start_utc,
+                    scenario.duration_s,
+                    ground,
+                    spec.authorised_zones,
+                )
+            )
+        except InputError as error:
+            raise ScenarioError(scenario.source, "map.uas_zones", str(error)) from None
+    _print_zone_files(files, args.json)
+    return 0
+
+
+def _print_zone_files(files, as_json: bool) -> None:
+    """Every volume of every zone file with its band, status and windows in force."""
+    if as_json:
+        document = [
+            {
+                "file": found.path,
+                "format": found.format,
+                "zones": [
+                    {
+                        "identifier": v.identifier,
+                        "name": v.name,
+                        "restriction": v.restriction,
+                        "status": v.status,
+                        "shape": v.shape,
+                        "area_m2": float(v.geometry.area),
+                        "floor_m": v.floor_m,
+                        "ceiling_m": v.ceiling_m,
+                        "windows_s": [list(w) for w in v.windows_s],
+                        "windows_utc": [[a.isoformat(), b.isoformat()] for a, b in v.windows_utc],
+                        "notes": list(v.notes),
+                    }
+                    for v in found.volumes
+                ],
+            }
+            for found in files
+        ]
+        print(json.dumps(_json_safe(document[0] if len(document) == 1 else document), indent=2))
+        return
+    lines = []
+    for found in files:
+        volumes = found.volumes
+        start = volumes[0].start_utc if volumes else None
+        hours = volumes[0].duration_s / 3600 if volumes else 0
+        lines.append(
+            f"{found.format} zones {found.path}: {len(found.identifiers)} zones, "
+            f"{len(volumes)} volumes; t = 0 at {start:%Y-%m-%d %H:%M:%S} UTC, {hours:g} h"
+        )
+        lines.append(
+            f"  {'name':36s} {'restriction':17s} {'status':13s} {'shape':7s} "
+            f"{'area km2':>9s} {'band m AGL':>14s}  in force"
+        )
+        for v in volumes:
+            ceiling = "inf" if math.isinf(v.ceiling_m) else f"{v.ceiling_m:.1f}"
+            band = f"{v.floor_m:.1f}-{ceiling}"
+            lines.append(
+                f"  {v.name[:36]:36s} {v.restriction:17s} {v.status:13s} {v.shape:7s} "
+                f"{v.geometry.area / 1e6:9.3f} {band:>14s}  {_windows_text(v)}"
+                + (f"  ({'; '.join(v.notes)})" if v.notes else "")
+            )
+    print("\n".join(lines))
+
+
+def _windows_text(volume, shown: int = 4) -> str:
+    windows = volume.windows_s
+    if not windows:
+        return "not in the run"
+    if windows == ((0.0, volume.duration_s),):
+        return "whole run"
+    parts = []
+    for (a, b), (ta, tb) in zip(windows[:shown], volume.windows_utc):
+        utc = (
+            f"{ta:%m-%d %H:%M:%S}-{tb:%H:%M:%S}"
+            if ta.date() == tb.date()
+            else f"{ta:%m-%d %H:%M:%S}-{tb:%m-%d %H:%M:%S}"
+        )
+        parts.append(f"[{a:g}, {b:g}) s {utc}")
+    more = f"; ... {len(windows)} windows" if len(windows) > shown else ""
+    return "; ".join(parts) + more
 
 
 def _bench_raster(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 import shapely
-from dronesim.maps import Airspace, City, generate_city
+from dronesim.maps import Airspace, City, NoFlyZone, generate_city
 from dronesim.planners.fleet import TravelModel
 from dronesim.sim import _kernels as K
 from dronesim.sim import audit
@@ -1353,6 +1353,8 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
             )
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None
+    if spec.uas_zones:
+        city = with_uas_zones(scenario, city)
     try:
         airspace = city.to_airspace(
             spec.cell_size_m,
@@ -1368,6 +1370,85 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     if not airspace.depots:
         raise ScenarioError(scenario.source, "map", "the map has no depots")
     return city, airspace
+
+
+def with_uas_zones(scenario: Scenario, city: City) -> City:
+    """The city with the zones of the scenario's ED-269 / ED-318 files (``map.uas_zones``)
+    that block and meet the map during the run (`maps.uas_zones.read_uas_zones`), projected
+    into the city's frame, limits above its ground, windows from ``start_utc``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``map.uas_zones`` (a malformed zone: its file, identifier, field and value),
+        ``map.origin_lonlat`` (a generated city without one) or ``map.authorised_zones``
+        (an identifier no file holds).
+    """
+    from dronesim.maps.errors import InputError
+    from dronesim.maps.projection import LocalProjection
+    from dronesim.maps.uas_zones import read_uas_zone_file
+
+    spec = scenario.map
+    if city.origin_lonlat is None:
+        raise ScenarioError(
+            scenario.source,
+            "map.origin_lonlat",
+            "map.uas_zones holds lon/lat zones: a generated city needs map.origin_lonlat "
+            "(where its (0, 0) corner lies)",
+        )
+    projection = LocalProjection(*city.origin_lonlat)
+    ground = (
+        spec.ground_elevation_grid
+        if spec.ground_elevation_grid is not None
+        else spec.ground_elevation_m
+    )
+    if spec.ground_elevation_grid is not None:
+        gx0, gy0, gx1, gy1 = spec.ground_elevation_grid.bounds_m
+        xmin, ymin, xmax, ymax = city.bounds_m
+        if gx0 > xmin or gy0 > ymin or gx1 < xmax or gy1 < ymax:
+            raise ScenarioError(
+                scenario.source,
+                "map.ground_elevation_grid",
+                f"covers ({gx0:g}, {gy0:g})-({gx1:g}, {gy1:g}) m, not the whole map "
+                f"({xmin:g}, {ymin:g})-({xmax:g}, {ymax:g}) m",
+            )
+    box = shapely.box(*city.bounds_m)
+    zones: list[NoFlyZone] = []
+    identifiers: set[str] = set()
+    for path in spec.uas_zones:
+        try:
+            found = read_uas_zone_file(
+                path,
+                projection,
+                scenario.start_utc,
+                scenario.duration_s,
+                ground,
+                spec.authorised_zones,
+            )
+        except InputError as error:
+            raise ScenarioError(scenario.source, "map.uas_zones", str(error)) from None
+        identifiers.update(found.identifiers)
+        # Zones of a national file far from this city meet no cell: left out.
+        zones.extend(zone for zone in found.zones() if zone.geometry.intersects(box))
+    unknown = [name for name in spec.authorised_zones if name not in identifiers]
+    if unknown:
+        raise ScenarioError(
+            scenario.source,
+            "map.authorised_zones",
+            f"{unknown[0]!r} is no zone of the map.uas_zones files",
+        )
+    taken = {zone.name for zone in city.zones}
+    clash = next((zone.name for zone in zones if zone.name in taken), None)
+    if clash is not None:
+        raise ScenarioError(
+            scenario.source,
+            "map.uas_zones",
+            f"zone {clash!r} has the name of a zone of the map itself",
+        )
+    try:
+        return dataclasses.replace(city, zones=city.zones + tuple(zones))
+    except ValueError as error:  # two files with one identifier
+        raise ScenarioError(scenario.source, "map.uas_zones", str(error)) from None
 
 
 def check_depot_columns(scenario: Scenario, airspace: Airspace, top_layer: int) -> None:
@@ -1669,6 +1750,7 @@ __all__ = [
     "ScenarioCheck",
     "Simulation",
     "build_world",
+    "with_uas_zones",
     "check_depot_columns",
     "check_scenario",
     "allocate_by_share",

@@ -29,6 +29,7 @@ import numpy as np
 from dronesim.maps import limits
 from dronesim.maps.city import DEPOT_SITINGS
 from dronesim.maps.errors import InputError
+from dronesim.maps.uas_zones import ElevationGrid
 from dronesim.planners.aircraft import aircraft_type
 from dronesim.planners.energy import DroneModel
 from dronesim.planners.wind import (
@@ -94,6 +95,14 @@ class MapSpec:
     # Ground elevation above mean sea level, metres: zone limits given AMSL are converted to
     # heights above ground with it, and exported WGS84 altitudes start from it.
     ground_elevation_m: float = 0.0
+    # Or a small grid of it in the local frame (`maps.uas_zones.ElevationGrid`), for AMSL
+    # zone limits over uneven ground.
+    ground_elevation_grid: ElevationGrid | None = None
+    # ED-269 / ED-318 zone files (absolute paths once read), projected into the city's frame
+    # (`maps.uas_zones.read_uas_zones`), and the identifiers of REQ_AUTHORISATION /
+    # CONDITIONAL zones the operator is authorised to enter.
+    uas_zones: tuple[str, ...] = ()
+    authorised_zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -482,7 +491,24 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             maximum=9000,
             key="ground_elevation_m",
         ),
+        ground_elevation_grid=None
+        if map_table.get("ground_elevation_grid") is None
+        else _read_elevation_grid(reader, map_table["ground_elevation_grid"]),
+        uas_zones=_read_paths(reader, map_table.get("uas_zones"), "map.uas_zones", base_dir),
+        authorised_zones=_read_strings(
+            reader, map_table.get("authorised_zones"), "map.authorised_zones"
+        ),
     )
+    if "ground_elevation_m" in map_table and "ground_elevation_grid" in map_table:
+        reader.fail(
+            "map.ground_elevation_grid",
+            "give map.ground_elevation_m (one number) or map.ground_elevation_grid, not both",
+        )
+    if map_spec.authorised_zones and not map_spec.uas_zones:
+        reader.fail(
+            "map.authorised_zones",
+            f"names zones of map.uas_zones files, but there are none, got {list(map_spec.authorised_zones)!r}",
+        )
     if map_spec.temporary_zone_xy_m is not None:
         x, y = map_spec.temporary_zone_xy_m
         if not (0 <= x <= map_spec.width_m and 0 <= y <= map_spec.height_m):
@@ -768,6 +794,67 @@ def _read_date(reader: _Reader, value: Any, field_path: str) -> datetime.date:
         except ValueError:
             pass
     return reader.fail(field_path, f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _read_strings(reader: _Reader, value: Any, field_path: str) -> tuple[str, ...]:
+    """A string or a list of non-empty strings (None: empty)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        reader.fail(field_path, f"expected a string or a list of strings, got {value!r}")
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            reader.fail(f"{field_path}[{index}]", f"expected a non-empty string, got {item!r}")
+    return tuple(items)
+
+
+def _read_paths(
+    reader: _Reader, value: Any, field_path: str, base_dir: Path | None
+) -> tuple[str, ...]:
+    """File names relative to the scenario's folder, made absolute."""
+    paths = _read_strings(reader, value, field_path)
+    if base_dir is None:
+        return paths
+    return tuple(
+        path if Path(path).is_absolute() else str((base_dir / path).resolve()) for path in paths
+    )
+
+
+# A ground elevation grid is a small table written by hand: at most this many cells.
+MAX_ELEVATION_CELLS = 10_000
+
+
+def _read_elevation_grid(reader: _Reader, value: Any) -> ElevationGrid:
+    """``{origin_m = [x, y], cell_size_m = c, rows_m = [[...], ...]}``: elevation AMSL in
+    metres per cell, rows from south to north, each west to east."""
+    where = "map.ground_elevation_grid"
+    table = reader.table(value, where, {"origin_m", "cell_size_m", "rows_m"})
+    origin = reader.numbers(table, f"{where}.origin_m", length=2, key="origin_m")
+    cell = reader.number(table, f"{where}.cell_size_m", minimum=1, key="cell_size_m")
+    rows = table.get("rows_m")
+    if not isinstance(rows, list) or not rows:
+        reader.fail(f"{where}.rows_m", f"expected a list of rows (lists of numbers), got {rows!r}")
+    heights = []
+    for j, row in enumerate(rows):
+        values = reader.numbers({"v": row}, f"{where}.rows_m[{j}]", key="v")
+        if heights and len(values) != len(heights[0]):
+            reader.fail(
+                f"{where}.rows_m[{j}]",
+                f"every row needs the same length as row 0, got {len(values)} numbers",
+            )
+        for i, number in enumerate(values):
+            if not -500 <= number <= 9000:
+                reader.fail(
+                    f"{where}.rows_m[{j}][{i}]", f"must be in [-500, 9000] m, got {number!r}"
+                )
+        heights.append(tuple(values))
+    if len(heights) * len(heights[0]) > MAX_ELEVATION_CELLS:
+        reader.fail(
+            f"{where}.rows_m",
+            f"{len(heights)} x {len(heights[0])} cells; at most {MAX_ELEVATION_CELLS:,}",
+        )
+    return ElevationGrid((origin[0], origin[1]), cell, tuple(heights))
 
 
 def _read_lonlat(reader: _Reader, value: Any, field_path: str) -> tuple[float, float]:
