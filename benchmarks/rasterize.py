@@ -10,15 +10,24 @@ Measures, in the same run:
   with the ratio and how many touched cells GDAL's ``all_touched`` misses (it tests the
   cells a scanline crosses, not exact square/polygon contact).
 
+- ``uas_zones``: a 1,000-zone ED-269 file generated here (circles and polygons, a fifth
+  stepped into two volumes, limits in feet and AMSL, weekly schedules and date ranges)
+  read into zones (`maps.uas_zones.read_uas_zones`) and rasterized on the same grid;
+  target under 5 s for both.
+
 Run ``dronesim bench raster [--repeats N] [--json OUT]`` (the command line is the only
 entry point: a ``__main__`` here calling it made an import cycle with ``sim.cli``).
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import math
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +35,7 @@ import shapely
 import shapely.affinity
 from dronesim.maps import Airspace, Buildings, NoFlyZone
 from dronesim.maps.features import conservative_buffer
+from dronesim.maps.projection import LocalProjection
 from dronesim.maps.raster import touched_cells
 
 LAYERS_M = (20.0, 40.0, 60.0, 75.0, 90.0, 105.0)
@@ -97,6 +107,135 @@ def build_workload(
     }
 
 
+UAS_ORIGIN_LONLAT = (8.5417, 47.3769)
+UAS_START = datetime.datetime(2026, 6, 6, 6, 0, tzinfo=datetime.UTC)  # a Saturday
+UAS_DURATION_S = 86_400.0
+UAS_GROUND_M = 408.0
+
+
+def build_uas_document(seed: int = 0, *, zones: int = 1000, extent_m: float = 10_000.0) -> dict:
+    """An ED-269 document (``features`` wrapper) of ``zones`` zones over an
+    ``extent_m`` square whose south-west corner is `UAS_ORIGIN_LONLAT`."""
+    rng = np.random.default_rng(seed)
+    projection = LocalProjection(*UAS_ORIGIN_LONLAT)
+    features = []
+    days = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    for index in range(zones):
+        centre = rng.uniform(0.05 * extent_m, 0.95 * extent_m, 2)
+        size = float(rng.uniform(30, 400))
+        lon, lat = (float(v) for v in projection.to_lonlat(*centre))
+        steps = 2 if index % 5 == 0 else 1
+        geometry = []
+        for step in range(steps):
+            radius = size * (1 + step)
+            if index % 2 == 0:
+                horizontal = {"type": "Circle", "center": [lon, lat], "radius": round(radius, 1)}
+            else:
+                count = 12
+                angles = np.linspace(0, 2 * np.pi, count, endpoint=False) + rng.uniform(0, 1)
+                radii = radius * np.where(np.arange(count) % 2 == 0, 1.0, 0.55)
+                xs = centre[0] + radii * np.cos(angles)
+                ys = centre[1] + radii * np.sin(angles)
+                lons, lats = projection.to_lonlat(xs, ys)
+                ring = [[float(a), float(b)] for a, b in zip(lons, lats)]
+                horizontal = {"type": "Polygon", "coordinates": [ring + ring[:1]]}
+            feet = index % 3 == 0
+            amsl = index % 4 == 0
+            floor = 30.0 * step
+            geometry.append(
+                {
+                    "uomDimensions": "FT" if feet else "M",
+                    "lowerLimit": round(
+                        (floor + (UAS_GROUND_M if amsl else 0)) / (0.3048 if feet else 1)
+                    ),
+                    "lowerVerticalReference": "AMSL" if amsl else "AGL",
+                    "upperLimit": None if index % 7 == 0 else round(120 / (0.3048 if feet else 1)),
+                    "upperVerticalReference": "AGL",
+                    "horizontalProjection": horizontal,
+                }
+            )
+        if index % 3 == 0:
+            applicability = [{"permanent": "YES"}]
+        elif index % 3 == 1:
+            start = int(rng.integers(6, 20))
+            applicability = [
+                {
+                    "permanent": "NO",
+                    "schedule": [
+                        {
+                            "day": [days[int(d)] for d in rng.choice(7, 3, replace=False)],
+                            "startTime": f"{start:02d}:00:00.00Z",
+                            "endTime": f"{start + 2:02d}:30:00.00Z",
+                        }
+                    ],
+                }
+            ]
+        else:
+            begin = UAS_START + datetime.timedelta(hours=float(rng.uniform(0, 20)))
+            applicability = [
+                {
+                    "permanent": "NO",
+                    "startDateTime": begin.strftime("%Y-%m-%dT%H:%M:%S.00Z"),
+                    "endDateTime": (begin + datetime.timedelta(hours=3)).strftime(
+                        "%Y-%m-%dT%H:%M:%S.00Z"
+                    ),
+                }
+            ]
+        features.append(
+            {
+                "identifier": f"Z{index:04d}",
+                "country": "CHE",
+                "name": f"generated zone {index}",
+                "type": "COMMON",
+                "restriction": ("PROHIBITED", "REQ_AUTHORISATION", "CONDITIONAL")[index % 3],
+                "reason": ["AIR_TRAFFIC" if index % 10 == 0 else "OTHER"],
+                "applicability": applicability,
+                "zoneAuthority": [{"name": "benchmark"}],
+                "geometry": geometry,
+            }
+        )
+    return {"title": "dronesim benchmark zones", "features": features}
+
+
+def run_uas_zones(repeats: int = 3, seed: int = 0, *, cells: int = 2000, cell_size_m: float = 5.0):
+    """Read a generated 1,000-zone ED-269 file and rasterize its zones (seconds: medians)."""
+    from dronesim.maps.uas_zones import read_uas_zones
+
+    document = build_uas_document(seed, extent_m=cells * cell_size_m)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "zones.json"
+        path.write_text(json.dumps(document))
+        projection = LocalProjection(*UAS_ORIGIN_LONLAT)
+
+        def load():
+            return read_uas_zones(path, projection, UAS_START, UAS_DURATION_S, UAS_GROUND_M)
+
+        load_times, zones = _timed(load, repeats)
+
+    def rasterize():
+        return Airspace(
+            origin_m=(0.0, 0.0),
+            cell_size_m=cell_size_m,
+            nx=cells,
+            ny=cells,
+            layers_m=LAYERS_M,
+            zones=tuple(zones),
+        )
+
+    raster_times, airspace = _timed(rasterize, repeats)
+    load_s, raster_s = statistics.median(load_times), statistics.median(raster_times)
+    return {
+        "uas_zones": len(document["features"]),
+        "uas_volumes": len(zones),
+        "uas_temporary": sum(zone.is_temporary for zone in zones),
+        "uas_load_seconds": load_s,
+        "uas_raster_seconds": raster_s,
+        "uas_seconds": load_s + raster_s,
+        "uas_target_seconds": 5.0,
+        "uas_blocked_share": float(airspace.blocked.mean()),
+    }
+
+
 def build_airspace(workload: dict[str, Any]) -> Airspace:
     """The benchmark's airspace (what the target times)."""
     return Airspace(
@@ -153,6 +292,7 @@ def run(repeats: int = 3, seed: int = 0) -> dict[str, Any]:
             float(share) for share in airspace.blocked.reshape(len(LAYERS_M), -1).mean(axis=1)
         ],
     }
+    result.update(run_uas_zones(repeats, seed, cells=cells, cell_size_m=cell))
     try:
         from rasterio import features, transform
     except ImportError:
@@ -195,6 +335,10 @@ def format_table(result: dict[str, Any]) -> str:
         f"{result['zones']} zones, {result['buildings']} buildings",
         f"  Airspace build (all of it)     {result['airspace_seconds']:7.2f} s   (target < {result['airspace_target_seconds']:g} s)",
         f"  touched cells, ours (exact)    {result['touched_seconds']:7.2f} s   {result['touched_cells']:,} cells",
+        f"  ED-269 file, {result['uas_zones']:,} zones: read {result['uas_load_seconds']:.2f} s + "
+        f"rasterize {result['uas_raster_seconds']:.2f} s = {result['uas_seconds']:.2f} s   "
+        f"(target < {result['uas_target_seconds']:g} s; {result['uas_volumes']:,} zone volumes, "
+        f"{result['uas_temporary']:,} with windows)",
     ]
     if result.get("peer"):
         lines.append(

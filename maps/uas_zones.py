@@ -482,6 +482,17 @@ def _read_ed269_zone(ctx: _Context, identifier: str, base: str, zone: dict):
             for entry in applicability
             if isinstance(entry, dict)
         ]
+    # Positions are checked above; the typed reader would parse each number again (most of
+    # its time on a large file).
+    typed_input["geometry"] = [
+        {
+            **volume,
+            "horizontalProjection": {
+                k: v for k, v in volume["horizontalProjection"].items() if k != "coordinates"
+            },
+        }
+        for volume in geometries
+    ]
     _typed(ctx, identifier, typed_input, eurocae_ed269.UASZoneVersion, ImplicitDict)
     kind = "airport" if "AIR_TRAFFIC" in (zone.get("reason") or ()) else "restricted"
     message = zone.get("message") if isinstance(zone.get("message"), str) else ""
