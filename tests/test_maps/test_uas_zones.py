@@ -579,3 +579,14 @@ def test_zone_whose_schedule_starts_mid_run_blocks_from_exactly_then(tmp_path):
         for k in range(1, 5):
             assert np.array_equal(blocked[k], cells), (t, k)
     assert not airspace.blocked_at(3600.0).any()
+
+
+def test_benchmark_zone_file_loads_and_rasterizes_on_a_small_grid():
+    from dronesim.benchmarks.rasterize import run_uas_zones
+
+    result = run_uas_zones(1, cells=250, cell_size_m=40.0)
+    assert result["uas_zones"] == 1000
+    # A fifth of the zones has two steps; windows that miss the day drop volumes.
+    assert 800 < result["uas_volumes"] <= 1200
+    assert 0 < result["uas_temporary"] < result["uas_volumes"]
+    assert 0 < result["uas_blocked_share"] < 1
