@@ -183,7 +183,7 @@ class Simulation:
         self._demand_rng = np.random.default_rng(streams[0])
         self._detour_rng = np.random.default_rng(streams[1])
         self._gust_rng = np.random.default_rng(streams[3])
-        self.city, self.airspace = build_world(scenario)
+        self.city, self.airspace = build_world(scenario, duration_s=self.duration_s)
         # Aircraft types (one unless the fleet is mixed): models, their parameter rows,
         # and each drone's type (`drone_type`, set with the homes below).
         self.models = [entry.model for entry in scenario.aircraft]
@@ -1323,8 +1323,10 @@ class Simulation:
         return int(len(segment))
 
 
-def build_world(scenario: Scenario) -> tuple[City, Airspace]:
-    """The scenario's city and airspace (generated, or read from GeoJSON)."""
+def build_world(scenario: Scenario, duration_s: float | None = None) -> tuple[City, Airspace]:
+    """The scenario's city and airspace (generated, or read from GeoJSON), with the zones of
+    its standards zone files (`with_uas_zones`) in force over ``duration_s`` seconds (the
+    run's length; default the scenario's ``duration_s``)."""
     from dronesim.maps.errors import InputError
     from dronesim.sim.scenario import check_map
 
@@ -1354,7 +1356,7 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
         except InputError as error:  # anything else is a bug: it keeps its traceback
             raise ScenarioError(scenario.source, "map", str(error)) from None
     if spec.uas_zones:
-        city = with_uas_zones(scenario, city)
+        city = with_uas_zones(scenario, city, duration_s)
     try:
         airspace = city.to_airspace(
             spec.cell_size_m,
@@ -1372,10 +1374,11 @@ def build_world(scenario: Scenario) -> tuple[City, Airspace]:
     return city, airspace
 
 
-def with_uas_zones(scenario: Scenario, city: City) -> City:
+def with_uas_zones(scenario: Scenario, city: City, duration_s: float | None = None) -> City:
     """The city with the zones of the scenario's ED-269 / ED-318 files (``map.uas_zones``)
     that block and meet the map during the run (`maps.uas_zones.read_uas_zones`), projected
-    into the city's frame, limits above its ground, windows from ``start_utc``.
+    into the city's frame, limits above its ground, windows from ``start_utc`` over
+    ``duration_s`` seconds (default the scenario's; a run of another length passes its own).
 
     Raises
     ------
@@ -1421,7 +1424,7 @@ def with_uas_zones(scenario: Scenario, city: City) -> City:
                 path,
                 projection,
                 scenario.start_utc,
-                scenario.duration_s,
+                scenario.duration_s if duration_s is None else duration_s,
                 ground,
                 spec.authorised_zones,
             )

@@ -208,6 +208,11 @@ def test_check_accepts_the_zone_file_and_map_info_lists_windows(tmp_path, capsys
     assert "PROHIBITED" in band and "[510, 910) s" in band and "12:08:30-12:15:10" in band
     info = next(line for line in out.splitlines() if line.lstrip().startswith("INFO"))
     assert "informational" in info and "whole run" in info
+    # The scenario's own: its start (12:00 UTC), duration (2400 s) and frame.
+    code, out, err = run(capsys, "map", "info", path)
+    assert code == 0, err
+    assert "t = 0 at 2026-06-01 12:00:00 UTC, 0.666667 h" in out
+    assert "[510, 910) s 06-01 12:08:30-12:15:10" in out
     code, out, err = run(capsys, "map", "info", tmp_path / "zones.json", "--json")
     assert code == 0, err
     listed = json.loads(out)
@@ -242,3 +247,13 @@ def test_zone_starting_mid_run_blocks_from_then_and_is_flown_around(tmp_path):
     assert (crossing & (t[1:] <= START_S)).any()
     assert zone_entries(drone, t, xyz, [band]) == []
     assert simulation.nofly_violations() == 0
+
+
+def test_a_run_longer_than_the_scenario_keeps_the_windows_after_its_duration(tmp_path):
+    # TINY lasts 2400 s; a window at 12:45-12:50 UTC (2700-3000 s) falls in a 3600 s run.
+    late = [{"day": ["MON"], "startTime": "12:45:00.00Z", "endTime": "12:50:00.00Z"}]
+    scenario = _load(_files(tmp_path, [_zone("LATE", schedule=late)]))
+    assert "LATE" not in {zone.name for zone in build_world(scenario)[1].zones}
+    simulation = Simulation(scenario, duration_s=3600.0)
+    late_zone = next(zone for zone in simulation.airspace.zones if zone.name == "LATE")
+    assert (late_zone.active_from_s, late_zone.active_until_s) == (2700.0, 3000.0)
