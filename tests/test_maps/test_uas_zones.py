@@ -590,3 +590,68 @@ def test_benchmark_zone_file_loads_and_rasterizes_on_a_small_grid():
     assert 800 < result["uas_volumes"] <= 1200
     assert 0 < result["uas_temporary"] < result["uas_volumes"]
     assert 0 < result["uas_blocked_share"] < 1
+
+
+def test_fractional_limits_are_kept_exactly(tmp_path):
+    # The typed reader would truncate 12.5 to 12: values come from the checked document.
+    zone = _zone(**{"geometry.0.lowerLimit": 12.5, "geometry.0.upperLimit": 99.75})
+    volume = _read(tmp_path, zone).volumes[0]
+    assert (volume.floor_m, volume.ceiling_m) == (12.5, 99.75)
+
+
+def test_ed318_circle_and_stepped_collection(tmp_path):
+    lon, lat = ORIGIN[0] + 0.01, ORIGIN[1] + 0.01
+    ring = [
+        [lon, lat],
+        [lon + 0.002, lat],
+        [lon + 0.002, lat + 0.002],
+        [lon, lat + 0.002],
+        [lon, lat],
+    ]
+    document = {
+        "type": "FeatureCollection",
+        "metadata": {"provider": [{"text": "test", "lang": "en-GB"}]},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"identifier": "C1", "country": "CHE", "type": "PROHIBITED", "variant": "COMMON"},
+                "geometry": {
+                    "type": "GeometryCollection",
+                    "geometries": [
+                        {
+                            "type": "Point",
+                            "coordinates": [lon, lat],
+                            "extent": {"subType": "Circle", "radius": 500},
+                            "layer": {"upper": 200, "upperReference": "AGL", "lower": 0, "lowerReference": "AGL", "uom": "ft"},
+                        },
+                        {
+                            "type": "Polygon",
+                            "coordinates": [ring],
+                            "layer": {"upper": 1000, "upperReference": "AMSL", "lower": 200, "lowerReference": "AGL", "uom": "m"},
+                        },
+                    ],
+                },
+            }
+        ],
+    }  # fmt: skip
+    path = tmp_path / "z318.json"
+    path.write_text(json.dumps(document))
+    found = read_uas_zone_file(path, LocalProjection(*ORIGIN), MONDAY_TEN, 3600.0, 408.0)
+    assert found.format == "ED-318"
+    circle, polygon = found.volumes
+    assert (circle.name, circle.shape, polygon.name, polygon.shape) == (
+        "C1 #1",
+        "circle",
+        "C1 #2",
+        "polygon",
+    )
+    disc, outer = _circle_bounds(500)
+    assert disc < circle.geometry.area <= outer * (1 + 1e-9)
+    assert (circle.floor_m, circle.ceiling_m) == (0.0, pytest.approx(60.96))
+    assert (polygon.floor_m, polygon.ceiling_m) == (200.0, 592.0)
+    assert polygon.geometry.area == pytest.approx(_hand_area(ring), rel=2e-3)
+    # A Point without a circle extent is no zone.
+    del document["features"][0]["geometry"]["geometries"][0]["extent"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(UASZoneError, match=r"'C1'.*geometries\[0\]\.extent.*None"):
+        read_uas_zone_file(path, LocalProjection(*ORIGIN), MONDAY_TEN, 3600.0)
