@@ -65,8 +65,8 @@ def popup_simulation(duration_s: float = POPUP_DURATION_S) -> Simulation:
     """The demo scenario's city (generated, seed 7) with the pop-up zones."""
     build = engine.build_world
 
-    def with_popups(scenario):
-        city, airspace = build(scenario)
+    def with_popups(scenario, **kwargs):
+        city, airspace = build(scenario, **kwargs)
         return city, airspace.replace(zones=popup_zones(airspace))
 
     with pytest.MonkeyPatch.context() as patch:
