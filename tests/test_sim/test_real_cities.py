@@ -1,6 +1,6 @@
-"""The bundled ``manhattan`` scenario: its data against the reference footprints, its
-sample zones in both formats, and a short run whose drop-offs are checked with shapely
-against the raw buildings."""
+"""The bundled real cities, ``manhattan`` and ``berlin-mitte``: their data against the
+reference footprints, the sample zones in both formats, and short runs whose drop-offs are
+checked with shapely against the raw buildings."""
 
 import dataclasses
 import json
@@ -16,12 +16,20 @@ from dronesim.sim.scenario import bundled_scenarios, load_scenario
 from shapely.geometry import Point, shape
 
 RAW = "geo/lower_manhattan_buildings_poly-extrude.geojson"
+# scenario: (its folder's map file, the reference file under ../shared/data)
+CITIES = {
+    "manhattan": ("manhattan/lower_manhattan.geojson", RAW),
+    "berlin-mitte": (
+        "berlin-mitte/berlin_mitte.geojson",
+        "geo/berlin_mitte_buildings_poly-extrude.geojson",
+    ),
+}
 
 
-def _bundled(name):
+def _bundled(name, folder="manhattan"):
     return json.loads(
         resources.files("dronesim.sim")
-        .joinpath("scenarios", "manhattan", name)
+        .joinpath("scenarios", folder, name)
         .read_text(encoding="utf-8")
     )
 
@@ -37,6 +45,23 @@ def raw_footprints(shared_data):
     return raw, [shape(f["geometry"]) for f in raw["features"]]
 
 
+@pytest.fixture(scope="module", params=list(CITIES))
+def real_city(request, shared_data):
+    """(scenario name, bundled document, raw document, raw footprints projected to metres
+    by `_metres` about the bundled document's origin)."""
+    folder, name = CITIES[request.param][0].split("/")
+    document = _bundled(name, folder)
+    raw = json.loads((shared_data / CITIES[request.param][1]).read_text(encoding="utf-8"))
+    origin = document["properties"]["origin_lonlat"]
+    projected = [
+        shapely.transform(
+            shape(f["geometry"]), lambda xy: np.column_stack(_metres(xy[:, 0], xy[:, 1], origin))
+        )
+        for f in raw["features"]
+    ]
+    return request.param, document, raw, projected
+
+
 def _metres(lon, lat, origin):
     """An equirectangular projection written here (not the project's), metres per degree
     at 40.7 degrees north: within 1 m of the true distances over the 2 km of the map."""
@@ -47,13 +72,33 @@ def _metres(lon, lat, origin):
     )
 
 
-def test_scenario_loads_and_lists_the_credit(capsys):
-    scenario = load_scenario("manhattan")
-    assert scenario.map.geojson.endswith("lower_manhattan.geojson")
-    assert "manhattan" in bundled_scenarios()
+@pytest.mark.parametrize("name", list(CITIES))
+def test_scenario_loads_and_lists_the_credit(capsys, name):
+    scenario = load_scenario(name)
+    assert scenario.map.geojson.endswith(CITIES[name][0].split("/")[1])
+    assert name in bundled_scenarios()
     code, out, _ = run(capsys, "scenarios")
-    line = next(row for row in out.splitlines() if row.startswith("manhattan"))
+    line = next(row for row in out.splitlines() if row.startswith(name + " "))
     assert code == 0 and "© OpenStreetMap contributors" in line and "ODbL" in line
+
+
+def test_berlin_buildings_are_the_reference_ones_with_22_m_for_unknown_heights(shared_data):
+    """The source's 4 m without levels (its default for an unknown height) becomes 22 m,
+    the Berlin block's eaves height; every other height and every footprint is kept."""
+    ours = _bundled("berlin_mitte.geojson", "berlin-mitte")
+    raw = json.loads((shared_data / CITIES["berlin-mitte"][1]).read_text(encoding="utf-8"))
+    buildings = [f for f in ours["features"] if f["properties"]["kind"] == "building"]
+    assert len(buildings) == len(raw["features"]) == 2105
+    for mine, theirs in zip(buildings, raw["features"]):
+        props = theirs["properties"]
+        unknown = props["height"] == 4 and "levels" not in props
+        assert mine["properties"]["height"] == (22.0 if unknown else pytest.approx(props["height"]))
+        footprint = shape(theirs["geometry"])
+        # Rounded to 1e-7 degrees; two self-intersecting footprints are repaired (their
+        # area is not defined: only the outline is compared).
+        if footprint.is_valid:
+            assert shape(mine["geometry"]).area == pytest.approx(footprint.area, rel=1e-3)
+        assert shape(mine["geometry"]).hausdorff_distance(footprint) < 2e-7
 
 
 def test_bundled_buildings_are_the_reference_ones(city_document, raw_footprints):
@@ -68,21 +113,17 @@ def test_bundled_buildings_are_the_reference_ones(city_document, raw_footprints)
         assert shape(ours["geometry"]).hausdorff_distance(footprint) < 2e-7
 
 
-def test_depots_stand_on_open_ground_of_the_raw_data(city_document, raw_footprints):
-    """Every depot on open ground: at least 25 m from every real footprint (City Hall
-    Park's lawn, the Battery, Pier 15's deck; the engine checks each pad's column)."""
-    _, footprints = raw_footprints
-    origin = city_document["properties"]["origin_lonlat"]
-    projected = [
-        shapely.transform(g, lambda xy: np.column_stack(_metres(xy[:, 0], xy[:, 1], origin)))
-        for g in footprints
-    ]
-    depots = [f for f in city_document["features"] if f["properties"]["kind"] == "depot"]
+def test_depots_stand_on_open_ground_of_the_raw_data(real_city):
+    """Every depot on open ground: at least 25 m from every real footprint (a park's
+    lawn, a square, a pier's deck; the engine checks each pad's column)."""
+    name, document, _, projected = real_city
+    origin = document["properties"]["origin_lonlat"]
+    depots = [f for f in document["features"] if f["properties"]["kind"] == "depot"]
     assert len(depots) == 3
     for depot in depots:
         x, y = _metres(*depot["geometry"]["coordinates"], origin)
         nearest = min(g.distance(Point(float(x), float(y))) for g in projected)
-        assert nearest > 25.0, (depot["properties"]["name"], nearest)
+        assert nearest > 25.0, (name, depot["properties"]["name"], nearest)
 
 
 def test_ed269_zones_and_the_geojson_zones_agree(city_document):
@@ -120,13 +161,14 @@ def test_ed269_zones_and_the_geojson_zones_agree(city_document):
     assert schedule["applicability"][0]["schedule"][0]["startTime"] == "17:00:00.00Z"
 
 
-def test_short_run_delivers_on_real_ground(capsys, tmp_path, raw_footprints, city_document):
-    """``dronesim run manhattan`` from the bundled data; every drop-off off every real
+def test_short_run_delivers_on_real_ground(capsys, tmp_path, real_city):
+    """``dronesim run NAME`` from the bundled data; every drop-off off every real
     footprint and within 60 m of one (the rivers and the unmapped blocks lie further)."""
+    name, document, _, projected = real_city
     code, _, err = run(
         capsys,
         "run",
-        "manhattan",
+        name,
         "--duration",
         "1200",
         "--quiet",
@@ -141,17 +183,10 @@ def test_short_run_delivers_on_real_ground(capsys, tmp_path, raw_footprints, cit
     assert report["orders_delivered"] > 0.8 * report["orders_created"] > 0
     recording = np.load(tmp_path / "r.npz", allow_pickle=False)
     dropoff = recording["order_dropoff_xy"]
-    projection = LocalProjection(*city_document["properties"]["origin_lonlat"])
-    lon, lat = projection.to_lonlat(dropoff[:, 0], dropoff[:, 1])
-    _, footprints = raw_footprints
-    origin = city_document["properties"]["origin_lonlat"]
-    x, y = _metres(lon, lat, origin)
-    projected = [
-        shapely.transform(g, lambda xy: np.column_stack(_metres(xy[:, 0], xy[:, 1], origin)))
-        for g in footprints
-    ]
+    origin = document["properties"]["origin_lonlat"]
+    lon, lat = LocalProjection(*origin).to_lonlat(dropoff[:, 0], dropoff[:, 1])
     tree = shapely.STRtree(projected)
-    points = shapely.points(x, y)
+    points = shapely.points(*_metres(lon, lat, origin))
     inside = tree.query(points, predicate="intersects")
     assert inside.size == 0, "a drop-off inside a building"
     _, distance = tree.query_nearest(points, return_distance=True, all_matches=False)
