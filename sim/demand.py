@@ -323,7 +323,8 @@ def expected_depot_shares(
     depot. A point off open ground is redrawn from a hotspot drawn anew, as the generator
     does, so each hotspot counts in proportion to its weight times the share of its points
     that are kept. Without hotspots, orders fall on open
-    cells uniformly: each depot's share is the share of open columns nearest it.
+    cells uniformly: each depot's share is the share of open columns nearest it (on the
+    city's land, when it has any).
 
     Parameters
     ----------
@@ -351,6 +352,10 @@ def expected_depot_shares(
         if len(free) == 0:
             return np.full(k, 1.0 / k)
         xy = np.array([airspace.cell_centre(0, j, i)[:2] for j, i in free])
+        if city.land:
+            xy = xy[shapely.intersects_xy(shapely.union_all(list(city.land)), *xy.T)]
+            if len(xy) == 0:
+                return np.full(k, 1.0 / k)
         counts = np.bincount(_nearest_depot(depots, xy), minlength=k).astype(float)
         return counts / counts.sum()
     volumes = building_volumes(
