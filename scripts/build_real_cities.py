@@ -16,7 +16,8 @@ schedules are in UTC; the GeoJSON windows are the same times for a run starting 
 city's ``run_start_utc_h`` (11:00 local time in winter, the scenarios' ``demand.start_hour``).
 
 Run from the repository root: ``python scripts/build_real_cities.py [manhattan] [berlin-mitte]``
-(needs ``../shared/data`` and scipy).
+(needs ``../shared/data`` and scipy). With ``--no-geojson-zones`` the map files hold no
+zones, for scenarios that load the ED-269 files instead.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from shapely.geometry import Point, Polygon, mapping, shape
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "geo"
 DECIMALS = 7
-FT_M = 0.3048
 LAND_HULL_RATIO = 0.05  # shapely.concave_hull: small = tight around the blocks
 LAND_MARGIN_M = 30.0
 ATTRIBUTION = (
@@ -84,8 +84,10 @@ def _manhattan_zones(start_utc_h):
     zones = []
 
     # Heliport: stepped, like ED-269's aerodrome zones (Reichenbach in the InterUSS sample):
-    # ground to 400 ft within 300 m, from 200 ft to 400 ft out to 500 m.
-    steps = [(300.0, 0.0, 400.0), (500.0, 200.0, 400.0)]
+    # ground to 122 m (400 ft) within 300 m, from 61 m (200 ft) to 122 m out to 500 m. In
+    # metres: whether ED-269's uomDimensions also scales a circle's radius is read
+    # differently by different tools, and in metres both readings agree.
+    steps = [(300.0, 0.0, 122.0), (500.0, 61.0, 122.0)]
     zones.append(
         (
             {
@@ -100,7 +102,7 @@ def _manhattan_zones(start_utc_h):
                 "zoneAuthority": authority,
                 "geometry": [
                     {
-                        "uomDimensions": "FT",
+                        "uomDimensions": "M",
                         "lowerLimit": lower,
                         "lowerVerticalReference": "AGL",
                         "upperLimit": upper,
@@ -114,10 +116,7 @@ def _manhattan_zones(start_utc_h):
                     for radius, lower, upper in steps
                 ],
             },
-            [
-                ("circle", heliport, radius, lower * FT_M, upper * FT_M)
-                for radius, lower, upper in steps
-            ],
+            [("circle", heliport, radius, lower, upper) for radius, lower, upper in steps],
             None,
         )
     )
@@ -247,8 +246,10 @@ def _rounded(geometry):
     return shapely.transform(geometry, lambda xy: np.round(xy, DECIMALS))
 
 
-def build(spec: CitySpec) -> None:
-    """Write the city's map file and its ED-269 zones under sim/scenarios/<key>/."""
+def build(spec: CitySpec, geojson_zones: bool = True) -> None:
+    """Write the city's map file and its ED-269 zones under sim/scenarios/<key>/; without
+    ``geojson_zones`` the map file holds no ``no_fly_zone`` features (the scenario then
+    loads the ED-269 file, ``map.uas_zones``)."""
     source = json.loads((DATA / spec.source).read_text(encoding="utf-8"))
     projection = LocalProjection(*spec.origin)
     features = []
@@ -318,9 +319,10 @@ def build(spec: CitySpec) -> None:
                 "active_from_s": None if window is None else window[0],
                 "active_until_s": None if window is None else window[1],
             }
-            features.append(
-                {"type": "Feature", "properties": properties, "geometry": mapping(outline)}
-            )
+            if geojson_zones:
+                features.append(
+                    {"type": "Feature", "properties": properties, "geometry": mapping(outline)}
+                )
         for geometry, outline in zip(record["geometry"], outlines):
             if geometry["horizontalProjection"].get("coordinates", 0) is None:
                 geometry["horizontalProjection"]["coordinates"] = mapping(outline)["coordinates"]
@@ -577,8 +579,11 @@ CITIES = {spec.key: spec for spec in (MANHATTAN, BERLIN_MITTE)}
 
 
 def main(argv: list[str]) -> int:
-    for key in argv or list(CITIES):
-        build(CITIES[key])
+    """``[--no-geojson-zones] [CITY ...]`` (default: every city, zones in both files)."""
+    geojson_zones = "--no-geojson-zones" not in argv
+    keys = [a for a in argv if a != "--no-geojson-zones"]
+    for key in keys or list(CITIES):
+        build(CITIES[key], geojson_zones)
     return 0
 
 

@@ -136,15 +136,15 @@ def test_ed269_zones_and_the_geojson_zones_agree(city_document):
     }
     origin = city_document["properties"]["origin_lonlat"]
     assert len(zones) == sum(len(z["geometry"]) for z in ed269["features"]) == 4
-    # Hand values: 400 ft = 121.92 m, 200 ft = 60.96 m; 120 m as is.
+    # In metres in both: 122 m (400 ft) and 61 m (200 ft).
     heliport = [z for z in ed269["features"] if z["identifier"] == "SAMPLE-KJRB"][0]
-    expected = {"SAMPLE-KJRB-1": (0.0, 121.92, 300), "SAMPLE-KJRB-2": (60.96, 121.92, 500)}
+    expected = {"SAMPLE-KJRB-1": (0.0, 122.0, 300), "SAMPLE-KJRB-2": (61.0, 122.0, 500)}
     for name, (floor, ceiling, radius) in expected.items():
         props = zones[name]["properties"]
         assert (props["floor_m"], props["ceiling_m"]) == (floor, ceiling)
         geometry = heliport["geometry"][int(name[-1]) - 1]
         assert (
-            geometry["uomDimensions"] == "FT"
+            geometry["uomDimensions"] == "M"
             and geometry["horizontalProjection"]["radius"] == radius
         )
         # The polygon holds the whole circle, and not much more.
