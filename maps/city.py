@@ -55,6 +55,10 @@ class City:
         Centres of delivery demand.
     parks : tuple of shapely.Polygon
         Green areas (no buildings, low ground risk); drawn by viz.
+    land : tuple of shapely.Polygon
+        Where customers are: drop-offs (and merchant pads) are drawn only on these areas
+        (a real city's map names its land, so that no order falls in a river or beyond
+        the mapped blocks). Empty: anywhere on open ground.
     origin_lonlat : (float, float), optional
         WGS84 ``(lon, lat)`` in degrees of the frame's (0, 0).
     """
@@ -67,6 +71,7 @@ class City:
     base_stations: tuple[BaseStation, ...] = ()
     hotspots: tuple[Hotspot, ...] = ()
     parks: tuple[Polygon, ...] = ()
+    land: tuple[Polygon, ...] = ()
     origin_lonlat: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
@@ -94,6 +99,10 @@ class City:
         for index, park in enumerate(parks):
             check_area_geometry(f"park {index}", park)
         object.__setattr__(self, "parks", parks)
+        land = tuple(self.land)
+        for index, area in enumerate(land):
+            check_area_geometry(f"land {index}", area)
+        object.__setattr__(self, "land", land)
 
     def to_airspace(
         self,
@@ -171,6 +180,7 @@ class City:
             "base_stations": len(self.base_stations),
             "hotspots": len(self.hotspots),
             "parks": len(self.parks),
+            "land": len(self.land),
         }
 
 

@@ -22,6 +22,8 @@ Format (what `write_geojson` writes and `read_geojson` reads back exactly):
   ``base_station``          Point       ``name``, ``range_m``
   ``hotspot``               Point       ``name``, ``radius_m``, ``weight``, ``category``
   ``park``                  (Multi)Poly (none)
+  ``land``                  (Multi)Poly (none): where drop-offs may lie (the customers'
+                                        ground); without any, anywhere on open ground
   ========================  ==========  ====================================================
 
 Files from elsewhere are read leniently where the meaning is clear: a feature without
@@ -164,6 +166,7 @@ def city_from_geojson(
     stations: list[BaseStation] = []
     hotspots: list[Hotspot] = []
     parks: list[Polygon | MultiPolygon] = []
+    land: list[Polygon | MultiPolygon] = []
     depot_features: list[int] = []
     zone_features: list[int] = []
     building_features: list[int] = []
@@ -225,6 +228,8 @@ def city_from_geojson(
                         category=str(props.get("category", "residential")),
                     )
                 )
+            elif kind == "land":
+                land.append(_area(path, index, geometry, kind))
             else:  # park
                 parks.append(_area(path, index, geometry, kind))
         except MapFormatError:
@@ -252,6 +257,7 @@ def city_from_geojson(
             base_stations=tuple(stations),
             hotspots=tuple(hotspots),
             parks=tuple(parks),
+            land=tuple(land),
             origin_lonlat=None
             if projection is None
             else (projection.lon0_deg, projection.lat0_deg),
@@ -363,6 +369,8 @@ def city_to_geojson(
         )
     for park in city.parks:
         features.append(_feature(geometry(park), kind="park"))
+    for area in city.land:
+        features.append(_feature(geometry(area), kind="land"))
     properties: dict[str, Any] = {
         "format": FORMAT,
         "name": city.name,
@@ -466,7 +474,7 @@ def _kind(path: Path, index: int, props: dict[str, Any]) -> str:
             "kind: missing, and no 'height' or zone altitudes to tell what it is",
             feature=index,
         )
-    kinds = ("building", "no_fly_zone", "depot", "base_station", "hotspot", "park")
+    kinds = ("building", "no_fly_zone", "depot", "base_station", "hotspot", "park", "land")
     if kind not in kinds:
         raise MapFormatError(
             path, f"kind: expected one of {', '.join(kinds)}, got {kind!r}", feature=index

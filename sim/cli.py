@@ -177,6 +177,41 @@ def _build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print the summary as JSON")
     info.set_defaults(handler=_map_info)
 
+    osm = map_commands.add_parser(
+        "import-osm",
+        help="build a city GeoJSON (buildings with heights, parks) from an OpenStreetMap extract",
+    )
+    osm.add_argument(
+        "source", nargs="?", type=Path, help="an .osm (XML) or .osm.pbf extract (or --place)"
+    )
+    osm.add_argument(
+        "--place", metavar="NAME", help="download a place by name from Overpass (needs a network)"
+    )
+    osm.add_argument("--out", type=Path, required=True, metavar="CITY.geojson")
+    osm.add_argument(
+        "--storey-height-m",
+        type=float,
+        default=3.0,
+        metavar="M",
+        help="metres per building:levels storey (default 3)",
+    )
+    osm.add_argument(
+        "--default-height-m",
+        type=float,
+        default=10.0,
+        metavar="M",
+        help="height of a building with no readable height or levels (default 10)",
+    )
+    osm.add_argument(
+        "--depot",
+        type=_lonlat,
+        action="append",
+        metavar="LON,LAT",
+        help="add a depot (4 pads) on open ground; repeat for more",
+    )
+    osm.add_argument("--name", help="city name (default: the file's stem or the place)")
+    osm.set_defaults(handler=_map_import_osm)
+
     bench_parser = commands.add_parser("bench", help="measure dronesim beside its peers")
     bench_commands = bench_parser.add_subparsers(title="benchmarks", metavar="BENCHMARK")
     bench_parser.set_defaults(handler=lambda args: _usage(bench_parser))
@@ -823,6 +858,62 @@ def _windows_text(volume, shown: int = 4) -> str:
         parts.append(f"[{a:g}, {b:g}) s {utc}")
     more = f"; ... {len(windows)} windows" if len(windows) > shown else ""
     return "; ".join(parts) + more
+
+
+def _map_import_osm(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from dronesim.maps.geojson import city_from_geojson
+    from dronesim.maps.osm import download_place, import_osm
+
+    if (args.source is None) == (args.place is None):
+        raise CommandError("map import-osm: give an OSM file or --place NAME (one of them)")
+    _check_output(args.out, "--out")
+    with tempfile.TemporaryDirectory() as scratch:
+        source = args.source
+        if args.place is not None:
+            source = download_place(args.place, Path(scratch) / "place.osm")
+        result = import_osm(
+            source,
+            storey_height_m=args.storey_height_m,
+            default_height_m=args.default_height_m,
+            name=args.name or args.place,
+        )
+    document = result.document
+    for number, (lon, lat) in enumerate(args.depot or [], start=1):
+        document["features"].append(
+            {
+                "type": "Feature",
+                "properties": {"kind": "depot", "name": f"depot-{number}", "pads": 4},
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+        )
+    # Read back before writing: what is written loads as a map (a depot inside a
+    # building is refused here, naming the depot).
+    city = city_from_geojson(document, args.out)
+    handle, temporary = tempfile.mkstemp(dir=args.out.parent, prefix=f".{args.out.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, separators=(",", ":"), ensure_ascii=False)
+        os.replace(temporary, args.out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    bad = ", ".join(f"{count} {tag}" for tag, count in sorted(result.bad_values.items()))
+    print(f"read        {source if args.place is None else args.place}")
+    print(
+        f"buildings   {result.buildings}: {result.from_height} from height, "
+        f"{result.from_levels} from building:levels x {args.storey_height_m:g} m, "
+        f"{result.defaulted} at the default {args.default_height_m:g} m"
+    )
+    print(f"ignored     {bad or 'no'} unreadable values (the next source of height was used)")
+    print(f"parks       {result.parks}")
+    print(f"depots      {len(city.depots)}")
+    xmin, ymin, xmax, ymax = city.bounds_m
+    print(f"extent      {xmax - xmin:.0f} x {ymax - ymin:.0f} m (with a 100 m margin)")
+    print(f"written     {args.out}  (© OpenStreetMap contributors, ODbL)")
+    return 0
 
 
 def _bench_raster(args: argparse.Namespace) -> int:

@@ -184,7 +184,11 @@ def merchant_pads(city: City, airspace: Airspace, top_layer: int) -> np.ndarray:
     )
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
     on_open_ground = _open_ground(
-        airspace, free_column, volumes, np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+        airspace,
+        free_column,
+        volumes,
+        np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M),
+        city.land,
     )
     cells = np.argwhere(free_column)
     x, y, _ = airspace.cell_centre(0, cells[:, 0], cells[:, 1])
@@ -228,11 +232,16 @@ def _dropoffs(
     )
     open_cell[rows, cols] = False
     open_cells = np.argwhere(open_cell)
+    if city.land and len(open_cells):
+        x, y, _ = airspace.cell_centre(0, open_cells[:, 0], open_cells[:, 1])
+        ground = shapely.union_all(list(city.land))
+        open_cells = open_cells[shapely.intersects_xy(ground, np.ravel(x), np.ravel(y))]
     if len(open_cells) == 0:
         raise InputError(
-            "demand: no open ground to deliver to (every column is blocked or under a building)"
+            "demand: no open ground to deliver to (every column is blocked or under a "
+            "building, or off the map's land)"
         )
-    on_open_ground = _open_ground(airspace, free_column, volumes, low)
+    on_open_ground = _open_ground(airspace, free_column, volumes, low, city.land)
 
     def open_ground(x: float, y: float) -> bool:
         return bool(on_open_ground(np.array([[x, y]]))[0])
@@ -259,17 +268,24 @@ def _dropoffs(
     return out, spot_of
 
 
-def _open_ground(airspace: Airspace, free_column: np.ndarray, volumes, low: np.ndarray):
+def _open_ground(airspace: Airspace, free_column: np.ndarray, volumes, low: np.ndarray, land=()):
     """A test of points (``(n, 2)`` metres -> ``(n,)`` bool) for a drop-off's ground: the
-    column free, and outside every building volume reaching the hand-over height."""
+    column free, outside every building volume reaching the hand-over height, and on the
+    city's ``land`` when it names any (`City.land`; boundary included)."""
     reaching = np.zeros(len(airspace.buildings), bool)
     reaching[low] = True
+    ground = None
+    if land:
+        ground = shapely.union_all(list(land))
+        shapely.prepare(ground)
 
     def test(points: np.ndarray) -> np.ndarray:
         _, j, i = airspace.cell_of(points[:, 0], points[:, 1])
         j, i = np.asarray(j), np.asarray(i)
         ok = (i >= 0) & (j >= 0)
         ok[ok] = free_column[j[ok], i[ok]]
+        if ground is not None and ok.any():
+            ok[ok] = shapely.intersects_xy(ground, points[ok, 0], points[ok, 1])
         if ok.any() and len(volumes.tree.geometries):
             inside = np.flatnonzero(ok)
             which, hits = volumes.tree.query(shapely.points(points[inside]), predicate="intersects")
@@ -307,7 +323,8 @@ def expected_depot_shares(
     depot. A point off open ground is redrawn from a hotspot drawn anew, as the generator
     does, so each hotspot counts in proportion to its weight times the share of its points
     that are kept. Without hotspots, orders fall on open
-    cells uniformly: each depot's share is the share of open columns nearest it.
+    cells uniformly: each depot's share is the share of open columns nearest it (on the
+    city's land, when it has any).
 
     Parameters
     ----------
@@ -335,6 +352,10 @@ def expected_depot_shares(
         if len(free) == 0:
             return np.full(k, 1.0 / k)
         xy = np.array([airspace.cell_centre(0, j, i)[:2] for j, i in free])
+        if city.land:
+            xy = xy[shapely.intersects_xy(shapely.union_all(list(city.land)), *xy.T)]
+            if len(xy) == 0:
+                return np.full(k, 1.0 / k)
         counts = np.bincount(_nearest_depot(depots, xy), minlength=k).astype(float)
         return counts / counts.sum()
     volumes = building_volumes(
@@ -342,7 +363,11 @@ def expected_depot_shares(
     )
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
     on_open_ground = _open_ground(
-        airspace, free_column, volumes, np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+        airspace,
+        free_column,
+        volumes,
+        np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M),
+        city.land,
     )
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A4E]))
     # catchment[s, d]: the chance that a point drawn at hotspot s is kept (open ground)

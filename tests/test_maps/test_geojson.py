@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 import warnings
@@ -281,3 +282,45 @@ def test_loads_berlin_mitte_repairing_its_two_invalid_footprints(shared_data):
     assert sum(issubclass(w.category, RepairWarning) for w in caught) == 2
     airspace = city.to_airspace(5.0)
     assert airspace.blocked[0].mean() > 0.05
+
+
+def test_land_round_trips(city, tmp_path):
+    xmin, ymin, xmax, ymax = city.bounds_m
+    land = shapely.box(xmin, ymin, (xmin + xmax) / 2, ymax).difference(
+        shapely.Point((3 * xmin + xmax) / 4, (ymin + ymax) / 2).buffer(300)
+    )
+    path = tmp_path / "city.geojson"
+    write_geojson(dataclasses.replace(city, land=(land,)), path, origin_lonlat=ORIGIN)
+    back = read_geojson(path)
+    assert len(back.land) == 1 and back.land[0].symmetric_difference(land).area < 1.0
+    assert back.summary()["land"] == 1
+
+
+def test_land_must_be_an_area(tmp_path):
+    path = tmp_path / "bad.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "building", "height": 10},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[8.5, 47.3], [8.501, 47.3], [8.501, 47.301], [8.5, 47.3]]
+                            ],
+                        },
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "land"},
+                        "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+                    },
+                ],
+            }
+        )
+    )
+    with pytest.raises(MapFormatError, match="feature 1: geometry.type: a land needs a Polygon"):
+        read_geojson(path)
