@@ -156,7 +156,7 @@ def _manhattan_zones(start_utc_h):
                 "name": "SAMPLE Broadway parade",
                 "type": "COMMON",
                 "restriction": "PROHIBITED",
-                "reason": ["PUBLIC_ORDER"],
+                "reason": ["POPULATION"],
                 "message": "SAMPLE, not legal data: parade on Broadway, weekdays 17:00-17:45 UTC",
                 "applicability": [
                     {
@@ -304,6 +304,7 @@ def build(spec: CitySpec, geojson_zones: bool = True) -> None:
             }
         )
     ed269 = []
+    zone_features = []  # the zones as map features: walled-in pockets count them either way
     for record, volumes, window in spec.zones(spec.run_start_utc_h):
         outlines = []
         for number, (kind, where, size, floor_m, ceiling_m) in enumerate(volumes):
@@ -319,10 +320,9 @@ def build(spec: CitySpec, geojson_zones: bool = True) -> None:
                 "active_from_s": None if window is None else window[0],
                 "active_until_s": None if window is None else window[1],
             }
-            if geojson_zones:
-                features.append(
-                    {"type": "Feature", "properties": properties, "geometry": mapping(outline)}
-                )
+            zone_features.append(
+                {"type": "Feature", "properties": properties, "geometry": mapping(outline)}
+            )
         for geometry, outline in zip(record["geometry"], outlines):
             if geometry["horizontalProjection"].get("coordinates", 0) is None:
                 geometry["horizontalProjection"]["coordinates"] = mapping(outline)["coordinates"]
@@ -340,7 +340,9 @@ def build(spec: CitySpec, geojson_zones: bool = True) -> None:
     # beyond the mapped blocks (the data are rectangles cut out of bigger cities).
     vertices = shapely.MultiPoint(shapely.get_coordinates(np.array(footprints, dtype=object)))
     land = shapely.concave_hull(vertices, ratio=LAND_HULL_RATIO).buffer(LAND_MARGIN_M, quad_segs=4)
-    land = land.difference(_pockets(spec, features, bounds))
+    land = land.difference(_pockets(spec, features + zone_features, bounds))
+    if geojson_zones:
+        features.extend(zone_features)
     features.append(
         {
             "type": "Feature",
@@ -496,7 +498,7 @@ def _berlin_zones(start_utc_h):
         _polygon_zone(
             "SAMPLE-ROSA-LUXEMBURG-PLATZ",
             "SAMPLE rally on Rosa-Luxemburg-Platz",
-            "PUBLIC_ORDER",
+            "POPULATION",
             "SAMPLE, not legal data: a rally, weekdays 11:00-11:45 UTC",
             [
                 {

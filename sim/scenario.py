@@ -264,9 +264,11 @@ class Scenario:
     name: str
     description: str = ""
     seed: int = 0
-    # The UTC date of the simulated day; simulation time 0 is ``demand.start_hour`` (UTC) on
-    # it. Dated schedules (zone applicability) and exported timestamps are mapped onto it.
+    # The local date of the simulated day; simulation time 0 is ``demand.start_hour`` (the
+    # demand's local clock) on it, and ``utc_offset_h`` is local time minus UTC. Dated
+    # schedules (zone applicability, in UTC) and exported timestamps are mapped onto it.
     start_date: datetime.date = DEFAULT_START_DATE
+    utc_offset_h: float = 0.0
     duration_s: float = 7200.0
     time_step_s: float = 1.0
     map: MapSpec = field(default_factory=MapSpec)
@@ -290,10 +292,10 @@ class Scenario:
 
     @property
     def start_utc(self) -> datetime.datetime:
-        """The UTC date and time of simulation time 0 (``start_date`` at
-        ``demand.start_hour``)."""
+        """The UTC date and time of simulation time 0: ``start_date`` at
+        ``demand.start_hour`` local time, ``utc_offset_h`` hours ahead of UTC."""
         midnight = datetime.datetime.combine(self.start_date, datetime.time(), datetime.UTC)
-        return midnight + datetime.timedelta(hours=self.demand.start_hour)
+        return midnight + datetime.timedelta(hours=self.demand.start_hour - self.utc_offset_h)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed, validated again."""
@@ -334,6 +336,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
             "description",
             "seed",
             "start_date",
+            "utc_offset_h",
             "duration_s",
             "time_step_s",
             "map",
@@ -762,6 +765,7 @@ def from_toml_text(text: str, source: str, base_dir: Path | None = None) -> Scen
         description=reader.string(top, "description") or "",
         seed=reader.integer(top, "seed", default=0, minimum=0),
         start_date=_read_date(reader, top.get("start_date", DEFAULT_START_DATE), "start_date"),
+        utc_offset_h=reader.number(top, "utc_offset_h", default=0.0, minimum=-12, maximum=14),
         duration_s=reader.number(
             top, "duration_s", default=7200.0, minimum=1, maximum=limits.MAX_DURATION_S
         ),

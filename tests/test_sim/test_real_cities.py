@@ -126,37 +126,38 @@ def test_depots_stand_on_open_ground_of_the_raw_data(real_city):
         assert nearest > 25.0, (name, depot["properties"]["name"], nearest)
 
 
-def test_ed269_zones_and_the_geojson_zones_agree(city_document):
+def test_scenario_flies_its_ed269_zones(city_document):
+    """The scenario's zones come from its ED-269 file (`map.uas_zones`), none from the map
+    file: checked against the raw document with the test's own projection and the limits
+    and times worked out by hand."""
+    from dronesim.sim.engine import build_world
+
     ed269 = _bundled("lower_manhattan_zones_ed269.json")
     assert "NOT LEGAL DATA" in ed269["title"]
-    zones = {
-        f["properties"]["name"]: f
-        for f in city_document["features"]
-        if f["properties"]["kind"] == "no_fly_zone"
-    }
+    assert not [f for f in city_document["features"] if f["properties"]["kind"] == "no_fly_zone"]
+    city, _ = build_world(load_scenario("manhattan"))
+    zones = {z.name: z for z in city.zones}
     origin = city_document["properties"]["origin_lonlat"]
     assert len(zones) == sum(len(z["geometry"]) for z in ed269["features"]) == 4
-    # In metres in both: 122 m (400 ft) and 61 m (200 ft).
+    # In metres in the file: 122 m (400 ft) and 61 m (200 ft).
     heliport = [z for z in ed269["features"] if z["identifier"] == "SAMPLE-KJRB"][0]
-    expected = {"SAMPLE-KJRB-1": (0.0, 122.0, 300), "SAMPLE-KJRB-2": (61.0, 122.0, 500)}
+    expected = {"SAMPLE-KJRB #1": (0.0, 122.0, 300), "SAMPLE-KJRB #2": (61.0, 122.0, 500)}
     for name, (floor, ceiling, radius) in expected.items():
-        props = zones[name]["properties"]
-        assert (props["floor_m"], props["ceiling_m"]) == (floor, ceiling)
+        zone = zones[name]
+        assert (zone.floor_m, zone.ceiling_m) == (floor, ceiling) and not zone.is_temporary
         geometry = heliport["geometry"][int(name[-1]) - 1]
         assert (
             geometry["uomDimensions"] == "M"
             and geometry["horizontalProjection"]["radius"] == radius
         )
-        # The polygon holds the whole circle, and not much more.
+        # The zone holds the whole circle, and not much more.
         cx, cy = _metres(*geometry["horizontalProjection"]["center"], origin)
-        ring = np.array(zones[name]["geometry"]["coordinates"][0])
-        outline = shapely.Polygon(np.column_stack(_metres(ring[:, 0], ring[:, 1], origin)))
         circle = Point(float(cx), float(cy)).buffer(radius * 0.999, quad_segs=64)
-        assert outline.contains(circle)
-        assert outline.area == pytest.approx(math.pi * radius**2, rel=0.01)
-    parade = zones["SAMPLE-CANYON-OF-HEROES"]["properties"]
-    # Weekdays 17:00-17:45 UTC, a run starting 16:00 UTC (11:00 in New York in winter).
-    assert (parade["active_from_s"], parade["active_until_s"]) == (3600.0, 6300.0)
+        assert zone.geometry.contains(circle)
+        assert zone.geometry.area == pytest.approx(math.pi * radius**2, rel=0.01)
+    parade = zones["SAMPLE-CANYON-OF-HEROES"]
+    # Weekdays 17:00-17:45 UTC; the run starts at 16:00 UTC (11:00 in New York in winter).
+    assert (parade.active_from_s, parade.active_until_s) == (3600.0, 6300.0)
     schedule = [z for z in ed269["features"] if z["identifier"] == "SAMPLE-CANYON-OF-HEROES"][0]
     assert schedule["applicability"][0]["schedule"][0]["startTime"] == "17:00:00.00Z"
 

@@ -16,6 +16,19 @@ def test_start_utc_is_start_date_at_start_hour():
     assert scenario.start_utc == datetime.datetime(2026, 7, 4, 9, 30, tzinfo=datetime.UTC)
 
 
+def test_start_utc_takes_the_local_offset():
+    text = TINY.replace(
+        'name = "tiny"', 'name = "tiny"\nstart_date = 2026-07-04\nutc_offset_h = -4', 1
+    )
+    scenario = from_toml_text(text.replace("start_hour = 12", "start_hour = 22.5"), "t.toml")
+    # 22:30 in New York's summer (UTC-4) is 02:30 UTC the next day.
+    assert scenario.start_utc == datetime.datetime(2026, 7, 5, 2, 30, tzinfo=datetime.UTC)
+    with pytest.raises(ScenarioError, match="utc_offset_h"):
+        from_toml_text(
+            TINY.replace('name = "tiny"', 'name = "tiny"\nutc_offset_h = 15', 1), "t.toml"
+        )
+
+
 def test_start_date_as_string_and_default():
     text = TINY.replace('name = "tiny"', 'name = "tiny"\nstart_date = "2027-01-31"', 1)
     assert from_toml_text(text, "t.toml").start_date == datetime.date(2027, 1, 31)
