@@ -82,9 +82,12 @@ FORMAT = "dronesim-f3548-intents/1"
 # Half a centimetre of rounding in each of lon and lat (7 decimals) and a margin for it.
 COORDINATE_DECIMALS = 7
 ROUND_MARGIN_M = 0.01
-# A straight segment's polygon: circular caps and joins of 2 edges per quarter turn,
-# pushed out so that the polygon circumscribes the round corridor.
+# A polyline's polygon: round caps of 2 edges per quarter turn, pushed out so that the
+# polygon circumscribes them, and mitred joins (shapely's round joins may span more than
+# a quarter turn's share in one edge, cutting into the corridor); a mitre longer than
+# MITRE_LIMIT times the radius is cut square, still outside the round join.
 QUAD_SEGS = 2
+MITRE_LIMIT = 2.0
 _CIRCUMSCRIBE = 1.0 / math.cos(math.pi / (4 * QUAD_SEGS))
 DEFAULT_MAX_VOLUME_S = 10.0
 STATES = ("Accepted", "Activated")
@@ -298,7 +301,11 @@ def flight_volumes(
         )
         geometry = shapely.linestrings(coords, indices=np.repeat(np.arange(len(lines)), counts))
         polygons = shapely.buffer(
-            geometry, radius * _CIRCUMSCRIBE + ROUND_MARGIN_M, quad_segs=QUAD_SEGS
+            geometry,
+            radius * _CIRCUMSCRIBE + ROUND_MARGIN_M,
+            quad_segs=QUAD_SEGS,
+            join_style="mitre",
+            mitre_limit=MITRE_LIMIT,
         )
         # The outer ring only: a corridor that loops back on itself keeps the hole
         # inside its outline (F3548 polygons have none), which is conservative.
