@@ -32,10 +32,16 @@ the minimum, as two UTM participants who each protect their own aircraft share i
 converse does not hold (a volume covers its whole polygon for its whole window), which is
 why windows are kept short (`check_intents` measures what remains).
 
-Polygons circumscribe the round corridor: the buffer is drawn with ``quad_segs = 2`` at
-radius ``r / cos(pi / 8)`` (plus ``ROUND_MARGIN_M`` for the rounding of the exported
-coordinates to 1e-7 degrees), so the polygon holds every point within ``r`` of the path.
-Lower altitudes are clipped at the ground (no aircraft is below it).
+Polygons hold the round corridor (every point within ``r`` of the path): the intersection
+of two buffers that each hold it, one with square caps and mitred joins at ``r`` (its sides
+exact), one with caps of two edges per quarter turn pushed out to ``r / cos(pi / 8)``
+(its caps at most 8 % out); both grown by ``ROUND_MARGIN_M`` for the rounding of the
+exported coordinates to 1e-8 degrees. Circles have radius ``r + ROUND_MARGIN_M``.
+Altitudes are rounded outwards to centimetres; lower altitudes stop at the ground (no
+aircraft is below it). So two drones exactly the minimum apart get volumes that overlap
+by these few millimetres: `check_intents` counts overlaps of less than ``tolerance_m``
+(and windows overlapping by less than ``tolerance_s``, the millisecond rounding) as
+touching.
 
 Geography
 ---------
@@ -79,9 +85,9 @@ from dronesim.maps.errors import InputError
 from dronesim.maps.projection import LocalProjection
 
 FORMAT = "dronesim-f3548-intents/1"
-# Half a centimetre of rounding in each of lon and lat (7 decimals) and a margin for it.
-COORDINATE_DECIMALS = 7
-ROUND_MARGIN_M = 0.01
+# Rounding of the exported lon and lat (8 decimals: under 1.2 mm) and a margin for it.
+COORDINATE_DECIMALS = 8
+ROUND_MARGIN_M = 0.002
 # A polyline's polygon: round caps of 2 edges per quarter turn, pushed out so that the
 # polygon circumscribes them, and mitred joins (shapely's round joins may span more than
 # a quarter turn's share in one edge, cutting into the corridor); a mitre longer than
@@ -300,13 +306,24 @@ def flight_volumes(
             is_end[:, None], end_p[index - 1, :2], start_p[np.minimum(index, len(start_p) - 1), :2]
         )
         geometry = shapely.linestrings(coords, indices=np.repeat(np.arange(len(lines)), counts))
-        polygons = shapely.buffer(
+        # Sides exactly at the radius (square caps, mitred joins), caps no farther out
+        # than the circumscribed octagon: both hold the round corridor, so does their
+        # intersection.
+        square = shapely.buffer(
+            geometry,
+            radius + ROUND_MARGIN_M,
+            cap_style="square",
+            join_style="mitre",
+            mitre_limit=MITRE_LIMIT,
+        )
+        octagon = shapely.buffer(
             geometry,
             radius * _CIRCUMSCRIBE + ROUND_MARGIN_M,
             quad_segs=QUAD_SEGS,
             join_style="mitre",
             mitre_limit=MITRE_LIMIT,
         )
+        polygons = shapely.intersection(square, octagon)
         # The outer ring only: a corridor that loops back on itself keeps the hole
         # inside its outline (F3548 polygons have none), which is conservative.
         ring, ring_index = shapely.get_coordinates(
@@ -372,36 +389,27 @@ def intent_id(scenario: str, seed: int, drone: int, flight: int, what: str = "in
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
-class _Clock:
-    """F3548 ``Time`` objects of whole milliseconds after the start, cached: neighbouring
-    volumes share their boundaries. Each value is a ``StringBasedDateTime`` holding an
-    RFC 3339 string with milliseconds and ``Z``, and its ``datetime``; it is assembled
-    directly, as its constructor (through arrow) took most of an export's time."""
+def _times(start_utc: datetime.datetime, ms: np.ndarray, time_type, rfc3339) -> tuple:
+    """F3548 ``Time`` objects of ``ms`` milliseconds after ``start_utc``: ``(objects, index)``
+    with ``objects[index[k]]`` the time of ``ms[k]``; one object per distinct value, as
+    neighbouring volumes share their boundaries.
 
-    def __init__(self, start_utc: datetime.datetime, time_type, rfc3339) -> None:
-        from implicitdict import StringBasedDateTime
+    Each value is a ``StringBasedDateTime`` (an RFC 3339 string with milliseconds and
+    ``Z``, and its ``datetime``) assembled directly: its constructor (through arrow) took
+    most of an export's time. The strings come from numpy's datetime formatting in one call.
+    """
+    from implicitdict import StringBasedDateTime
 
-        self._text_type = StringBasedDateTime
-        self._time_type = time_type
-        self._rfc3339 = rfc3339
-        self._start = start_utc
-        self._cache: dict[int, Any] = {}
-        self._seconds: dict[int, str] = {}
-
-    def at_ms(self, ms: int):
-        value = self._cache.get(ms)
-        if value is None:
-            seconds, fraction = divmod(ms, 1000)
-            prefix = self._seconds.get(seconds)
-            if prefix is None:  # YYYY-MM-DDTHH:MM:SS of a whole second, shared
-                moment = self._start + datetime.timedelta(seconds=seconds)
-                prefix = self._seconds[seconds] = moment.isoformat(timespec="seconds")[:-6]
-            moment = self._start + datetime.timedelta(milliseconds=ms)
-            text = str.__new__(self._text_type, f"{prefix}.{fraction:03d}Z")
-            text.datetime = moment
-            value = _assemble(self._time_type, {"value": text, "format": self._rfc3339})
-            self._cache[ms] = value
-        return value
+    distinct, index = np.unique(ms, return_inverse=True)
+    epoch = np.datetime64(start_utc.replace(tzinfo=None), "ms")
+    texts = np.datetime_as_string(epoch + distinct.astype("timedelta64[ms]"), unit="ms")
+    objects = []
+    step = datetime.timedelta(milliseconds=1)
+    for value, text in zip(distinct.tolist(), texts.tolist()):
+        string = str.__new__(StringBasedDateTime, text + "Z")
+        string.datetime = start_utc + value * step
+        objects.append(_assemble(time_type, {"value": string, "format": rfc3339}))
+    return objects, index.reshape(ms.shape).tolist()
 
 
 def _assemble(cls, fields: dict):
@@ -492,13 +500,16 @@ def _document(
     t0_ms = np.floor((volumes.t0_s - time_buffer_s) * 1000.0 + 1e-6).astype(np.int64)
     t1_ms = np.ceil((volumes.t1_s + time_buffer_s) * 1000.0 - 1e-6).astype(np.int64)
     t1_ms = np.maximum(t1_ms, t0_ms + 1)  # F3548: the end after the start
-    alt_lo = np.round(base + volumes.z_lo_m, 2)
-    alt_hi = np.round(base + volumes.z_hi_m, 2)
+    # Whole centimetres, rounded outwards (the band still holds the path's).
+    alt_lo = np.floor(np.round((base + volumes.z_lo_m) * 100.0, 6)) / 100.0
+    alt_hi = np.ceil(np.round((base + volumes.z_hi_m) * 100.0, 6)) / 100.0
     radius = f3548.Radius(value=round(volumes.radius_m, 3), units=f3548.RadiusUnits.M)
     w84, metres = f3548.AltitudeReference.W84, f3548.AltitudeUnits.M
     point_type, polygon_type = f3548.LatLngPoint, f3548.Polygon
     volume3d_type, volume4d_type = f3548.Volume3D, f3548.Volume4D
-    clock = _Clock(geo.start_utc, f3548.Time, f3548.TimeFormat.RFC3339)
+    times, (t0_index, t1_index) = _times(
+        geo.start_utc, np.stack([t0_ms, t1_ms]), f3548.Time, f3548.TimeFormat.RFC3339
+    )
     altitudes: dict[float, Any] = {}  # a few layers' bands: one object per value
 
     def altitude(value: float):
@@ -523,7 +534,6 @@ def _document(
     edges = [0, *(np.flatnonzero(np.diff(keys)) + 1).tolist(), n] if n else [0]
     # Python numbers for the loop (indexing numpy arrays one item at a time is slow).
     lo_list, hi_list = alt_lo.tolist(), alt_hi.tolist()
-    t0_list, t1_list = t0_ms.tolist(), t1_ms.tolist()
     centre_list = centre.tolist()
     drone_list, flight_list = volumes.drone.tolist(), volumes.flight.tolist()
     for begin, end in zip(edges[:-1], edges[1:]):
@@ -545,8 +555,8 @@ def _document(
                     volume4d_type,
                     {
                         "volume": _assemble(volume3d_type, outline),
-                        "time_start": clock.at_ms(t0_list[i]),
-                        "time_end": clock.at_ms(t1_list[i]),
+                        "time_start": times[t0_index[i]],
+                        "time_end": times[t1_index[i]],
                     },
                 )
             )
@@ -557,8 +567,8 @@ def _document(
             uss_availability=f3548.UssAvailabilityState.Unknown,
             version=1,
             state=f3548.OperationalIntentState(state),
-            time_start=clock.at_ms(min(t0_list[begin:end])),
-            time_end=clock.at_ms(max(t1_list[begin:end])),
+            time_start=times[min(t0_index[begin:end])],
+            time_end=times[max(t1_index[begin:end])],
             uss_base_url=uss_base_url,
             subscription_id=intent_id(scenario, seed, drone, flight, "subscription"),
         )
@@ -755,11 +765,7 @@ def encode_intents(document: dict) -> str:
     outline_keys = ({"outline_polygon"}, {"outline_circle"})
     bands = {"altitude_lower", "altitude_upper"}
 
-    def point(p) -> str:
-        lng, lat = p["lng"], p["lat"]
-        if len(p) != 2 or type(lng) is not float or type(lat) is not float:
-            raise TypeError
-        return f'{{"lng":{lng!r},"lat":{lat!r}}}'
+    real = float.__repr__  # json.dumps's own float text; a TypeError for anything else
 
     def volume4d(item) -> str:
         volume = get(item, "volume")
@@ -773,9 +779,12 @@ def encode_intents(document: dict) -> str:
         polygon = get(volume, "outline_polygon")
         if polygon is not None:
             try:
-                if len(polygon) != 1:
+                points = polygon["vertices"]
+                if len(polygon) != 1 or any([len(p) != 2 for p in points]):
                     raise TypeError
-                vertices = ",".join([point(p) for p in polygon["vertices"]])
+                vertices = ",".join(
+                    [f'{{"lng":{real(p["lng"])},"lat":{real(p["lat"])}}}' for p in points]
+                )
             except (TypeError, KeyError):
                 return encode(item)
             outline = '"outline_polygon":{"vertices":[' + vertices + "]}"
@@ -858,21 +867,32 @@ class Intersections:
         )
 
 
-def check_intents(document: dict, bucket_s: float = 120.0) -> Intersections:
+def check_intents(
+    document: dict,
+    tolerance_m: float = 0.01,
+    tolerance_s: float = 0.002,
+    bucket_s: float = 120.0,
+) -> Intersections:
     """Which volumes of different drones' intents intersect in 4D.
 
     Reads the exported document alone (its geography and the F3548 fields): polygons and
     circles are projected to the tangent plane of ``origin_lonlat`` (a circle drawn as a
-    polygon circumscribing it, so that no intersection is missed), altitude bands and time
-    windows are read from their strings. Two volumes intersect when their time windows
-    overlap, their altitude bands overlap (both with positive length: volumes that only
-    touch, exactly the separation minimum apart, do not) and their outlines share interior
-    points. Candidates come from a shapely STRtree per ``bucket_s`` of time.
+    polygon circumscribing it, at most 0.03 % out), altitude bands and time windows are
+    read from their strings. Two volumes intersect when their time windows overlap by more
+    than ``tolerance_s``, their altitude bands by more than ``tolerance_m``, and their
+    outlines, each shrunk by ``tolerance_m / 2``, share interior points: volumes that touch,
+    as those of two drones exactly the separation minimum apart do up to the export's
+    rounding margins (see the module docstring), do not intersect. Candidates come from a
+    shapely STRtree per ``bucket_s`` of time.
 
     Parameters
     ----------
     document : dict
         An `operational_intents` document (or the same parsed from its JSON file).
+    tolerance_m : float
+        Overlap of outlines or altitude bands below which volumes touch, metres.
+    tolerance_s : float
+        Overlap of time windows below which volumes touch, seconds.
     bucket_s : float
         Width of the time buckets, seconds (speed only).
     """
@@ -914,7 +934,7 @@ def check_intents(document: dict, bucket_s: float = 120.0) -> Intersections:
     if circles:
         lonlat = np.array(circles, dtype=np.float64)
         x, y = projection.to_local(lonlat[:, 0], lonlat[:, 1])
-        segments = 16
+        segments = 64
         outward = 1.0 / math.cos(math.pi / (4 * segments))
         shapes[np.array(circle_of)] = shapely.buffer(
             shapely.points(x, y), np.array(radius) * outward, quad_segs=segments
@@ -943,10 +963,15 @@ def check_intents(document: dict, bucket_s: float = 120.0) -> Intersections:
             a, b = tree.query(shapes[group], predicate="intersects")
             a, b = group[a], group[b]
             keep = (a < b) & (drone[a] != drone[b])
-            keep &= (t0[a] < t1[b]) & (t0[b] < t1[a]) & (lo[a] < hi[b]) & (lo[b] < hi[a])
+            keep &= (np.minimum(t1[a], t1[b]) - np.maximum(t0[a], t0[b])) > tolerance_s
+            keep &= (np.minimum(hi[a], hi[b]) - np.maximum(lo[a], lo[b])) > tolerance_m
             a, b = a[keep], b[keep]
             if len(a):
-                keep = ~shapely.touches(shapes[a], shapes[b])
+                shrink = -tolerance_m / 2.0
+                keep = shapely.intersects(
+                    shapely.buffer(shapes[a], shrink, join_style="mitre"),
+                    shapely.buffer(shapes[b], shrink, join_style="mitre"),
+                )
                 found.append(np.column_stack([a[keep], b[keep]]))
     pairs = np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), np.int64)
     intent_pairs = np.unique(owner[pairs], axis=0) if len(pairs) else np.empty((0, 2), np.int64)

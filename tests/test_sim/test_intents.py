@@ -105,7 +105,7 @@ def test_every_intent_parses_back_with_uas_standards_types(runs, tmp_path):
                 pairs = [(p.lng, p.lat) for p in vertices]
                 assert pairs[0] != pairs[-1] and len(set(pairs)) == len(pairs)
             else:
-                assert volume.outline_circle.radius.value == pytest.approx(15.01)
+                assert volume.outline_circle.radius.value == pytest.approx(15.0, abs=0.005)
         # The first volume is the lift-off from the ground: its lower altitude is the
         # ground's elevation; the intent starts after the scenario's start.
         assert details.volumes[0].volume.altitude_lower.value == GROUND_M
@@ -185,9 +185,10 @@ def test_volumes_hold_the_flown_path_with_half_the_minima(runs):
     assert checked > 1000
 
 
-def _brute_force(document):
-    """All pairs of volumes of different drones that overlap in time, altitude and
-    (interior) area: no tree, no buckets."""
+def _brute_force(document, tolerance_m=0.01, tolerance_s=0.002):
+    """All pairs of volumes of different drones that overlap in time and altitude by more
+    than the tolerances and whose outlines, shrunk by half the tolerance, overlap: no
+    tree, no buckets."""
     projection = LocalProjection(*document["origin_lonlat"])
     rows = []
     for flight, intent in zip(document["flights"], document["operational_intents"]):
@@ -208,20 +209,24 @@ def _brute_force(document):
             rows.append(
                 (
                     flight["drone"],
-                    datetime.datetime.fromisoformat(volume4["time_start"]["value"]),
-                    datetime.datetime.fromisoformat(volume4["time_end"]["value"]),
+                    datetime.datetime.fromisoformat(volume4["time_start"]["value"]).timestamp(),
+                    datetime.datetime.fromisoformat(volume4["time_end"]["value"]).timestamp(),
                     volume["altitude_lower"]["value"],
                     volume["altitude_upper"]["value"],
-                    shape,
+                    shape.buffer(-tolerance_m / 2),
                 )
             )
     found = set()
     for i, a in enumerate(rows):
         for j in range(i + 1, len(rows)):
             b = rows[j]
-            if a[0] == b[0] or not (a[1] < b[2] and b[1] < a[2] and a[3] < b[4] and b[3] < a[4]):
+            if a[0] == b[0]:
                 continue
-            if a[5].intersection(b[5]).area > 1e-6:
+            if min(a[2], b[2]) - max(a[1], b[1]) <= tolerance_s:
+                continue
+            if min(a[4], b[4]) - max(a[3], b[3]) <= tolerance_m:
+                continue
+            if a[5].intersection(b[5]).area > 0:
                 found.add((i, j))
     return found
 
@@ -373,3 +378,59 @@ def test_cli_bad_input_is_one_line_exit_2(runs, tmp_path, capsys):
         capsys, "export", "intents", tmp_path / "plain.npz", "--out", out, "--origin", "8.5,47.4"
     )
     assert code == 0, err
+
+
+def _circle_document(distance_m, dz_m=0.0, dt_s=0.0):
+    """Two one-volume intents of two drones: circles of radius 15 m (half of a 30 m
+    minimum) ``distance_m`` apart east-west, bands of 10 m ``dz_m`` apart, 60 s windows
+    ``dt_s`` apart."""
+    projection = LocalProjection(*ORIGIN)
+    lon, lat = projection.to_lonlat(np.array([0.0, distance_m]), np.array([0.0, 0.0]))
+    intents_ = []
+    for k in range(2):
+        start = START + datetime.timedelta(seconds=k * dt_s)
+        intents_.append(
+            {
+                "details": {
+                    "volumes": [
+                        {
+                            "volume": {
+                                "outline_circle": {
+                                    "center": {"lng": float(lon[k]), "lat": float(lat[k])},
+                                    "radius": {"value": 15.0, "units": "M"},
+                                },
+                                "altitude_lower": {"value": 450.0 + k * dz_m},
+                                "altitude_upper": {"value": 460.0 + k * dz_m},
+                            },
+                            "time_start": {"value": start.isoformat()},
+                            "time_end": {
+                                "value": (start + datetime.timedelta(seconds=60)).isoformat()
+                            },
+                        }
+                    ]
+                }
+            }
+        )
+    return {
+        "origin_lonlat": list(ORIGIN),
+        "flights": [{"drone": 0, "flight": 0}, {"drone": 1, "flight": 0}],
+        "operational_intents": intents_,
+    }
+
+
+@pytest.mark.parametrize(
+    ("distance_m", "dz_m", "dt_s", "intersect"),
+    [
+        (30.0, 0.0, 0.0, False),  # exactly the minimum apart: the circles touch
+        (30.004, 0.0, 0.0, False),
+        (29.9, 0.0, 0.0, True),
+        (10.0, 10.0, 0.0, False),  # bands touch: 10 m apart vertically
+        (10.0, 9.9, 0.0, True),
+        (10.0, 0.0, 60.0, False),  # one window ends as the other starts
+        (10.0, 0.0, 59.9, True),
+    ],
+)
+def test_check_counts_touching_volumes_apart(distance_m, dz_m, dt_s, intersect):
+    result = intents.check_intents(_circle_document(distance_m, dz_m, dt_s))
+    assert (len(result.pairs) == 1) == intersect
+    assert result.volumes == 2 and result.intents == 2
