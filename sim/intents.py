@@ -4,21 +4,23 @@ A *flight* is one airborne stretch of a drone's recorded path: from the last poi
 ground (z = 0) before it lifts off to the first point on the ground after it touches down
 (a landing on a pad, a depot or a merchant's pad ends a flight; the hover at the hand-over
 height over a drop-off does not). A flight still airborne when the recording ended is cut
-there. Each flight becomes one operational intent: a list of ``Volume4D``, each around a
-few consecutive straight pieces of the flown path.
+there. Each flight becomes one operational intent: a list of ``Volume4D``, each around one
+straight piece of the flown path.
 
 Volumes
 -------
 The path between two recorded points is a straight line flown at constant velocity
 (`sim.recording`), so a volume can be exact about where the drone is. Pieces longer than
 ``max_volume_s`` are cut (by linear interpolation) into equal parts; consecutive parts are
-grouped while they are of one kind and the group lasts at most ``max_volume_s``:
+grouped (collinear samples merged) while they are of one kind and the group lasts at most
+``max_volume_s`` (a hover is never cut: the drone holds all of its volume all the time):
 
-- *level*: horizontal flight at one altitude; outline: a polygon around the polyline;
+- *level*: straight horizontal flight at one altitude; outline: a polygon about the
+  segment;
 - *column*: climbing, descending or hovering over one point (one kind per direction);
   outline: a circle about the point;
-- *mixed*: moving horizontally while climbing or descending (one kind per direction);
-  outline: a polygon around the polyline.
+- *mixed*: straight horizontal motion while climbing or descending (one kind per
+  direction); outline: a polygon about the segment's horizontal projection.
 
 Inflation. Each volume is the set of points within ``horizontal_m / 2`` horizontally and
 ``vertical_m / 2`` vertically of the flown path over its time window (the separation
@@ -32,11 +34,11 @@ the minimum, as two UTM participants who each protect their own aircraft share i
 converse does not hold (a volume covers its whole polygon for its whole window), which is
 why windows are kept short (`check_intents` measures what remains).
 
-Polygons hold the round corridor (every point within ``r`` of the path): the intersection
-of two buffers that each hold it, one with square caps and mitred joins at ``r`` (its sides
-exact), one with caps of two edges per quarter turn pushed out to ``r / cos(pi / 8)``
-(its caps at most 8 % out); both grown by ``ROUND_MARGIN_M`` for the rounding of the
-exported coordinates to 1e-8 degrees. Circles have radius ``r + ROUND_MARGIN_M``.
+A polygon holds the round corridor (every point within ``r`` of the segment) with 8
+vertices: sides at ``r``, each cap half of the regular octagon circumscribing the end's
+disc (at most 8 % beyond it, at its vertices); ``r`` grown by ``ROUND_MARGIN_M`` for the
+rounding of the exported coordinates to 1e-8 degrees. Circles have radius
+``r + ROUND_MARGIN_M``.
 Altitudes are rounded outwards to centimetres; lower altitudes stop at the ground (no
 aircraft is below it). So two drones exactly the minimum apart get volumes that overlap
 by these few millimetres: `check_intents` counts overlaps of less than ``tolerance_m``
@@ -75,6 +77,7 @@ import json
 import math
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,13 +91,6 @@ FORMAT = "dronesim-f3548-intents/1"
 # Rounding of the exported lon and lat (8 decimals: under 1.2 mm) and a margin for it.
 COORDINATE_DECIMALS = 8
 ROUND_MARGIN_M = 0.002
-# A polyline's polygon: round caps of 2 edges per quarter turn, pushed out so that the
-# polygon circumscribes them, and mitred joins (shapely's round joins may span more than
-# a quarter turn's share in one edge, cutting into the corridor); a mitre longer than
-# MITRE_LIMIT times the radius is cut square, still outside the round join.
-QUAD_SEGS = 2
-MITRE_LIMIT = 2.0
-_CIRCUMSCRIBE = 1.0 / math.cos(math.pi / (4 * QUAD_SEGS))
 DEFAULT_MAX_VOLUME_S = 10.0
 STATES = ("Accepted", "Activated")
 USAGE_STATES = {"Accepted": "Planned", "Activated": "InUse"}
@@ -270,7 +266,10 @@ def flight_volumes(
     end_t = np.where(
         f1[:, 0] >= 1.0, t[segment + 1][owner], t[segment][owner] + f1[:, 0] * span[owner]
     )
-    moving = np.hypot(*(end_p[:, :2] - start_p[:, :2]).T) > 1e-6
+    run = end_p[:, :2] - start_p[:, :2]
+    length = np.hypot(run[:, 0], run[:, 1])
+    moving = length > 1e-6
+    heading = run / np.where(moving, length, 1.0)[:, None]  # unit vector (0, 0) if still
     dz = end_p[:, 2] - start_p[:, 2]
     climbing = np.sign(np.where(np.abs(dz) > 1e-9, dz, 0.0)).astype(np.int64)
     kind = np.where(moving, np.where(climbing == 0, LEVEL, MIXED), COLUMN)
@@ -281,6 +280,9 @@ def flight_volumes(
         start_t.tolist(),
         end_t.tolist(),
         start_p.tolist(),
+        heading.tolist(),
+        length.tolist(),
+        radius,
         max_volume_s,
     )
     # Volumes: groups of consecutive parts [first, last].
@@ -296,42 +298,41 @@ def flight_volumes(
     outlines: list[np.ndarray | None] = [None] * n
     lines = np.flatnonzero(~column)
     if len(lines):
-        counts = last[lines] - first[lines] + 2  # the parts' starts and the last end
-        index = np.repeat(first[lines], counts) + (
-            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        # Each moving part's capsule: sides at the radius, each cap the half of the regular
+        # octagon circumscribing the end's disc (vertices at +-22.5 and +-67.5 degrees from
+        # the part's direction, at r / cos(22.5 deg)); a volume's outline is the convex
+        # hull of its parts' capsules (one capsule when they are collinear).
+        in_line = np.flatnonzero(~column[group])
+        start_xy, end_xy = start_p[in_line, :2], end_p[in_line, :2]
+        u = heading[in_line]
+        normal = np.column_stack([-u[:, 1], u[:, 0]])
+        reach = (radius + ROUND_MARGIN_M) / math.cos(math.pi / 8)
+        angles = np.radians([67.5, 22.5, -22.5, -67.5, -112.5, -157.5, 157.5, 112.5])
+        at_end = (np.arange(8) < 4)[None, :, None]
+        corners = np.where(at_end, end_xy[:, None, :], start_xy[:, None, :]) + reach * (
+            np.cos(angles)[None, :, None] * u[:, None, :]
+            + np.sin(angles)[None, :, None] * normal[:, None, :]
         )
-        is_end = np.zeros(counts.sum(), bool)
-        is_end[np.cumsum(counts) - 1] = True
-        coords = np.where(
-            is_end[:, None], end_p[index - 1, :2], start_p[np.minimum(index, len(start_p) - 1), :2]
-        )
-        geometry = shapely.linestrings(coords, indices=np.repeat(np.arange(len(lines)), counts))
-        # Sides exactly at the radius (square caps, mitred joins), caps no farther out
-        # than the circumscribed octagon: both hold the round corridor, so does their
-        # intersection.
-        square = shapely.buffer(
-            geometry,
-            radius + ROUND_MARGIN_M,
-            cap_style="square",
-            join_style="mitre",
-            mitre_limit=MITRE_LIMIT,
-        )
-        octagon = shapely.buffer(
-            geometry,
-            radius * _CIRCUMSCRIBE + ROUND_MARGIN_M,
-            quad_segs=QUAD_SEGS,
-            join_style="mitre",
-            mitre_limit=MITRE_LIMIT,
-        )
-        polygons = shapely.intersection(square, octagon)
-        # The outer ring only: a corridor that loops back on itself keeps the hole
-        # inside its outline (F3548 polygons have none), which is conservative.
-        ring, ring_index = shapely.get_coordinates(
-            shapely.get_exterior_ring(polygons), return_index=True
-        )
-        bounds = np.searchsorted(ring_index, np.arange(len(lines) + 1))
-        for k, i in enumerate(lines.tolist()):
-            outlines[i] = ring[bounds[k] : bounds[k + 1] - 1]  # without the closing point
+        # A volume of one part: its capsule; of several: the hull of their capsules.
+        single = first[lines] == last[lines]
+        position = np.searchsorted(lines, group[in_line])  # each part's line volume
+        for k in np.flatnonzero(single).tolist():
+            outlines[int(lines[k])] = corners[np.searchsorted(in_line, first[lines[k]])]
+        several = np.flatnonzero(~single)
+        if len(several):
+            parts = np.isin(position, several)
+            hulls = shapely.convex_hull(  # of a line through the corners: no point objects
+                shapely.linestrings(
+                    corners[parts].reshape(-1, 2),
+                    indices=np.repeat(np.searchsorted(several, position[parts]), 8),
+                )
+            )
+            ring, ring_index = shapely.get_coordinates(
+                shapely.get_exterior_ring(hulls), return_index=True
+            )
+            bounds = np.searchsorted(ring_index, np.arange(len(several) + 1))
+            for k, i in enumerate(lines[several].tolist()):
+                outlines[i] = ring[bounds[k] : bounds[k + 1] - 1]  # without the closing point
     return Volumes(
         drone=seg_drone[owner[first]],
         flight=flight_index[owner[first]],
@@ -346,15 +347,19 @@ def flight_volumes(
     )
 
 
-def _groups(flight, kind, climbing, start_t, end_t, start_p, max_volume_s) -> np.ndarray:
-    """The volume of each part (consecutive parts grouped): a part joins the group before
-    it when of the same flight, kind and direction, and (level) at the same altitude or
-    (column) over the same point, and the group then lasts at most ``max_volume_s``
+def _groups(
+    flight, kind, climbing, start_t, end_t, start_p, heading, length, short_m, max_volume_s
+):
+    """The volume of each part (consecutive parts grouped), int64 array: a part joins the
+    group before it when of the same flight, kind and vertical direction, and (level or
+    mixed) in the same horizontal direction, collinear (level: at the same altitude),
+    or (column) over the same point, and the group then lasts at most ``max_volume_s``
     (a hover has no limit)."""
     n = len(kind)
     group = np.empty(n, np.int64)
     current = -1
     head = 0
+    travelled = 0.0
     for k in range(n):
         joins = (
             k > 0
@@ -368,12 +373,26 @@ def _groups(flight, kind, climbing, start_t, end_t, start_p, max_volume_s) -> np
                 if joins and climbing[k] != 0:
                     joins = end_t[k] - start_t[head] <= max_volume_s + 1e-9
             else:
-                joins = end_t[k] - start_t[head] <= max_volume_s + 1e-9
+                # Straight on (the same direction, on the group's line), or a short hop
+                # (a part or a group so far under short_m long: the hull then widens the
+                # outline by less than that at the turn).
+                (ux, uy), (hx, hy) = heading[k], heading[head]
+                ox, oy = start_p[k][0] - start_p[head][0], start_p[k][1] - start_p[head][1]
+                straight = (
+                    ux * hx + uy * hy > 0.0
+                    and abs(ux * hy - uy * hx) <= 1e-9
+                    and abs(ox * hy - oy * hx) <= 1e-6
+                )
+                joins = end_t[k] - start_t[head] <= max_volume_s + 1e-9 and (
+                    straight or length[k] <= short_m or travelled <= short_m
+                )
                 if joins and kind[k] == LEVEL:
                     joins = start_p[k][2] == start_p[head][2]
         if not joins:
             current += 1
             head = k
+            travelled = 0.0
+        travelled += length[k]
         group[k] = current
     return group
 
@@ -416,7 +435,8 @@ def _assemble(cls, fields: dict):
     """An instance of the uas-standards type ``cls`` holding ``fields``, every field of
     ``cls`` given: the dict ``cls(**fields)`` builds, without the per-object field
     introspection of ``ImplicitDict.__init__`` (most of an export's time when used for
-    each of a day's hundreds of thousands of points and volumes). Tests compare both."""
+    each of a day's hundreds of thousands of points and volumes; the volume loop of
+    `operational_intents` fills them the same way, item by item). Tests compare both."""
     instance = dict.__new__(cls)
     dict.__init__(instance, fields)
     return instance
@@ -510,15 +530,16 @@ def _document(
     times, (t0_index, t1_index) = _times(
         geo.start_utc, np.stack([t0_ms, t1_ms]), f3548.Time, f3548.TimeFormat.RFC3339
     )
-    altitudes: dict[float, Any] = {}  # a few layers' bands: one object per value
-
-    def altitude(value: float):
-        found = altitudes.get(value)
-        if found is None:
-            found = altitudes[value] = f3548.Altitude(value=value, reference=w84, units=metres)
-        return found
-
-    circles: dict[tuple[float, float], Any] = {}  # pads recur
+    # One Altitude object per distinct value (a few layers' bands) and one Circle per
+    # distinct centre (pads recur); volumes share them.
+    values, value_index = np.unique(np.stack([alt_lo, alt_hi]), return_inverse=True)
+    altitude_objects = [
+        _assemble(f3548.Altitude, {"value": v, "reference": w84, "units": metres})
+        for v in values.tolist()
+    ]
+    lower = [altitude_objects[k] for k in value_index[0].tolist()]
+    upper = [altitude_objects[k] for k in value_index[1].tolist()]
+    circles: dict[tuple[float, float], Any] = {}
 
     def circle(lng: float, lat: float):
         found = circles.get((lng, lat))
@@ -533,33 +554,33 @@ def _document(
     keys = volumes.drone * (int(volumes.flight.max()) + 1 if n else 1) + volumes.flight
     edges = [0, *(np.flatnonzero(np.diff(keys)) + 1).tolist(), n] if n else [0]
     # Python numbers for the loop (indexing numpy arrays one item at a time is slow).
-    lo_list, hi_list = alt_lo.tolist(), alt_hi.tolist()
     centre_list = centre.tolist()
     drone_list, flight_list = volumes.drone.tolist(), volumes.flight.tolist()
+    new = dict.__new__
     for begin, end in zip(edges[:-1], edges[1:]):
         drone, flight = drone_list[begin], flight_list[begin]
         items = []
         for i in range(begin, end):
+            volume = new(volume3d_type)
             if lon[i] is None:  # a column: a circle about its point
-                outline = {"outline_circle": circle(*centre_list[i])}
+                volume["outline_circle"] = circle(*centre_list[i])
             else:
-                vertices = [
-                    _assemble(point_type, {"lng": x, "lat": y})
-                    for x, y in zip(lon[i], lat[i], strict=True)
-                ]
-                outline = {"outline_polygon": _assemble(polygon_type, {"vertices": vertices})}
-            outline["altitude_lower"] = altitude(lo_list[i])
-            outline["altitude_upper"] = altitude(hi_list[i])
-            items.append(
-                _assemble(
-                    volume4d_type,
-                    {
-                        "volume": _assemble(volume3d_type, outline),
-                        "time_start": times[t0_index[i]],
-                        "time_end": times[t1_index[i]],
-                    },
-                )
-            )
+                vertices = []
+                for x, y in zip(lon[i], lat[i], strict=True):
+                    point = new(point_type)
+                    point["lng"] = x
+                    point["lat"] = y
+                    vertices.append(point)
+                polygon = new(polygon_type)
+                polygon["vertices"] = vertices
+                volume["outline_polygon"] = polygon
+            volume["altitude_lower"] = lower[i]
+            volume["altitude_upper"] = upper[i]
+            volume4 = new(volume4d_type)
+            volume4["volume"] = volume
+            volume4["time_start"] = times[t0_index[i]]
+            volume4["time_end"] = times[t1_index[i]]
+            items.append(volume4)
         identifier = intent_id(scenario, seed, drone, flight)
         reference = f3548.OperationalIntentReference(
             id=identifier,
@@ -719,17 +740,26 @@ def write_json(document: dict, path: str | os.PathLike) -> int:
     from dronesim.sim.report import atomic_write_bytes
 
     if document.get("format") == FORMAT:
-        text = encode_intents(document)
+        chunks = encode_intents(document)
     else:
-        text = json.dumps(document, separators=(",", ":"), check_circular=False)
-    data = text.encode("utf-8")
-    atomic_write_bytes(Path(path), data)
-    return len(data)
+        chunks = iter([json.dumps(document, separators=(",", ":"), check_circular=False)])
+    written = 0
+
+    def data():
+        nonlocal written
+        for chunk in chunks:
+            encoded = chunk.encode("utf-8")
+            written += len(encoded)
+            yield encoded
+
+    atomic_write_bytes(Path(path), data())
+    return written
 
 
-def encode_intents(document: dict) -> str:
-    """The JSON text of an `operational_intents` document: the same JSON value as
-    ``json.dumps(document)`` (tests compare them), several times faster.
+def encode_intents(document: dict) -> Iterator[str]:
+    """The JSON text of an `operational_intents` document, in chunks (about one intent
+    each): joined, the same text as ``json.dumps(document, separators=(",", ":"))``
+    (tests compare them), several times faster.
 
     ``json.dumps`` asks every ``ImplicitDict`` for its items through the class's
     Python-level attribute lookup, a few microseconds for each of a day's millions of
@@ -819,14 +849,17 @@ def encode_intents(document: dict) -> str:
             '{"reference":' + encode(value["reference"]) + ',"details":{' + ",".join(fields) + "}}"
         )
 
-    fields = []
+    separator = "{"
     for key, value in document.items():
         if key == "operational_intents":
-            text = "[" + ",".join([intent(item) for item in value]) + "]"
+            yield separator + encode(key) + ":["
+            for k, item in enumerate(value):
+                yield ("," if k else "") + intent(item)
+            yield "]"
         else:
-            text = encode(value)
-        fields.append(encode(key) + ":" + text)
-    return "{" + ",".join(fields) + "}"
+            yield separator + encode(key) + ":" + encode(value)
+        separator = ","
+    yield "}" if separator == "," else "{}"
 
 
 # ----------------------------------------------------------------------------- check

@@ -127,7 +127,7 @@ def test_assembled_objects_equal_what_the_constructors_build(runs):
 def test_fast_encoding_is_json_dumps(runs):
     for policy in ("strategic", "none"):
         document = runs[policy][2]
-        text = intents.encode_intents(document)
+        text = "".join(intents.encode_intents(document))
         assert text == json.dumps(document, separators=(",", ":"))
 
 
@@ -256,7 +256,7 @@ def test_every_loss_of_separation_is_an_intersection(runs):
 def test_identifiers_are_stable_and_windows_tighten(runs):
     _, recording, document, _ = runs["strategic"]
     again = intents.operational_intents(recording, intents.geography(recording))
-    assert intents.encode_intents(again) == intents.encode_intents(document)
+    assert "".join(intents.encode_intents(again)) == "".join(intents.encode_intents(document))
     coarse = intents.operational_intents(recording, intents.geography(recording), max_volume_s=60)
     assert [f["id"] for f in coarse["flights"]] == [f["id"] for f in document["flights"]]
     count = sum(len(i["details"]["volumes"]) for i in document["operational_intents"])
