@@ -287,7 +287,7 @@ def flight_volumes(
     )
     # Volumes: groups of consecutive parts [first, last].
     first = np.flatnonzero(np.diff(np.concatenate([[-1], group])))
-    last = np.concatenate([first[1:], [len(group)]]) - 1
+    last = np.concatenate([first[1:], [len(group)]])[: len(first)] - 1
     n = len(first)
     z_lo = np.minimum.reduceat(np.minimum(start_p[:, 2], end_p[:, 2]), first) if n else np.empty(0)
     z_hi = np.maximum.reduceat(np.maximum(start_p[:, 2], end_p[:, 2]), first) if n else np.empty(0)
@@ -517,8 +517,12 @@ def _document(
     scenario, seed = str(recording.meta["scenario"]), int(recording.meta.get("seed") or 0)
     lon, lat, centre = _lonlat(volumes, geo)
     base = geo.ground_elevation_m + geo.geoid_offset_m
-    t0_ms = np.floor((volumes.t0_s - time_buffer_s) * 1000.0 + 1e-6).astype(np.int64)
-    t1_ms = np.ceil((volumes.t1_s + time_buffer_s) * 1000.0 - 1e-6).astype(np.int64)
+    # Milliseconds after the start truncated to a whole millisecond (a fractional start
+    # hour can leave a fraction), windows widened outwards.
+    start = geo.start_utc.replace(microsecond=geo.start_utc.microsecond // 1000 * 1000)
+    shift = (geo.start_utc - start).total_seconds()
+    t0_ms = np.floor((volumes.t0_s + shift - time_buffer_s) * 1000.0 + 1e-6).astype(np.int64)
+    t1_ms = np.ceil((volumes.t1_s + shift + time_buffer_s) * 1000.0 - 1e-6).astype(np.int64)
     t1_ms = np.maximum(t1_ms, t0_ms + 1)  # F3548: the end after the start
     # Whole centimetres, rounded outwards (the band still holds the path's).
     alt_lo = np.floor(np.round((base + volumes.z_lo_m) * 100.0, 6)) / 100.0
@@ -528,7 +532,7 @@ def _document(
     point_type, polygon_type = f3548.LatLngPoint, f3548.Polygon
     volume3d_type, volume4d_type = f3548.Volume3D, f3548.Volume4D
     times, (t0_index, t1_index) = _times(
-        geo.start_utc, np.stack([t0_ms, t1_ms]), f3548.Time, f3548.TimeFormat.RFC3339
+        start, np.stack([t0_ms, t1_ms]), f3548.Time, f3548.TimeFormat.RFC3339
     )
     # One Altitude object per distinct value (a few layers' bands) and one Circle per
     # distinct centre (pads recur); volumes share them.
@@ -604,7 +608,7 @@ def _document(
         "standard": "ASTM F3548-21 OperationalIntent (UTM API 1.0.0, uas-standards)",
         "scenario": scenario,
         "seed": seed,
-        "start_utc": geo.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start_utc": _rfc3339(geo.start_utc),
         "origin_lonlat": list(geo.origin_lonlat),
         "ground_elevation_m": geo.ground_elevation_m,
         "geoid_offset_m": geo.geoid_offset_m,
@@ -708,7 +712,8 @@ def flight_intent_collection(document: dict, lead_s: float = 60.0) -> dict:
             template["start_time"] = offset(volume["time_start"])
             template["end_time"] = offset(volume["time_end"])
             area.append(template)
-        state = str(intent["reference"]["state"].value)
+        state = intent["reference"]["state"]
+        state = str(getattr(state, "value", state))  # an enum, or its text in parsed JSON
         intents[f"d{flight['drone']}-f{flight['flight']}"] = {
             "full": {
                 "basic_information": {
@@ -1017,6 +1022,11 @@ def check_intents(
         if len(intent_pairs)
         else np.empty((0, 2), np.int64),
     )
+
+
+def _rfc3339(moment: datetime.datetime) -> str:
+    """A UTC time as RFC 3339 with ``Z`` (fractions of a second only when there are)."""
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _seconds(text: str) -> float:

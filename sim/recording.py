@@ -219,7 +219,7 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "drone_type": np.asarray(s.drone_type).tolist(),
         "loss_phases": list(LOSS_PHASES),
         # Where and when the run happened (for geographic exports, `sim.intents`).
-        "start_utc": s.scenario.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start_utc": s.scenario.start_utc.isoformat().replace("+00:00", "Z"),
         "origin_lonlat": None if s.city.origin_lonlat is None else list(s.city.origin_lonlat),
         "ground_elevation_m": s.scenario.map.ground_elevation_m,
     }

@@ -266,6 +266,11 @@ def test_identifiers_are_stable_and_windows_tighten(runs):
 def test_interuss_flight_intent_collection(runs):
     _, _, document, _ = runs["strategic"]
     collection = json.loads(json.dumps(intents.flight_intent_collection(document, lead_s=30.0)))
+    # The same from the document read back from its JSON text.
+    parsed = json.loads("".join(intents.encode_intents(document)))
+    assert (
+        json.loads(json.dumps(intents.flight_intent_collection(parsed, lead_s=30.0))) == collection
+    )
     assert list(collection) == ["intents"]
     assert len(collection["intents"]) == len(document["flights"])
     for flight, intent in zip(document["flights"], document["operational_intents"]):
@@ -434,3 +439,21 @@ def test_check_counts_touching_volumes_apart(distance_m, dz_m, dt_s, intersect):
     result = intents.check_intents(_circle_document(distance_m, dz_m, dt_s))
     assert (len(result.pairs) == 1) == intersect
     assert result.volumes == 2 and result.intents == 2
+
+
+def test_a_recording_without_flights_and_a_fractional_start_hour(tmp_path):
+    text = PLACED.replace("start_hour = 12", "start_hour = 9.5123")  # 09:30:44.28
+    scenario = from_toml_text(text, "tiny.toml")
+    simulation = Simulation(scenario, duration_s=5.0)  # nobody takes off
+    simulation.run()
+    write_recording(simulation, tmp_path / "short.npz")
+    recording = Recording.load(tmp_path / "short.npz")
+    assert recording.start_utc == datetime.datetime(
+        2026, 7, 4, 9, 30, 44, 280000, tzinfo=datetime.UTC
+    )
+    document = intents.operational_intents(recording, intents.geography(recording))
+    assert document["operational_intents"] == [] and document["flights"] == []
+    assert document["start_utc"] == "2026-07-04T09:30:44.280000Z"
+    assert json.loads("".join(intents.encode_intents(document))) == json.loads(json.dumps(document))
+    assert len(intents.check_intents(document).pairs) == 0
+    assert intents.flight_intent_collection(document) == {"intents": {}}
