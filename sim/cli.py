@@ -371,6 +371,20 @@ def _build_parser() -> argparse.ArgumentParser:
     validation.add_argument("--json", type=Path, metavar="OUT")
     validation.set_defaults(handler=_bench_validation)
 
+    export_bench = bench_commands.add_parser(
+        "export", help="export of a city-day recording as F3548-21 intents (target 10 s)"
+    )
+    export_bench.add_argument(
+        "--recording",
+        type=Path,
+        metavar="FILE.npz",
+        help="time this recording (default: run city-day first, about a minute)",
+    )
+    export_bench.add_argument("--repeats", type=int, default=3, help="timed exports")
+    export_bench.add_argument("--no-check", action="store_true", help="skip the 4D check")
+    export_bench.add_argument("--json", type=Path, metavar="OUT")
+    export_bench.set_defaults(handler=_bench_export)
+
     viz = bench_commands.add_parser(
         "viz", help="frame time of a 1,000-drone snapshot at 1280 x 800"
     )
@@ -931,6 +945,22 @@ def _bench_mapf(args: argparse.Namespace) -> int:
     if args.paths:
         bench.write_paths(solutions, args.paths)
     return 0
+
+
+def _bench_export(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import export
+
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
+    if args.recording is not None:
+        from dronesim.sim.recording import Recording
+
+        Recording.load(args.recording, read_map=False)  # a bad file: one line, now
+    if args.json is not None:
+        _check_output(args.json, "--json")
+    return _report_benchmark(
+        export, export.run(args.recording, args.repeats, not args.no_check), args.json
+    )
 
 
 def _bench_viz(args: argparse.Namespace) -> int:

@@ -457,3 +457,18 @@ def test_a_recording_without_flights_and_a_fractional_start_hour(tmp_path):
     assert json.loads("".join(intents.encode_intents(document))) == json.loads(json.dumps(document))
     assert len(intents.check_intents(document).pairs) == 0
     assert intents.flight_intent_collection(document) == {"intents": {}}
+
+
+def test_bench_export_times_a_given_recording(runs, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    path = runs["strategic"][3]
+    code, stdout, err = run(
+        capsys, "bench", "export", "--recording", path, "--repeats", "1", "--json", out
+    )
+    assert code == 0, err
+    result = json.loads(out.read_text())
+    assert result["flights"] == len(runs["strategic"][2]["flights"])
+    assert result["best_seconds"] > 0 and "no two volumes" in result["check"]
+    assert "export intents of" in stdout
+    missing = tmp_path / "missing.npz"
+    assert_one_line_error(*run(capsys, "bench", "export", "--recording", missing), "missing.npz")
