@@ -102,6 +102,88 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fps", type=float, default=12.0)
     render.set_defaults(handler=_render)
 
+    export = commands.add_parser("export", help="export a recording in standard formats")
+    export_commands = export.add_subparsers(title="export formats", metavar="WHAT")
+    export.set_defaults(handler=lambda args: _usage(export))
+    intents = export_commands.add_parser(
+        "intents",
+        help="every flight of a recording as an ASTM F3548-21 operational intent (JSON)",
+        description="Every flight (lift-off to touch-down) of a recording as an ASTM "
+        "F3548-21 operational intent: 4D volumes around the flown path, inflated by half "
+        "the separation minima, WGS84 altitudes from the ground elevation (AMSL used as "
+        "the WGS84 height unless --geoid-offset-m), RFC 3339 times from the scenario's "
+        "start. --check exits 1 when volumes of different drones intersect.",
+    )
+    intents.add_argument("recording", type=Path, metavar="RECORDING.npz")
+    intents.add_argument("--out", type=Path, metavar="FILE.json", help="JSON file to write")
+    intents.add_argument(
+        "--format",
+        dest="export_format",
+        choices=("f3548", "interuss-flight-intents"),
+        default="f3548",
+        help="f3548: operational intents (default); interuss-flight-intents: an InterUSS "
+        "flight intent collection for load tests (times from the start of the test run)",
+    )
+    intents.add_argument(
+        "--check",
+        action="store_true",
+        help="check that no two volumes of different drones intersect in 4D (exit 1 if any)",
+    )
+    intents.add_argument(
+        "--max-volume-s",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="longest time window of a volume of moving flight, seconds (default 10)",
+    )
+    intents.add_argument(
+        "--time-buffer-s",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="widen each volume's window by S seconds on both sides (default 0)",
+    )
+    intents.add_argument("--priority", type=int, default=0, help="F3548 priority (default 0)")
+    intents.add_argument(
+        "--state", choices=("Accepted", "Activated"), default="Accepted", help="F3548 state"
+    )
+    intents.add_argument(
+        "--origin",
+        type=_lonlat,
+        metavar="LON,LAT",
+        help="where the map's (0, 0) lies, degrees (default: the recording's)",
+    )
+    intents.add_argument(
+        "--start-utc",
+        type=_utc_time,
+        metavar="TIME",
+        help="UTC time of simulation time 0, e.g. 2026-06-01T08:00:00Z (default: the recording's)",
+    )
+    intents.add_argument(
+        "--ground-elevation-m",
+        type=float,
+        metavar="M",
+        help="ground above mean sea level, metres (default: the recording's)",
+    )
+    intents.add_argument(
+        "--geoid-offset-m",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="WGS84 ellipsoid height of mean sea level, metres (default 0: AMSL as WGS84)",
+    )
+    intents.add_argument(
+        "--lead-s",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="interuss-flight-intents: seconds from the test's start to time 0 (default 60)",
+    )
+    intents.add_argument(
+        "--uss-base-url", default="https://dronesim.invalid", help="the intents' uss_base_url"
+    )
+    intents.set_defaults(handler=_export_intents)
+
     listing = commands.add_parser("scenarios", help="list the bundled scenarios")
     listing.set_defaults(handler=_scenarios)
 
@@ -342,6 +424,20 @@ def _build_parser() -> argparse.ArgumentParser:
     validation.add_argument("--json", type=Path, metavar="OUT")
     validation.set_defaults(handler=_bench_validation)
 
+    export_bench = bench_commands.add_parser(
+        "export", help="export of a city-day recording as F3548-21 intents (target 10 s)"
+    )
+    export_bench.add_argument(
+        "--recording",
+        type=Path,
+        metavar="FILE.npz",
+        help="time this recording (default: run city-day first, about a minute)",
+    )
+    export_bench.add_argument("--repeats", type=int, default=3, help="timed exports")
+    export_bench.add_argument("--no-check", action="store_true", help="skip the 4D check")
+    export_bench.add_argument("--json", type=Path, metavar="OUT")
+    export_bench.set_defaults(handler=_bench_export)
+
     viz = bench_commands.add_parser(
         "viz", help="frame time of a 1,000-drone snapshot at 1280 x 800"
     )
@@ -364,6 +460,20 @@ def _lonlat(text: str) -> tuple[float, float]:
     if not (-180 <= lon <= 180 and -89.9 <= lat <= 89.9):
         raise argparse.ArgumentTypeError(f"LON,LAT out of range: {text!r}")
     return lon, lat
+
+
+def _utc_time(text: str):
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an RFC 3339 time like 2026-06-01T08:00:00Z, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the time zone (Z for UTC): {text!r}")
+    return moment.astimezone(datetime.UTC)
 
 
 # ----------------------------------------------------------------------------- run
@@ -497,6 +607,59 @@ def _render(args: argparse.Namespace) -> int:
     recording.check_time(args.at)
     render_png(recording, args.at, args.out, size)
     print(f"{args.out}")
+    return 0
+
+
+def _export_intents(args: argparse.Namespace) -> int:
+    import time
+
+    from dronesim.sim import intents
+    from dronesim.sim.recording import Recording
+
+    if args.out is None and not args.check:
+        raise CommandError("export intents: give --out FILE.json, --check, or both")
+    if not (math.isfinite(args.max_volume_s) and args.max_volume_s > 0):
+        raise CommandError(f"--max-volume-s: must be > 0 seconds, got {args.max_volume_s}")
+    for option, value in (("--time-buffer-s", args.time_buffer_s), ("--lead-s", args.lead_s)):
+        if not (math.isfinite(value) and value >= 0):
+            raise CommandError(f"{option}: must be >= 0 seconds, got {value}")
+    for option, value in (
+        ("--ground-elevation-m", args.ground_elevation_m),
+        ("--geoid-offset-m", args.geoid_offset_m),
+    ):
+        if value is not None and not (math.isfinite(value) and -500.0 <= value <= 9000.0):
+            raise CommandError(f"{option}: must be in [-500, 9000] metres, got {value}")
+    _check_output(args.out, "--out")
+    started = time.perf_counter()
+    recording = Recording.load(args.recording, read_map=False)
+    geo = intents.geography(
+        recording, args.origin, args.start_utc, args.ground_elevation_m, args.geoid_offset_m
+    )
+    volumes = intents.flight_volumes(recording, args.max_volume_s)
+    document = intents.operational_intents(
+        recording,
+        geo,
+        volumes,
+        max_volume_s=args.max_volume_s,
+        time_buffer_s=args.time_buffer_s,
+        priority=args.priority,
+        state=args.state,
+        uss_base_url=args.uss_base_url,
+    )
+    if args.out is not None:
+        output = document
+        if args.export_format == "interuss-flight-intents":
+            output = intents.flight_intent_collection(document, args.lead_s)
+        size = intents.write_json(output, args.out)
+        print(
+            f"{args.out}: {len(document['flights']):,} flights, {len(volumes):,} volumes "
+            f"({args.export_format}, {size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+    if args.check:
+        result = intents.check_intents(document)
+        print(result.summary())
+        return 1 if len(result.pairs) else 0
     return 0
 
 
@@ -1055,6 +1218,22 @@ def _bench_mapf(args: argparse.Namespace) -> int:
     if args.paths:
         bench.write_paths(solutions, args.paths)
     return 0
+
+
+def _bench_export(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import export
+
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
+    if args.recording is not None:
+        from dronesim.sim.recording import Recording
+
+        Recording.load(args.recording, read_map=False)  # a bad file: one line, now
+    if args.json is not None:
+        _check_output(args.json, "--json")
+    return _report_benchmark(
+        export, export.run(args.recording, args.repeats, not args.no_check), args.json
+    )
 
 
 def _bench_viz(args: argparse.Namespace) -> int:

@@ -11,7 +11,13 @@ those of `sim.vocabulary` and are named in ``meta``:
                                  separation_m (minima), depots (name, x_m, y_m, pads, pads_xy_m),
                                  drones (fleet size); optional: drone_types (one model
                                  object per aircraft type, ``drone_model`` the first) and
-                                 drone_type (each drone's index into drone_types)
+                                 drone_type (each drone's index into drone_types);
+                                 where on the Earth and when (optional, for geographic
+                                 exports such as `sim.intents`; recordings written before
+                                 lack them): start_utc (RFC 3339 UTC time of t = 0),
+                                 origin_lonlat ([lon, lat] degrees of the local frame's
+                                 (0, 0), or null when the map has no geographic anchor),
+                                 ground_elevation_m (ground above mean sea level, metres)
 ``traj_drone``        int32 N    drone of each point, 0 .. drones-1; points sorted by drone,
                                  then time; every drone has at least one point
 ``traj_t``            float64 N  seconds
@@ -61,6 +67,7 @@ would (the umask's for a new file).
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import math
@@ -211,6 +218,10 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         "drone_types": [model.to_dict() for model in s.models],
         "drone_type": np.asarray(s.drone_type).tolist(),
         "loss_phases": list(LOSS_PHASES),
+        # Where and when the run happened (for geographic exports, `sim.intents`).
+        "start_utc": s.scenario.start_utc.isoformat().replace("+00:00", "Z"),
+        "origin_lonlat": None if s.city.origin_lonlat is None else list(s.city.origin_lonlat),
+        "ground_elevation_m": s.scenario.map.ground_elevation_m,
     }
     arrays = {
         "meta": np.array(json.dumps(meta)),
@@ -257,8 +268,14 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
 class Recording:
     """A loaded recording; answers `snapshot` like a live `Simulation`."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], source: str = "<memory>") -> None:
+    def __init__(
+        self, arrays: dict[str, np.ndarray], source: str = "<memory>", read_map: bool = True
+    ) -> None:
         """Check ``arrays`` against the format (see the module docstring) and index them.
+
+        ``read_map=False`` skips building the map (``city`` is then None and ``zones``
+        empty): for exports that use only the trajectories, as reading a city-day map
+        takes seconds. The map's ``origin_lonlat`` is still read when ``meta`` lacks it.
 
         Raises
         ------
@@ -286,8 +303,24 @@ class Recording:
         self._state_t = arrays["state_t"][state_order]
         self._state_code = arrays["state_code"][state_order]
         self._state_starts = np.searchsorted(self._state_drone, np.arange(self.n_drones + 1))
-        self.city = _read_airspace(arrays["airspace_geojson"], source)
-        self.zones = self.city.zones
+        self.city = _read_airspace(arrays["airspace_geojson"], source) if read_map else None
+        self.zones = self.city.zones if read_map else ()
+        # Where and when (None where the recording does not say: written before these
+        # fields, or a map without a geographic anchor).
+        self.start_utc: datetime.datetime | None = None
+        if "start_utc" in self.meta:
+            self.start_utc = datetime.datetime.fromisoformat(self.meta["start_utc"])
+        origin = self.meta.get("origin_lonlat")
+        if origin is None and "origin_lonlat" not in self.meta:  # written before the field
+            origin = (
+                self.city.origin_lonlat
+                if read_map
+                else _map_origin(arrays["airspace_geojson"], source)
+            )
+        self.origin_lonlat: tuple[float, float] | None = (
+            None if origin is None else (float(origin[0]), float(origin[1]))
+        )
+        self.ground_elevation_m: float | None = self.meta.get("ground_elevation_m")
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
         self.pads_xy = tuple(
@@ -325,8 +358,8 @@ class Recording:
         return float(self.losses.start_s[later[0]]) if len(later) else None
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Recording:
-        """Read and check a recording file.
+    def load(cls, path: str | os.PathLike, read_map: bool = True) -> Recording:
+        """Read and check a recording file (``read_map``: see `Recording`).
 
         Raises
         ------
@@ -369,7 +402,7 @@ class Recording:
             NotImplementedError,
         ) as error:
             raise RecordingError(f"{path}: corrupt recording ({_one_line(error)})") from None
-        return cls(arrays, str(path))
+        return cls(arrays, str(path), read_map)
 
     @property
     def time_span(self) -> tuple[float, float]:
@@ -809,6 +842,21 @@ def _check_meta(value: np.ndarray, source: str) -> dict:
                 )
             ),
         )
+    # Optional (recordings before them lack them): where on the Earth and when.
+    if "start_utc" in meta:
+        need("start_utc", "an RFC 3339 UTC time like 2026-06-01T12:00:00Z", _is_utc_time)
+    if meta.get("origin_lonlat") is not None:
+        need(
+            "origin_lonlat",
+            "[lon, lat] in degrees (lon in [-180, 180], lat in [-89.9, 89.9]) or null",
+            _is_lonlat,
+        )
+    if "ground_elevation_m" in meta:
+        need(
+            "ground_elevation_m",
+            "a ground elevation in metres above mean sea level (-500 .. 9000)",
+            lambda v: _is_real(v) and -500.0 <= v <= 9000.0,
+        )
     need("depots", "a non-empty list of depots", lambda v: isinstance(v, list) and len(v) >= 1)
     for index, depot in enumerate(meta["depots"]):
         field = f"meta.depots[{index}]"
@@ -866,6 +914,24 @@ def _read_airspace(value: np.ndarray, source: str):
         raise RecordingError(
             f"{source}: airspace_geojson: not a map this format writes ({_one_line(error)})"
         ) from None
+
+
+def _map_origin(value: np.ndarray, source: str) -> tuple[float, float] | None:
+    """The ``origin_lonlat`` of the map in ``airspace_geojson``, or None, without building
+    the map (RecordingError when it is not a JSON string or the origin is malformed)."""
+    if not isinstance(value, np.ndarray) or value.shape != () or value.dtype.kind != "U":
+        raise RecordingError(f"{source}: airspace_geojson: expected one JSON string")
+    document = _parse_json(value, "airspace_geojson", source)
+    properties = document.get("properties") if isinstance(document, dict) else None
+    origin = properties.get("origin_lonlat") if isinstance(properties, dict) else None
+    if origin is None:
+        return None
+    if not _is_lonlat(origin):
+        raise RecordingError(
+            f"{source}: airspace_geojson: properties.origin_lonlat: expected [lon, lat] "
+            f"in degrees, got {_show(origin)}"
+        )
+    return float(origin[0]), float(origin[1])
 
 
 def _parse_json(value: np.ndarray, field: str, source: str):
@@ -936,6 +1002,26 @@ def _is_int(value) -> bool:
 
 def _is_real(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_utc_time(value) -> bool:
+    if not (isinstance(value, str) and value.endswith("Z")):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_lonlat(value) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_is_real(v) for v in value)
+        and -180.0 <= value[0] <= 180.0
+        and -89.9 <= value[1] <= 89.9
+    )
 
 
 def _is_coordinate(value) -> bool:

@@ -92,6 +92,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -507,8 +508,10 @@ def _depot_rows(s, created: int, status, on_time, reason_index) -> list[dict[str
     return rows
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename.
+def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or chunks of bytes written one after the other, so that a
+    large document need not be held whole) to ``path`` via a temporary file in the same
+    directory and a rename.
 
     The file gets the mode a plain ``open(path, "wb")`` would give it: an existing file
     keeps its mode, a new one gets 0o666 less the process umask (the temporary file is
@@ -522,7 +525,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                stream.write(data)
+            else:
+                for chunk in data:
+                    stream.write(chunk)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
