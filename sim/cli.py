@@ -295,6 +295,11 @@ def _build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--frames", type=int, default=200)
     viz.add_argument("--json", type=Path, metavar="OUT")
     viz.set_defaults(handler=_bench_viz)
+
+    from dronesim.sim import study_cli  # sweep, capacity, bench sweep (`sim.study`)
+
+    study_cli.add_commands(commands)
+    study_cli.add_bench(bench_commands)
     return parser
 
 

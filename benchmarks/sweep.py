@@ -1,0 +1,144 @@
+"""Study backends (``dronesim bench sweep``): the same runs serial, on a local pool and on
+a Dask ``LocalCluster``.
+
+The runs are one scenario (default the demo) with seeds 0..N-1. For each backend:
+
+- ``start_s``: starting it (pool or cluster; nothing for serial);
+- ``runs_s``: from the first submission to the last result; ``total_s`` = both;
+- ``sim_s``: the runs' own wall time as their reports give it (``wall_seconds``: set-up,
+  kernel loading and simulation), summed;
+- ``overhead_in_worker_s``: per run, the worker's wall time around the run (receiving the
+  scenario, the run, turning the report into a dict) minus ``wall_seconds``; mean and max;
+- ``overhead_per_run_s``: ``(runs_s x workers - sim_s) / runs``: everything a worker
+  slot spent not simulating (transfers, scheduling, the idle tail), per run.
+
+Speed-ups are serial ``total_s`` over the backend's. Every run's report is compared with
+the serial one's field by field, wall timings (``wall_seconds``, ``time_s``) left out.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from dronesim.sim.study import (
+    DaskBackend,
+    LocalBackend,
+    RunStore,
+    SerialBackend,
+    Study,
+    build_tasks,
+    run_tasks,
+)
+
+BACKENDS = ("serial", "local", "dask")
+WALL_FIELDS = ("wall_seconds", "time_s")
+
+
+def _backend(name: str, workers: int):
+    if name == "serial":
+        return SerialBackend()
+    if name == "local":
+        return LocalBackend(workers)
+    return DaskBackend(None, workers)
+
+
+def run(
+    runs: int = 20,
+    workers: int = 2,
+    scenario: str = "demo",
+    duration_s: float | None = None,
+    backends=BACKENDS,
+) -> dict[str, Any]:
+    """Time ``runs`` runs of ``scenario`` (seeds 0..runs-1) on each backend."""
+    fixed = () if duration_s is None else (("duration_s", float(duration_s)),)
+    study = Study(name="bench-sweep", scenario=scenario, seeds=tuple(range(runs)), fixed=fixed)
+    tasks = build_tasks(study)
+    result: dict[str, Any] = {
+        "scenario": scenario,
+        "runs": runs,
+        "workers": workers,
+        "duration_s": tasks[0].scenario.duration_s,
+        "duration_cut": duration_s is not None,
+        "backends": {},
+    }
+    reference = None
+    for name in backends:
+        tic = time.perf_counter()
+        backend = _backend(name, workers)
+        start_s = time.perf_counter() - tic
+        try:
+            tic = time.perf_counter()
+            records, _ = run_tasks(tasks, backend, RunStore(None))
+            runs_s = time.perf_counter() - tic
+        finally:
+            backend.close()
+        failed = [r for r in records if r["status"] != "ok"]
+        if failed:
+            raise RuntimeError(f"{name}: {len(failed)} runs failed: {failed[0]['error']}")
+        sim = [r["report"]["wall_seconds"] for r in records]
+        in_worker = [r["run_wall_s"] - r["report"]["wall_seconds"] for r in records]
+        slots = 1 if name == "serial" else workers
+        reports = {r["key"]: _deterministic(r["report"]) for r in records}
+        if reference is None:
+            reference = reports
+            identical = None
+        else:
+            identical = reports == reference
+        result["backends"][name] = {
+            "workers": slots,
+            "start_s": start_s,
+            "runs_s": runs_s,
+            "total_s": start_s + runs_s,
+            "sim_s": sum(sim),
+            "sim_mean_s": statistics.fmean(sim),
+            "overhead_in_worker_mean_s": statistics.fmean(in_worker),
+            "overhead_in_worker_max_s": max(in_worker),
+            "overhead_per_run_s": (runs_s * slots - sum(sim)) / len(records),
+            "workers_used": len({r["worker"] for r in records}),
+            "reports_identical_to_first": identical,
+        }
+    serial = result["backends"].get("serial")
+    for entry in result["backends"].values():
+        entry["speedup_vs_serial"] = serial["total_s"] / entry["total_s"] if serial else None
+    local = result["backends"].get("local")
+    if local and "dask" in result["backends"]:
+        result["dask_over_local"] = result["backends"]["dask"]["total_s"] / local["total_s"]
+    return result
+
+
+def _deterministic(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k not in WALL_FIELDS}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['runs']} runs of {result['scenario']} (seeds 0..{result['runs'] - 1}, "
+        f"{result['duration_s']:g} s simulated each"
+        + (", cut by --duration" if result["duration_cut"] else "")
+        + f"), {result['workers']} workers",
+        f"{'backend':<8} {'start s':>8} {'runs s':>8} {'total s':>8} {'speed-up':>8} "
+        f"{'sim s/run':>9} {'ovh in worker s':>16} {'ovh per run s':>13}  reports",
+    ]
+    for name, e in result["backends"].items():
+        same = (
+            "reference"
+            if e["reports_identical_to_first"] is None
+            else "identical"
+            if e["reports_identical_to_first"]
+            else "DIFFERENT"
+        )
+        lines.append(
+            f"{name:<8} {e['start_s']:8.2f} {e['runs_s']:8.2f} {e['total_s']:8.2f} "
+            f"{e['speedup_vs_serial'] or 0:7.2f}x {e['sim_mean_s']:9.2f} "
+            f"{e['overhead_in_worker_mean_s']:7.3f} (max {e['overhead_in_worker_max_s']:.2f}) "
+            f"{e['overhead_per_run_s']:13.3f}  {same}"
+        )
+    if "dask_over_local" in result:
+        lines.append(f"dask / local total time: {result['dask_over_local']:.2f}")
+    lines.append(
+        "speed-up: serial total / backend total; reports compared field by field apart from "
+        "wall_seconds and time_s"
+    )
+    return "\n".join(lines)
