@@ -42,7 +42,6 @@ import socket
 import sys
 import time
 import tomllib
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -577,8 +576,7 @@ def execute(task: RunTask, runner: Callable | None = None, threads: int | None =
         record["report"] = (runner or simulate)(task.scenario, task.seed).to_dict()
     except Exception as error:  # a failing run is a result of the study, not its end
         record["status"] = "failed"
-        lines = traceback.format_exception_only(type(error), error)
-        record["error"] = " ".join(line.strip() for line in lines)
+        record["error"] = f"{type(error).__name__}: {error}".replace("\n", " ")
     record["run_wall_s"] = time.perf_counter() - tic
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return record
@@ -696,6 +694,10 @@ class LocalBackend:
             self._pool = None
 
 
+def _import_engine() -> None:
+    import dronesim.sim.engine  # noqa: F401
+
+
 def _lost(task: RunTask, losses: int) -> dict:
     return {
         "key": task.key,
@@ -754,6 +756,8 @@ class DaskBackend:
                     f"{address}: cannot connect ({error or type(error).__name__})",
                 ) from None
             self.workers = max(1, sum(self.client.nthreads().values()))
+        # Each worker imports the engine now (start-up), not in its first run.
+        self.client.run(_import_engine)
         self.started_s = time.perf_counter() - tic
 
     def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:

@@ -221,7 +221,7 @@ def _summary_text(result) -> str:
     study = result.study
     headers = [*study.parameter_paths, "runs", "failed"] + list(study.metrics)
     rows = []
-    for _, row in summary.iterrows():
+    for row in summary.to_dict("records"):
         cells = [str(row[p]) for p in study.parameter_paths] + [
             str(row["runs"]),
             str(row["failed"]),
