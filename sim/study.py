@@ -895,7 +895,12 @@ def run_tasks(
     finally:
         if bar is not None:
             bar.close()
-    return [records[task.key] for task in tasks], counts
+    # A stored run may come from another study (or design point) that resolved to the
+    # same scenario: its report is this run's, its labels are this task's.
+    return [
+        {**records[task.key], "point": task.point, "params": dict(task.params), "seed": task.seed}
+        for task in tasks
+    ], counts
 
 
 # ----------------------------------------------------------------------------- tables
@@ -1304,33 +1309,41 @@ def find_capacity(
     counts = RunCounts()
     curve: dict[Any, dict] = {}
 
-    def evaluate(x) -> bool:
-        value = value_of(x)
-        if value in curve:
-            return curve[value]["met"]
-        records, done = run_tasks(tasks_for(x), backend, store, runner, progress, f"{vary}={value}")
+    def evaluate(*xs) -> bool:
+        """Run the values not sampled yet together (one batch keeps every worker busy);
+        whether the first meets the target."""
+        fresh = sorted({value_of(x) for x in xs} - set(curve))
+        value_of_key = {}
+        tasks = []
+        for value in fresh:
+            for task in tasks_for(value):
+                value_of_key[task.key] = value
+                tasks.append(task)
+        label = f"{vary}={','.join(map(str, fresh))}"
+        records, done = run_tasks(tasks, backend, store, runner, progress, label)
         counts.ran += done.ran
         counts.failed += done.failed
         counts.skipped += done.skipped
-        values = [_get_path(r["report"], target.column) for r in records if r["status"] == "ok"]
-        values = [float(v) for v in values if isinstance(v, (int, float))]
-        mean, ci_low, ci_high = mean_interval(values)
-        met = target.met(mean) and len(values) == len(records)
-        curve[value] = {
-            "value": value,
-            "mean": mean,
-            "ci_low": ci_low,
-            "ci_high": ci_high,
-            "runs": len(records),
-            "failed": len(records) - len(values),
-            "met": met,
-        }
-        return met
+        for value in fresh:
+            mine = [r for r in records if value_of_key[r["key"]] == value]
+            found = [_get_path(r["report"], target.column) for r in mine if r["status"] == "ok"]
+            found = [float(v) for v in found if isinstance(v, (int, float))]
+            mean, ci_low, ci_high = mean_interval(found)
+            curve[value] = {
+                "value": value,
+                "mean": mean,
+                "ci_low": ci_low,
+                "ci_high": ci_high,
+                "runs": len(mine),
+                "failed": len(mine) - len(found),
+                "met": target.met(mean) and len(found) == len(mine),
+            }
+        return curve[value_of(xs[0])]["met"]
 
     answer = None
     try:
         doublings = 0
-        while not evaluate(high):
+        while not evaluate(high, low):
             if not auto_high or doublings >= 8 or high >= 2**31:
                 break
             low, high = high, high * 2
