@@ -1,4 +1,5 @@
-"""The study commands: ``dronesim sweep``, ``dronesim capacity`` and ``dronesim bench sweep``.
+"""The study commands: ``dronesim sweep`` and ``dronesim capacity`` (``dronesim bench sweep``
+lives with the other benchmarks in `dronesim.sim.cli`).
 
 Registered by `dronesim.sim.cli`; bad input raises the project's `InputError` kinds, which
 the command line prints on one line with exit status 2, before any run starts (study file,
@@ -21,6 +22,10 @@ from pathlib import Path
 from dronesim.maps.errors import InputError
 
 EXIT_FAILED_BASE = 100
+
+
+class CommandError(InputError):
+    """Bad command-line input of a study command: one line, exit status 2."""
 
 
 def add_commands(commands) -> None:
@@ -90,24 +95,6 @@ def add_commands(commands) -> None:
     capacity.set_defaults(handler=_capacity)
 
 
-def add_bench(bench_commands) -> None:
-    """Register ``bench sweep``."""
-    bench = bench_commands.add_parser(
-        "sweep", help="20 demo runs: serial, a local pool and a Dask LocalCluster"
-    )
-    bench.add_argument("--runs", type=int, default=20, help="runs (seeds 0..N-1; default 20)")
-    bench.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    bench.add_argument("--scenario", default="demo", help="scenario (default demo)")
-    bench.add_argument(
-        "--duration", type=float, metavar="S", help="cut each run to S simulated seconds"
-    )
-    bench.add_argument(
-        "--backends", default="serial,local,dask", metavar="LIST", help="backends to time"
-    )
-    bench.add_argument("--json", type=Path, metavar="OUT", help="write the figures as JSON")
-    bench.set_defaults(handler=_bench_sweep)
-
-
 def _backend_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backend")
     group.add_argument(
@@ -134,8 +121,6 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
-    from dronesim.sim.cli import CommandError
-
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers: must be >= 1, got {args.workers}")
     if args.dask is not None and args.dask != "local":
@@ -156,8 +141,6 @@ def _check_folder(path: Path, option: str) -> None:
     """Make ``path`` (a folder) and check a file can be written in it, before any run."""
     import tempfile
 
-    from dronesim.sim.cli import CommandError
-
     if path.exists() and not path.is_dir():
         raise CommandError(f"{option}: {path}: not a directory")
     try:
@@ -170,7 +153,6 @@ def _check_folder(path: Path, option: str) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from dronesim.sim.cli import CommandError
     from dronesim.sim.study import build_tasks, bundled_studies, load_study, run_study
 
     if args.list:
@@ -243,8 +225,6 @@ def _summary_text(result) -> str:
 
 
 def _parse_set(items: list[str]) -> list[tuple[str, object]]:
-    from dronesim.sim.cli import CommandError
-
     fixed = []
     for item in items:
         path, sep, text = item.partition("=")
@@ -259,7 +239,6 @@ def _parse_set(items: list[str]) -> list[tuple[str, object]]:
 
 
 def _capacity(args: argparse.Namespace) -> int:
-    from dronesim.sim.cli import CommandError
     from dronesim.sim.study import find_capacity, parse_target, plot_capacity
 
     _check_backend_options(args)
@@ -322,33 +301,3 @@ def _capacity(args: argparse.Namespace) -> int:
         )
     print(f"written: {args.out / 'capacity.csv'}, {plot}")
     return 0 if result.answer is not None else 1
-
-
-def _bench_sweep(args: argparse.Namespace) -> int:
-    import json
-
-    from dronesim.benchmarks import sweep as bench
-    from dronesim.sim.cli import CommandError, _check_output
-
-    if args.runs < 1:
-        raise CommandError(f"--runs: must be >= 1, got {args.runs}")
-    if args.workers < 1:
-        raise CommandError(f"--workers: must be >= 1, got {args.workers}")
-    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
-        raise CommandError(f"--duration: must be > 0, got {args.duration}")
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = [b for b in backends if b not in bench.BACKENDS]
-    if not backends or unknown:
-        raise CommandError(
-            f"--backends: unknown backend {unknown[0] if unknown else args.backends!r}; "
-            f"known: {', '.join(bench.BACKENDS)}"
-        )
-    _check_output(args.json, "--json")
-    try:
-        result = bench.run(args.runs, args.workers, args.scenario, args.duration, backends)
-    except InputError:
-        raise
-    print(bench.format_table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0
