@@ -12,12 +12,17 @@ The runs are one scenario (default the demo) with seeds 0..N-1. For each backend
 - ``overhead_per_run_s``: ``(runs_s x workers - sim_s) / runs``: everything a worker
   slot spent not simulating (transfers, scheduling, the idle tail), per run.
 
+- ``run_slowdown_vs_serial``: a run's mean ``wall_seconds`` over the serial one's (above 1
+  when runs side by side share cores, memory bandwidth or the machine with other work);
+- ``load_average``: the 1-minute load average before and after the backend's runs.
+
 Speed-ups are serial ``total_s`` over the backend's. Every run's report is compared with
 the serial one's field by field, wall timings (``wall_seconds``, ``time_s``) left out.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Any
@@ -65,6 +70,7 @@ def run(
     }
     reference = None
     for name in backends:
+        load_before = os.getloadavg()[0]
         tic = time.perf_counter()
         backend = _backend(name, workers)
         start_s = time.perf_counter() - tic
@@ -98,10 +104,15 @@ def run(
             "overhead_per_run_s": (runs_s * slots - sum(sim)) / len(records),
             "workers_used": len({r["worker"] for r in records}),
             "reports_identical_to_first": identical,
+            "load_average": [load_before, os.getloadavg()[0]],
         }
     serial = result["backends"].get("serial")
     for entry in result["backends"].values():
         entry["speedup_vs_serial"] = serial["total_s"] / entry["total_s"] if serial else None
+        # Above 1: a run took longer beside the others (cores shared with other work).
+        entry["run_slowdown_vs_serial"] = (
+            entry["sim_mean_s"] / serial["sim_mean_s"] if serial else None
+        )
     local = result["backends"].get("local")
     if local and "dask" in result["backends"]:
         result["dask_over_local"] = result["backends"]["dask"]["total_s"] / local["total_s"]
@@ -119,7 +130,7 @@ def format_table(result: dict[str, Any]) -> str:
         + (", cut by --duration" if result["duration_cut"] else "")
         + f"), {result['workers']} workers",
         f"{'backend':<8} {'start s':>8} {'runs s':>8} {'total s':>8} {'speed-up':>8} "
-        f"{'sim s/run':>9} {'ovh in worker s':>16} {'ovh per run s':>13}  reports",
+        f"{'sim s/run':>9} {'ovh in worker s':>16} {'ovh per run s':>13} {'load':>9}  reports",
     ]
     for name, e in result["backends"].items():
         same = (
@@ -133,12 +144,13 @@ def format_table(result: dict[str, Any]) -> str:
             f"{name:<8} {e['start_s']:8.2f} {e['runs_s']:8.2f} {e['total_s']:8.2f} "
             f"{e['speedup_vs_serial'] or 0:7.2f}x {e['sim_mean_s']:9.2f} "
             f"{e['overhead_in_worker_mean_s']:7.3f} (max {e['overhead_in_worker_max_s']:.2f}) "
-            f"{e['overhead_per_run_s']:13.3f}  {same}"
+            f"{e['overhead_per_run_s']:13.3f} {e['load_average'][0]:4.1f}-{e['load_average'][1]:<4.1f} {same}"
         )
     if "dask_over_local" in result:
         lines.append(f"dask / local total time: {result['dask_over_local']:.2f}")
     lines.append(
-        "speed-up: serial total / backend total; reports compared field by field apart from "
-        "wall_seconds and time_s"
+        "speed-up: serial total / backend total; sim s/run: the reports' wall_seconds (a run "
+        "slower beside others than alone: cores shared); load: 1-min load average before-after; "
+        "reports compared field by field apart from wall_seconds and time_s"
     )
     return "\n".join(lines)

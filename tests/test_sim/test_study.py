@@ -266,6 +266,21 @@ def test_bad_metric_and_empty_list_design_raise_one_line_errors(folder, capsys):
     assert_one_line_error(*run(capsys, "sweep", path), "design.points", "empty")
 
 
+@pytest.mark.parametrize(
+    ("options", "parts"),
+    [
+        (["--workers", "0"], ["--workers", "must be >= 1"]),
+        (["--dask", "remote"], ["--dask", "'remote'"]),
+        (["--scheduler", "localhost:8786"], ["--scheduler", "tcp://HOST:PORT"]),
+    ],
+)
+def test_bad_backend_options_raise_one_line_errors(folder, capsys, options, parts):
+    out = folder / "bad-backend"
+    code, stdout, err = run(capsys, "sweep", folder / "study.toml", "--out", out, *options)
+    assert_one_line_error(code, stdout, err, *parts)
+    assert not (out / "runs").exists()
+
+
 def test_unreachable_scheduler_raises_one_line_error_before_any_run(folder, capsys):
     out = folder / "unreachable"
     code, stdout, err = run(
