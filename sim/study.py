@@ -653,7 +653,9 @@ class LocalBackend:
         tic = time.perf_counter()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["dronesim.sim.engine", "dronesim.sim.study"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
+        )
         self.started_s += time.perf_counter() - tic
         return self._pool
 
@@ -692,6 +694,14 @@ class LocalBackend:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the parent's to handle (it stops submitting and waits for the runs in
+    flight); workers ignore it rather than each printing a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _import_engine() -> None:

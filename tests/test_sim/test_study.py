@@ -406,6 +406,30 @@ def test_toml_round_trip_keeps_the_scenario():
         assert again == load_scenario(name), name
 
 
+def test_list_and_hypercube_designs_read_from_files(folder):
+    listed = S.study_from_toml_text(
+        'scenario = "tiny.toml"\nseeds = 2\n[design]\nkind = "list"\n'
+        '[[design.points]]\nfleet.drones_per_depot = 2\n"dispatch.policy" = "greedy"\n'
+        '[[design.points]]\nfleet.drones_per_depot = [1, 3]\n"dispatch.policy" = "batching"\n',
+        "list.toml",
+        base_dir=folder,
+    )
+    tasks = S.build_tasks(listed)
+    assert [(t.point, t.seed) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert tasks[0].scenario.fleet.drones_per_depot == (2,)
+    assert tasks[2].scenario.fleet.drones_per_depot == (1, 3)
+    assert tasks[2].scenario.dispatch.policy == "batching"
+    cube = S.study_from_toml_text(
+        'scenario = "tiny.toml"\n[design]\nkind = "lhs"\nsamples = 5\nseed = 2\n'
+        '[parameters]\n"demand.scale" = {low = 0.5, high = 1.5}\n',
+        "cube.toml",
+        base_dir=folder,
+    )
+    scales = [t.scenario.demand.scale for t in S.build_tasks(cube)]
+    assert len(scales) == 5 and all(0.5 <= v <= 1.5 for v in scales)
+    assert len({math.floor((v - 0.5) * 5) for v in scales}) == 5
+
+
 def test_latin_hypercube_uses_each_stratum_once():
     parameters = (
         S.Parameter("demand.scale", low=0.5, high=1.5),
