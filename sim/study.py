@@ -635,8 +635,10 @@ class LocalBackend:
 
     Workers fork from a server that has imported the engine; each compiles or loads the
     numba kernels once (the on-disk cache) and keeps them for all its runs. A worker
-    that dies (killed, out of memory) breaks the pool: a new pool reruns the runs that
-    were in flight, and a run lost `MAX_LOSSES` times is recorded as failed.
+    that dies (killed, out of memory) breaks the pool: a new pool reruns the runs not
+    started, side by side, and those that were in flight one at a time, so that a run
+    that kills its worker every time is found alone and recorded as failed after
+    `MAX_LOSSES` deaths without taking others with it.
     """
 
     name = "local"
@@ -660,35 +662,54 @@ class LocalBackend:
         return self._pool
 
     def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:
+        from collections import deque
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         losses = dict.fromkeys((task.key for task in tasks), 0)
-        waiting = list(tasks)
-        while waiting:
+        fresh = deque(tasks)  # never lost: run side by side
+        suspects: deque[RunTask] = deque()  # in flight when a worker died: run one at a time
+        while fresh or suspects:
+            alone = not fresh
+            batch = [suspects.popleft()] if alone else list(fresh)
+            fresh.clear()
             pool = self._pool or self._start()
-            futures = {pool.submit(execute, task, runner, threads): task for task in waiting}
-            waiting = []
+            futures = {pool.submit(execute, task, runner, threads): task for task in batch}
             pending = set(futures)
+            in_flight: set = set()
+            lost: list = []
             try:
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
-                        task = futures[future]
                         try:
-                            yield future.result()
+                            record = future.result()
                         except BrokenProcessPool:
-                            losses[task.key] += 1
-                            if losses[task.key] >= MAX_LOSSES:
-                                yield _lost(task, losses[task.key])
-                            else:
-                                waiting.append(task)
+                            lost.append(future)
+                            continue
+                        yield record
+                    # Handed to a worker (or next in line for one): what a death can take.
+                    in_flight = {f for f in pending if f.running()}
             finally:
-                if pending or waiting:
+                if pending or lost:
                     # Broken (a new pool follows) or interrupted: stop this one.
                     self._pool.shutdown(wait=True, cancel_futures=True)
                     self._pool = None
+            # Runs in flight when the worker died are suspects (one of them may kill its
+            # worker every time); the others go back unharmed. Each break charges at least
+            # one run, so the loop ends.
+            charged = [f for f in lost if alone or f in in_flight] or lost
+            for future in lost:
+                task = futures[future]
+                if future not in charged:
+                    fresh.append(task)
+                    continue
+                losses[task.key] += 1
+                if losses[task.key] >= MAX_LOSSES:
+                    yield _lost(task, losses[task.key])
+                else:
+                    suspects.append(task)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -36,3 +36,10 @@ def fail_at(drones: int, scenario, seed):
     if scenario.fleet.drones_per_depot == (drones,):
         raise ValueError(f"no run with {drones} drones per depot (on purpose)")
     return simulate(scenario, seed)
+
+
+def kill_always(drones: int, seed_to_kill: int, scenario, seed):
+    """A run that kills its worker process every time it starts (a crash, not an error)."""
+    if scenario.fleet.drones_per_depot == (drones,) and seed == seed_to_kill:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return simulate(scenario, seed)

@@ -25,7 +25,7 @@ from cli_checks import assert_one_line_error, run  # noqa: E402
 from dronesim.sim import study as S  # noqa: E402
 from dronesim.sim.engine import Simulation  # noqa: E402
 from dronesim.sim.scenario import FleetSpec, from_toml_text, load_scenario  # noqa: E402
-from study_runners import fail_at, interrupt_at, kill_once  # noqa: E402
+from study_runners import fail_at, interrupt_at, kill_always, kill_once  # noqa: E402
 from tiny import TINY  # noqa: E402
 
 DURATION_S = 600.0
@@ -202,6 +202,23 @@ def test_a_killed_worker_process_is_replaced_and_its_run_counted_once(
     assert sorted(result.counts.keys_ran) == sorted(serial_result.table["key"])
     assert len(list((out / "runs").glob("*.json"))) == 8
     pd.testing.assert_frame_equal(_deterministic(result.table), _deterministic(serial_result.table))
+
+
+def test_a_run_that_always_kills_its_worker_is_failed_alone(study, serial_result):
+    result = S.run_study(
+        study, None, S.LocalBackend(2), runner=functools.partial(kill_always, 1, 2)
+    )
+    table = result.table
+    failed = table[table["status"] == "failed"]
+    # The killer runs (1 drone per depot, seed 2: one per dispatch policy) and only they.
+    assert len(failed) == 2, table[["point", "seed", "status", "error"]]
+    assert (failed["fleet.drones_per_depot"] == 1).all() and (failed["seed"] == 2).all()
+    assert failed["error"].str.contains(f"died {S.MAX_LOSSES} times").all()
+    assert result.counts.ran == 8 and len(set(result.counts.keys_ran)) == 8
+    ok = table["status"] == "ok"
+    reference = serial_result.table.set_index("key")
+    for column in ("orders_created", "order_shares.delivered_on_time", "distance_km"):
+        assert list(table[ok][column]) == list(reference.loc[table[ok]["key"], column])
 
 
 def test_a_failing_run_is_recorded_and_the_study_goes_on(study):
