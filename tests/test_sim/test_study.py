@@ -176,6 +176,18 @@ def test_cli_sweep_on_a_dask_scheduler_then_resumed_serially(folder, dask_backen
     assert "runs: 0 ran (0 failed), 8 stored already" in stdout
 
 
+def test_a_killed_dask_worker_is_replaced_and_its_run_counted_once(
+    study, folder, serial_result, dask_backend, tmp_path
+):
+    out = folder / "dask-killed"
+    runner = functools.partial(kill_once, str(tmp_path), 1, 2)
+    result = S.run_study(study, out, dask_backend, runner=runner)
+    assert (tmp_path / "killed").exists()  # a Dask worker process was killed mid-study
+    assert result.counts.ran == 8 and result.counts.failed == 0
+    assert sorted(result.counts.keys_ran) == sorted(serial_result.table["key"])
+    pd.testing.assert_frame_equal(_deterministic(result.table), _deterministic(serial_result.table))
+
+
 def test_resume_after_an_interrupt_runs_only_the_missing_runs(study, folder, serial_result):
     out = folder / "resume"
     # Ctrl-C arrives while the runs with 3 drones per depot are in flight.
