@@ -977,7 +977,14 @@ def records_table(records: Sequence[dict], parameter_paths: Sequence[str]):
             report.pop("seed", None)
             row.update(report)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for path in parameter_paths:
+        # One type per column (Parquet): values of several kinds (a number and a list of
+        # per-depot numbers, a number and a word) all as JSON text.
+        kinds = {type(v) for v in table[path] if v is not None}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            table[path] = [v if isinstance(v, str) else json.dumps(v) for v in table[path]]
+    return table
 
 
 def _cell(value: Any) -> Any:
