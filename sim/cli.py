@@ -308,6 +308,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--backends", default="serial,local,dask", metavar="LIST", help="backends to time"
     )
+    sweep.add_argument(
+        "--repeats", type=int, default=1, help="turns of every backend; the fastest is kept"
+    )
     sweep.add_argument("--json", type=Path, metavar="OUT", help="write the figures as JSON")
     sweep.set_defaults(handler=_bench_sweep)
 
@@ -818,6 +821,8 @@ def _bench_sweep(args: argparse.Namespace) -> int:
         raise CommandError(f"--runs: must be >= 1, got {args.runs}")
     if args.workers < 1:
         raise CommandError(f"--workers: must be >= 1, got {args.workers}")
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -828,7 +833,9 @@ def _bench_sweep(args: argparse.Namespace) -> int:
             f"known: {', '.join(bench.BACKENDS)}"
         )
     _check_output(args.json, "--json")
-    result = bench.run(args.runs, args.workers, args.scenario, args.duration, backends)
+    result = bench.run(
+        args.runs, args.workers, args.scenario, args.duration, backends, args.repeats
+    )
     return _report_benchmark(bench, result, args.json)
 
 

@@ -74,6 +74,7 @@ _NESTED_KEYS = {
 WALL_COLUMNS = (
     "wall_seconds",
     "run_wall_s",
+    "run_cpu_s",
     "worker",
     *(f"time_s.{k}" for k in _NESTED_KEYS["time_s"]),
 )
@@ -563,6 +564,7 @@ def execute(task: RunTask, runner: Callable | None = None, threads: int | None =
 
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     tic = time.perf_counter()
+    cpu = time.process_time()
     record = {
         "key": task.key,
         "point": task.point,
@@ -578,6 +580,7 @@ def execute(task: RunTask, runner: Callable | None = None, threads: int | None =
         record["status"] = "failed"
         record["error"] = f"{type(error).__name__}: {error}".replace("\n", " ")
     record["run_wall_s"] = time.perf_counter() - tic
+    record["run_cpu_s"] = time.process_time() - cpu  # this process, all its threads
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return record
 
@@ -739,6 +742,7 @@ def _lost(task: RunTask, losses: int) -> dict:
         "error": f"the worker process running it died {losses} times",
         "report": None,
         "run_wall_s": math.nan,
+        "run_cpu_s": math.nan,
         "worker": None,
     }
 
@@ -766,14 +770,23 @@ class DaskBackend:
         tic = time.perf_counter()
         self.cluster = None
         if address is None:
+            import dask
+
             self.workers = int(workers or os.cpu_count() or 1)
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            # Dask starts workers with MALLOC_TRIM_THRESHOLD_ set (memory handed back to the
+            # system sooner), which makes the engine's many small array allocations
+            # markedly slower (benchmarks/README.md, "Measurements behind design choices"):
+            # the workers started here keep glibc's own setting.
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                self.cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
         else:
             if not address.startswith(("tcp://", "tls://", "ucx://", "ws://", "wss://")):
@@ -970,6 +983,7 @@ def records_table(records: Sequence[dict], parameter_paths: Sequence[str]):
             status=record["status"],
             error=record["error"],
             run_wall_s=record.get("run_wall_s"),
+            run_cpu_s=record.get("run_cpu_s"),
             worker=record.get("worker"),
         )
         if record["report"] is not None:

@@ -486,9 +486,10 @@ def test_mean_interval_matches_student_t():
 def test_bench_sweep_on_a_tiny_scenario(folder, capsys):
     code, stdout, err = run(
         capsys, "bench", "sweep", "--runs", "2", "--backends", "serial,local",
-        "--scenario", folder / "tiny.toml", "--duration", "300",
+        "--scenario", folder / "tiny.toml", "--duration", "300", "--repeats", "2",
     )  # fmt: skip
     assert code == 0, err
-    assert "cut by --duration" in stdout
-    local = next(line for line in stdout.splitlines() if line.startswith("local"))
-    assert local.endswith("identical")
+    assert "cut by --duration" in stdout and "best of 2 repetitions" in stdout
+    for name in ("serial", "local"):
+        line = next(line for line in stdout.splitlines() if line.startswith(name))
+        assert line.endswith("identical"), line
