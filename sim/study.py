@@ -805,11 +805,16 @@ class DaskBackend:
         self.started_s = time.perf_counter() - tic
 
     def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:
+        import uuid
+
         from distributed import as_completed
 
+        # Named after the run (for the dashboard) and unique to this submission: a key
+        # Dask still holds would return that task's old result without running this one.
+        batch = uuid.uuid4().hex[:8]
         futures = {
             self.client.submit(
-                execute, task, runner, 1, key=f"dronesim-run-{task.key}", pure=False
+                execute, task, runner, 1, key=f"dronesim-run-{task.key[:16]}-{batch}", pure=False
             ): task
             for task in tasks
         }
