@@ -591,9 +591,13 @@ def build_tasks(study: Study) -> list[RunTask]:
     Raises
     ------
     StudyError
-        An empty design, or a point whose scenario the reader refuses (naming the study
-        file, the point and the reader's message).
+        An unknown metric, no seeds, an empty design, or a point whose scenario the reader
+        refuses (naming the study file, the point and the reader's message).
     """
+    for metric in study.metrics:  # a study built in code is checked here
+        check_metric(metric, study.source, "metrics")
+    if not study.seeds:
+        raise StudyError(study.source, "seeds", "no seeds: each point needs at least one run")
     points = study.design_points()
     if not points:
         raise StudyError(study.source, "design", "the design is empty: no points")

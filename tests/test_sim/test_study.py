@@ -493,3 +493,12 @@ def test_bench_sweep_on_a_tiny_scenario(folder, capsys):
     for name in ("serial", "local"):
         line = next(line for line in stdout.splitlines() if line.startswith(name))
         assert line.endswith("identical"), line
+
+
+def test_a_study_built_in_code_is_checked_before_any_run():
+    with pytest.raises(S.StudyError, match="'on_time'"):
+        S.build_tasks(S.Study(name="x", scenario="demo", metrics=("on_time",)))
+    with pytest.raises(S.StudyError, match="empty"):
+        S.build_tasks(S.Study(name="x", scenario="demo", parameters=(S.Parameter("demand.scale"),)))
+    with pytest.raises(S.StudyError, match="no seeds"):
+        S.build_tasks(S.Study(name="x", scenario="demo", seeds=()))
