@@ -623,7 +623,17 @@ def build_tasks(study: Study) -> list[RunTask]:
 # ----------------------------------------------------------------------------- backends
 
 
-class SerialBackend:
+class _Closing:
+    """``with Backend(...) as backend:`` closes it at the end."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class SerialBackend(_Closing):
     """Runs in this process, one after another (no numba thread cap)."""
 
     workers = 1
@@ -637,7 +647,7 @@ class SerialBackend:
         pass
 
 
-class LocalBackend:
+class LocalBackend(_Closing):
     """A pool of ``workers`` processes on this machine (no server to start).
 
     Workers fork from a server that has imported the engine; each compiles or loads the
@@ -751,7 +761,7 @@ def _lost(task: RunTask, losses: int) -> dict:
     }
 
 
-class DaskBackend:
+class DaskBackend(_Closing):
     """A Dask distributed cluster: at ``address`` (``tcp://host:port``), or a
     `distributed.LocalCluster` of ``workers`` processes started here (``address`` None).
 
