@@ -1,4 +1,4 @@
-"""Studies above single runs: parameter sweeps and capacity searches, on a backend.
+"""Studies above single runs: parameter sweeps over scenario fields, with replications.
 
 A study names a base scenario, the scenario fields to vary (by dotted path, e.g.
 ``fleet.drones_per_depot``), a design (full factorial, Latin hypercube, or an explicit list
@@ -18,9 +18,8 @@ finished run (``runs/<key>.json``), so running the study again runs only what is
 (a crash or Ctrl-C loses at most the runs in flight), and two studies that share runs
 share the files.
 
-Backends (`serial_backend`, `LocalBackend`, `DaskBackend`) only map a task function over
-tasks; they never change a run, so reports are the same bit for bit on each (apart from
-the wall timings ``wall_seconds`` and ``time_s``).
+Where runs happen is `dronesim.sim.study_runs` (a serial loop, a local process pool or a
+Dask cluster: the same reports on each); capacity searches are `dronesim.sim.capacity`.
 
 Summary statistics: for each design point and metric, the mean over the seeds that ran
 and the 95 % confidence interval of that mean, ``mean +- t(0.975, n-1) s / sqrt(n)``
@@ -38,18 +37,50 @@ import itertools
 import json
 import math
 import os
-import socket
-import sys
-import time
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dronesim.maps.errors import InputError
 from dronesim.sim.scenario import Scenario, ScenarioError, bundled_scenarios, from_toml_text
+from dronesim.sim.study_runs import (
+    MAX_LOSSES,
+    DaskBackend,
+    LocalBackend,
+    RunCounts,
+    RunStore,
+    RunTask,
+    SerialBackend,
+    StudyError,
+    execute,
+    json_default,
+    make_backend,
+    run_tasks,
+    simulate,
+)
+
+# The backends and runs, importable from here too: the study API in one place.
+__all__ = [
+    "MAX_LOSSES",
+    "DaskBackend",
+    "LocalBackend",
+    "Parameter",
+    "RunStore",
+    "RunTask",
+    "SerialBackend",
+    "Study",
+    "StudyError",
+    "StudyResult",
+    "build_tasks",
+    "execute",
+    "load_study",
+    "make_backend",
+    "run_study",
+    "run_tasks",
+    "simulate",
+]
 
 DESIGNS = ("factorial", "lhs", "list")
 # Report fields read with another name: the issue's "on-time share" is the share of all
@@ -84,22 +115,6 @@ _T975 = (
     2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
     2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
 )  # fmt: skip
-# A run whose worker process died this many times is recorded as failed (the local pool
-# cannot tell which of the runs in flight killed it, so each gets a few chances).
-MAX_LOSSES = 3
-
-
-class StudyError(InputError):
-    """A study file or request is invalid; one line naming the file, field and value."""
-
-    def __init__(self, source: str, field_path: str, message: str) -> None:
-        self.source = source
-        self.field = field_path
-        super().__init__(
-            f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}"
-        )
-
-
 # ----------------------------------------------------------------------------- the study
 
 
@@ -517,72 +532,9 @@ def run_key(scenario: Scenario, seed: int) -> str:
         {"scenario": data, "seed": int(seed)},
         sort_keys=True,
         separators=(",", ":"),
-        default=_canonical,
+        default=json_default,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    raise TypeError(f"no canonical form for {value!r}")
-
-
-# ----------------------------------------------------------------------------- runs
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """One run: its key, design point (index and values), seed and resolved scenario."""
-
-    key: str
-    point: int
-    params: tuple[tuple[str, Any], ...]
-    seed: int
-    scenario: Scenario
-
-
-def simulate(scenario: Scenario, seed: int):
-    """The default runner: ``Simulation(scenario, seed=seed).run()``, as ``dronesim run``."""
-    from dronesim.sim.engine import Simulation
-
-    return Simulation(scenario, seed=seed).run()
-
-
-def execute(task: RunTask, runner: Callable | None = None, threads: int | None = None) -> dict:
-    """Run one task in a worker; returns its record (never raises for a failing run).
-
-    ``runner(scenario, seed)`` returns a `Report` (default `simulate`); ``threads`` caps
-    numba's threads (one per worker process when several share the cores).
-    """
-    if threads is not None:
-        import numba
-
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    tic = time.perf_counter()
-    cpu = time.process_time()
-    record = {
-        "key": task.key,
-        "point": task.point,
-        "params": dict(task.params),
-        "seed": task.seed,
-        "status": "ok",
-        "error": None,
-        "report": None,
-    }
-    try:
-        record["report"] = (runner or simulate)(task.scenario, task.seed).to_dict()
-    except Exception as error:  # a failing run is a result of the study, not its end
-        record["status"] = "failed"
-        record["error"] = f"{type(error).__name__}: {error}".replace("\n", " ")
-    record["run_wall_s"] = time.perf_counter() - tic
-    record["run_cpu_s"] = time.process_time() - cpu  # this process, all its threads
-    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    return record
 
 
 def build_tasks(study: Study) -> list[RunTask]:
@@ -618,352 +570,6 @@ def build_tasks(study: Study) -> list[RunTask]:
                 RunTask(run_key(scenario, seed), index, tuple(point.items()), seed, scenario)
             )
     return tasks
-
-
-# ----------------------------------------------------------------------------- backends
-
-
-class _Closing:
-    """``with Backend(...) as backend:`` closes it at the end."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-class SerialBackend(_Closing):
-    """Runs in this process, one after another (no numba thread cap)."""
-
-    workers = 1
-    name = "serial"
-
-    def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:
-        for task in tasks:
-            yield execute(task, runner)
-
-    def close(self) -> None:
-        pass
-
-
-class LocalBackend(_Closing):
-    """A pool of ``workers`` processes on this machine (no server to start).
-
-    Workers fork from a server that has imported the engine; each compiles or loads the
-    numba kernels once (the on-disk cache) and keeps them for all its runs. A worker
-    that dies (killed, out of memory) breaks the pool: a new pool reruns the runs not
-    started, side by side, and those that were in flight one at a time, so that a run
-    that kills its worker every time is found alone and recorded as failed after
-    `MAX_LOSSES` deaths without taking others with it.
-    """
-
-    name = "local"
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = int(workers or os.cpu_count() or 1)
-        self._pool = None
-        self.started_s = 0.0
-
-    def _start(self):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        tic = time.perf_counter()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dronesim.sim.engine", "dronesim.sim.study"])
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
-        )
-        self.started_s += time.perf_counter() - tic
-        return self._pool
-
-    def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:
-        from collections import deque
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
-        losses = dict.fromkeys((task.key for task in tasks), 0)
-        fresh = deque(tasks)  # never lost: run side by side
-        suspects: deque[RunTask] = deque()  # in flight when a worker died: run one at a time
-        while fresh or suspects:
-            alone = not fresh
-            batch = [suspects.popleft()] if alone else list(fresh)
-            fresh.clear()
-            pool = self._pool or self._start()
-            futures = {pool.submit(execute, task, runner, threads): task for task in batch}
-            pending = set(futures)
-            in_flight: set = set()
-            lost: list = []
-            try:
-                while pending:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        try:
-                            record = future.result()
-                        except BrokenProcessPool:
-                            lost.append(future)
-                            continue
-                        yield record
-                    # Handed to a worker (or next in line for one): what a death can take.
-                    in_flight = {f for f in pending if f.running()}
-            finally:
-                if pending or lost:
-                    # Broken (a new pool follows) or interrupted: stop this one.
-                    self._pool.shutdown(wait=True, cancel_futures=True)
-                    self._pool = None
-            # Runs in flight when the worker died are suspects (one of them may kill its
-            # worker every time); the others go back unharmed. Each break charges at least
-            # one run, so the loop ends.
-            charged = [f for f in lost if alone or f in in_flight] or lost
-            for future in lost:
-                task = futures[future]
-                if future not in charged:
-                    fresh.append(task)
-                    continue
-                losses[task.key] += 1
-                if losses[task.key] >= MAX_LOSSES:
-                    yield _lost(task, losses[task.key])
-                else:
-                    suspects.append(task)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def _ignore_interrupts() -> None:
-    """Ctrl-C is the parent's to handle (it stops submitting and waits for the runs in
-    flight); workers ignore it rather than each printing a traceback."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _import_engine() -> None:
-    import dronesim.sim.engine  # noqa: F401
-
-
-def _lost(task: RunTask, losses: int) -> dict:
-    return {
-        "key": task.key,
-        "point": task.point,
-        "params": dict(task.params),
-        "seed": task.seed,
-        "status": "failed",
-        "error": f"the worker process running it died {losses} times",
-        "report": None,
-        "run_wall_s": math.nan,
-        "run_cpu_s": math.nan,
-        "worker": None,
-    }
-
-
-class DaskBackend(_Closing):
-    """A Dask distributed cluster: at ``address`` (``tcp://host:port``), or a
-    `distributed.LocalCluster` of ``workers`` processes started here (``address`` None).
-
-    Dask reruns the tasks of a worker that died (up to its ``allowed-failures``); a run
-    it gives up on is recorded as failed.
-    """
-
-    name = "dask"
-
-    def __init__(
-        self,
-        address: str | None = None,
-        workers: int | None = None,
-        connect_timeout_s: float = 10.0,
-    ) -> None:
-        import logging
-
-        from distributed import Client, LocalCluster
-
-        tic = time.perf_counter()
-        self.cluster = None
-        if address is None:
-            import dask
-
-            self.workers = int(workers or os.cpu_count() or 1)
-            # Dask starts workers with MALLOC_TRIM_THRESHOLD_ set (memory handed back to the
-            # system sooner), which makes the engine's many small array allocations
-            # markedly slower (benchmarks/README.md, "Measurements behind design choices"):
-            # the workers started here keep glibc's own setting.
-            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
-            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-                self.cluster = LocalCluster(
-                    n_workers=self.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            self.client = Client(self.cluster)
-        else:
-            if not address.startswith(("tcp://", "tls://", "ucx://", "ws://", "wss://")):
-                raise StudyError("--scheduler", "", f"expected tcp://HOST:PORT, got {address!r}")
-            try:
-                self.client = Client(address, timeout=f"{connect_timeout_s}s")
-            except (OSError, TimeoutError) as error:
-                raise StudyError(
-                    "--scheduler",
-                    "",
-                    f"{address}: cannot connect ({error or type(error).__name__})",
-                ) from None
-            self.workers = max(1, sum(self.client.nthreads().values()))
-        # Each worker imports the engine now (start-up), not in its first run.
-        self.client.run(_import_engine)
-        self.started_s = time.perf_counter() - tic
-
-    def map(self, tasks: Sequence[RunTask], runner: Callable | None) -> Iterator[dict]:
-        import uuid
-
-        from distributed import as_completed
-
-        # Named after the run (for the dashboard) and unique to this submission: a key
-        # Dask still holds would return that task's old result without running this one.
-        batch = uuid.uuid4().hex[:8]
-        futures = {
-            self.client.submit(
-                execute, task, runner, 1, key=f"dronesim-run-{task.key[:16]}-{batch}", pure=False
-            ): task
-            for task in tasks
-        }
-        try:
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    yield future.result()
-                except Exception as error:  # KilledWorker: Dask gave the run up
-                    record = _lost(task, 0)
-                    record["error"] = f"{type(error).__name__}: {error}"
-                    yield record
-        finally:
-            self.client.cancel([f for f in futures if not f.done()])
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def make_backend(
-    workers: int | None = None,
-    dask: str | None = None,
-    scheduler: str | None = None,
-    connect_timeout_s: float = 10.0,
-):
-    """The backend the command line's options name: ``scheduler`` (a Dask address),
-    ``dask="local"`` (a LocalCluster), ``workers=1`` (serial), else a local pool."""
-    if scheduler is not None:
-        return DaskBackend(scheduler, connect_timeout_s=connect_timeout_s)
-    if dask is not None:
-        if dask != "local":
-            raise StudyError("--dask", "", f"expected 'local', got {dask!r}")
-        return DaskBackend(None, workers)
-    if workers == 1:
-        return SerialBackend()
-    return LocalBackend(workers)
-
-
-# ----------------------------------------------------------------------------- storage
-
-
-class RunStore:
-    """Finished runs, one JSON file each under ``folder/runs`` (``folder`` None: kept in
-    memory only)."""
-
-    def __init__(self, folder: str | os.PathLike | None) -> None:
-        self.folder = None if folder is None else Path(folder) / "runs"
-        self._memory: dict[str, dict] = {}
-        if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-
-    def get(self, key: str) -> dict | None:
-        if self.folder is None:
-            return self._memory.get(key)
-        path = self.folder / f"{key}.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-
-    def put(self, record: dict) -> None:
-        if self.folder is None:
-            self._memory[record["key"]] = record
-            return
-        from dronesim.sim.report import atomic_write_bytes
-
-        atomic_write_bytes(
-            self.folder / f"{record['key']}.json",
-            json.dumps(record, default=_canonical).encode("utf-8"),
-        )
-
-
-@dataclass
-class RunCounts:
-    """What a call ran: ``ran`` runs (of which ``failed`` failed), ``skipped`` (stored)."""
-
-    ran: int = 0
-    failed: int = 0
-    skipped: int = 0
-    keys_ran: list[str] = field(default_factory=list)
-
-
-def run_tasks(
-    tasks: Sequence[RunTask],
-    backend,
-    store: RunStore,
-    runner: Callable | None = None,
-    progress: bool = False,
-    label: str = "runs",
-) -> tuple[list[dict], RunCounts]:
-    """Run the tasks not yet stored as ``ok``; returns every task's record (in task order)
-    and the counts. Each record is stored as it arrives."""
-    counts = RunCounts()
-    records: dict[str, dict] = {}
-    todo = []
-    seen = set()
-    for task in tasks:
-        stored = store.get(task.key)
-        if stored is not None and stored.get("status") == "ok":
-            records[task.key] = stored
-            counts.skipped += 1
-        elif task.key not in seen:  # the same run twice in a design runs once
-            todo.append(task)
-            seen.add(task.key)
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="run", desc=label, file=sys.stderr, mininterval=0.5)
-        bar.set_postfix(failed=0, running=min(backend.workers, len(todo)))
-    try:
-        for record in backend.map(todo, runner):
-            if record["key"] in records:  # never counted twice
-                continue
-            store.put(record)
-            records[record["key"]] = record
-            counts.ran += 1
-            counts.keys_ran.append(record["key"])
-            if record["status"] != "ok":
-                counts.failed += 1
-            if bar is not None:
-                bar.update(1)
-                left = len(todo) - counts.ran
-                bar.set_postfix(failed=counts.failed, running=min(backend.workers, left))
-    finally:
-        if bar is not None:
-            bar.close()
-    # A stored run may come from another study (or design point) that resolved to the
-    # same scenario: its report is this run's, its labels are this task's.
-    return [
-        {**records[task.key], "point": task.point, "params": dict(task.params), "seed": task.seed}
-        for task in tasks
-    ], counts
 
 
 # ----------------------------------------------------------------------------- tables
@@ -1238,246 +844,3 @@ def load_study(name_or_path: str | os.PathLike) -> Study:
             f"no bundled study or file of that name; bundled: {', '.join(bundled_studies())}",
         )
     return Study.read(path)
-
-
-# ----------------------------------------------------------------------------- capacity
-
-
-_OPERATORS = {
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """``metric OP value``: met when the mean over the seeds satisfies it."""
-
-    metric: str  # as written (an alias or a report path)
-    column: str  # the report path
-    operator: str
-    value: float
-
-    def met(self, mean: float) -> bool:
-        return math.isfinite(mean) and _OPERATORS[self.operator](mean, self.value)
-
-    def __str__(self) -> str:
-        return f"{self.metric} {self.operator} {self.value:g}"
-
-
-def parse_target(text: str) -> Target:
-    """``"on_time_share >= 0.95"`` as a `Target`; `StudyError` naming ``--target`` if not."""
-    for operator in (">=", "<=", ">", "<"):
-        if operator in text:
-            metric, _, value = (part.strip() for part in text.partition(operator))
-            break
-    else:
-        raise StudyError(
-            "--target", "", f"expected 'METRIC OP VALUE' (OP: >=, <=, >, <), got {text!r}"
-        )
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise StudyError(
-            "--target", "", f"expected a finite number after {operator!r}, got {value!r}"
-        )
-    column = check_metric(metric, "--target", metric)
-    return Target(metric, column, operator, number)
-
-
-@dataclass
-class CapacityResult:
-    """The smallest value meeting the target (None if none in range) and the ``curve``
-    sampled: one row per value (mean, interval, runs, failures, whether met)."""
-
-    vary: str
-    target: Target
-    answer: float | int | None
-    curve: list[dict[str, Any]]
-    counts: RunCounts
-
-    def table(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.curve).sort_values("value").reset_index(drop=True)
-
-
-def find_capacity(
-    scenario: str,
-    vary: str,
-    target: Target | str,
-    seeds: Sequence[int],
-    low: float,
-    high: float | None = None,
-    *,
-    step: float = 1.0,
-    fixed: Sequence[tuple[str, Any]] = (),
-    backend=None,
-    out: str | os.PathLike | None = None,
-    runner: Callable | None = None,
-    progress: bool = False,
-    base_dir: Path | None = None,
-) -> CapacityResult:
-    """The smallest value of ``vary`` (from ``low`` up, in ``step``) whose mean of
-    ``target.metric`` over ``seeds`` meets the target, by bisection.
-
-    The metric is assumed to improve with the value (more drones, better service): the
-    search checks ``high`` meets the target (``high`` None: the base scenario's value,
-    doubled until met, at most 8 times) and ``low`` does not, then halves the bracket.
-    Integer parameters (``step`` 1 and integer ends) are searched over integers, others to
-    within ``step``. Runs go to ``backend`` and, with ``out``, to the run store (a rerun
-    reuses them).
-
-    Returns
-    -------
-    CapacityResult
-    """
-    target = parse_target(target) if isinstance(target, str) else target
-    text, source, folder = scenario_text(scenario, base_dir)
-    integer = float(step).is_integer() and float(low).is_integer()
-    if not (math.isfinite(step) and step > 0):
-        raise StudyError("--step", "", f"must be > 0, got {step}")
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds:
-        raise StudyError("--seeds", "", "at least one seed")
-
-    def value_of(x: float):
-        return int(round(x)) if integer else float(x)
-
-    def tasks_for(x) -> list[RunTask]:
-        overrides = [*fixed, (vary, value_of(x))]
-        try:
-            resolved = resolve_scenario(text, source, folder, overrides)
-        except ScenarioError as error:
-            raise StudyError("--vary", vary, f"= {value_of(x)!r}: {error}") from None
-        return [
-            RunTask(run_key(resolved, s), 0, ((vary, value_of(x)),), s, resolved) for s in seeds
-        ]
-
-    base = resolve_scenario(text, source, folder, list(fixed))
-    auto_high = high is None
-    if high is None:
-        current = _get_path(dataclasses.asdict(base), vary)
-        if isinstance(current, (list, tuple)) and len(current) == 1:
-            current = current[0]
-        if not isinstance(current, (int, float)) or isinstance(current, bool):
-            raise StudyError(
-                "--vary", vary, f"not a number in the base scenario ({current!r}); give --high"
-            )
-        high = max(float(current), float(low) + step)
-    if not high >= low:
-        raise StudyError("--high", "", f"must be >= --low ({low:g}), got {high:g}")
-    tasks_for(low)
-    tasks_for(high)  # both ends valid before any run
-
-    store = RunStore(out)
-    own = backend is None
-    backend = LocalBackend() if own else backend
-    counts = RunCounts()
-    curve: dict[Any, dict] = {}
-
-    def evaluate(*xs) -> bool:
-        """Run the values not sampled yet together (one batch keeps every worker busy);
-        whether the first meets the target."""
-        fresh = sorted({value_of(x) for x in xs} - set(curve))
-        value_of_key = {}
-        tasks = []
-        for value in fresh:
-            for task in tasks_for(value):
-                value_of_key[task.key] = value
-                tasks.append(task)
-        label = f"{vary}={','.join(map(str, fresh))}"
-        records, done = run_tasks(tasks, backend, store, runner, progress, label)
-        counts.ran += done.ran
-        counts.failed += done.failed
-        counts.skipped += done.skipped
-        for value in fresh:
-            mine = [r for r in records if value_of_key[r["key"]] == value]
-            found = [_get_path(r["report"], target.column) for r in mine if r["status"] == "ok"]
-            found = [float(v) for v in found if isinstance(v, (int, float))]
-            mean, ci_low, ci_high = mean_interval(found)
-            curve[value] = {
-                "value": value,
-                "mean": mean,
-                "ci_low": ci_low,
-                "ci_high": ci_high,
-                "runs": len(mine),
-                "failed": len(mine) - len(found),
-                "met": target.met(mean) and len(found) == len(mine),
-            }
-        return curve[value_of(xs[0])]["met"]
-
-    answer = None
-    try:
-        doublings = 0
-        while not evaluate(high, low):
-            if not auto_high or doublings >= 8 or high >= 2**31:
-                break
-            low, high = high, high * 2
-            doublings += 1
-        else:
-            if evaluate(low):
-                answer = value_of(low)
-            else:
-                lo, hi = low, high
-                while (hi - lo) > step * (1 + 1e-9):
-                    mid = (lo + hi) / 2
-                    if integer:
-                        mid = math.floor(mid)
-                    if evaluate(mid):
-                        hi = mid
-                    else:
-                        lo = mid
-                answer = value_of(hi)
-    finally:
-        if own:
-            backend.close()
-    return CapacityResult(vary, target, answer, list(curve.values()), counts)
-
-
-def _get_path(data: Any, path: str) -> Any:
-    node = data
-    for part in path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
-
-
-def plot_capacity(result: CapacityResult, path: Path) -> Path:
-    """The sampled curve: mean and 95 % interval against the value, the target line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    table = result.table()
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
-    axes.errorbar(
-        table["value"],
-        table["mean"],
-        yerr=[
-            (table["mean"] - table["ci_low"]).fillna(0).clip(lower=0),
-            (table["ci_high"] - table["mean"]).fillna(0).clip(lower=0),
-        ],
-        marker="o",
-        capsize=3,
-        label=f"mean of {table['runs'].max()} seeds, 95 % CI",
-    )
-    axes.axhline(result.target.value, color="grey", linestyle="--", label=str(result.target))
-    if result.answer is not None:
-        axes.axvline(result.answer, color="green", linestyle=":", label=f"answer {result.answer}")
-    axes.set_xlabel(result.vary)
-    axes.set_ylabel(result.target.metric)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

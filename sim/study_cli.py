@@ -239,7 +239,7 @@ def _parse_set(items: list[str]) -> list[tuple[str, object]]:
 
 
 def _capacity(args: argparse.Namespace) -> int:
-    from dronesim.sim.study import find_capacity, parse_target, plot_capacity
+    from dronesim.sim.capacity import find_capacity, parse_target, plot_capacity
 
     _check_backend_options(args)
     if args.seeds < 1:

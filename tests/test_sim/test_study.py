@@ -22,6 +22,7 @@ pytest.importorskip("distributed")
 pytest.importorskip("matplotlib")
 
 from cli_checks import assert_one_line_error, run  # noqa: E402
+from dronesim.sim import capacity as C  # noqa: E402
 from dronesim.sim import study as S  # noqa: E402
 from dronesim.sim.engine import Simulation  # noqa: E402
 from dronesim.sim.scenario import FleetSpec, from_toml_text, load_scenario  # noqa: E402
@@ -345,7 +346,7 @@ def test_capacity_finds_the_smallest_fleet_an_exhaustive_search_finds(folder, ca
     assert 1 < expected < 6, means
 
     out = folder / "capacity"
-    result = S.find_capacity(
+    result = C.find_capacity(
         str(folder / "tiny.toml"),
         "fleet.drones_per_depot",
         f"on_time_share >= {threshold}",
