@@ -156,8 +156,11 @@ class LocalBackend(_Closing):
         from concurrent.futures import ProcessPoolExecutor
 
         tic = time.perf_counter()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dronesim.sim.engine", "dronesim.sim.study_runs"])
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["dronesim.sim.engine", "dronesim.sim.study_runs"])
+        else:  # Windows: each worker starts a fresh interpreter
+            context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
         )
