@@ -16,7 +16,9 @@ The runs are one scenario (default the demo) with seeds 0..N-1. For each backend
   mean: the work, whatever else shares the machine;
 - ``run_slowdown_vs_serial``: a run's mean ``wall_seconds`` over the serial one's (above 1
   when runs side by side share cores, memory bandwidth or the machine with other work);
-- ``load_average``: the 1-minute load average before and after the backend's runs.
+- ``load_average``: the 1-minute load average before and after the backend's runs;
+- ``first_run_extra_s``: how much longer a worker's first run took than its later ones
+  (median), mean over the workers: loading the kernels from numba's cache, first imports.
 
 With ``repeats``, the backends take turns (serial, local, dask, serial, ...) and each keeps
 its fastest repetition (``total_s_repeats`` lists them all).
@@ -137,9 +139,22 @@ def _measure(name: str, workers: int, tasks) -> tuple[dict[str, Any], dict[str, 
         "overhead_in_worker_max_s": max(in_worker),
         "overhead_per_run_s": (runs_s * slots - sum(sim)) / len(records),
         "workers_used": len({r["worker"] for r in records}),
+        "first_run_extra_s": _first_run_extra(records),
         "load_average": [load_before, os.getloadavg()[0]],
     }
     return entry, {r["key"]: _deterministic(r["report"]) for r in records}
+
+
+def _first_run_extra(records: list[dict]) -> float | None:
+    """How much longer a worker's first run was than its later ones (median), averaged
+    over the workers, seconds: loading the kernels from the cache, first imports."""
+    by_worker: dict[str, list[float]] = {}
+    for record in records:  # in the order they finished: a worker's first run first
+        by_worker.setdefault(record["worker"], []).append(record["report"]["wall_seconds"])
+    extras = [
+        walls[0] - statistics.median(walls[1:]) for walls in by_worker.values() if len(walls) > 1
+    ]
+    return statistics.fmean(extras) if extras else None
 
 
 def _deterministic(report: dict) -> str:
@@ -166,6 +181,11 @@ def format_table(result: dict[str, Any]) -> str:
             f"{e['overhead_in_worker_mean_s']:7.3f} (max {e['overhead_in_worker_max_s']:.2f}) "
             f"{e['overhead_per_run_s']:13.3f} {e['load_average'][0]:4.1f}-{e['load_average'][1]:<4.1f} {same}"
         )
+        if e["first_run_extra_s"] is not None:
+            lines.append(
+                f"{'':<8} a worker's first run took {e['first_run_extra_s']:.2f} s longer than "
+                "its later ones (kernels loaded from the cache, first imports)"
+            )
         if len(e["total_s_repeats"]) > 1:
             lines.append(
                 f"{'':<8} total s of each repetition: "
