@@ -282,7 +282,15 @@ class DaskBackend(_Closing):
             # the workers started here keep glibc's own setting.
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            # Its workers' statistical profiler samples the running task's stack every
+            # 10 ms, and its event-loop health check ticks every 20 ms: both take the GIL
+            # from the simulation; a study needs neither.
+            settings = {
+                "distributed.nanny.pre-spawn-environ": environ,
+                "distributed.worker.profile.enabled": False,
+                "distributed.admin.tick.interval": "1s",
+            }
+            with dask.config.set(settings):
                 self.cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,
