@@ -175,9 +175,11 @@ def format_table(result: dict[str, Any]) -> str:
     ]
     for name, e in result["backends"].items():
         same = "identical" if e["reports_identical"] else "DIFFERENT"
+        ratio = e["speedup_vs_serial"]
+        speedup = "-" if ratio is None else f"{ratio:.2f}x"
         lines.append(
             f"{name:<8} {e['start_s']:8.2f} {e['runs_s']:8.2f} {e['total_s']:8.2f} "
-            f"{e['speedup_vs_serial'] or 0:7.2f}x {e['sim_mean_s']:9.2f} {e['cpu_mean_s']:9.2f} "
+            f"{speedup:>8} {e['sim_mean_s']:9.2f} {e['cpu_mean_s']:9.2f} "
             f"{e['overhead_in_worker_mean_s']:7.3f} (max {e['overhead_in_worker_max_s']:.2f}) "
             f"{e['overhead_per_run_s']:13.3f} {e['load_average'][0]:4.1f}-{e['load_average'][1]:<4.1f} {same}"
         )

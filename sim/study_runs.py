@@ -284,7 +284,7 @@ class DaskBackend(_Closing):
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
             # Its workers' statistical profiler samples the running task's stack every
             # 10 ms, and its event-loop health check ticks every 20 ms: both take the GIL
-            # from the simulation; a study needs neither.
+            # from the simulation; a study needs neither (benchmarks/README.md).
             settings = {
                 "distributed.nanny.pre-spawn-environ": environ,
                 "distributed.worker.profile.enabled": False,
