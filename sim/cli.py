@@ -444,6 +444,28 @@ def _build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--frames", type=int, default=200)
     viz.add_argument("--json", type=Path, metavar="OUT")
     viz.set_defaults(handler=_bench_viz)
+
+    sweep = bench_commands.add_parser(
+        "sweep", help="20 demo runs: serial, a local pool and a Dask LocalCluster (study backends)"
+    )
+    sweep.add_argument("--runs", type=int, default=20, help="runs (seeds 0..N-1; default 20)")
+    sweep.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    sweep.add_argument("--scenario", default="demo", help="scenario (default demo)")
+    sweep.add_argument(
+        "--duration", type=float, metavar="S", help="cut each run to S simulated seconds"
+    )
+    sweep.add_argument(
+        "--backends", default="serial,local,dask", metavar="LIST", help="backends to time"
+    )
+    sweep.add_argument(
+        "--repeats", type=int, default=1, help="turns of every backend; the fastest is kept"
+    )
+    sweep.add_argument("--json", type=Path, metavar="OUT", help="write the figures as JSON")
+    sweep.set_defaults(handler=_bench_sweep)
+
+    from dronesim.sim import study_cli  # sweep and capacity (`sim.study`)
+
+    study_cli.add_commands(commands)
     return parser
 
 
@@ -1242,6 +1264,31 @@ def _bench_viz(args: argparse.Namespace) -> int:
     if args.frames < 1:
         raise CommandError(f"--frames: must be >= 1, got {args.frames}")
     return _report_benchmark(viz, viz.run(args.frames), args.json)
+
+
+def _bench_sweep(args: argparse.Namespace) -> int:
+    from dronesim.benchmarks import sweep as bench
+
+    if args.runs < 1:
+        raise CommandError(f"--runs: must be >= 1, got {args.runs}")
+    if args.workers < 1:
+        raise CommandError(f"--workers: must be >= 1, got {args.workers}")
+    if args.repeats < 1:
+        raise CommandError(f"--repeats: must be >= 1, got {args.repeats}")
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in bench.BACKENDS]
+    if not backends or unknown:
+        raise CommandError(
+            f"--backends: unknown backend {unknown[0] if unknown else args.backends!r}; "
+            f"known: {', '.join(bench.BACKENDS)}"
+        )
+    _check_output(args.json, "--json")
+    result = bench.run(
+        args.runs, args.workers, args.scenario, args.duration, backends, args.repeats
+    )
+    return _report_benchmark(bench, result, args.json)
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:
