@@ -236,7 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
     info = map_commands.add_parser(
         "info",
         help="describe a map file (.geojson, .map, .3dmap), an ED-269/ED-318 zone file "
-        "(.json), or a scenario's zone files (.toml)",
+        "(.json), or a scenario's zone files (.toml or a bundled name)",
     )
     info.add_argument("file", type=Path)
     info.add_argument(
@@ -842,7 +842,9 @@ def _map_generate(args: argparse.Namespace) -> int:
 def _map_info(args: argparse.Namespace) -> int:
     path: Path = args.file
     name = path.name.lower()
-    if name.endswith(".toml"):
+    from dronesim.sim.scenario import bundled_scenarios
+
+    if name.endswith(".toml") or (str(path) in bundled_scenarios() and not path.exists()):
         return _scenario_zones_info(args)
     if name.endswith((".geojson", ".json")):
         from dronesim.maps.uas_zones import detect_format, load_document

@@ -215,3 +215,14 @@ def test_drop_offs_stay_on_the_maps_land():
     assert shapely.intersects_xy(land, *orders.dropoff_xy.T).all()
     plain = generate_orders(demand, city, airspace, 3600.0, 4, np.random.default_rng(3))
     assert not shapely.intersects_xy(land, *plain.dropoff_xy.T).all()
+
+
+def test_map_info_lists_a_bundled_scenarios_zones_by_name(capsys):
+    """``dronesim map info manhattan``: the scenario's ED-269 volumes with the parade's
+    window (17:00-17:45 UTC on the scenario's Monday, t = 3600 to 6300 s)."""
+    code, out, err = run(capsys, "map", "info", "manhattan")
+    assert code == 0, err
+    parade = [line for line in out.splitlines() if "SAMPLE-CANYON-OF-HEROES" in line]
+    assert len(parade) == 1 and "[3600, 6300) s" in parade[0] and "17:00:00-17:45:00" in parade[0]
+    code, _, err = run(capsys, "map", "info", "demo")
+    assert code == 2 and "map.uas_zones" in err and len(err.strip().splitlines()) == 1
