@@ -301,11 +301,13 @@ def load_document(path: str | os.PathLike) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise UASZoneError(path, None, "", f"cannot read ({error})") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise UASZoneError(
             path, None, "", f"bad JSON at line {error.lineno}: {error.msg}"
         ) from None
+    except ValueError as error:  # NaN, Infinity or a number out of range
+        raise UASZoneError(path, None, "", f"bad JSON: {error}") from None
     except RecursionError:
         raise UASZoneError(path, None, "", "nested too deeply") from None
     _check_depth(path, document)
@@ -587,9 +589,9 @@ def _volume(
 ) -> UASZoneVolume:  # fmt: skip
     if restriction in INFORMATIONAL:
         blocks, status = False, "informational"
-    elif ceiling_m <= 0.0:
+    elif ceiling_m <= max(floor_m, 0.0):
         blocks, status = False, "informational"
-        notes = notes + ("ceiling at or below the ground here: blocks nothing",)
+        notes = notes + ("ceiling at or below the floor or the ground here: blocks nothing",)
     elif restriction in AUTHORISABLE and identifier in ctx.authorised:
         blocks, status = False, "authorised"
     else:
@@ -614,11 +616,23 @@ def _volume(
     )
 
 
+def _refuse_constant(name: str):
+    """JSON has no NaN or Infinity: Python's reader accepts them, a zone file may not."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a number")
+    return value
+
+
 def _typed(ctx, identifier, value, kind, implicit, prefix: str = "") -> None:
     """Parse ``value`` with a ``uas-standards`` type; its errors become one line."""
     try:
         implicit.parse(value, kind)
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
         text = str(error).replace("\n", " ")
         match = re.match(r"^At ([^:]+): (.*)$", text)
         if match:
@@ -820,11 +834,9 @@ def _limits(ctx, identifier, geometry, lower, upper, scale, *, upper_required=Fa
         if isinstance(ctx.ground, ElevationGrid):
             span = ctx.ground.range_under(geometry)
             if span is None:
-                ctx.fail(
-                    identifier,
-                    up_field if up_ref == "AMSL" else low_field,
-                    "AMSL limit over ground outside map.ground_elevation_grid",
-                )
+                # The grid covers the map, so this zone lies off the map (a national file):
+                # left out of the city later; its limits stay unconverted, ground to sky.
+                return 0.0, math.inf, ("off map.ground_elevation_grid: AMSL limits not converted",)
             ground_low, ground_high = span
         else:
             ground_low = ground_high = float(ctx.ground)
@@ -841,12 +853,12 @@ def _limits(ctx, identifier, geometry, lower, upper, scale, *, upper_required=Fa
     if floor < 0.0:
         notes.append(f"floor {floor:.1f} m below ground clamped to 0")
         floor = 0.0
-    if low_ref != up_ref and ceiling > 0.0 and not ceiling > floor:
-        ctx.fail(
-            identifier,
-            up_field,
-            f"upper limit {up_value!r} {up_ref} is {ceiling:.1f} m above ground here, not above the "
-            f"lower limit {low_value!r} {low_ref} ({floor:.1f} m)",
+    if low_ref != up_ref and not ceiling > floor:
+        # Limits of different references (AGL floor, AMSL ceiling) over high ground: an empty
+        # volume here, as a ceiling under the ground is (`_volume` lets it block nothing).
+        notes.append(
+            f"upper limit {up_value!r} {up_ref} is {ceiling:.1f} m above ground here, not above "
+            f"the lower limit {low_value!r} {low_ref} ({floor:.1f} m): an empty volume"
         )
     return floor, ceiling, tuple(notes)
 

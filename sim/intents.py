@@ -115,7 +115,10 @@ class Geography:
     start_utc : datetime.datetime
         UTC time of simulation time 0 (timezone-aware).
     ground_elevation_m : float
-        Ground above mean sea level, metres.
+        Ground above mean sea level, metres (the lowest, over an elevation grid).
+    ground_elevation_max_m : float or None
+        The highest ground under the map over an elevation grid, metres; each volume's
+        upper altitude is taken over it (None: the ground is level).
     geoid_offset_m : float
         Geoid undulation (WGS84 ellipsoid height of mean sea level), metres; 0 uses AMSL
         as the WGS84 height.
@@ -125,6 +128,7 @@ class Geography:
     start_utc: datetime.datetime
     ground_elevation_m: float = 0.0
     geoid_offset_m: float = 0.0
+    ground_elevation_max_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -197,13 +201,16 @@ def geography(
     if start_utc is None:
         midnight = datetime.datetime.combine(DEFAULT_START_DATE, datetime.time(), datetime.UTC)
         start_utc = midnight + datetime.timedelta(hours=float(recording.meta["start_hour"]))
+    highest = None
     if ground_elevation_m is None:
         ground_elevation_m = recording.ground_elevation_m
+        highest = getattr(recording, "ground_elevation_max_m", None)
     return Geography(
         origin_lonlat=(float(origin[0]), float(origin[1])),
         start_utc=start_utc.astimezone(datetime.UTC),
         ground_elevation_m=float(ground_elevation_m or 0.0),
         geoid_offset_m=float(geoid_offset_m),
+        ground_elevation_max_m=None if highest is None else float(highest),
     )
 
 
@@ -517,6 +524,9 @@ def _document(
     scenario, seed = str(recording.meta["scenario"]), int(recording.meta.get("seed") or 0)
     lon, lat, centre = _lonlat(volumes, geo)
     base = geo.ground_elevation_m + geo.geoid_offset_m
+    # Over uneven ground (an elevation grid) the band runs from the flown height over the
+    # lowest ground to the flown height over the highest: it holds the drone wherever it is.
+    top = max(geo.ground_elevation_m, geo.ground_elevation_max_m or -math.inf) + geo.geoid_offset_m
     # Milliseconds after the start truncated to a whole millisecond (a fractional start
     # hour can leave a fraction), windows widened outwards.
     start = geo.start_utc.replace(microsecond=geo.start_utc.microsecond // 1000 * 1000)
@@ -526,7 +536,7 @@ def _document(
     t1_ms = np.maximum(t1_ms, t0_ms + 1)  # F3548: the end after the start
     # Whole centimetres, rounded outwards (the band still holds the path's).
     alt_lo = np.floor(np.round((base + volumes.z_lo_m) * 100.0, 6)) / 100.0
-    alt_hi = np.ceil(np.round((base + volumes.z_hi_m) * 100.0, 6)) / 100.0
+    alt_hi = np.ceil(np.round((top + volumes.z_hi_m) * 100.0, 6)) / 100.0
     radius = f3548.Radius(value=round(volumes.radius_m, 3), units=f3548.RadiusUnits.M)
     w84, metres = f3548.AltitudeReference.W84, f3548.AltitudeUnits.M
     point_type, polygon_type = f3548.LatLngPoint, f3548.Polygon

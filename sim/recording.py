@@ -221,7 +221,9 @@ def write_recording(simulation, path: str | os.PathLike) -> None:
         # Where and when the run happened (for geographic exports, `sim.intents`).
         "start_utc": s.scenario.start_utc.isoformat().replace("+00:00", "Z"),
         "origin_lonlat": None if s.city.origin_lonlat is None else list(s.city.origin_lonlat),
-        "ground_elevation_m": s.scenario.map.ground_elevation_m,
+        # Over an elevation grid, the lowest and the highest ground under the map: exports
+        # widen each altitude band from one to the other.
+        **_ground_span(s.scenario.map),
     }
     arrays = {
         "meta": np.array(json.dumps(meta)),
@@ -321,6 +323,9 @@ class Recording:
             None if origin is None else (float(origin[0]), float(origin[1]))
         )
         self.ground_elevation_m: float | None = self.meta.get("ground_elevation_m")
+        self.ground_elevation_max_m: float | None = self.meta.get(
+            "ground_elevation_max_m", self.ground_elevation_m
+        )
         self.depots_xy = np.array([[d["x_m"], d["y_m"]] for d in self.meta["depots"]])
         self.pads = np.array([d["pads"] for d in self.meta["depots"]], np.int64)
         self.pads_xy = tuple(
@@ -851,12 +856,17 @@ def _check_meta(value: np.ndarray, source: str) -> dict:
             "[lon, lat] in degrees (lon in [-180, 180], lat in [-89.9, 89.9]) or null",
             _is_lonlat,
         )
-    if "ground_elevation_m" in meta:
-        need(
-            "ground_elevation_m",
-            "a ground elevation in metres above mean sea level (-500 .. 9000)",
-            lambda v: _is_real(v) and -500.0 <= v <= 9000.0,
-        )
+    for key in ("ground_elevation_m", "ground_elevation_max_m"):
+        if key in meta:
+            need(
+                key,
+                "a ground elevation in metres above mean sea level (-500 .. 9000)",
+                lambda v: _is_real(v) and -500.0 <= v <= 9000.0,
+            )
+    if "ground_elevation_max_m" in meta and not (
+        meta["ground_elevation_max_m"] >= meta.get("ground_elevation_m", -math.inf)
+    ):
+        need("ground_elevation_max_m", "at least ground_elevation_m", lambda v: False)
     need("depots", "a non-empty list of depots", lambda v: isinstance(v, list) and len(v) >= 1)
     for index, depot in enumerate(meta["depots"]):
         field = f"meta.depots[{index}]"
@@ -1053,3 +1063,15 @@ def _pad_use(position, state, depots_xy, state_names) -> tuple[np.ndarray, np.nd
         else:
             queue[depot] += 1
     return in_use, queue
+
+
+def _ground_span(spec) -> dict[str, float]:
+    """``ground_elevation_m`` (and ``ground_elevation_max_m`` over a grid) for the meta."""
+    grid = spec.ground_elevation_grid
+    if grid is None:
+        return {"ground_elevation_m": spec.ground_elevation_m}
+    heights = np.asarray(grid.heights_m, dtype=np.float64)
+    return {
+        "ground_elevation_m": float(heights.min()),
+        "ground_elevation_max_m": float(heights.max()),
+    }

@@ -371,6 +371,35 @@ def test_amsl_over_an_elevation_grid_takes_the_conservative_ground(tmp_path):
     assert volume.ceiling_m == pytest.approx(600 - 405.0)
 
 
+def test_mixed_references_over_high_ground_make_an_empty_volume_not_an_error(tmp_path):
+    # 30 m AGL to 420 m AMSL: over 408 m ground the ceiling is 12 m above it, under the
+    # floor; over 450 m it is under the ground. Both blocks nothing, neither is an error.
+    zone = _zone(**{"geometry.0.lowerLimit": 30, "geometry.0.upperLimit": 420})
+    zone["geometry"][0]["upperVerticalReference"] = "AMSL"
+    for ground in (408.0, 450.0):
+        volume = _read(tmp_path, zone, ground=ground).volumes[0]
+        assert not volume.blocks and volume.status == "informational", ground
+    assert _read(tmp_path, zone, ground=300.0).volumes[0].blocks  # 120 m ceiling: a volume
+
+
+def test_a_zone_off_the_elevation_grid_is_no_error(tmp_path):
+    # A national file: a zone 50 km away from a 500 m grid, with AMSL limits.
+    grid = ElevationGrid((0.0, 0.0), 100.0, ((400.0,) * 5,) * 5)
+    far = _zone(
+        **{
+            "identifier": "FAR",
+            "geometry.0.lowerLimit": 500,
+            "geometry.0.lowerVerticalReference": "AMSL",
+        }
+    )
+    ring = far["geometry"][0]["horizontalProjection"]["coordinates"][0]
+    far["geometry"][0]["horizontalProjection"]["coordinates"][0] = [[x + 0.7, y] for x, y in ring]
+    near = _zone(**{"geometry.0.upperLimit": 600, "geometry.0.upperVerticalReference": "AMSL"})
+    volumes = {v.identifier: v for v in _read(tmp_path, near, far, ground=grid).volumes}
+    assert volumes["Z1"].ceiling_m == pytest.approx(200.0)
+    assert any("off map.ground_elevation_grid" in note for note in volumes["FAR"].notes)
+
+
 @pytest.mark.parametrize(
     ("schedule", "windows"),
     [
@@ -450,6 +479,19 @@ BAD = [
     ({"applicability.0.permanent": "MAYBE"}, "permanent", "MAYBE"),
     ({"applicability.0.startDateTime": "yesterday"}, "startDateTime", "yesterday"),
 ]  # fmt: skip
+
+
+def test_nan_and_infinity_are_refused_as_json(tmp_path):
+    for constant in ("Infinity", "NaN", "1e400"):
+        path = tmp_path / "zones.json"
+        path.write_text(
+            json.dumps({"features": [_zone()]}).replace(
+                '"upperLimit": 120', f'"upperLimit": {constant}'
+            )
+        )
+        with pytest.raises(UASZoneError, match="bad JSON") as caught:
+            read_uas_zone_file(path, LocalProjection(*ORIGIN), MONDAY_TEN, 7200.0, 0.0)
+        assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("changes", "field", "value"), BAD)

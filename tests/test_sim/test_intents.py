@@ -472,3 +472,29 @@ def test_bench_export_times_a_given_recording(runs, tmp_path, capsys):
     assert "export intents of" in stdout
     missing = tmp_path / "missing.npz"
     assert_one_line_error(*run(capsys, "bench", "export", "--recording", missing), "missing.npz")
+
+
+def test_altitudes_over_an_elevation_grid_span_its_lowest_and_highest_ground(tmp_path):
+    """Over uneven ground (400 to 430 m in four cells), each band runs from the flown
+    height over the lowest ground to the flown height over the highest."""
+    text = PLACED.replace(f"ground_elevation_m = {GROUND_M}\n", "", 1) + (
+        "\n[map.ground_elevation_grid]\norigin_m = [0, 0]\ncell_size_m = 750\n"
+        "rows_m = [[400, 410], [420, 430]]\n"
+    )
+    scenario = from_toml_text(text, "tiny.toml")
+    simulation = Simulation(scenario, duration_s=300.0)
+    simulation.run()
+    write_recording(simulation, tmp_path / "g.npz")
+    recording = Recording.load(tmp_path / "g.npz")
+    assert (recording.ground_elevation_m, recording.ground_elevation_max_m) == (400.0, 430.0)
+    volumes = intents.flight_volumes(recording)
+    document = intents.operational_intents(recording, intents.geography(recording), volumes=volumes)
+    lows, highs = [], []
+    for intent in document["operational_intents"]:
+        for volume in intent["details"]["volumes"]:
+            lows.append(volume["volume"]["altitude_lower"]["value"])
+            highs.append(volume["volume"]["altitude_upper"]["value"])
+    assert len(lows) == len(volumes.z_lo_m) > 0
+    assert np.all(np.array(lows) <= 400.0 + volumes.z_lo_m + 0.01)
+    assert np.all(np.array(lows) >= 400.0 + volumes.z_lo_m - 0.01)
+    assert np.all(np.array(highs) >= 430.0 + volumes.z_hi_m - 0.01)
