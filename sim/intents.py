@@ -407,8 +407,19 @@ def _groups(
 # ----------------------------------------------------------------------------- F3548
 
 
+def run_tag(recording) -> str:
+    """A digest of what a recording flew (its meta and its trajectory): two runs of one
+    scenario and seed that differ in any setting fly differently and get other intent
+    identifiers; the same run recorded again gets the same ones."""
+    digest = hashlib.sha1(json.dumps(recording.meta, sort_keys=True).encode())
+    for array in (recording.traj_drone, recording.traj_t, recording.traj_xyz):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def intent_id(scenario: str, seed: int, drone: int, flight: int, what: str = "intent") -> str:
-    """A stable version-4-formatted UUID for a flight (or its subscription)."""
+    """A stable version-4-formatted UUID for a flight (or its subscription); ``scenario``
+    names the run (with `run_tag`, what it flew)."""
     digest = hashlib.sha1(
         _NAMESPACE.bytes + f"{scenario}/{seed}/{drone}/{flight}/{what}".encode()
     ).digest()
@@ -522,6 +533,7 @@ def _document(
     from uas_standards.astm.f3548.v21 import api as f3548
 
     scenario, seed = str(recording.meta["scenario"]), int(recording.meta.get("seed") or 0)
+    run_name = f"{scenario}#{run_tag(recording)}"
     lon, lat, centre = _lonlat(volumes, geo)
     base = geo.ground_elevation_m + geo.geoid_offset_m
     # Over uneven ground (an elevation grid) the band runs from the flown height over the
@@ -595,7 +607,7 @@ def _document(
             volume4["time_start"] = times[t0_index[i]]
             volume4["time_end"] = times[t1_index[i]]
             items.append(volume4)
-        identifier = intent_id(scenario, seed, drone, flight)
+        identifier = intent_id(run_name, seed, drone, flight)
         reference = f3548.OperationalIntentReference(
             id=identifier,
             manager=manager,
@@ -605,7 +617,7 @@ def _document(
             time_start=times[min(t0_index[begin:end])],
             time_end=times[max(t1_index[begin:end])],
             uss_base_url=uss_base_url,
-            subscription_id=intent_id(scenario, seed, drone, flight, "subscription"),
+            subscription_id=intent_id(run_name, seed, drone, flight, "subscription"),
         )
         details = f3548.OperationalIntentDetails(
             volumes=items, off_nominal_volumes=[], priority=int(priority)

@@ -261,6 +261,9 @@ def test_identifiers_are_stable_and_windows_tighten(runs):
     assert [f["id"] for f in coarse["flights"]] == [f["id"] for f in document["flights"]]
     count = sum(len(i["details"]["volumes"]) for i in document["operational_intents"])
     assert sum(len(i["details"]["volumes"]) for i in coarse["operational_intents"]) < count
+    # Another run of the same scenario and seed (another policy) flies other intents.
+    other = {f["id"] for f in runs["none"][2]["flights"]}
+    assert other and not other & {f["id"] for f in document["flights"]}
 
 
 def test_interuss_flight_intent_collection(runs):
