@@ -127,7 +127,17 @@ def _build_parser() -> argparse.ArgumentParser:
     intents.add_argument(
         "--check",
         action="store_true",
-        help="check that no two volumes of different drones intersect in 4D (exit 1 if any)",
+        help="check that no two volumes of different drones intersect in 4D (exit 1 if any); "
+        "the windows of flights whose volumes intersect are first halved, down to "
+        "--min-volume-s, and checked again (a volume holds its outline for its whole window)",
+    )
+    intents.add_argument(
+        "--min-volume-s",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="with --check: the shortest window the tightening goes to, seconds (default 1; "
+        "the same as --max-volume-s: no tightening)",
     )
     intents.add_argument(
         "--max-volume-s",
@@ -651,23 +661,36 @@ def _export_intents(args: argparse.Namespace) -> int:
     ):
         if value is not None and not (math.isfinite(value) and -500.0 <= value <= 9000.0):
             raise CommandError(f"{option}: must be in [-500, 9000] metres, got {value}")
+    if not (math.isfinite(args.min_volume_s) and 0 < args.min_volume_s <= args.max_volume_s):
+        raise CommandError(
+            f"--min-volume-s: must be > 0 and at most --max-volume-s ({args.max_volume_s:g}), "
+            f"got {args.min_volume_s}"
+        )
     _check_output(args.out, "--out")
     started = time.perf_counter()
     recording = Recording.load(args.recording, read_map=False)
     geo = intents.geography(
         recording, args.origin, args.start_utc, args.ground_elevation_m, args.geoid_offset_m
     )
-    volumes = intents.flight_volumes(recording, args.max_volume_s)
-    document = intents.operational_intents(
-        recording,
-        geo,
-        volumes,
-        max_volume_s=args.max_volume_s,
-        time_buffer_s=args.time_buffer_s,
-        priority=args.priority,
-        state=args.state,
-        uss_base_url=args.uss_base_url,
-    )
+
+    def build(limits):
+        volumes = intents.flight_volumes(recording, args.max_volume_s, flight_limits_s=limits)
+        return volumes, intents.operational_intents(
+            recording,
+            geo,
+            volumes,
+            max_volume_s=args.max_volume_s,
+            time_buffer_s=args.time_buffer_s,
+            priority=args.priority,
+            state=args.state,
+            uss_base_url=args.uss_base_url,
+        )
+
+    volumes, document = build(None)
+    if args.check:
+        volumes, document, result, limits = intents.refine_intents(
+            build, volumes, document, args.max_volume_s, args.min_volume_s
+        )
     if args.out is not None:
         output = document
         if args.export_format == "interuss-flight-intents":
@@ -679,7 +702,11 @@ def _export_intents(args: argparse.Namespace) -> int:
             f"{time.perf_counter() - started:.1f} s"
         )
     if args.check:
-        result = intents.check_intents(document)
+        if limits:
+            print(
+                f"tightened: {len(limits):,} flights whose volumes intersected, windows down "
+                f"to {min(limits.values()):g} s"
+            )
         print(result.summary())
         return 1 if len(result.pairs) else 0
     return 0

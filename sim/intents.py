@@ -222,6 +222,7 @@ def flight_volumes(
     max_volume_s: float = DEFAULT_MAX_VOLUME_S,
     horizontal_m: float | None = None,
     vertical_m: float | None = None,
+    flight_limits_s: dict[tuple[int, int], float] | None = None,
 ) -> Volumes:
     """Every flight's volumes (see the module docstring), in the local frame.
 
@@ -234,6 +235,9 @@ def flight_volumes(
     horizontal_m, vertical_m : float, optional
         Separation minima, metres (default: the recording's ``meta.separation_m``); the
         volumes are inflated by half of each.
+    flight_limits_s : dict, optional
+        ``(drone, flight) -> seconds``: a shorter longest window for those flights
+        (`refine_intents` tightens the flights whose volumes intersect).
     """
     if not (math.isfinite(max_volume_s) and max_volume_s > 0):
         raise IntentsError(f"max_volume_s: must be > 0 seconds, got {max_volume_s}")
@@ -261,7 +265,20 @@ def flight_volumes(
     a, b = p[segment], p[segment + 1]
     span = t[segment + 1] - t[segment]
     still = np.all(a == b, axis=1)
-    parts = np.where(still, 1, np.maximum(1, np.ceil(span / max_volume_s - 1e-9))).astype(np.int64)
+    limit = np.full(len(segment), float(max_volume_s))
+    if flight_limits_s:
+        keys = np.array(sorted(flight_limits_s), np.int64).reshape(-1, 2)
+        values = np.array([flight_limits_s[tuple(k)] for k in keys.tolist()], np.float64)
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise IntentsError(f"flight_limits_s: must be > 0 seconds, got {values.min()}")
+        width = int(max(flight_index.max(initial=0), keys[:, 1].max(initial=0))) + 1
+        code = seg_drone * width + flight_index
+        wanted = keys[:, 0] * width + keys[:, 1]
+        order = np.argsort(wanted)
+        at = np.clip(np.searchsorted(wanted[order], code), 0, len(wanted) - 1)
+        hit = wanted[order][at] == code
+        limit[hit] = np.minimum(limit[hit], values[order][at[hit]])
+    parts = np.where(still, 1, np.maximum(1, np.ceil(span / limit - 1e-9))).astype(np.int64)
     owner = np.repeat(np.arange(len(segment)), parts)
     j = np.arange(len(owner)) - np.repeat(np.cumsum(parts) - parts, parts)
     f0 = (j / parts[owner])[:, None]
@@ -290,7 +307,7 @@ def flight_volumes(
         heading.tolist(),
         length.tolist(),
         radius,
-        max_volume_s,
+        limit[owner].tolist(),
     )
     # Volumes: groups of consecutive parts [first, last].
     first = np.flatnonzero(np.diff(np.concatenate([[-1], group])))
@@ -354,14 +371,12 @@ def flight_volumes(
     )
 
 
-def _groups(
-    flight, kind, climbing, start_t, end_t, start_p, heading, length, short_m, max_volume_s
-):
+def _groups(flight, kind, climbing, start_t, end_t, start_p, heading, length, short_m, limit_s):
     """The volume of each part (consecutive parts grouped), int64 array: a part joins the
     group before it when of the same flight, kind and vertical direction, and (level or
     mixed) in the same horizontal direction, collinear (level: at the same altitude),
-    or (column) over the same point, and the group then lasts at most ``max_volume_s``
-    (a hover has no limit)."""
+    or (column) over the same point, and the group then lasts at most its flight's
+    ``limit_s`` (per part; a hover has no limit)."""
     n = len(kind)
     group = np.empty(n, np.int64)
     current = -1
@@ -378,7 +393,7 @@ def _groups(
             if kind[k] == COLUMN:
                 joins = start_p[k][0] == start_p[head][0] and start_p[k][1] == start_p[head][1]
                 if joins and climbing[k] != 0:
-                    joins = end_t[k] - start_t[head] <= max_volume_s + 1e-9
+                    joins = end_t[k] - start_t[head] <= limit_s[head] + 1e-9
             else:
                 # Straight on (the same direction, on the group's line), or a short hop
                 # (a part or a group so far under short_m long: the hull then widens the
@@ -390,7 +405,7 @@ def _groups(
                     and abs(ux * hy - uy * hx) <= 1e-9
                     and abs(ox * hy - oy * hx) <= 1e-6
                 )
-                joins = end_t[k] - start_t[head] <= max_volume_s + 1e-9 and (
+                joins = end_t[k] - start_t[head] <= limit_s[head] + 1e-9 and (
                     straight or length[k] <= short_m or travelled <= short_m
                 )
                 if joins and kind[k] == LEVEL:
@@ -925,6 +940,48 @@ class Intersections:
             f"{head}: {len(self.pairs):,} pairs of volumes of different drones intersect "
             f"({len(self.intent_pairs):,} pairs of intents, {drones:,} pairs of drones)"
         )
+
+
+def refine_intents(build, volumes, document, max_volume_s, min_volume_s):
+    """Check the document; while volumes of different drones intersect, halve the windows
+    of the flights they belong to (down to ``min_volume_s``), rebuild and check again.
+
+    A volume holds its whole outline for its whole window, so two drones that pass one
+    place at different times can have intersecting volumes although they kept the minima
+    apart; shorter windows then part them. Volumes that still intersect at the shortest
+    window are reported as they are.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(flight_limits_s) -> (volumes, document)``: the export with those flights'
+        windows shortened (`flight_volumes`' ``flight_limits_s``; None: none).
+    volumes, document
+        The export built with no limits.
+    max_volume_s, min_volume_s : float
+        The export's longest window and the shortest the tightening goes to, seconds.
+
+    Returns
+    -------
+    volumes, document, result, limits
+        The final export, its `Intersections`, and the ``(drone, flight) -> seconds``
+        limits applied (empty when nothing was tightened).
+    """
+    limits: dict[tuple[int, int], float] = {}
+    result = check_intents(document)
+    level = float(max_volume_s)
+    while len(result.pairs) and level > min_volume_s:
+        level = max(float(min_volume_s), level / 2.0)
+        flights = document["flights"]
+        for i in np.unique(result.intent_pairs).tolist():
+            key = (int(flights[i]["drone"]), int(flights[i]["flight"]))
+            limits[key] = min(limits.get(key, float(max_volume_s)), level)
+        volumes, document = build(limits)
+        result = check_intents(document)
+    if limits:
+        # Provenance: which flights' windows are shorter than ``max_volume_s``.
+        document["tightened_flights"] = [[d, f, s] for (d, f), s in sorted(limits.items())]
+    return volumes, document, result, limits
 
 
 def check_intents(

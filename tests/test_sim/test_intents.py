@@ -501,3 +501,40 @@ def test_altitudes_over_an_elevation_grid_span_its_lowest_and_highest_ground(tmp
     assert np.all(np.array(lows) <= 400.0 + volumes.z_lo_m + 0.01)
     assert np.all(np.array(lows) >= 400.0 + volumes.z_lo_m - 0.01)
     assert np.all(np.array(highs) >= 430.0 + volumes.z_hi_m - 0.01)
+
+
+def test_tightening_parts_strategic_volumes_and_keeps_real_losses(runs):
+    """Windows of 60 s make a strategic run's volumes intersect (over-approximation in
+    time); `refine_intents` halves the windows of the flights concerned until none do.
+    The ``none`` run's losses of separation stay intersections at any window."""
+    for policy, parted in (("strategic", True), ("none", False)):
+        _, recording, _, _ = runs[policy]
+        geo = intents.geography(recording)
+
+        def build(limits, recording=recording, geo=geo):
+            volumes = intents.flight_volumes(recording, 60.0, flight_limits_s=limits)
+            return volumes, intents.operational_intents(recording, geo, volumes, max_volume_s=60.0)
+
+        volumes, document = build(None)
+        assert len(intents.check_intents(document).pairs) > 0, policy
+        volumes, document, result, limits = intents.refine_intents(
+            build, volumes, document, 60.0, 0.5
+        )
+        assert (len(result.pairs) == 0) == parted, policy
+        assert limits and document["tightened_flights"]
+        assert len(volumes) == sum(
+            len(i["details"]["volumes"]) for i in document["operational_intents"]
+        )
+        # Only the flights named were cut finer: their moving volumes last at most their
+        # limit, while the others keep windows longer than any limit.
+        limit_of = {(d, f): s for d, f, s in document["tightened_flights"]}
+        window = volumes.t1_s - volumes.t0_s
+        moving = volumes.kind != intents.COLUMN
+        for k in np.flatnonzero(moving).tolist():
+            key = (int(volumes.drone[k]), int(volumes.flight[k]))
+            if key in limit_of:
+                assert window[k] <= limit_of[key] + 1e-6, (policy, key)
+        loose = np.array(
+            [(int(d), int(f)) not in limit_of for d, f in zip(volumes.drone, volumes.flight)]
+        )
+        assert window[loose & moving].max() > max(limit_of.values())
