@@ -29,7 +29,6 @@ seeds.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -418,8 +417,8 @@ def scenario_text(name_or_path: str, base_dir: Path | None = None) -> tuple[str,
         folder = entry.parent if isinstance(entry, Path) else None
         return entry.read_text(encoding="utf-8"), f"{name_or_path}.toml (bundled)", folder
     path = Path(name_or_path)
-    if base_dir is not None and not path.is_absolute() and not path.exists():
-        path = base_dir / path
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path  # relative to the study file, wherever it is run from
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -521,20 +520,38 @@ def resolve_scenario(
 
 def run_key(scenario: Scenario, seed: int) -> str:
     """SHA-256 (hex) of the canonical JSON of the resolved scenario (``source`` left out,
-    a map file's bytes in) and the seed: the identity of a run."""
+    the files it names by their bytes, not their paths), the seed and the simulator's
+    version: the identity of a run."""
     data = dataclasses.asdict(scenario)
     data.pop("source", None)
-    geojson = scenario.map.geojson
-    if geojson:
-        with contextlib.suppress(OSError):
-            data["map"]["geojson_sha256"] = hashlib.sha256(Path(geojson).read_bytes()).hexdigest()
+    if scenario.map.geojson:
+        data["map"]["geojson"] = _file_digest(scenario.map.geojson)
+    data["map"]["uas_zones"] = [_file_digest(path) for path in scenario.map.uas_zones or ()]
     text = json.dumps(
-        {"scenario": data, "seed": int(seed)},
+        {"scenario": data, "seed": int(seed), "dronesim": _version()},
         sort_keys=True,
         separators=(",", ":"),
         default=json_default,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path) -> str:
+    """A file's SHA-256 (its contents identify a run, wherever the file lies)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return f"unreadable:{path}"  # the run itself then fails with the reader's error
+
+
+def _version() -> str:
+    """The installed dronesim's version: stored runs of another version are not reused."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dronesim")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_tasks(study: Study) -> list[RunTask]:

@@ -5,8 +5,9 @@ Registered by `dronesim.sim.cli`; bad input raises the project's `InputError` ki
 the command line prints on one line with exit status 2, before any run starts (study file,
 every design point's scenario, output folder, scheduler address).
 
-Exit status of ``sweep``: 0 when every run succeeded, else 100 + the number of failed runs
-(199 for 99 or more), apart from 2 (bad input) and 130 (interrupted). ``capacity``: 0 when
+Exit status of ``sweep``: 0 when every run succeeded, else 10 + the number of failed runs
+(127 for 117 or more: under 128, which shells read as a signal), apart from 2 (bad input)
+and 130 (interrupted). ``capacity``: 0 when
 a value meets the target, 1 when none in the range does.
 """
 
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from dronesim.maps.errors import InputError
 
-EXIT_FAILED_BASE = 100
+EXIT_FAILED_BASE = 10
+EXIT_FAILED_MAX = 127  # 128 and above read as a signal's number
 
 
 class CommandError(InputError):
@@ -183,6 +185,14 @@ def _sweep(args: argparse.Namespace) -> int:
             plots=not args.no_plots,
             tasks=tasks,
         )
+    except KeyboardInterrupt:
+        stored = len(list((out / "runs").glob("*.json"))) if (out / "runs").is_dir() else 0
+        print(
+            f"dronesim: interrupted: {stored} runs stored in {out}/runs; the same command "
+            "again runs only the missing ones",
+            file=sys.stderr,
+        )
+        raise
     finally:
         backend.close()
     failed = result.failed
@@ -195,7 +205,7 @@ def _sweep(args: argparse.Namespace) -> int:
         for row in result.table[result.table["status"] != "ok"].itertuples():
             print(f"failed: point {row.point} seed {row.seed}: {row.error}")
         print(f"written: {out}/runs.parquet, runs.csv, summary.parquet, summary.csv, plots/")
-    return 0 if failed == 0 else EXIT_FAILED_BASE + min(failed, 99)
+    return 0 if failed == 0 else min(EXIT_FAILED_BASE + failed, EXIT_FAILED_MAX)
 
 
 def _summary_text(result) -> str:

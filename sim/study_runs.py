@@ -300,16 +300,7 @@ class DaskBackend(_Closing):
                 )
             self.client = Client(self.cluster)
         else:
-            if not address.startswith(("tcp://", "tls://", "ucx://", "ws://", "wss://")):
-                raise StudyError("--scheduler", "", f"expected tcp://HOST:PORT, got {address!r}")
-            try:
-                self.client = Client(address, timeout=f"{connect_timeout_s}s")
-            except (OSError, TimeoutError) as error:
-                raise StudyError(
-                    "--scheduler",
-                    "",
-                    f"{address}: cannot connect ({error or type(error).__name__})",
-                ) from None
+            self.client = _connect(address, connect_timeout_s)
             self.workers = max(1, sum(self.client.nthreads().values()))
         # Each worker imports the engine now (start-up), not in its first run.
         self.client.run(_import_engine)
@@ -461,3 +452,56 @@ def run_tasks(
         {**records[task.key], "point": task.point, "params": dict(task.params), "seed": task.seed}
         for task in tasks
     ], counts
+
+
+def _connect(address: str, timeout_s: float):
+    """A Dask `Client` of the scheduler at ``address``, within ``timeout_s`` in all.
+
+    Dask's own timeout covers the TCP connect only: a port that accepts but is no Dask
+    scheduler (a web server, the dashboard's port) would hold the handshake for ever. So
+    the whole connection, and a first question to the scheduler, run in a thread the
+    caller stops waiting for.
+
+    Raises
+    ------
+    StudyError
+        A malformed address, or no Dask scheduler answering there in time.
+    """
+    import threading
+    import urllib.parse
+
+    from distributed import Client
+
+    parts = urllib.parse.urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls", "ucx", "ws", "wss") or not parts.hostname or not port:
+        raise StudyError("--scheduler", "", f"expected tcp://HOST:PORT, got {address!r}")
+    outcome: dict = {}
+
+    def connect() -> None:
+        try:
+            client = Client(address, timeout=f"{timeout_s}s")
+            client.scheduler_info()
+            outcome["client"] = client
+        except BaseException as error:  # noqa: BLE001 (reported on one line below)
+            outcome["error"] = error
+
+    thread = threading.Thread(target=connect, name="dronesim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 2.0)
+    if "client" in outcome:
+        return outcome["client"]
+    if thread.is_alive():
+        raise StudyError(
+            "--scheduler", "", f"{address}: no Dask scheduler answered within {timeout_s:g} s"
+        )
+    error = outcome.get("error")
+    text = str(error).strip().splitlines()[0][:200] if error is not None and str(error) else ""
+    raise StudyError(
+        "--scheduler",
+        "",
+        f"{address}: cannot connect ({type(error).__name__}{': ' + text if text else ''})",
+    )

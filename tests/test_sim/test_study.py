@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import json
 import math
+from importlib import resources
 
 import pytest
 
@@ -257,7 +258,7 @@ def test_cli_exit_status_counts_the_failed_runs(folder, capsys):
     code, stdout, err = run(
         capsys, "sweep", folder / "bad-combo.toml", "--out", out, "--workers", "1"
     )
-    assert code == 101, err
+    assert code == 11, err  # 10 + 1 failed run
     assert "failed: point 1 seed 1: ScenarioError" in stdout
     runs = pd.read_csv(out / "runs.csv")
     assert list(runs["status"]) == ["ok", "failed"]
@@ -326,6 +327,35 @@ def test_unreachable_scheduler_raises_one_line_error_before_any_run(folder, caps
     )
     assert_one_line_error(code, stdout, err, "--scheduler", "tcp://127.0.0.1:9", "cannot connect")
     assert not (out / "runs").exists()
+
+
+def test_a_port_that_is_no_dask_scheduler_is_one_line_error_in_time(folder, capsys):
+    """A server that accepts and never answers (as a web server or the dashboard's port
+    does to Dask's handshake): refused within the timeout, not waited on for ever."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held = []
+    threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        tic = time.perf_counter()
+        code, stdout, err = run(
+            capsys, "sweep", folder / "study.toml", "--out", folder / "silent",
+            "--scheduler", address, "--connect-timeout", "1",
+        )  # fmt: skip
+        assert time.perf_counter() - tic < 30.0
+    finally:
+        server.close()
+    assert_one_line_error(code, stdout, err, "--scheduler", address)
+    code, stdout, err = run(
+        capsys, "sweep", folder / "study.toml", "--scheduler", "tcp://localhost"
+    )  # fmt: skip
+    assert_one_line_error(code, stdout, err, "--scheduler", "tcp://localhost")
 
 
 def test_capacity_finds_the_smallest_fleet_an_exhaustive_search_finds(folder, capsys):
@@ -422,6 +452,43 @@ def test_run_key_depends_on_the_resolved_scenario_and_seed_only(folder):
     # A default written out is the same scenario as a default left out.
     explicit = from_toml_text(TINY.replace("[dispatch]", '[dispatch]\npolicy = "assignment"'), "t")
     assert S.run_key(explicit, 1) == S.run_key(scenario, 1)
+
+
+def test_run_key_follows_the_contents_of_the_files_a_scenario_names(tmp_path):
+    """Zone and map files count by their bytes: an edited zone file is another run, the
+    same files in another folder the same run."""
+    import json
+    import shutil
+
+    from dronesim.sim.scenario import Scenario
+
+    source = resources.files("dronesim.sim").joinpath("scenarios")
+    keys = []
+    for name in ("a", "b"):
+        shutil.copytree(source / "manhattan", tmp_path / name / "manhattan")
+        shutil.copy(source / "manhattan.toml", tmp_path / name / "manhattan.toml")
+        keys.append(S.run_key(Scenario.read(tmp_path / name / "manhattan.toml"), 0))
+    assert keys[0] == keys[1]
+    zones = tmp_path / "b" / "manhattan" / "lower_manhattan_zones_ed269.json"
+    document = json.loads(zones.read_text())
+    document["features"] = document["features"][:1]
+    zones.write_text(json.dumps(document))
+    assert S.run_key(Scenario.read(tmp_path / "b" / "manhattan.toml"), 0) != keys[0]
+
+
+def test_a_relative_scenario_is_read_beside_the_study_file(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "tiny.toml").write_text(TINY.replace("duration_s = 2400", "duration_s = 300"))
+    (tmp_path / "sub" / "tiny.toml").write_text(
+        TINY.replace("duration_s = 2400", "duration_s = 600")
+    )
+    (tmp_path / "sub" / "study.toml").write_text(
+        'name = "s"\nscenario = "tiny.toml"\nseeds = [0]\nmetrics = ["on_time_share"]\n'
+        '[parameters]\n"fleet.drones_per_depot" = [2]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    (task,) = S.build_tasks(S.load_study("sub/study.toml"))
+    assert task.scenario.duration_s == 600.0
 
 
 def test_toml_round_trip_keeps_the_scenario():
