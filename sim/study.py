@@ -707,6 +707,11 @@ def plot_summary(summary, parameter_paths, metrics, folder: Path) -> list[Path]:
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in summary[path]
             )
             categories = sorted({str(v) for v in summary[path]})
+            if others and summary[others].drop_duplicates().shape[0] == len(summary):
+                # Every point its own combination of the others (a Latin hypercube): lines
+                # and bands of one point say nothing; each point's mean with its interval.
+                _scatter_with_intervals(axes, summary, path, metric, numeric, categories)
+                groups, others = [], []
             for names, unsorted in groups:
                 group = unsorted.sort_values(
                     path, key=lambda s: s.astype(str) if not numeric else s
@@ -740,6 +745,24 @@ def plot_summary(summary, parameter_paths, metrics, folder: Path) -> list[Path]:
             plt.close(figure)
             written.append(out)
     return written
+
+
+def _scatter_with_intervals(axes, summary, path, metric, numeric, categories) -> None:
+    """Each design point's mean against ``path``, its 95 % interval as an error bar."""
+    import numpy as np
+
+    x = (
+        summary[path].astype(float).to_numpy()
+        if numeric
+        else [categories.index(str(v)) for v in summary[path]]
+    )
+    mean = summary[f"{metric}.mean"].astype(float).to_numpy()
+    low = summary[f"{metric}.ci_low"].astype(float).to_numpy()
+    high = summary[f"{metric}.ci_high"].astype(float).to_numpy()
+    # One seed gives no interval (NaN): the point alone.
+    below = np.where(np.isfinite(low), mean - low, 0.0)
+    above = np.where(np.isfinite(high), high - mean, 0.0)
+    axes.errorbar(x, mean, yerr=[below, above], fmt="o", capsize=3, alpha=0.8)
 
 
 def _slug(text: str) -> str:
