@@ -1450,16 +1450,22 @@ def _strip_owner(message: str) -> str:
     return f"{parts[0]}: {parts[1]}" if len(parts) == 2 else message
 
 
-def bundled_scenarios() -> dict[str, str]:
-    """Names of the bundled scenarios and their one-line descriptions."""
+def bundled_descriptions(folder: str) -> dict[str, str]:
+    """Names and one-line descriptions of the TOML files bundled in a package folder of
+    `dronesim.sim` (``scenarios``, ``studies``)."""
     found = {}
     for entry in sorted(
-        resources.files("dronesim.sim").joinpath("scenarios").iterdir(), key=lambda e: e.name
+        resources.files("dronesim.sim").joinpath(folder).iterdir(), key=lambda e: e.name
     ):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
             found[entry.name[:-5]] = str(data.get("description", ""))
     return found
+
+
+def bundled_scenarios() -> dict[str, str]:
+    """Names of the bundled scenarios and their one-line descriptions."""
+    return bundled_descriptions("scenarios")
 
 
 def load_scenario(name_or_path: str | os.PathLike) -> Scenario:

@@ -861,13 +861,9 @@ def write_tables(table, summary, folder: Path) -> list[Path]:
 
 def bundled_studies() -> dict[str, str]:
     """Names of the bundled studies and their one-line descriptions."""
-    found = {}
-    folder = resources.files("dronesim.sim").joinpath("studies")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            found[entry.name[:-5]] = str(data.get("description", ""))
-    return found
+    from dronesim.sim.scenario import bundled_descriptions
+
+    return bundled_descriptions("studies")
 
 
 def load_study(name_or_path: str | os.PathLike) -> Study:
