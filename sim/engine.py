@@ -99,6 +99,11 @@ _ZONE, _CHARGED, _DISPATCH = "zone", "charged", "dispatch"
 _PRIORITY = {_ZONE: 0, _CHARGED: 1, _DISPATCH: 2}
 
 
+# Dispatch passes after the first in one round, for drones whose trips the deconfliction
+# policy refused (each with the orders no trip of the round took).
+REFUSAL_RETRIES = 2
+
+
 class Simulation:
     """A drone-delivery fleet in a city, driven by a `Scenario`.
 
@@ -746,11 +751,35 @@ class Simulation:
             self._next_order,
         )
         self.counters.timers["dispatch"] += time.perf_counter() - tic
-        for decision in decisions:
-            if decision.action == TRIP:
-                self._start_trip(decision.drone, list(decision.stops))
-            else:
-                self._send_to(decision.drone, decision.depot, charge=decision.action == CHARGE)
+        taken: set[int] = set()
+        for _ in range(1 + REFUSAL_RETRIES):
+            refused = []
+            for decision in decisions:
+                if decision.action == TRIP:
+                    taken.update(order for order, _ in decision.stops)
+                    if not self._start_trip(decision.drone, list(decision.stops)):
+                        refused.append(decision.drone)
+                else:
+                    self._send_to(decision.drone, decision.depot, charge=decision.action == CHARGE)
+            # Drones whose trips the deconfliction policy refused are free again: they get
+            # the other open orders now rather than idle until the next round (the refused
+            # orders wait for it, as the policy's backoff does).
+            remaining = np.array([o for o in open_orders.tolist() if o not in taken], np.int64)
+            if not refused or len(remaining) == 0:
+                break
+            tic = time.perf_counter()
+            decisions = self.dispatcher.decide(
+                self.t,
+                np.array(refused, np.int64),
+                remaining,
+                self.at_depot,
+                self.battery,
+                self.order_min_wh,
+                np.array([len(u) for u in self.pad_users]),
+                np.array([len(q) for q in self.pad_queue]),
+                self._next_order,
+            )
+            self.counters.timers["dispatch"] += time.perf_counter() - tic
 
     def _renew_forecast(self) -> None:
         """The dispatcher's estimates take the wind forecast for now (`WindField.forecast`
@@ -760,7 +789,8 @@ class Simulation:
             self.travel = dataclasses.replace(self.travel, wind_mps=forecast)
             self.dispatcher.travel = self.travel
 
-    def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> None:
+    def _start_trip(self, d: int, stops: list[tuple[int, int]]) -> bool:
+        """Start a trip (False: the deconfliction policy refused it, the drone is free)."""
         depot = int(self.at_depot[d])
         start = (*self.depots_xy[depot], 0.0)
         # A policy that plans whole trips in space and time (e.g. strategic) answers
@@ -774,14 +804,14 @@ class Simulation:
             # Refused: no conflict-free plan within its limits; the orders keep waiting.
             self.counters.rejected_trips += 1
             self.slot_refused.update(order for order, _ in stops)
-            return
+            return False
         sequenced = None
         if timed is None:
             clock = (self.t, float(self.battery[d]), d)
             plan, _ = self.trips.build(self.router, start, 0.0, stops, depot, clock)
             if plan is None:
                 self.counters.rejected_trips += 1
-                return
+                return True
             self._await("plan")
             sequenced = self.trips.sequence(plan, self.t, self.battery[d], d)
             timed = None if sequenced is None else sequenced.timed
@@ -797,7 +827,7 @@ class Simulation:
                         self.order_min_wh[row, order] = max(self.order_min_wh[row, order], needed)
             if self.rest_state[d] == IDLE:
                 self._request_pad(d, depot, self.t)
-            return
+            return True
         self._leave_queue(d)
         if sequenced is not None:
             self._commit_columns(d, sequenced)
@@ -809,6 +839,7 @@ class Simulation:
                 self.order_drone[order] = d
                 self.log.add_order_event(self.t, order, EV_ASSIGNED, d)
                 self.drone_orders[d].append(order)
+        return True
 
     def _send_to(self, d: int, depot: int, charge: bool) -> None:
         here = int(self.at_depot[d])
