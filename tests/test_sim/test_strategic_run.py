@@ -231,3 +231,39 @@ def test_a_budget_refusal_holds_the_trip_for_every_drone_a_deadline_one_per_batt
         assert policy.plan_trip(request) is False
     assert len(searches) == (1 if held else 2)
     assert policy.refusals.get(f"{status}_BACKOFF", 0) == (1 if held else 0)
+
+
+def test_a_drone_whose_trip_is_refused_gets_other_orders_in_the_same_round():
+    """The deconfliction policy refuses a trip asked of it in a busy round: that drone is
+    given another of the round's open orders at once (not left idle until the next
+    round)."""
+    import dataclasses
+
+    from dronesim.sim.engine import Simulation
+    from dronesim.sim.scenario import from_toml_text
+    from tiny import TINY
+
+    scenario = from_toml_text(TINY.replace("orders_per_hour = 120", "orders_per_hour = 600"), "t")
+    scenario = scenario.replace(
+        deconfliction=dataclasses.replace(scenario.deconfliction, policy="strategic")
+    )
+    simulation = Simulation(scenario, duration_s=900.0)
+    asked, refused = [], []
+    plan_trip = simulation.deconfliction.plan_trip
+
+    def refuse_one(request):
+        asked.append((request.drone, request.t_s, [order for order, _ in request.stops]))
+        if not refused and request.t_s >= 300.0:
+            refused.append(asked[-1])
+            return False
+        return plan_trip(request)
+
+    simulation.deconfliction.plan_trip = refuse_one
+    while simulation.step_to(simulation.t + 30.0) and simulation.t < 600.0:
+        pass
+    assert refused
+    drone, t_refused, orders = refused[0]
+    after = asked[asked.index(refused[0]) + 1 :]
+    again = [a for a in after if a[0] == drone and a[1] == t_refused]
+    assert again, "the refused drone was not given other orders in the same round"
+    assert not set(again[0][2]) & set(orders)
