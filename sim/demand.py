@@ -179,17 +179,8 @@ def merchant_pads(city: City, airspace: Airspace, top_layer: int) -> np.ndarray:
     out = np.empty((len(hotspots), 2))
     if not hotspots:
         return out
-    volumes = building_volumes(
-        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
-    )
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
-    on_open_ground = _open_ground(
-        airspace,
-        free_column,
-        volumes,
-        np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M),
-        city.land,
-    )
+    on_open_ground = _open_ground(airspace, free_column, *_reaching_handover(airspace), city.land)
     cells = np.argwhere(free_column)
     x, y, _ = airspace.cell_centre(0, cells[:, 0], cells[:, 1])
     centres = np.c_[x, y].reshape(-1, 2)
@@ -219,11 +210,7 @@ def _dropoffs(
     out = np.empty((n, 2))
     spot_of = np.full(n, -1, np.int64)
     hotspots = city.hotspots
-    volumes = building_volumes(
-        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
-    )
-    # Buildings a hovering drone at the hand-over height would be inside.
-    low = np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
+    volumes, low = _reaching_handover(airspace)
     # Open cells: free column, and no such building touches the cell's square (so its
     # centre is on open ground).
     open_cell = free_column.copy()
@@ -266,6 +253,15 @@ def _dropoffs(
             x, y, _ = airspace.cell_centre(0, j, i)
             out[index] = (x, y)
     return out, spot_of
+
+
+def _reaching_handover(airspace: Airspace):
+    """The buildings' clearance volumes, and the indices of those a drone hovering at the
+    hand-over height would be inside (the drop-offs' rule)."""
+    volumes = building_volumes(
+        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
+    )
+    return volumes, np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M)
 
 
 def _open_ground(airspace: Airspace, free_column: np.ndarray, volumes, low: np.ndarray, land=()):
@@ -358,17 +354,8 @@ def expected_depot_shares(
                 return np.full(k, 1.0 / k)
         counts = np.bincount(_nearest_depot(depots, xy), minlength=k).astype(float)
         return counts / counts.sum()
-    volumes = building_volumes(
-        airspace.buildings, airspace.horizontal_clearance_m, airspace.vertical_clearance_m
-    )
     free_column = ~airspace.blocked[: top_layer + 1].any(axis=0)
-    on_open_ground = _open_ground(
-        airspace,
-        free_column,
-        volumes,
-        np.flatnonzero(volumes.top_m >= HANDOVER_HEIGHT_M),
-        city.land,
-    )
+    on_open_ground = _open_ground(airspace, free_column, *_reaching_handover(airspace), city.land)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A4E]))
     # catchment[s, d]: the chance that a point drawn at hotspot s is kept (open ground)
     # and lies nearest depot d. A rejected point is redrawn from a hotspot drawn anew
