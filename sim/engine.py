@@ -739,17 +739,7 @@ class Simulation:
         if len(drones) == 0:
             self.counters.timers["dispatch"] += time.perf_counter() - tic
             return
-        decisions = self.dispatcher.decide(
-            self.t,
-            drones,
-            open_orders,
-            self.at_depot,
-            self.battery,
-            self.order_min_wh,
-            np.array([len(u) for u in self.pad_users]),
-            np.array([len(q) for q in self.pad_queue]),
-            self._next_order,
-        )
+        decisions = self._decide(drones, open_orders)
         self.counters.timers["dispatch"] += time.perf_counter() - tic
         taken: set[int] = set()
         for _ in range(1 + REFUSAL_RETRIES):
@@ -761,25 +751,31 @@ class Simulation:
                         refused.append(decision.drone)
                 else:
                     self._send_to(decision.drone, decision.depot, charge=decision.action == CHARGE)
+            if not refused:
+                break
             # Drones whose trips the deconfliction policy refused are free again: they get
             # the other open orders now rather than idle until the next round (the refused
             # orders wait for it, as the policy's backoff does).
-            remaining = np.array([o for o in open_orders.tolist() if o not in taken], np.int64)
-            if not refused or len(remaining) == 0:
+            remaining = open_orders[~np.isin(open_orders, np.fromiter(taken, np.int64))]
+            if len(remaining) == 0:
                 break
             tic = time.perf_counter()
-            decisions = self.dispatcher.decide(
-                self.t,
-                np.array(refused, np.int64),
-                remaining,
-                self.at_depot,
-                self.battery,
-                self.order_min_wh,
-                np.array([len(u) for u in self.pad_users]),
-                np.array([len(q) for q in self.pad_queue]),
-                self._next_order,
-            )
+            decisions = self._decide(np.array(refused, np.int64), remaining)
             self.counters.timers["dispatch"] += time.perf_counter() - tic
+
+    def _decide(self, drones: np.ndarray, open_orders: np.ndarray):
+        """The dispatcher's decisions for these drones and open orders, now."""
+        return self.dispatcher.decide(
+            self.t,
+            drones,
+            open_orders,
+            self.at_depot,
+            self.battery,
+            self.order_min_wh,
+            np.array([len(u) for u in self.pad_users]),
+            np.array([len(q) for q in self.pad_queue]),
+            self._next_order,
+        )
 
     def _renew_forecast(self) -> None:
         """The dispatcher's estimates take the wind forecast for now (`WindField.forecast`
