@@ -61,6 +61,17 @@ def _check_coordinate(name: str, value: Any, limit: float) -> float:
     return number
 
 
+def origin_in_range(lon_deg: float, lat_deg: float) -> bool:
+    """Whether ``(lon_deg, lat_deg)`` (degrees) may be a projection origin: finite,
+    longitude in [-180, 180], latitude in [-89.9, 89.9] (as `LocalProjection` checks)."""
+    return (
+        math.isfinite(lon_deg)
+        and math.isfinite(lat_deg)
+        and -180.0 <= lon_deg <= 180.0
+        and -_MAX_ORIGIN_LAT_DEG <= lat_deg <= _MAX_ORIGIN_LAT_DEG
+    )
+
+
 @dataclass(frozen=True)
 class LocalProjection:
     """Local tangent-plane projection about ``(lon0_deg, lat0_deg)`` on WGS84.

@@ -489,7 +489,9 @@ def _lonlat(text: str) -> tuple[float, float]:
         lon, lat = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LON,LAT in degrees, got {text!r}") from None
-    if not (-180 <= lon <= 180 and -89.9 <= lat <= 89.9):
+    from dronesim.maps.projection import origin_in_range
+
+    if not origin_in_range(lon, lat):
         raise argparse.ArgumentTypeError(f"LON,LAT out of range: {text!r}")
     return lon, lat
 

@@ -1025,12 +1025,13 @@ def _is_utc_time(value) -> bool:
 
 
 def _is_lonlat(value) -> bool:
+    from dronesim.maps.projection import origin_in_range
+
     return (
         isinstance(value, list)
         and len(value) == 2
         and all(_is_real(v) for v in value)
-        and -180.0 <= value[0] <= 180.0
-        and -89.9 <= value[1] <= 89.9
+        and origin_in_range(float(value[0]), float(value[1]))
     )
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from dronesim.maps import limits
 from dronesim.maps.city import DEPOT_SITINGS
 from dronesim.maps.errors import InputError
+from dronesim.maps.projection import origin_in_range
 from dronesim.maps.uas_zones import ElevationGrid
 from dronesim.planners.aircraft import aircraft_type
 from dronesim.planners.energy import DroneModel
@@ -864,7 +865,7 @@ def _read_elevation_grid(reader: _Reader, value: Any) -> ElevationGrid:
 def _read_lonlat(reader: _Reader, value: Any, field_path: str) -> tuple[float, float]:
     """``[lon, lat]`` in degrees, longitude in [-180, 180], latitude in [-89.9, 89.9]."""
     lon, lat = reader.numbers({"v": value}, field_path, length=2, key="v")
-    if not (-180.0 <= lon <= 180.0 and -89.9 <= lat <= 89.9):
+    if not origin_in_range(lon, lat):
         reader.fail(field_path, f"must be [lon, lat] in degrees, got {list(value)!r}")
     return (float(lon), float(lat))
 
