@@ -23,8 +23,10 @@ against the ``layers`` run of the same case: ``delivery_time_change`` and
 ``on_time_share`` in percentage points) and ``wall_ratio``.
 
 ``duration_s`` given to `run` (``--duration S``) cuts every case to at most that many
-simulated seconds, for a quick look; the document records it at its top
-(``duration_s``, null for the cases' own durations).
+simulated seconds, for a quick look; ``time_buffer_s`` (``--time-buffer-s S``) gives every
+case that ``deconfliction.time_buffer_s`` (the pad and drop-off columns' buffer, and the
+strategic reservations' widening), to measure what the buffer costs. The document records
+both at its top (``duration_s``, ``time_buffer_s``; null for the cases' own).
 """
 
 from __future__ import annotations
@@ -136,14 +138,26 @@ def run(
     policies: Iterable[str] = POLICIES,
     scenarios: dict[str, tuple[Scenario, float | None]] | None = None,
     duration_s: float | None = None,
+    time_buffer_s: float | None = None,
 ) -> dict[str, Any]:
     """Every case under every policy; ``scenarios`` maps extra case names to
     ``(scenario, duration_s)`` (tests use a small one); ``duration_s`` cuts every case to
-    at most that many simulated seconds (None: each case's own)."""
+    at most that many simulated seconds (None: each case's own); ``time_buffer_s``, seconds,
+    replaces every case's ``deconfliction.time_buffer_s`` (None: each case's own)."""
     policies = tuple(policies)
-    results: dict[str, Any] = {"duration_s": duration_s, "cases": {}}
+    results: dict[str, Any] = {
+        "duration_s": duration_s,
+        "time_buffer_s": time_buffer_s,
+        "cases": {},
+    }
     for case in cases:
         scenario, duration = (scenarios or {}).get(case) or case_scenario(case)
+        if time_buffer_s is not None:
+            scenario = scenario.replace(
+                deconfliction=dataclasses.replace(
+                    scenario.deconfliction, time_buffer_s=float(time_buffer_s)
+                )
+            )
         if duration_s is not None:
             duration = min(scenario.duration_s if duration is None else duration, duration_s)
         rows = {policy: measure(scenario, policy, duration) for policy in policies}
@@ -167,6 +181,8 @@ def format_table(results: dict[str, Any]) -> str:
     lines = []
     if results.get("duration_s") is not None:
         lines.append(f"(every case cut to at most {results['duration_s']:g} s)")
+    if results.get("time_buffer_s") is not None:
+        lines.append(f"(every case with a time buffer of {results['time_buffer_s']:g} s)")
     for case, rows in results["cases"].items():
         lines.append(f"{case}:")
         for policy, row in rows.items():

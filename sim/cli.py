@@ -393,6 +393,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="cut every case to at most S simulated seconds (a quick look)",
     )
+    deconfliction.add_argument(
+        "--time-buffer-s",
+        type=float,
+        metavar="S",
+        help="give every case this deconfliction.time_buffer_s (default: each case's own)",
+    )
     deconfliction.add_argument("--json", type=Path, metavar="OUT")
     deconfliction.set_defaults(handler=_bench_deconfliction)
 
@@ -1225,9 +1231,13 @@ def _bench_deconfliction(args: argparse.Namespace) -> int:
         )
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CommandError(f"--duration: must be > 0 (seconds), got {args.duration}")
+    buffer_s = args.time_buffer_s
+    if buffer_s is not None and not (math.isfinite(buffer_s) and 0 <= buffer_s <= 3600):
+        raise CommandError(f"--time-buffer-s: must be within [0, 3600] seconds, got {buffer_s}")
     if args.json is not None:
         _check_output(args.json, "--json")
-    return _report_benchmark(bench, bench.run(cases, policies, duration_s=args.duration), args.json)
+    results = bench.run(cases, policies, duration_s=args.duration, time_buffer_s=buffer_s)
+    return _report_benchmark(bench, results, args.json)
 
 
 def _bench_validation(args: argparse.Namespace) -> int:

@@ -170,12 +170,20 @@ class DeconflictionSpec:
     chosen by the leg's heading sector (one layer per sector, as in layered U-space
     airspace designs); ``strategic``, whole trips planned as 4D plans against a reservation
     table (`sim.strategic_policy`). ``time_buffer_s`` is kept free in a pad or drop-off column after
-    each climb, descent or hover before another drone may use it (`sim.vertiports`)."""
+    each climb, descent or hover before another drone may use it (`sim.vertiports`), and
+    widens every reservation of the strategic table on both sides, seconds.
+
+    Why 2 s by default: it is a margin for drones that fly late or early against their
+    plan (in the simulation they keep their times exactly). 2 s lets each of two drones be
+    1 s off, at a delivery drone's cruise speed less than a horizontal minimum
+    along-track. Every reserved cell holds the widened time, so the buffer sets how closely
+    departures and arrivals follow each other through a depot's airspace;
+    benchmarks/README.md measures what 5 s costs."""
 
     policy: str = "layers"
     cruise_layer: int = 1
     sector_layers: tuple[int, ...] = (1, 2, 3, 4)
-    time_buffer_s: float = 5.0
+    time_buffer_s: float = 2.0
 
 
 @dataclass(frozen=True)

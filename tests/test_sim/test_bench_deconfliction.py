@@ -42,6 +42,26 @@ def test_figures_are_the_runs_reports_and_ratios_are_against_layers():
     json.dumps(results)  # the JSON the command writes
 
 
+def test_time_buffer_replaces_every_cases_buffer():
+    scenario = from_toml_text(TINY, "tiny.toml")
+    results = bench.run(
+        ["tiny"], ["layers"], {"tiny": (scenario, DURATION_S)}, time_buffer_s=20.0
+    )
+    assert results["time_buffer_s"] == 20.0
+    row = results["cases"]["tiny"]["layers"]
+    # The same figures as a run given that buffer by hand; a wide buffer makes drones wait
+    # for the columns longer than the scenario's own does.
+    widened = scenario.replace(
+        deconfliction=dataclasses.replace(scenario.deconfliction, time_buffer_s=20.0)
+    )
+    report = Simulation(widened, duration_s=DURATION_S).run()
+    own = Simulation(scenario, duration_s=DURATION_S).run()
+    assert row["takeoff_delay_s"] == report.takeoff_delay_s
+    assert row["separation_losses"] == report.separation_losses
+    assert report.takeoff_delay_s["mean"] > own.takeoff_delay_s["mean"]
+    assert "time buffer of 20 s" in bench.format_table(results)
+
+
 @pytest.mark.parametrize(
     ("option", "value", "named"),
     [
@@ -50,6 +70,8 @@ def test_figures_are_the_runs_reports_and_ratios_are_against_layers():
         ("--policies", "layers,lanes", "lanes"),
         ("--duration", "0", "got 0.0"),
         ("--duration", "nan", "got nan"),
+        ("--time-buffer-s", "-1", "got -1.0"),
+        ("--time-buffer-s", "inf", "got inf"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(option, value, named, capsys):
