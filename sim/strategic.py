@@ -162,6 +162,7 @@ ZONE_OWNER = 1 << 62  # owners of temporary zones: ZONE_OWNER + zone index; trip
 _HOLD_OWNER = ZONE_OWNER - 1  # internal: arrivals forbidden while backtracking
 _BACKTRACKS = 12  # plans of one trip at most (the first and its backtracks)
 _BACKTRACK_STEP_S = 5.0  # first window of forbidden arrivals, doubled at each retry
+_PAD_COLUMNS_KEPT = 100_000  # start and end pads' columns remembered (static obstacles only)
 
 
 class StrategicStatus(IntEnum):
@@ -376,6 +377,7 @@ class StrategicPlanner:
         # Column fields of prepared pad groups, by their sorted columns, and each pad's group.
         self._plane_fields: dict[tuple[int, ...], np.ndarray] = {}
         self._pad_groups: dict[int, tuple[int, ...]] = {}
+        self._pad_columns: dict[tuple[float, float], int] = {}  # pad point: its column
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
         self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
@@ -430,6 +432,7 @@ class StrategicPlanner:
         other._fields = OrderedDict()  # noqa: SLF001
         other._plane_fields = {}  # noqa: SLF001
         other._pad_groups = {}  # noqa: SLF001
+        other._pad_columns = {}  # noqa: SLF001
         other._set_speeds(  # noqa: SLF001
             cruise_speed_mps,
             climb_rate_mps,
@@ -509,13 +512,14 @@ class StrategicPlanner:
                 self._field((column,))
                 continue
             members.setdefault(label, []).append(column)
-        for columns in members.values():
-            # One search from all the group's pads: the exact seconds to the nearest of
-            # them (legs that may land on any), and a bound for a landing on each.
-            key = tuple(sorted(set(columns)))
-            field = self._plane_fields.get(key)
-            if field is None:
-                field = self._plane_fields[key] = self.sipp.plane_field(key)
+        # One search from all of a group's pads: the exact seconds to the nearest of them
+        # (legs that may land on any), and a bound for a landing on each; the groups' searches
+        # side by side.
+        keys = [tuple(sorted(set(columns))) for columns in members.values()]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._plane_fields))
+        for key, field in zip(missing, self.sipp.plane_fields(missing), strict=True):
+            self._plane_fields[key] = field
+        for key, columns in zip(keys, members.values(), strict=True):
             for column in columns:
                 self._pad_groups[column] = key
 
@@ -625,18 +629,19 @@ class StrategicPlanner:
             # Entries into the leg: (SIPP start cell, its time, prefix visits, lift-off,
             # the first visit).
             candidates = []
-            for start, ready in zip(starts, readies):
+            windows = self.table.safe_intervals_many(starts, [segments.get(s) for s in starts])
+            for start, ready, intervals in zip(starts, readies, windows):
                 above = start + self.plane
                 entries = []
                 if from_ground:
-                    for lo, hi in self._intervals_from(
-                        start, ready + self.lift_s, segments.get(start)
-                    ):
+                    for lo, hi in intervals:
+                        if hi <= ready + self.lift_s:
+                            continue
                         t_lift = max(ready, lo)
                         if t_lift + self.lift_s < hi:
                             entries.append((t_lift, t_lift + self.lift_s, hi))
                 else:
-                    for lo, hi in self.table.safe_intervals(start, segments.get(start)):
+                    for lo, hi in intervals:
                         if lo <= ready < hi:
                             entries.append((None, ready, hi))
                 for t_lift, t_in, hi_start in entries:
@@ -662,8 +667,13 @@ class StrategicPlanner:
                         patched[start] = h[start]
                         h[start] = self.climb_s + h[start + self.plane]
 
+            bounds: dict[int, float] = {}
+
             def bound(cell):
-                return self.sipp.heuristic_at(h, cell)
+                value = bounds.get(cell)
+                if value is None:
+                    value = bounds[cell] = self.sipp.heuristic_at(h, cell)
+                return value
 
             candidates = [c for c in candidates if bound(c[0]) < math.inf]
             if not any(bound(s + self.plane) < math.inf for s in starts):
@@ -1077,8 +1087,9 @@ class StrategicPlanner:
         flights = []
         t_lift_flight = ground_ready = t_cut
         arrive = visits[-1][1]
+        rest = self._remaining_all(points, columns)
         for k in range(len(columns)):
-            if arrive + self._remaining_s(points, columns, k) > deadline_s:
+            if arrive + rest[k] > deadline_s:
                 return self._refused(trip_id, t_cut, StrategicStatus.DEADLINE,
                                      f"earliest landing after the deadline ({deadline_s:g} s)",
                                      expansions)  # fmt: skip
@@ -1202,14 +1213,18 @@ class StrategicPlanner:
         for (x, y, *_), group in zip(points, groups):
             cols = []
             for gx, gy in [(x, y)] if group is None else group.tolist():
-                j, i = self.column_of(gx, gy)
-                if j < 0:
-                    return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
-                                         f"({gx:.1f}, {gy:.1f}) lies outside the grid")  # fmt: skip
-                col = j * self.shape[2] + i
-                if self.sipp.blocked[col + self.plane]:
-                    return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
-                                         f"the column at ({gx:.1f}, {gy:.1f}) is blocked")  # fmt: skip
+                col = self._pad_columns.get((gx, gy))  # pads recur trip after trip
+                if col is None:
+                    j, i = self.column_of(gx, gy)
+                    if j < 0:
+                        return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                             f"({gx:.1f}, {gy:.1f}) lies outside the grid")  # fmt: skip
+                    col = j * self.shape[2] + i
+                    if self.sipp.blocked[col + self.plane]:
+                        return self._refused(trip_id, ready_s, StrategicStatus.NO_ROUTE,
+                                             f"the column at ({gx:.1f}, {gy:.1f}) is blocked")  # fmt: skip
+                    if group is not None and len(self._pad_columns) < _PAD_COLUMNS_KEPT:
+                        self._pad_columns[(gx, gy)] = col
                 if group is not None:
                     alternatives.setdefault((len(columns), col), (gx, gy))
                 cols.append(col)
@@ -1239,28 +1254,33 @@ class StrategicPlanner:
         return StrategicPlan(status, reason, trip_id, np.zeros((0, 4)), float(ready_s),
                              expansions=expansions)  # fmt: skip
 
-    def _remaining_s(self, points, columns, k: int) -> float:
-        """Seconds from the arrival in stop ``k``'s low column to the final landing, in an
-        empty sky (a lower bound for the deadline test)."""
+    def _remaining_all(self, points, columns) -> list[float]:
+        """Seconds from the arrival in each stop's low column to the final landing, in an
+        empty sky (lower bounds for the deadline tests), each hop computed once."""
         nx = self.shape[2]
-        total = 0.0
         last = len(columns) - 1
-        for a in range(k, last + 1):
-            if a == last:
-                return total + self.land_s
+        rest = [0.0] * (last + 1)
+        rest[last] = self.land_s
+        for a in range(last - 1, -1, -1):
             hold, land = points[a][2], points[a][3]
-            total += hold + (self.land_s + self.lift_s if land else 0.0)
-            flat = math.inf  # the nearest pair of alternatives (a lower bound)
-            for u in np.atleast_1d(columns[a]).tolist():
-                for v in np.atleast_1d(columns[a + 1]).tolist():
-                    dy = abs(u // nx - v // nx)
-                    dx = abs(u % nx - v % nx)
-                    short = min(dx, dy)
-                    flat = min(
-                        flat, (max(dx, dy) - short) * self.straight_s + short * self.diagonal_s
-                    )
-            total += self.climb_s + flat + self.descent_s
-        return total
+            # The nearest pair of alternatives (a lower bound), by the octile time.
+            u = np.atleast_1d(np.asarray(columns[a], np.int64))[:, None]
+            v = np.atleast_1d(np.asarray(columns[a + 1], np.int64))[None, :]
+            dy = np.abs(u // nx - v // nx)
+            dx = np.abs(u % nx - v % nx)
+            short = np.minimum(dx, dy)
+            flat = float(
+                ((np.maximum(dx, dy) - short) * self.straight_s + short * self.diagonal_s).min()
+            )
+            rest[a] = (
+                rest[a + 1]
+                + hold
+                + (self.land_s + self.lift_s if land else 0.0)
+                + self.climb_s
+                + flat
+                + self.descent_s
+            )
+        return rest
 
     def _plan(self, trip_id, points, columns, readies, deadline_s, budget,
               alternatives) -> StrategicPlan:  # fmt: skip
@@ -1304,7 +1324,8 @@ class StrategicPlanner:
         ground_ready = ready_s
         visits: list[tuple[int, float, float, tuple[float, float] | None]] = []
         t_lift_flight = math.nan
-        if ready_s + self._remaining_s(points, columns, 0) + self.lift_s > deadline_s:
+        rest = self._remaining_all(points, columns)
+        if ready_s + rest[0] + self.lift_s > deadline_s:
             return self._refused(trip_id, ready_s, StrategicStatus.DEADLINE,
                                  f"landing after the deadline ({deadline_s:g} s) even in an empty sky"), None  # fmt: skip
         for k in range(len(columns) - 1):
@@ -1312,7 +1333,7 @@ class StrategicPlanner:
             land = nxt[3]
             hold = self.land_s if land else nxt[2] + self.climb_s
             # Arrivals after this cannot land by the deadline even in an empty sky.
-            arrive_by = min(nxt[4], deadline_s - self._remaining_s(points, columns, k + 1))
+            arrive_by = min(nxt[4], deadline_s - rest[k + 1])
             status, leg, t_lift, used = self._leg(
                 columns[k], columns[k + 1], t, from_ground, hold, land, arrive_by, budget,
                 self._stop_points(columns, points, alternatives, k),

@@ -269,6 +269,33 @@ def _safe_intervals(head, start_s, end_s, next_slot, cell, out_lo, out_hi, seg, 
     return count
 
 
+@kernel
+def _safe_intervals_many(head, start_s, end_s, next_slot, cells, queries, seg, apart_m):
+    """`_safe_intervals` of several cells, each with its query segment (a row of
+    ``queries``, NaN: none): all gaps in ``(lo, hi)`` one cell after another, and
+    ``counts`` per cell."""
+    n = cells.shape[0]
+    room = 0
+    for k in range(n):  # a cell holds at most its list's length plus one gaps
+        room += 1
+        current = head[cells[k]]
+        while current >= 0:
+            room += 1
+            current = next_slot[current]
+    lo = np.empty(room, np.float64)
+    hi = np.empty(room, np.float64)
+    counts = np.empty(n, np.int64)
+    at = 0
+    for k in range(n):
+        got = _safe_intervals(
+            head, start_s, end_s, next_slot, cells[k], lo[at:], hi[at:], seg, queries[k],
+            apart_m,
+        )
+        counts[k] = got
+        at += got
+    return lo[:at], hi[:at], counts
+
+
 # --------------------------------------------------------------------------- table
 
 
@@ -550,6 +577,27 @@ class ReservationTable:
             self.seg, query, self.separation_m,
         )  # fmt: skip
         return list(zip(self._lo[:n].tolist(), self._hi[:n].tolist(), strict=True))
+
+    def safe_intervals_many(self, cells, segments) -> list[list[tuple[float, float]]]:
+        """`safe_intervals` of several flat cell indices at once, each with its segment
+        (an entry of ``segments``, None: anywhere in the footprint); one list per cell."""
+        cells = np.asarray(cells, np.int64).reshape(-1)
+        if cells.size and not (0 <= cells.min() and cells.max() < self.head.shape[0]):
+            raise DeconflictionError(f"reservation table: a cell index lies outside {self.shape}")
+        queries = np.full((cells.size, 4), np.nan)
+        for k, segment in enumerate(segments):
+            if segment is not None:
+                queries[k] = segment
+        lo, hi, counts = _safe_intervals_many(
+            self.head, self.start_s, self.end_s, self.next_slot, cells, queries, self.seg,
+            self.separation_m,
+        )  # fmt: skip
+        pairs = list(zip(lo.tolist(), hi.tolist(), strict=True))
+        out, at = [], 0
+        for count in counts.tolist():
+            out.append(pairs[at : at + count])
+            at += count
+        return out
 
     def reservations(self, cell) -> list[tuple[float, float, int]]:
         """The reservations ``(start_s, end_s, owner)`` of ``cell``, sorted by start."""

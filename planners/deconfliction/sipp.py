@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
-from dronesim.planners._jit import inlined, kernel
+import numba
+from dronesim.planners._jit import inlined, kernel, parallel_kernel
 from dronesim.planners.deconfliction.reservations import (
     DeconflictionError,
     ReservationTable,
@@ -207,6 +208,20 @@ def _distance_field(blocked, nz, ny, nx, mdz, mdy, mdx, mdur, goals, out):
                     # Lazy deletion may hold a cell several times: grow the heap.
                     heap_f, heap_g, heap_s = _heap_grown(heap_f, heap_g, heap_s, size)
                 size = _heap_push(heap_f, heap_g, heap_s, size, nd, 0.0, u)
+
+
+@parallel_kernel
+def _distance_fields(blocked, ny, nx, mdz, mdy, mdx, mdur, anchors, first, out):
+    """`_distance_field` on a one-layer grid for several groups of anchors at once, one
+    group per row of ``out``: group ``g`` is ``anchors[first[g]:first[g + 1]]``, opened in
+    its own copy of ``blocked``. Each row is computed alone, so it is the same on any
+    number of threads."""
+    for g in numba.prange(out.shape[0]):
+        own = blocked.copy()
+        group = anchors[first[g] : first[g + 1]]
+        for k in range(group.shape[0]):
+            own[group[k]] = 0
+        _distance_field(own, 1, ny, nx, mdz, mdy, mdx, mdur, group, out[g])
 
 
 @inlined
@@ -827,6 +842,24 @@ class SippPlanner:
             blocked2[anchors] = was
         return out
 
+    def plane_fields(self, anchor_groups) -> list[np.ndarray]:
+        """`plane_field` of each group of anchor columns (a sequence of sequences of flat
+        ``row * nx + col``), computed side by side on the cores: e.g. every depot's pads
+        at set-up."""
+        groups = [np.atleast_1d(np.asarray(g, np.int64)) for g in anchor_groups]
+        if not groups:
+            return []
+        blocked2 = self._plane_blocked()
+        nz, ny, nx = self.dims
+        straight, diagonal, _, _ = self._move_seconds()
+        flat = drone_moves(2, horizontal_s=straight, diagonal_s=diagonal)
+        offsets = np.ascontiguousarray(flat.offsets.T)
+        first = np.cumsum([0, *(len(g) for g in groups)]).astype(np.int64)
+        out = np.empty((len(groups), ny * nx), np.float64)
+        _distance_fields(blocked2, ny, nx, offsets[0], offsets[1], offsets[2], flat.duration_s,
+                         np.concatenate(groups), first, out)  # fmt: skip
+        return list(out)
+
     def field_heuristic(
         self, goal, field: np.ndarray, shift_s: float = 0.0, *, vertical_ends: bool = False
     ) -> LayeredHeuristic:
@@ -993,10 +1026,11 @@ class SippPlanner:
         # (the union over the goals: still a bound for an arrival at any of them).
         # (The search's own test is ``arrival <= end``: the window is widened by a hair.)
         known = {} if segments is None else {self.cell_index(c): q for c, q in segments.items()}
+        distinct = sorted(set(goals))
         windows = sorted(
             (lo, math.inf if hi == math.inf else hi - goal_hold_s + 1e-9)
-            for g in set(goals)
-            for lo, hi in table.safe_intervals(g, known.get(g))
+            for intervals in table.safe_intervals_many(distinct, [known.get(g) for g in distinct])
+            for lo, hi in intervals
         )
         merged: list[list[float]] = []
         for lo, hi in windows:

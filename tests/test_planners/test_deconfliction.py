@@ -132,6 +132,11 @@ def test_reservation_table_matches_brute_force(seed):
         assert table.safe_intervals(cell) == brute_gaps(expected.get(cell, [])), cell
         coords = np.unravel_index(cell, dims)[-len(shape) :]
         assert table.safe_intervals(tuple(int(c) for c in coords)) == table.safe_intervals(cell)
+    # Many cells at once (repeats and any order): each one's brute-force gaps.
+    asked = rng.integers(0, n_cells, 2 * n_cells).tolist()
+    many = table.safe_intervals_many(asked, [None] * len(asked))
+    assert many == [brute_gaps(expected.get(cell, [])) for cell in asked]
+    assert table.safe_intervals_many([], []) == []
     reserved = {
         (int(x), int(y), float(t)) for a, b, d in moves.values() for x, y, t in zip(a, b, d)
     }
@@ -203,6 +208,7 @@ def test_segment_reservations_left_out_only_for_queries_far_enough_from_them():
             blocked.append((30.0, 40.0))
         expected = _gaps(blocked)
         assert table.safe_intervals(cell, q_seg) == expected, (cell, apart)
+        assert table.safe_intervals_many([cell, cell], [q_seg, None])[0] == expected
         boxed = [(10.0, 20.0)] if in_box else []
         assert table.safe_intervals(cell) == _gaps(boxed + ([(30.0, 40.0)] if in_box_2 else []))
 
@@ -659,3 +665,41 @@ def test_layered_field_heuristic_shifted_from_an_anchor_is_a_lower_bound():
     assert len(exact) > 20
     for cell, seconds in exact.items():
         assert planner.heuristic_at(heuristic, planner.cell_index(cell)) <= seconds + 1e-9
+
+
+def test_plane_fields_of_several_groups_are_networkx_multi_source_seconds():
+    """Each group's field (computed side by side) is networkx's multi-source Dijkstra
+    over the columns blocked in every layer, 8-connected, a diagonal only past two free
+    orthogonal neighbours, with the group's own columns opened."""
+    rng = np.random.default_rng(11)
+    blocked = (rng.random((3, 12, 12)) < 0.35).astype(np.uint8)
+    moves = drone_moves(3, horizontal_s=2.0, diagonal_s=3.0, climb_s=5.0, descent_s=7.0)
+    planner = SippPlanner(blocked, moves)
+    plane = blocked.min(axis=0)
+    groups = [[0], [5 * 12 + 5, 5 * 12 + 7, 11 * 12 + 11], [3 * 12 + 9, 3 * 12 + 9]]
+    fields = planner.plane_fields(groups)
+    assert len(fields) == len(groups)
+    for group, field in zip(groups, fields, strict=True):
+        free = plane.copy()
+        for column in group:
+            free.flat[column] = 0
+        graph = nx.DiGraph()
+        for y, x in itertools.product(range(12), repeat=2):
+            if free[y, x]:
+                continue
+            graph.add_node((y, x))
+            for dy, dx in itertools.product((-1, 0, 1), repeat=2):
+                yy, xx = y + dy, x + dx
+                if (dy, dx) == (0, 0) or not (0 <= yy < 12 and 0 <= xx < 12) or free[yy, xx]:
+                    continue
+                if dy and dx and (free[y, xx] or free[yy, x]):
+                    continue
+                graph.add_edge((y, x), (yy, xx), weight=3.0 if dy and dx else 2.0)
+        exact = nx.multi_source_dijkstra_path_length(
+            graph, {divmod(c, 12) for c in group}, weight="weight"
+        )
+        expected = np.full(144, np.inf)
+        for (y, x), seconds in exact.items():
+            expected[y * 12 + x] = seconds
+        np.testing.assert_allclose(field, expected, rtol=0, atol=1e-9)
+    assert planner.plane_fields([]) == []
