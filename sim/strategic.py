@@ -162,7 +162,7 @@ ZONE_OWNER = 1 << 62  # owners of temporary zones: ZONE_OWNER + zone index; trip
 _HOLD_OWNER = ZONE_OWNER - 1  # internal: arrivals forbidden while backtracking
 _BACKTRACKS = 12  # plans of one trip at most (the first and its backtracks)
 _BACKTRACK_STEP_S = 5.0  # first window of forbidden arrivals, doubled at each retry
-_PAD_COLUMNS_KEPT = 100_000  # start and end pads' columns remembered (static obstacles only)
+_PAD_COLUMNS_KEPT = 100_000  # pads' columns and stop segments remembered, at most
 
 
 class StrategicStatus(IntEnum):
@@ -378,6 +378,7 @@ class StrategicPlanner:
         self._plane_fields: dict[tuple[int, ...], np.ndarray] = {}
         self._pad_groups: dict[int, tuple[int, ...]] = {}
         self._pad_columns: dict[tuple[float, float], int] = {}  # pad point: its column
+        self._segments: dict[tuple[int, float, float], tuple] = {}  # `_segment`'s
         self._committed: dict[int, StrategicPlan] = {}
         self._ends: dict[int, float] = {}
         self._zone_from: dict[int, float] = {}  # zones reserved by `reserve_zone`: from when
@@ -433,6 +434,7 @@ class StrategicPlanner:
         other._plane_fields = {}  # noqa: SLF001
         other._pad_groups = {}  # noqa: SLF001
         other._pad_columns = {}  # noqa: SLF001
+        other._segments = {}  # noqa: SLF001
         other._set_speeds(  # noqa: SLF001
             cruise_speed_mps,
             climb_rate_mps,
@@ -609,11 +611,23 @@ class StrategicPlanner:
         segments: dict[int, tuple[float, float, float, float] | None] = {}
         for known in (start_xy or {}, goal_xy or {}):
             for cell, xy in known.items():
-                seg = self._segment(cell, xy)
+                where = (cell, float(xy[0]), float(xy[1]))
+                seg = self._segments.get(where)
+                if seg is None:
+                    seg = self._segment(cell, xy)
+                    if len(self._segments) < _PAD_COLUMNS_KEPT:
+                        self._segments[where] = seg
                 # A cell that is both a start and a goal at two points: no one segment.
                 segments[cell] = seg if segments.get(cell, seg) == seg else None
         segments = {cell: seg for cell, seg in segments.items() if seg is not None}
-        readies = [float(t) for t in np.broadcast_to(np.asarray(t_ready, float), len(starts))]
+        if isinstance(t_ready, (int, float)):
+            readies = [float(t_ready)] * len(starts)
+        else:
+            readies = [float(t) for t in t_ready]
+            if len(readies) != len(starts):
+                raise DeconflictionError(
+                    f"strategic planner: {len(readies)} ready times for {len(starts)} starts"
+                )
         goals = tuple(int(c) for c in np.atleast_1d(goal_col))
         goal_set = set(goals)
         blocked = self.sipp.blocked

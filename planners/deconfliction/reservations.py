@@ -296,6 +296,8 @@ def _safe_intervals_many(head, start_s, end_s, next_slot, cells, queries, seg, a
     return lo[:at], hi[:at], counts
 
 
+_NO_SEGMENT = (math.nan, math.nan, math.nan, math.nan)  # a query anywhere in the footprint
+
 # --------------------------------------------------------------------------- table
 
 
@@ -581,16 +583,15 @@ class ReservationTable:
     def safe_intervals_many(self, cells, segments) -> list[list[tuple[float, float]]]:
         """`safe_intervals` of several flat cell indices at once, each with its segment
         (an entry of ``segments``, None: anywhere in the footprint); one list per cell."""
-        cells = np.asarray(cells, np.int64).reshape(-1)
-        if cells.size and not (0 <= cells.min() and cells.max() < self.head.shape[0]):
+        cells = [int(c) for c in cells]  # a few cells per call: plain lists are cheapest
+        if cells and not (0 <= min(cells) and max(cells) < self.head.shape[0]):
             raise DeconflictionError(f"reservation table: a cell index lies outside {self.shape}")
-        queries = np.full((cells.size, 4), np.nan)
-        for k, segment in enumerate(segments):
-            if segment is not None:
-                queries[k] = segment
+        queries = np.array(
+            [_NO_SEGMENT if q is None else q for q in segments], np.float64
+        ).reshape(len(cells), 4)
         lo, hi, counts = _safe_intervals_many(
-            self.head, self.start_s, self.end_s, self.next_slot, cells, queries, self.seg,
-            self.separation_m,
+            self.head, self.start_s, self.end_s, self.next_slot, np.array(cells, np.int64),
+            queries, self.seg, self.separation_m,
         )  # fmt: skip
         pairs = list(zip(lo.tolist(), hi.tolist(), strict=True))
         out, at = [], 0
