@@ -519,8 +519,8 @@ class StrategicPlanner:
         # side by side.
         keys = [tuple(sorted(set(columns))) for columns in members.values()]
         missing = list(dict.fromkeys(k for k in keys if k not in self._plane_fields))
-        for key, field in zip(missing, self.sipp.plane_fields(missing), strict=True):
-            self._plane_fields[key] = field
+        for key, plane in zip(missing, self.sipp.plane_fields(missing), strict=True):
+            self._plane_fields[key] = plane
         for key, columns in zip(keys, members.values(), strict=True):
             for column in columns:
                 self._pad_groups[column] = key
@@ -620,7 +620,7 @@ class StrategicPlanner:
                 # A cell that is both a start and a goal at two points: no one segment.
                 segments[cell] = seg if segments.get(cell, seg) == seg else None
         segments = {cell: seg for cell, seg in segments.items() if seg is not None}
-        if isinstance(t_ready, (int, float)):
+        if isinstance(t_ready, (int, float, np.integer, np.floating)):
             readies = [float(t_ready)] * len(starts)
         else:
             readies = [float(t) for t in t_ready]

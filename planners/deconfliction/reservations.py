@@ -287,10 +287,8 @@ def _safe_intervals_many(head, start_s, end_s, next_slot, cells, queries, seg, a
     counts = np.empty(n, np.int64)
     at = 0
     for k in range(n):
-        got = _safe_intervals(
-            head, start_s, end_s, next_slot, cells[k], lo[at:], hi[at:], seg, queries[k],
-            apart_m,
-        )
+        got = _safe_intervals(head, start_s, end_s, next_slot, cells[k], lo[at:], hi[at:], seg,
+                              queries[k], apart_m)  # fmt: skip
         counts[k] = got
         at += got
     return lo[:at], hi[:at], counts
@@ -584,11 +582,10 @@ class ReservationTable:
         """`safe_intervals` of several flat cell indices at once, each with its segment
         (an entry of ``segments``, None: anywhere in the footprint); one list per cell."""
         cells = [int(c) for c in cells]  # a few cells per call: plain lists are cheapest
-        if cells and not (0 <= min(cells) and max(cells) < self.head.shape[0]):
+        if cells and not (min(cells) >= 0 and max(cells) < self.head.shape[0]):
             raise DeconflictionError(f"reservation table: a cell index lies outside {self.shape}")
-        queries = np.array(
-            [_NO_SEGMENT if q is None else q for q in segments], np.float64
-        ).reshape(len(cells), 4)
+        rows = [_NO_SEGMENT if q is None else q for q in segments]
+        queries = np.array(rows, np.float64).reshape(len(cells), 4)
         lo, hi, counts = _safe_intervals_many(
             self.head, self.start_s, self.end_s, self.next_slot, np.array(cells, np.int64),
             queries, self.seg, self.separation_m,

@@ -30,8 +30,8 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
-import numpy as np
 import numba
+import numpy as np
 from dronesim.planners._jit import inlined, kernel, parallel_kernel
 from dronesim.planners.deconfliction.reservations import (
     DeconflictionError,

@@ -44,9 +44,7 @@ def test_figures_are_the_runs_reports_and_ratios_are_against_layers():
 
 def test_time_buffer_replaces_every_cases_buffer():
     scenario = from_toml_text(TINY, "tiny.toml")
-    results = bench.run(
-        ["tiny"], ["layers"], {"tiny": (scenario, DURATION_S)}, time_buffer_s=20.0
-    )
+    results = bench.run(["tiny"], ["layers"], {"tiny": (scenario, DURATION_S)}, time_buffer_s=20.0)
     assert results["time_buffer_s"] == 20.0
     row = results["cases"]["tiny"]["layers"]
     # The same figures as a run given that buffer by hand; a wide buffer makes drones wait
