@@ -32,6 +32,7 @@ both at its top (``duration_s``, ``time_buffer_s``; null for the cases' own).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -145,6 +146,10 @@ def run(
     at most that many simulated seconds (None: each case's own); ``time_buffer_s``, seconds,
     replaces every case's ``deconfliction.time_buffer_s`` (None: each case's own)."""
     policies = tuple(policies)
+    if time_buffer_s is not None:
+        if not (math.isfinite(time_buffer_s) and 0 <= time_buffer_s <= 3600):
+            raise ValueError(f"time_buffer_s must be within [0, 3600] seconds, got {time_buffer_s}")
+        time_buffer_s = float(time_buffer_s) + 0.0  # -0.0 is 0
     results: dict[str, Any] = {
         "duration_s": duration_s,
         "time_buffer_s": time_buffer_s,

@@ -29,7 +29,10 @@ class CommandError(InputError):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0), or a bad option already told in one line (2)
+        return int(stop.code or 0)
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
@@ -45,8 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad option or value is one line on stderr, ``PROG: error: MESSAGE``, and exit
+    status 2, as every other bad input; ``--help`` shows the usage. The subcommands'
+    parsers are made of this class too (``add_subparsers`` uses the parent's)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="dronesim", description="Simulate drone delivery fleets in low-altitude city airspace."
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -1270,12 +1270,12 @@ class StrategicPlanner:
 
     def _remaining_all(self, points, columns) -> list[float]:
         """Seconds from the arrival in each stop's low column to the final landing, in an
-        empty sky (lower bounds for the deadline tests), each hop computed once."""
+        empty sky (lower bounds for the deadline tests); each hop computed once, each
+        stop's sum added up from that stop on."""
         nx = self.shape[2]
         last = len(columns) - 1
-        rest = [0.0] * (last + 1)
-        rest[last] = self.land_s
-        for a in range(last - 1, -1, -1):
+        hops = []  # per stop before the last: the seconds from its arrival to the next's
+        for a in range(last):
             hold, land = points[a][2], points[a][3]
             # The nearest pair of alternatives (a lower bound), by the octile time.
             u = np.atleast_1d(np.asarray(columns[a], np.int64))[:, None]
@@ -1286,14 +1286,14 @@ class StrategicPlanner:
             flat = float(
                 ((np.maximum(dx, dy) - short) * self.straight_s + short * self.diagonal_s).min()
             )
-            rest[a] = (
-                rest[a + 1]
-                + hold
-                + (self.land_s + self.lift_s if land else 0.0)
-                + self.climb_s
-                + flat
-                + self.descent_s
-            )
+            hops.append((hold + (self.land_s + self.lift_s if land else 0.0), flat))
+        rest = []
+        for k in range(last + 1):
+            total = 0.0
+            for stay, flat in hops[k:]:
+                total += stay
+                total += self.climb_s + flat + self.descent_s
+            rest.append(total + self.land_s)
         return rest
 
     def _plan(self, trip_id, points, columns, readies, deadline_s, budget,

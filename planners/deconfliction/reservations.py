@@ -582,6 +582,11 @@ class ReservationTable:
         """`safe_intervals` of several flat cell indices at once, each with its segment
         (an entry of ``segments``, None: anywhere in the footprint); one list per cell."""
         cells = [int(c) for c in cells]  # a few cells per call: plain lists are cheapest
+        segments = list(segments)
+        if len(segments) != len(cells):
+            raise DeconflictionError(
+                f"reservation table: {len(segments)} segments for {len(cells)} cells"
+            )
         if cells and not (min(cells) >= 0 and max(cells) < self.head.shape[0]):
             raise DeconflictionError(f"reservation table: a cell index lies outside {self.shape}")
         rows = [_NO_SEGMENT if q is None else q for q in segments]

@@ -851,6 +851,11 @@ class SippPlanner:
             return []
         blocked2 = self._plane_blocked()
         nz, ny, nx = self.dims
+        for group in groups:  # the kernel indexes with them unchecked
+            if group.size == 0 or group.min() < 0 or group.max() >= ny * nx:
+                raise DeconflictionError(
+                    f"SIPP: anchor columns {group.tolist()} must be 0..{ny * nx - 1}, at least one"
+                )
         straight, diagonal, _, _ = self._move_seconds()
         flat = drone_moves(2, horizontal_s=straight, diagonal_s=diagonal)
         offsets = np.ascontiguousarray(flat.offsets.T)

@@ -137,6 +137,8 @@ def test_reservation_table_matches_brute_force(seed):
     many = table.safe_intervals_many(asked, [None] * len(asked))
     assert many == [brute_gaps(expected.get(cell, [])) for cell in asked]
     assert table.safe_intervals_many([], []) == []
+    with pytest.raises(DeconflictionError, match="segments for"):
+        table.safe_intervals_many([0, 1], [None])
     reserved = {
         (int(x), int(y), float(t)) for a, b, d in moves.values() for x, y, t in zip(a, b, d)
     }
@@ -703,3 +705,6 @@ def test_plane_fields_of_several_groups_are_networkx_multi_source_seconds():
             expected[y * 12 + x] = seconds
         np.testing.assert_allclose(field, expected, rtol=0, atol=1e-9)
     assert planner.plane_fields([]) == []
+    for bad in ([144], [-1], []):
+        with pytest.raises(DeconflictionError, match="anchor columns"):
+            planner.plane_fields([[0], bad])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 
 import numpy as np
@@ -58,6 +59,9 @@ def test_time_buffer_replaces_every_cases_buffer():
     assert row["separation_losses"] == report.separation_losses
     assert report.takeoff_delay_s["mean"] > own.takeoff_delay_s["mean"]
     assert "time buffer of 20 s" in bench.format_table(results)
+    for bad in (-1.0, math.nan):
+        with pytest.raises(ValueError, match="time_buffer_s"):
+            bench.run(["tiny"], ["layers"], {"tiny": (scenario, DURATION_S)}, time_buffer_s=bad)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +74,7 @@ def test_time_buffer_replaces_every_cases_buffer():
         ("--duration", "nan", "got nan"),
         ("--time-buffer-s", "-1", "got -1.0"),
         ("--time-buffer-s", "inf", "got inf"),
+        ("--time-buffer-s", "abc", "'abc'"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(option, value, named, capsys):

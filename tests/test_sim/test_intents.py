@@ -252,7 +252,7 @@ def test_strategic_volumes_do_not_intersect_and_none_volumes_do(runs):
     volumes, document = build(None)
     assert len(intents.check_intents(document).pairs) == len(strategic.pairs)
     *_, result, _ = intents.refine_intents(
-        build, volumes, document, intents.DEFAULT_MAX_VOLUME_S, 0.5
+        build, volumes, document, intents.DEFAULT_MAX_VOLUME_S, 1.0
     )
     assert len(result.pairs) == 0, result.summary()
     assert "no two volumes" in result.summary()
