@@ -141,18 +141,7 @@ def test_volumes_hold_the_flown_path_with_half_the_minima(runs):
     for flight, intent in zip(document["flights"], document["operational_intents"]):
         for volume4 in intent["details"]["volumes"]:
             volume = volume4["volume"]
-            if "outline_polygon" in volume:
-                lonlat = np.array(
-                    [(p["lng"], p["lat"]) for p in volume["outline_polygon"]["vertices"]]
-                )
-                x, y = projection.to_local(lonlat[:, 0], lonlat[:, 1])
-                shape = shapely.Polygon(np.column_stack([x, y]))
-            else:
-                c = volume["outline_circle"]
-                x, y = projection.to_local(
-                    np.array([c["center"]["lng"]]), np.array([c["center"]["lat"]])
-                )
-                shape = shapely.Point(x[0], y[0]).buffer(c["radius"]["value"], quad_segs=64)
+            shape = _outline(volume, projection)
             volumes.setdefault(flight["drone"], []).append(
                 (
                     datetime.datetime.fromisoformat(volume4["time_start"]["value"]),
@@ -185,6 +174,18 @@ def test_volumes_hold_the_flown_path_with_half_the_minima(runs):
     assert checked > 1000
 
 
+def _outline(volume, projection):
+    """A volume's outline (polygon or circle) read from the exported JSON alone, in local
+    metres."""
+    if "outline_polygon" in volume:
+        lonlat = np.array([(p["lng"], p["lat"]) for p in volume["outline_polygon"]["vertices"]])
+        x, y = projection.to_local(lonlat[:, 0], lonlat[:, 1])
+        return shapely.Polygon(np.column_stack([x, y]))
+    c = volume["outline_circle"]
+    x, y = projection.to_local(np.array([c["center"]["lng"]]), np.array([c["center"]["lat"]]))
+    return shapely.Point(x[0], y[0]).buffer(c["radius"]["value"], quad_segs=64)
+
+
 def _brute_force(document, tolerance_m=0.01, tolerance_s=0.002):
     """All pairs of volumes of different drones that overlap in time and altitude by more
     than the tolerances and whose outlines, shrunk by half the tolerance, overlap: no
@@ -194,18 +195,7 @@ def _brute_force(document, tolerance_m=0.01, tolerance_s=0.002):
     for flight, intent in zip(document["flights"], document["operational_intents"]):
         for volume4 in intent["details"]["volumes"]:
             volume = volume4["volume"]
-            if "outline_polygon" in volume:
-                lonlat = np.array(
-                    [(p["lng"], p["lat"]) for p in volume["outline_polygon"]["vertices"]]
-                )
-                x, y = projection.to_local(lonlat[:, 0], lonlat[:, 1])
-                shape = shapely.Polygon(np.column_stack([x, y]))
-            else:
-                c = volume["outline_circle"]
-                x, y = projection.to_local(
-                    np.array([c["center"]["lng"]]), np.array([c["center"]["lat"]])
-                )
-                shape = shapely.Point(x[0], y[0]).buffer(c["radius"]["value"], quad_segs=64)
+            shape = _outline(volume, projection)
             rows.append(
                 (
                     flight["drone"],
