@@ -17,6 +17,29 @@ class InputError(ValueError):
     """Bad user input; the message names file, field and value on one line."""
 
 
+class FieldError(InputError):
+    """Bad input in a field of a file: ``SOURCE: FIELD: MESSAGE`` (the message naming the
+    value), or ``SOURCE: MESSAGE`` without a field. Scenario and study files raise kinds
+    of it.
+
+    Parameters
+    ----------
+    source : str
+        The file (or a name standing for it).
+    field_path : str
+        The field, dotted (e.g. ``fleet.drones_per_depot``); empty for the whole file.
+    message : str
+        What is wrong, with the offending value.
+    """
+
+    def __init__(self, source: str, field_path: str, message: str) -> None:
+        self.source = source
+        self.field = field_path
+        super().__init__(
+            f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}"
+        )
+
+
 class MapFormatError(InputError):
     """A map file could not be read.
 

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import numpy as np
 from dronesim.maps import limits
 from dronesim.maps.city import DEPOT_SITINGS
-from dronesim.maps.errors import InputError
+from dronesim.maps.errors import FieldError, InputError
 from dronesim.maps.projection import origin_in_range
 from dronesim.maps.uas_zones import ElevationGrid
 from dronesim.planners.aircraft import aircraft_type
@@ -51,15 +51,8 @@ SIZINGS = ("uniform", "demand")
 PICKUPS = ("nearest-depot", "any-depot", "merchant")
 
 
-class ScenarioError(InputError):
+class ScenarioError(FieldError):
     """A scenario file is unreadable or invalid; the message names file, field and value."""
-
-    def __init__(self, source: str, field_path: str, message: str) -> None:
-        self.source = source
-        self.field = field_path
-        super().__init__(
-            f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}"
-        )
 
 
 # Simulation time 0 falls on this date unless a scenario says otherwise (a Monday).

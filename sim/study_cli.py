@@ -20,14 +20,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from dronesim.maps.errors import InputError
+from dronesim.sim.cli import CommandError
 
 EXIT_FAILED_BASE = 10
 EXIT_FAILED_MAX = 127  # 128 and above read as a signal's number
-
-
-class CommandError(InputError):
-    """Bad command-line input of a study command: one line, exit status 2."""
 
 
 def add_commands(commands) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dronesim.maps.errors import InputError
+from dronesim.maps.errors import FieldError
 from dronesim.sim.scenario import Scenario
 
 # A run whose worker process died this many times is recorded as failed (the local pool
@@ -31,15 +31,8 @@ from dronesim.sim.scenario import Scenario
 MAX_LOSSES = 3
 
 
-class StudyError(InputError):
+class StudyError(FieldError):
     """A study file or request is invalid; one line naming the file, field and value."""
-
-    def __init__(self, source: str, field_path: str, message: str) -> None:
-        self.source = source
-        self.field = field_path
-        super().__init__(
-            f"{source}: {field_path}: {message}" if field_path else f"{source}: {message}"
-        )
 
 
 def json_default(value: Any) -> Any:
