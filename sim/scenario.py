@@ -1470,17 +1470,21 @@ def bundled_scenarios() -> dict[str, str]:
     return bundled_descriptions("scenarios")
 
 
+def bundled_scenario_text(name: str) -> tuple[str, str, Path | None]:
+    """A bundled scenario's TOML text, its source label (``NAME.toml (bundled)``) and the
+    folder the files it names (a wind CSV, zones) are read from: beside it, when the
+    package is installed as files (None when zipped)."""
+    entry = resources.files("dronesim.sim").joinpath("scenarios", f"{name}.toml")
+    folder = entry.parent if isinstance(entry, Path) else None
+    return entry.read_text(encoding="utf-8"), f"{name}.toml (bundled)", folder
+
+
 def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
     """A bundled scenario by name (``demo``, ``city-day``) or a scenario file by path."""
     text = os.fspath(name_or_path)
     if text in bundled_scenarios():
-        entry = resources.files("dronesim.sim").joinpath("scenarios", f"{text}.toml")
-        # Files a bundled scenario names (a wind CSV) sit beside it, when the package is
-        # installed as files (not zipped).
-        base_dir = entry.parent if isinstance(entry, Path) else None
-        return from_toml_text(
-            entry.read_text(encoding="utf-8"), f"{text}.toml (bundled)", base_dir=base_dir
-        )
+        toml_text, source, base_dir = bundled_scenario_text(text)
+        return from_toml_text(toml_text, source, base_dir=base_dir)
     path = Path(text)
     if not path.suffix and not path.exists():
         raise ScenarioError(

@@ -43,7 +43,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dronesim.sim.scenario import Scenario, ScenarioError, bundled_scenarios, from_toml_text
+from dronesim.sim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_scenario_text,
+    bundled_scenarios,
+    from_toml_text,
+)
 from dronesim.sim.study_runs import (
     MAX_LOSSES,
     DaskBackend,
@@ -413,9 +419,7 @@ def scenario_text(name_or_path: str, base_dir: Path | None = None) -> tuple[str,
     """A scenario's TOML text, its source label (as `load_scenario` names it) and the
     folder its relative file names are read from."""
     if name_or_path in bundled_scenarios():
-        entry = resources.files("dronesim.sim").joinpath("scenarios", f"{name_or_path}.toml")
-        folder = entry.parent if isinstance(entry, Path) else None
-        return entry.read_text(encoding="utf-8"), f"{name_or_path}.toml (bundled)", folder
+        return bundled_scenario_text(name_or_path)
     path = Path(name_or_path)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path  # relative to the study file, wherever it is run from
