@@ -294,8 +294,6 @@ def _safe_intervals_many(head, start_s, end_s, next_slot, cells, queries, seg, a
     return lo[:at], hi[:at], counts
 
 
-_NO_SEGMENT = (math.nan, math.nan, math.nan, math.nan)  # a query anywhere in the footprint
-
 # --------------------------------------------------------------------------- table
 
 
@@ -589,7 +587,7 @@ class ReservationTable:
             )
         if cells and not (min(cells) >= 0 and max(cells) < self.head.shape[0]):
             raise DeconflictionError(f"reservation table: a cell index lies outside {self.shape}")
-        rows = [_NO_SEGMENT if q is None else q for q in segments]
+        rows = [self._no_segment if q is None else q for q in segments]
         queries = np.array(rows, np.float64).reshape(len(cells), 4)
         lo, hi, counts = _safe_intervals_many(
             self.head, self.start_s, self.end_s, self.next_slot, np.array(cells, np.int64),
