@@ -825,27 +825,12 @@ class SippPlanner:
         """Seconds from every column to the nearest of ``anchor_column`` (one flat ``row *
         nx + col`` or a sequence of them) over the columns blocked in every layer (inf where
         unreachable); 3D drone grids only."""
-        blocked2 = self._plane_blocked()
-        nz, ny, nx = self.dims
-        out = np.empty(ny * nx, np.float64)
-        straight, diagonal, _, _ = self._move_seconds()
-        flat = drone_moves(2, horizontal_s=straight, diagonal_s=diagonal)
-        offsets = np.ascontiguousarray(flat.offsets.T)
-        anchors = np.atleast_1d(np.asarray(anchor_column, np.int64))
-        was = blocked2[anchors].copy()
-        blocked2[anchors] = 0
-        try:
-            # The plane is a one-layer grid of 8-connected moves.
-            _distance_field(blocked2, 1, ny, nx, offsets[0], offsets[1], offsets[2],
-                            flat.duration_s, anchors, out)  # fmt: skip
-        finally:
-            blocked2[anchors] = was
-        return out
+        return self.plane_fields([anchor_column])[0]
 
     def plane_fields(self, anchor_groups) -> list[np.ndarray]:
         """`plane_field` of each group of anchor columns (a sequence of sequences of flat
         ``row * nx + col``), computed side by side on the cores: e.g. every depot's pads
-        at set-up."""
+        at set-up. The plane is a one-layer grid of 8-connected moves."""
         groups = [np.atleast_1d(np.asarray(g, np.int64)) for g in anchor_groups]
         if not groups:
             return []
