@@ -17,6 +17,12 @@ class InputError(ValueError):
     """Bad user input; the message names file, field and value on one line."""
 
 
+class CommandError(InputError):
+    """Bad input found by a command-line command (an option, its value, or what they
+    name); printed on one line, exit status 2. Here, beside the other kinds, so that every
+    command module raises the same class."""
+
+
 class FieldError(InputError):
     """Bad input in a field of a file: ``SOURCE: FIELD: MESSAGE`` (the message naming the
     value), or ``SOURCE: MESSAGE`` without a field. Scenario and study files raise kinds

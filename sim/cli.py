@@ -17,13 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dronesim.maps.errors import InputError
+from dronesim.maps.errors import CommandError, InputError
 
 EXIT_BAD_INPUT = 2
-
-
-class CommandError(InputError):
-    """Bad input found by a command; printed on one line, exit status 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

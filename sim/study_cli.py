@@ -20,7 +20,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from dronesim.sim.cli import CommandError
+from dronesim.maps.errors import CommandError
 
 EXIT_FAILED_BASE = 10
 EXIT_FAILED_MAX = 127  # 128 and above read as a signal's number
